@@ -1,0 +1,16 @@
+import type { Command } from 'commander';
+import { action, configFrom } from '../common.js';
+import { EarshotError } from '../../errors.js';
+
+// Placeholder until the owning module lands; replaced by the real command.
+export function registerEmbed(program: Command): void {
+  program
+    .command('embed')
+    .description('(not yet available)')
+    .action(
+      action((_opts: unknown, cmd: Command) => {
+        configFrom(cmd);
+        throw new EarshotError('INTERNAL', 'embed is not available yet');
+      }),
+    );
+}

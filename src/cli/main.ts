@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { registerFeatures } from './commands/features.js';
+import { registerEmbed } from './commands/embed.js';
+import { registerModels } from './commands/models.js';
+import { registerTag } from './commands/tag.js';
+import { registerTrain } from './commands/train.js';
+import { registerRun } from './commands/run.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('earshot')
+    .description('Streaming AudioSet tagging: features, embeddings, classifier training, live daemon')
+    .version(pkg.version)
+    .option('-c, --config <file>', 'YAML/JSON config file (default: $EARSHOT_CONFIG, else built-in defaults)')
+    .showHelpAfterError();
+  registerFeatures(program);
+  registerEmbed(program);
+  registerModels(program);
+  registerTag(program);
+  registerTrain(program);
+  registerRun(program);
+  return program;
+}
+
+await buildProgram().parseAsync(process.argv);

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { frontendSchema } from './sections/frontend.js';
+import { engineSchema } from './sections/engine.js';
+import { modelsSchema } from './sections/models.js';
+import { sourcesSchema, supervisionSchema } from './sections/sources.js';
+import { eventsSchema } from './sections/events.js';
+import { serverSchema } from './sections/server.js';
+import { storageSchema } from './sections/storage.js';
+import { trainSchema } from './sections/train.js';
+
+/** The one configuration object. Defaults and validation live here and in ./sections only. */
+export const configSchema = z
+  .object({
+    logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    frontend: frontendSchema.prefault({}),
+    engine: engineSchema.prefault({}),
+    models: modelsSchema.prefault({}),
+    sources: sourcesSchema,
+    supervision: supervisionSchema.prefault({}),
+    events: eventsSchema.prefault({}),
+    server: serverSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    train: trainSchema.prefault({}),
+  })
+  .strict();
+
+export type Config = Readonly<z.infer<typeof configSchema>>;
+export type ConfigInput = z.input<typeof configSchema>;

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+const thresholds = {
+  onThreshold: z.number().min(0).max(1),
+  offThreshold: z.number().min(0).max(1),
+  minDurationSeconds: z.number().nonnegative(),
+  mergeGapSeconds: z.number().nonnegative(),
+};
+
+export const eventsSchema = z
+  .object({
+    onThreshold: thresholds.onThreshold.default(0.5),
+    offThreshold: thresholds.offThreshold.default(0.3),
+    minDurationSeconds: thresholds.minDurationSeconds.default(0.96),
+    mergeGapSeconds: thresholds.mergeGapSeconds.default(1.0),
+    /** Exponential smoothing time constant of scores; 0 = none. */
+    smoothingSeconds: z.number().nonnegative().default(0),
+    /** Per-label overrides keyed by label name or ontology id. */
+    labels: z.record(z.string(), z.object(thresholds).partial().strict()).default({}),
+    topK: z.number().int().positive().default(5),
+  })
+  .strict()
+  .refine((e) => e.offThreshold <= e.onThreshold, { message: 'offThreshold must not exceed onThreshold', path: ['offThreshold'] });
+
+export type EventsConfig = z.infer<typeof eventsSchema>;

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+/** Where model directories live. Empty string = not installed. */
+export const modelsSchema = z
+  .object({
+    /** Which tagger `run`/`tag` use: auto = vggish+classifier when both are installed, else yamnet. */
+    tagger: z.enum(['auto', 'yamnet', 'vggish']).default('auto'),
+    yamnetDir: z.string().default(''),
+    vggishDir: z.string().default(''),
+    classifierDir: z.string().default('models/classifier'),
+    /** Base URL for `earshot models fetch`. */
+    fetchBaseUrl: z.string().default('https://storage.googleapis.com/audioset'),
+  })
+  .strict();
+
+export type ModelsConfig = z.infer<typeof modelsSchema>;

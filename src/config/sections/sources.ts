@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+const common = {
+  id: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+  /** Optional per-source tagger override (model directory). */
+  modelDir: z.string().optional(),
+};
+
+export const sourceSchema = z.discriminatedUnion('kind', [
+  z.object({ ...common, kind: z.literal('mic'), device: z.string().default('default'), recorder: z.enum(['arecord', 'sox']).default('arecord'), sampleRateHz: z.number().int().positive().default(16000) }).strict(),
+  z.object({ ...common, kind: z.literal('file'), path: z.string().min(1), loop: z.boolean().default(false), realtime: z.boolean().default(true) }).strict(),
+  z.object({ ...common, kind: z.literal('url'), url: z.string().min(1) }).strict(),
+  z.object({ ...common, kind: z.literal('stdin'), format: z.literal('s16le').default('s16le'), sampleRateHz: z.number().int().positive().default(16000) }).strict(),
+]);
+
+export const sourcesSchema = z.array(sourceSchema).default([]);
+
+export const supervisionSchema = z
+  .object({
+    restartInitialSeconds: z.number().positive().default(0.5),
+    restartMaxSeconds: z.number().positive().default(30),
+    /** Input whose RMS stays below this (dBFS) is reported as silent, not dead. */
+    silenceDbfs: z.number().max(0).default(-70),
+    silenceSeconds: z.number().positive().default(5),
+    stopBudgetSeconds: z.number().positive().default(5),
+  })
+  .strict();
+
+export type SourceConfig = z.infer<typeof sourceSchema>;
+export type SupervisionConfig = z.infer<typeof supervisionSchema>;

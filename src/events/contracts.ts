@@ -1,0 +1,28 @@
+/**
+ * Boundary: tagger scores -> event segmentation -> subscribers.
+ *
+ * ScoreFrame.scores is owned by the frame and never mutated after emission
+ * (several subscribers read it). Times are stream seconds (source clock), not
+ * wall clock. Event ids are stable: `${sourceId}:${label index}:${sequence}`.
+ */
+import type { LabelInfo } from '../classify/contracts.js';
+
+export interface ScoreFrame {
+  readonly sourceId: string;
+  /** Stream time of the hop's end, seconds. */
+  readonly tSeconds: number;
+  readonly scores: Float32Array;
+  readonly labels: readonly LabelInfo[];
+}
+
+export interface LabelEvent {
+  readonly type: 'event.start' | 'event.end';
+  readonly id: string;
+  readonly sourceId: string;
+  readonly label: string;
+  readonly labelId: string;
+  /** start: onset time; end: offset time (stream seconds). */
+  readonly tSeconds: number;
+  readonly startSeconds: number;
+  readonly score: number;
+}

@@ -1,0 +1,16 @@
+/**
+ * Boundary: frontend -> embedding model.
+ *
+ * A Patch is one example of `patchFrames` x `melBands` log-mel values, row-major
+ * (frame-major), float32. The frontend allocates a fresh buffer per patch and
+ * hands ownership to the consumer; it keeps no reference.
+ * `startSeconds` is the time of the patch's first sample in the source stream
+ * (at the source rate, before resampling), so labels map back to stream time.
+ */
+export interface Patch {
+  readonly data: Float32Array;
+  readonly index: number;
+  readonly startSeconds: number;
+  readonly frames: number;
+  readonly bands: number;
+}

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, parseConfig } from '../src/config/load.js';
+import { isEarshotError } from '../src/errors.js';
+import { runCli } from './helpers/cli.js';
+
+test('defaults validate and are frozen', () => {
+  const c = loadConfig({ env: {} });
+  assert.equal(c.frontend.sampleRateHz, 16000);
+  assert.equal(c.server.host, '127.0.0.1');
+  assert.equal(c.train.modelType, 'decision_level_multi_attention');
+  assert.throws(() => {
+    (c.server as { port: number }).port = 1;
+  }, TypeError);
+});
+
+test('file < env < overrides precedence, env names are case-insensitive', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-cfg-'));
+  const f = join(dir, 'c.yaml');
+  writeFileSync(f, 'server:\n  port: 9000\n  host: 0.0.0.0\nevents:\n  onThreshold: 0.6\n');
+  const c = loadConfig({ file: f, env: { EARSHOT__SERVER__PORT: '9100', EARSHOT__EVENTS__ONTHRESHOLD: '0.7' }, overrides: { server: { port: 9200 } } });
+  assert.equal(c.server.port, 9200);
+  assert.equal(c.server.host, '0.0.0.0');
+  assert.equal(c.events.onThreshold, 0.7);
+});
+
+test('a bad value names the field and the value', () => {
+  try {
+    parseConfig({ server: { port: 70000 } });
+    assert.fail('expected throw');
+  } catch (e) {
+    assert.ok(isEarshotError(e, 'CONFIG_INVALID'));
+    assert.match(e.message, /server\.port/);
+    assert.match(e.message, /70000/);
+  }
+  assert.throws(() => parseConfig({ frontend: { hopSecondz: 1 } }), /frontend/);
+  assert.throws(() => parseConfig({ events: { onThreshold: 0.2, offThreshold: 0.4 } }), /offThreshold/);
+  assert.throws(() => parseConfig({ sources: [{ kind: 'mic', id: 'bad id!' }] }), /sources\.0\.id/);
+});
+
+test('CLI fails at start on a bad config with a typed error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-cfg-'));
+  const f = join(dir, 'bad.yaml');
+  writeFileSync(f, 'frontend:\n  sampleRateHz: -5\n');
+  const r = await runCli(['--config', f, 'run']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /CONFIG_INVALID.*frontend\.sampleRateHz.*-5/);
+});
