@@ -22,3 +22,28 @@ export interface LabelInfo {
   readonly id: string;
   readonly name: string;
 }
+
+/**
+ * What the daemon and `earshot tag` run: patches in, per-label scores out.
+ * YAMNet scores each patch directly; VGGish+classifier embeds each patch and
+ * scores the rolling window of the last 10 embeddings (state lives in the session,
+ * one session per audio stream). `tag` resolves a fresh Float32Array [labels.length]
+ * the caller owns.
+ */
+import type { Patch } from '../features/contracts.js';
+import type { FrontendConfig } from '../config/sections/frontend.js';
+
+export interface TaggerSession {
+  tag(patch: Patch): Promise<Float32Array>;
+}
+
+export interface Tagger {
+  readonly name: string;
+  readonly labels: readonly LabelInfo[];
+  /** Frontend settings the tagger needs (e.g. YAMNet: logOffset 0.001, patchHopSeconds 0.48). */
+  readonly frontend: Partial<FrontendConfig>;
+  /** Engine/backend in use, for status messages, e.g. 'onnx/cpu'. */
+  readonly backend: string;
+  openSession(): TaggerSession;
+  dispose(): Promise<void>;
+}

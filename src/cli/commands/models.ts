@@ -1,16 +1,12 @@
 import type { Command } from 'commander';
-import { action, configFrom } from '../common.js';
-import { EarshotError } from '../../errors.js';
+import { registerModelsVggish } from './models-vggish.js';
+import { registerModelsYamnet } from './models-yamnet.js';
 
-// Placeholder until the owning module lands; replaced by the real command.
+/** `earshot models import|fetch <kind> ...`: each model family registers its own subcommands. */
 export function registerModels(program: Command): void {
-  program
-    .command('models')
-    .description('(not yet available)')
-    .action(
-      action((_opts: unknown, cmd: Command) => {
-        configFrom(cmd);
-        throw new EarshotError('INTERNAL', 'models is not available yet');
-      }),
-    );
+  const models = program.command('models').description('import, fetch and inspect model directories');
+  const importCmd = models.command('import').description('convert weights into an earshot model directory');
+  const fetchCmd = models.command('fetch').description('download published weights, verify and import');
+  registerModelsVggish(importCmd, fetchCmd);
+  registerModelsYamnet(importCmd);
 }

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EarshotError } from '../errors.js';
+import type { LabelInfo } from '../classify/contracts.js';
+import type { ModelManifest, TensorSpec, Weights } from './contracts.js';
+
+const MANIFEST = 'manifest.json';
+const WEIGHTS = 'weights.bin';
+const LABELS = 'labels.csv';
+
+export interface ModelDir {
+  readonly dir: string;
+  readonly manifest: ModelManifest;
+  readonly weights: Weights;
+  readonly labels: readonly LabelInfo[];
+}
+
+export type ManifestFields = Omit<ModelManifest, 'format' | 'formatVersion' | 'weights' | 'labels'>;
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function csvField(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Parses `index,mid,display_name` CSV (AudioSet's class_labels_indices.csv and YAMNet's class map). */
+export function parseLabelsCsv(text: string, source = 'labels.csv'): LabelInfo[] {
+  const rows = parseCsv(text);
+  const header = rows.shift();
+  if (!header || header.length < 3) throw new EarshotError('MODEL_INVALID', `${source}: expected header index,mid,display_name`, { source });
+  return rows
+    .filter((r) => r.length >= 3 && r[0] !== '')
+    .map((r, i) => {
+      const index = Number(r[0]);
+      if (!Number.isInteger(index) || index !== i) throw new EarshotError('MODEL_INVALID', `${source}: row ${i + 2} has index ${r[0]}, expected ${i}`, { source });
+      return { index, id: r[1]!, name: r[2]! };
+    });
+}
+
+/** RFC 4180 CSV: quoted fields may hold commas, quotes ("") and newlines. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+export function formatLabelsCsv(labels: readonly LabelInfo[]): string {
+  return ['index,mid,display_name', ...labels.map((l) => `${l.index},${csvField(l.id)},${csvField(l.name)}`)].join('\n') + '\n';
+}
+
+/**
+ * Writes a model directory atomically: everything goes to a sibling temp dir which
+ * replaces `dir` by rename, so a crash never leaves a half-written model.
+ */
+export function writeModelDir(dir: string, fields: ManifestFields, weights: Weights, labels?: readonly LabelInfo[], extraFiles: Record<string, Uint8Array | string> = {}): ModelManifest {
+  const tensors: Array<TensorSpec & { offsetBytes: number }> = [];
+  let total = 0;
+  for (const [name, t] of weights) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (n !== t.data.length) throw new EarshotError('MODEL_SHAPE_MISMATCH', `tensor ${name}: shape [${t.shape.join(',')}] holds ${n} values, data has ${t.data.length}`, { tensor: name });
+    tensors.push({ name, shape: [...t.shape], offsetBytes: total });
+    total += t.data.byteLength;
+  }
+  const blob = new Uint8Array(total);
+  let off = 0;
+  for (const t of weights.values()) {
+    blob.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), off);
+    off += t.data.byteLength;
+  }
+  const manifest: ModelManifest = {
+    format: 'earshot-model',
+    formatVersion: 1,
+    ...fields,
+    weights: { file: WEIGHTS, sha256: sha256(blob), tensors },
+    ...(labels ? { labels: { file: LABELS, count: labels.length } } : {}),
+  };
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  mkdirSync(tmp, { recursive: true });
+  writeFileSync(join(tmp, WEIGHTS), blob);
+  if (labels) writeFileSync(join(tmp, LABELS), formatLabelsCsv(labels));
+  for (const [name, data] of Object.entries(extraFiles)) writeFileSync(join(tmp, name), data);
+  writeFileSync(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  return manifest;
+}
+
+export function readManifest(dir: string): ModelManifest {
+  const p = join(dir, MANIFEST);
+  if (!existsSync(p)) throw new EarshotError('MODEL_NOT_FOUND', `no model directory at ${dir} (missing ${MANIFEST})`, { dir });
+  let m: ModelManifest;
+  try {
+    m = JSON.parse(readFileSync(p, 'utf8')) as ModelManifest;
+  } catch (e) {
+    throw new EarshotError('MODEL_INVALID', `${p} is not valid JSON: ${(e as Error).message}`, { dir });
+  }
+  if (m.format !== 'earshot-model' || m.formatVersion !== 1) throw new EarshotError('MODEL_INVALID', `${p}: not an earshot model manifest (format ${String(m.format)} v${String(m.formatVersion)})`, { dir });
+  return m;
+}
+
+/** Reads and verifies (sha256, tensor bounds) a model directory. */
+export function readModelDir(dir: string): ModelDir {
+  const manifest = readManifest(dir);
+  const wpath = join(dir, manifest.weights.file);
+  if (!existsSync(wpath)) throw new EarshotError('MODEL_INVALID', `${dir}: weights file ${manifest.weights.file} is missing`, { dir });
+  const blob = readFileSync(wpath);
+  const digest = sha256(blob);
+  if (digest !== manifest.weights.sha256) throw new EarshotError('MODEL_CHECKSUM_MISMATCH', `${wpath}: sha256 ${digest} does not match manifest ${manifest.weights.sha256}`, { dir });
+  // Copy into an aligned buffer: Buffer slices may not be 4-byte aligned.
+  const aligned = new Uint8Array(blob.byteLength);
+  aligned.set(blob);
+  const weights = new Map<string, { shape: readonly number[]; data: Float32Array }>();
+  for (const t of manifest.weights.tensors) {
+    const n = t.shape.reduce((a, b) => a * b, 1);
+    if (t.offsetBytes + n * 4 > aligned.byteLength) throw new EarshotError('MODEL_INVALID', `${dir}: tensor ${t.name} runs past the end of ${manifest.weights.file}`, { dir, tensor: t.name });
+    weights.set(t.name, { shape: t.shape, data: new Float32Array(aligned.buffer, t.offsetBytes, n) });
+  }
+  const labels = manifest.labels ? parseLabelsCsv(readFileSync(join(dir, manifest.labels.file), 'utf8'), join(dir, manifest.labels.file)) : [];
+  return { dir, manifest, weights, labels };
+}
