@@ -8,6 +8,8 @@ export const modelsSchema = z
     yamnetDir: z.string().default(''),
     vggishDir: z.string().default(''),
     classifierDir: z.string().default('models/classifier'),
+    /** AudioSet ontology.json, for subscribing to a parent label's children; '' = flat labels only. */
+    ontologyPath: z.string().default(''),
     /** Base URL for `earshot models fetch`. */
     fetchBaseUrl: z.string().default('https://storage.googleapis.com/audioset'),
   })
