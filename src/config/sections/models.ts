@@ -5,8 +5,9 @@ export const modelsSchema = z
   .object({
     /** Which tagger `run`/`tag` use: auto = vggish+classifier when both are installed, else yamnet. */
     tagger: z.enum(['auto', 'yamnet', 'vggish']).default('auto'),
-    yamnetDir: z.string().default(''),
-    vggishDir: z.string().default(''),
+    /** Imported with `earshot models import yamnet`; relative paths resolve from the working directory. */
+    yamnetDir: z.string().default('models/yamnet'),
+    vggishDir: z.string().default('models/vggish'),
     classifierDir: z.string().default('models/classifier'),
     /** AudioSet ontology.json, for subscribing to a parent label's children; '' = flat labels only. */
     ontologyPath: z.string().default(''),
