@@ -1,0 +1,136 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EarshotError, toEarshotError } from '../../errors.js';
+import type { EmbeddingEngine, ModelGraph, Weights } from '../contracts.js';
+import { inferShapes, outputShapes, size } from '../graph/shapes.js';
+import { compileOnnx, ONNX_CONVERTER_VERSION, withExternalData } from './onnx-graph.js';
+import { encodeModel } from './onnx-proto.js';
+
+type Ort = typeof import('onnxruntime-node');
+
+export interface OnnxEngineOptions {
+  /** Intra-op threads; 0 = all cores. */
+  readonly threads: number;
+  /** Where compiled .onnx files are kept between starts (e.g. `<modeldir>/cache`); none = temp dir removed after load. */
+  readonly cacheDir?: string;
+  /** sha256 of the weights when the caller already has it (model manifest), to skip rehashing ~300 MB. */
+  readonly weightsDigest?: string;
+  /** ORT worker threads busy-wait between ops: faster on an idle machine, wasteful on a shared one. */
+  readonly spinning?: boolean;
+}
+
+export async function loadOrt(): Promise<Ort> {
+  try {
+    return await import('onnxruntime-node');
+  } catch (e) {
+    throw new EarshotError('ENGINE_UNAVAILABLE', `onnxruntime-node cannot be loaded: ${(e as Error).message}`, {}, { cause: e });
+  }
+}
+
+/** sha256 over the names, shapes and data of the weights the graph uses. */
+export function digestWeights(graph: ModelGraph, weights: Weights): string {
+  const h = createHash('sha256');
+  const names = new Set<string>();
+  for (const l of graph.layers) {
+    if ('weights' in l) names.add(l.weights);
+    if ('bias' in l && l.bias !== undefined) names.add(l.bias);
+  }
+  for (const n of [...names].sort()) {
+    const w = weights.get(n);
+    if (!w) continue; // inferShapes reports it
+    h.update(`${n}[${w.shape.join(',')}]`);
+    h.update(new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength));
+  }
+  return h.digest('hex');
+}
+
+export function onnxCacheKey(graph: ModelGraph, weightsDigest: string): string {
+  return createHash('sha256').update(ONNX_CONVERTER_VERSION).update(JSON.stringify(graph)).update(weightsDigest).digest('hex').slice(0, 32);
+}
+
+/** Writes `<dir>/<key>.onnx` + `<key>.onnx.data` atomically (data first, model last: the model's presence means complete). */
+export function writeOnnxFiles(graph: ModelGraph, weights: Weights, dir: string, key: string): string {
+  const modelPath = join(dir, `${key}.onnx`);
+  const dataName = `${key}.onnx.data`;
+  const compiled = compileOnnx(graph, weights);
+  const { model, offsets, totalBytes } = withExternalData(compiled, dataName);
+  const suffix = `.tmp-${process.pid}-${Date.now()}`;
+  const dataTmp = join(dir, dataName + suffix);
+  const fd = openSync(dataTmp, 'w');
+  try {
+    compiled.tensors.forEach((t, i) => writeSync(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), 0, t.data.byteLength, offsets[i]!));
+    // Pad to the aligned end so the last tensor's mapping never runs past EOF.
+    if (totalBytes > 0) writeSync(fd, new Uint8Array(1), 0, 1, totalBytes - 1);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(dataTmp, join(dir, dataName));
+  writeFileSync(modelPath + suffix, encodeModel(model));
+  renameSync(modelPath + suffix, modelPath);
+  return modelPath;
+}
+
+export function sessionOptions(threads: number, spinning: boolean): import('onnxruntime-node').InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: threads > 0 ? threads : availableParallelism(),
+    interOpNumThreads: 1,
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+    extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
+  };
+}
+
+export async function createOnnxEngine(graph: ModelGraph, weights: Weights, opts: OnnxEngineOptions): Promise<EmbeddingEngine> {
+  const ort = await loadOrt();
+  const infos = inferShapes(graph, weights);
+  const shapes = outputShapes(graph, infos);
+  const key = onnxCacheKey(graph, opts.weightsDigest ?? digestWeights(graph, weights));
+  const dir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'earshot-onnx-'));
+  let session: import('onnxruntime-node').InferenceSession;
+  try {
+    mkdirSync(dir, { recursive: true });
+    const cached = join(dir, `${key}.onnx`);
+    const modelPath = existsSync(cached) ? cached : writeOnnxFiles(graph, weights, dir, key);
+    session = await ort.InferenceSession.create(modelPath, sessionOptions(opts.threads, opts.spinning ?? true));
+  } catch (e) {
+    throw toEarshotError(e, 'MODEL_INVALID');
+  } finally {
+    if (opts.cacheDir === undefined) rmSync(dir, { recursive: true, force: true });
+  }
+  const inSize = size(graph.inputShape);
+  let disposed = false;
+  return {
+    kind: 'onnx',
+    backend: 'cpu',
+    graph,
+    async run(input, count) {
+      if (disposed) throw new EarshotError('ENGINE_UNAVAILABLE', 'onnx engine has been disposed');
+      if (!Number.isInteger(count) || count < 0 || input.length !== count * inSize) {
+        throw new EarshotError('INPUT_INVALID', `input has ${input.length} values, expected ${count} x ${inSize} ([${graph.inputShape.join(',')}])`);
+      }
+      if (count === 0) return Object.fromEntries(graph.outputs.map((o) => [o, new Float32Array(0)]));
+      const x = new ort.Tensor('float32', input, [count, ...graph.inputShape]);
+      const results = await session.run({ input: x });
+      x.dispose();
+      const out: Record<string, Float32Array> = {};
+      for (const name of graph.outputs) {
+        const t = results[name]!;
+        const data = t.data as Float32Array;
+        if (data.length !== count * size(shapes[name]!)) throw new EarshotError('INTERNAL', `onnx output ${name} has ${data.length} values, expected ${count * size(shapes[name]!)}`);
+        out[name] = data.slice();
+      }
+      for (const t of Object.values(results)) t.dispose();
+      return out;
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await session.release();
+    },
+  };
+}
