@@ -1,0 +1,75 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { EarshotError } from '../../errors.js';
+import type { LabelInfo } from '../../classify/contracts.js';
+import type { ModelManifest } from '../contracts.js';
+import { parseLabelsCsv, sha256, writeModelDir } from '../modeldir.js';
+import { parseTflite } from '../tflite/schema.js';
+import { YAMNET_CLASSES, YAMNET_EMBEDDING_DIM, YAMNET_MEL_BANDS, YAMNET_PATCH_FRAMES } from './graph.js';
+import { mapYamnetWeights, type MappedTensor } from './weights.js';
+
+/** YAMNet's frontend differs from VGGish's only in these (yamnet/params.py). */
+export const YAMNET_FRONTEND = { logOffset: 0.001, patchHopSeconds: 0.48 } as const;
+export const YAMNET_LABELS_FILE = 'yamnet_class_map.csv';
+
+export interface ImportYamnetOptions {
+  readonly tflitePath: string;
+  readonly outDir: string;
+  /** Default: yamnet_class_map.csv beside the tflite. */
+  readonly labelsPath?: string;
+}
+
+export interface ImportYamnetResult {
+  readonly manifest: ModelManifest;
+  readonly mapped: readonly MappedTensor[];
+  readonly skippedFrontendOps: number;
+  readonly labels: number;
+}
+
+function readOrThrow(path: string, what: string): Buffer {
+  if (!existsSync(path)) throw new EarshotError('MODEL_NOT_FOUND', `${what} not found: ${path}`, { path });
+  return readFileSync(path);
+}
+
+function loadLabels(path: string): LabelInfo[] {
+  const labels = parseLabelsCsv(readOrThrow(path, 'YAMNet class map').toString('utf8'), path);
+  if (labels.length !== YAMNET_CLASSES) throw new EarshotError('MODEL_SHAPE_MISMATCH', `${path}: ${labels.length} labels, YAMNet scores ${YAMNET_CLASSES} classes`, { path });
+  return labels;
+}
+
+/** Converts Google's yamnet.tflite (+ class map) into an earshot model directory. */
+export function importYamnet(opts: ImportYamnetOptions): ImportYamnetResult {
+  const bytes = readOrThrow(opts.tflitePath, 'YAMNet tflite file');
+  const labelsPath = opts.labelsPath ?? join(dirname(opts.tflitePath), YAMNET_LABELS_FILE);
+  // Labels first: a missing class map should fail before the (slower) weight conversion.
+  const labels = loadLabels(labelsPath);
+  const model = parseTflite(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), opts.tflitePath);
+  const { weights, mapped, skippedFrontendOps } = mapYamnetWeights(model);
+  const manifest = writeModelDir(
+    opts.outDir,
+    {
+      name: 'yamnet',
+      architecture: 'yamnet',
+      version: '1',
+      input: { name: 'patch', shape: [YAMNET_PATCH_FRAMES, YAMNET_MEL_BANDS, 1] },
+      outputs: [
+        { name: 'scores', shape: [YAMNET_CLASSES] },
+        { name: 'embedding', shape: [YAMNET_EMBEDDING_DIM] },
+      ],
+      frontend: { ...YAMNET_FRONTEND },
+      provenance: {
+        source: basename(opts.tflitePath),
+        sourceSha256: sha256(bytes),
+        labelsSource: basename(labelsPath),
+        labelsSha256: sha256(readFileSync(labelsPath)),
+        author: 'Google',
+        license: 'Apache-2.0',
+        tfliteDescription: model.description,
+        conversion: 'int8 weights (dynamic-range quantization) dequantized to float32; conv OHWI->HWIO, depthwise 1HWC->HWC1, dense [out,in]->[in,out]; waveform frontend ops skipped',
+      },
+    },
+    weights,
+    labels,
+  );
+  return { manifest, mapped, skippedFrontendOps, labels: labels.length };
+}
