@@ -1,0 +1,3 @@
+export type { Storage } from './contracts.js';
+export { openStorage } from './open.js';
+export { localStorage } from './local.js';

@@ -1,0 +1,24 @@
+export { crc32c, maskCrc, maskedCrc32c } from './crc32c.js';
+export { ProtoError } from './protobuf.js';
+export { decodeSequenceExample, encodeSequenceExample, type Feature, type SequenceExample } from './sequence-example.js';
+export {
+  readTFRecords,
+  encodeTFRecords,
+  writeTFRecordFile,
+  DEFAULT_CHUNK_BYTES,
+  DEFAULT_MAX_RECORD_BYTES,
+  type TFRecord,
+  type TFRecordReadOptions,
+} from './tfrecord.js';
+export {
+  AUDIOSET_CLASSES,
+  EMBEDDING_DIM,
+  clipFromSequenceExample,
+  parseAudioSetRecord,
+  encodeAudioSetClip,
+  listTFRecordKeys,
+  readAudioSetClips,
+  type ReadClipsOptions,
+  type ReadProgress,
+} from './audioset.js';
+export { packClips, loadClips, type PackedClips, type PackOptions } from './pack.js';
