@@ -1,0 +1,202 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { EarshotError } from '../../errors.js';
+import type { Activation, EmbeddingEngine, ModelGraph, Weights } from '../contracts.js';
+import { inferShapes, outputShapes, size } from '../graph/shapes.js';
+
+type Tf = typeof import('@tensorflow/tfjs-core');
+type Tensor = import('@tensorflow/tfjs-core').Tensor;
+type Rank4 = import('@tensorflow/tfjs-core').Tensor4D;
+type Rank2 = import('@tensorflow/tfjs-core').Tensor2D;
+
+export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type TfjsBackendPreference = 'auto' | TfjsBackendName;
+
+export interface TfjsEngineOptions {
+  readonly backend: TfjsBackendPreference;
+  /** WASM threads; Node's WASM build is single-threaded, so this is best effort. */
+  readonly threads: number;
+}
+
+export interface BackendProbe {
+  readonly backend: TfjsBackendName;
+  readonly available: boolean;
+  readonly reason?: string;
+}
+
+const require = createRequire(import.meta.url);
+
+/** The tfjs-node packages are optional and usually absent: import them by computed name so typecheck does not need them. */
+async function importOptional(name: string): Promise<Tf> {
+  return (await import(name)) as Tf;
+}
+
+interface Loaded {
+  readonly tf: Tf;
+  readonly backend: TfjsBackendName;
+}
+
+async function loadTensorflow(): Promise<Loaded> {
+  const errors: string[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      const tf = await importOptional(pkg);
+      if (await tf.setBackend('tensorflow')) return { tf, backend: 'tensorflow' };
+      errors.push(`${pkg}: backend 'tensorflow' did not initialise`);
+    } catch (e) {
+      errors.push(`${pkg}: ${firstLine(e)}`);
+    }
+  }
+  throw new EarshotError('ENGINE_UNAVAILABLE', `TF.js tensorflow backend unavailable (${errors.join('; ')})`);
+}
+
+function firstLine(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return 'not installed';
+  return String((e as Error).message ?? e).split('\n')[0]!;
+}
+
+async function loadWasm(threads: number): Promise<Loaded> {
+  try {
+    const tf = await import('@tensorflow/tfjs-core');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (!tf.engine().registry['wasm']) {
+      // Only possible before the backend is first initialised; later engines reuse the instance.
+      wasm.setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/');
+      if (threads > 0) wasm.setThreadsCount(threads);
+    }
+    if (!(await tf.setBackend('wasm'))) throw new Error("backend 'wasm' did not initialise");
+    return { tf, backend: 'wasm' };
+  } catch (e) {
+    throw new EarshotError('ENGINE_UNAVAILABLE', `TF.js wasm backend unavailable: ${firstLine(e)}`, {}, { cause: e });
+  }
+}
+
+async function loadCpu(): Promise<Loaded> {
+  try {
+    const tf = await import('@tensorflow/tfjs-core');
+    await import('@tensorflow/tfjs-backend-cpu');
+    if (!(await tf.setBackend('cpu'))) throw new Error("backend 'cpu' did not initialise");
+    return { tf, backend: 'cpu' };
+  } catch (e) {
+    throw new EarshotError('ENGINE_UNAVAILABLE', `TF.js cpu backend unavailable: ${firstLine(e)}`, {}, { cause: e });
+  }
+}
+
+async function loadBackend(pref: TfjsBackendPreference, threads: number): Promise<Loaded> {
+  if (pref === 'tensorflow') return loadTensorflow();
+  if (pref === 'wasm') return loadWasm(threads);
+  if (pref === 'cpu') return loadCpu();
+  const errors: string[] = [];
+  for (const load of [loadTensorflow, () => loadWasm(threads), loadCpu]) {
+    try {
+      return await load();
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  throw new EarshotError('ENGINE_UNAVAILABLE', `no TF.js backend available: ${errors.join('; ')}`);
+}
+
+/** Which TF.js backends can load here, and why not. Initialises the backends it probes. */
+export async function probeTfjsBackends(): Promise<BackendProbe[]> {
+  const out: BackendProbe[] = [];
+  for (const backend of ['tensorflow', 'wasm', 'cpu'] as const) {
+    try {
+      await loadBackend(backend, 0);
+      out.push({ backend, available: true });
+    } catch (e) {
+      out.push({ backend, available: false, reason: (e as Error).message });
+    }
+  }
+  return out;
+}
+
+const FUSED: Record<Activation, 'linear' | 'relu' | 'relu6' | 'sigmoid'> = { none: 'linear', relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid' };
+
+export async function createTfjsEngine(graph: ModelGraph, weights: Weights, opts: TfjsEngineOptions): Promise<EmbeddingEngine> {
+  const infos = inferShapes(graph, weights);
+  const shapes = outputShapes(graph, infos);
+  const { tf, backend } = await loadBackend(opts.backend, opts.threads);
+  // tfjs has one global active backend: each call re-selects ours before its synchronous tidy.
+  const activate = async () => {
+    while (tf.getBackend() !== backend) await tf.setBackend(backend);
+  };
+  await activate();
+  const tensors = new Map<string, Tensor>();
+  const used = new Set<string>();
+  for (const l of graph.layers) {
+    if ('weights' in l) used.add(l.weights);
+    if ('bias' in l && l.bias !== undefined) used.add(l.bias);
+  }
+  for (const name of used) {
+    const w = weights.get(name)!;
+    tensors.set(name, tf.tensor(w.data, [...w.shape], 'float32'));
+  }
+  const t = (name: string | undefined) => (name === undefined ? undefined : tensors.get(name)!);
+  const inSize = size(graph.inputShape);
+  let disposed = false;
+
+  const forward = (x0: Tensor): Tensor[] => {
+    let x = x0;
+    const captured = new Map<string, Tensor>();
+    for (const info of infos) {
+      const l = info.layer;
+      switch (l.op) {
+        case 'conv2d':
+          x = tf.fused.conv2d({ x: x as Rank4, filter: t(l.weights) as Rank4, strides: l.strides, pad: l.padding, bias: t(l.bias), activation: FUSED[l.activation] });
+          break;
+        case 'depthwiseConv2d':
+          x = tf.fused.depthwiseConv2d({ x: x as Rank4, filter: t(l.weights) as Rank4, strides: l.strides, pad: l.padding, bias: t(l.bias), activation: FUSED[l.activation] });
+          break;
+        case 'maxPool':
+          x = tf.maxPool(x as Rank4, l.size, l.strides, l.padding);
+          break;
+        case 'globalAvgPool':
+          x = tf.mean(x, [1, 2]);
+          break;
+        case 'flatten':
+          x = tf.reshape(x, [x.shape[0]!, -1]);
+          break;
+        case 'dense':
+          x = tf.fused.matMul({ a: x as Rank2, b: t(l.weights) as Rank2, bias: t(l.bias), activation: FUSED[l.activation] });
+          break;
+      }
+      if (l.output !== undefined) captured.set(l.output, x);
+    }
+    return graph.outputs.map((o) => captured.get(o)!);
+  };
+
+  return {
+    kind: 'tfjs',
+    backend,
+    graph,
+    async run(input, count) {
+      if (disposed) throw new EarshotError('ENGINE_UNAVAILABLE', 'tfjs engine has been disposed');
+      if (!Number.isInteger(count) || count < 0 || input.length !== count * inSize) {
+        throw new EarshotError('INPUT_INVALID', `input has ${input.length} values, expected ${count} x ${inSize} ([${graph.inputShape.join(',')}])`);
+      }
+      if (count === 0) return Object.fromEntries(graph.outputs.map((o) => [o, new Float32Array(0)]));
+      await activate();
+      const outs = tf.tidy(() => forward(tf.tensor(input, [count, ...graph.inputShape], 'float32')));
+      try {
+        const arrays = await Promise.all(outs.map((o) => o.data<'float32'>()));
+        const result: Record<string, Float32Array> = {};
+        graph.outputs.forEach((name, i) => {
+          const a = arrays[i]!;
+          if (a.length !== count * size(shapes[name]!)) throw new EarshotError('INTERNAL', `tfjs output ${name} has ${a.length} values, expected ${count * size(shapes[name]!)}`);
+          result[name] = a.slice();
+        });
+        return result;
+      } finally {
+        tf.dispose(outs);
+      }
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      tf.dispose([...tensors.values()]);
+      tensors.clear();
+    },
+  };
+}
