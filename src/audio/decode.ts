@@ -1,0 +1,126 @@
+import { readFile, stat } from 'node:fs/promises';
+import decodeEncoded from 'audio-decode';
+import { EarshotError, type ErrorCode } from '../errors.js';
+import type { DecodedAudio } from './contracts.js';
+import { averagePlanar } from './pcm.js';
+import { collectProcess, defaultSpawn, type SpawnLike } from './process.js';
+import { decodeWavSamples, isRiffWave, parseWav, type WavLayout } from './wav.js';
+
+export interface DecodeOptions {
+  /** ffmpeg binary for formats nothing in-process decodes (default "ffmpeg" on PATH). */
+  readonly ffmpegPath?: string;
+  readonly spawnImpl?: SpawnLike;
+}
+
+function fail(code: ErrorCode, file: string, message: string, details: Record<string, unknown> = {}, cause?: unknown): EarshotError {
+  return new EarshotError(code, `${file}: ${message}`, { file, ...details }, cause === undefined ? undefined : { cause });
+}
+
+async function readAudioBytes(file: string): Promise<Uint8Array> {
+  let size: number;
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) throw fail('AUDIO_FILE_NOT_FOUND', file, 'not a regular file');
+    size = st.size;
+  } catch (e) {
+    if (e instanceof EarshotError) throw e;
+    throw fail('AUDIO_FILE_NOT_FOUND', file, 'audio file not found', {}, e);
+  }
+  if (size === 0) throw fail('AUDIO_FILE_EMPTY', file, 'audio file is empty (0 bytes)');
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch (e) {
+    throw fail('AUDIO_FILE_NOT_FOUND', file, `cannot read audio file: ${(e as Error).message}`, {}, e);
+  }
+}
+
+function nonEmpty(file: string, audio: DecodedAudio): DecodedAudio {
+  if (audio.samples.length === 0) throw fail('AUDIO_FILE_EMPTY', file, 'audio file contains 0 samples');
+  if (!(audio.sampleRateHz > 0)) throw fail('AUDIO_DECODE_FAILED', file, `decoder reported sample rate ${audio.sampleRateHz}`);
+  return audio;
+}
+
+function fromWavLayout(layout: WavLayout): DecodedAudio {
+  return { samples: decodeWavSamples(layout), sampleRateHz: layout.sampleRateHz, channels: layout.channels };
+}
+
+/** Messages ffmpeg prints when it cannot identify a container or has no decoder for the stream. */
+const FFMPEG_UNSUPPORTED =
+  /Invalid data found when processing input|matches no streams|could not find codec parameters|unknown (codec|format)|no decoder|not supported|unsupported codec|does not contain any stream/i;
+
+/**
+ * Decodes via `ffmpeg ... -f wav -c:a pcm_f32le pipe:1` and reads the result with the
+ * same WAV parser (ffmpeg's piped WAV declares size 0xFFFFFFFF; parseWav accepts that).
+ * Channel count and rate come from that header, and the mono mix stays ours.
+ */
+async function decodeWithFfmpeg(file: string, opts: DecodeOptions, unsupportedHint: string | null): Promise<DecodedAudio> {
+  const ffmpeg = opts.ffmpegPath ?? 'ffmpeg';
+  const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', file, '-map', '0:a:0', '-vn', '-f', 'wav', '-c:a', 'pcm_f32le', 'pipe:1'];
+  const r = await collectProcess(opts.spawnImpl ?? defaultSpawn, ffmpeg, args);
+  if (r.spawnError) {
+    const why = r.spawnError.code === 'ENOENT' ? `ffmpeg not found (${ffmpeg})` : `cannot run ffmpeg (${ffmpeg}): ${r.spawnError.message}`;
+    throw fail('AUDIO_CODEC_UNSUPPORTED', file, `no in-process decoder${unsupportedHint ? ` (${unsupportedHint})` : ''} and ${why}`, { ffmpeg }, r.spawnError);
+  }
+  const last = r.stderr[r.stderr.length - 1] ?? '';
+  if (r.code !== 0) {
+    const unsupported = unsupportedHint !== null || r.stderr.some((l) => FFMPEG_UNSUPPORTED.test(l));
+    const code: ErrorCode = unsupported ? 'AUDIO_CODEC_UNSUPPORTED' : 'AUDIO_DECODE_FAILED';
+    const what = unsupported ? 'unsupported audio format/codec' : 'decoding failed';
+    throw fail(code, file, `${what}${unsupportedHint ? ` (${unsupportedHint})` : ''}: ffmpeg exited ${r.code ?? r.signal}: ${last}`, { ffmpeg, stderr: r.stderr });
+  }
+  let layout: WavLayout;
+  try {
+    layout = parseWav(r.stdout, `${file} (ffmpeg output)`);
+  } catch (e) {
+    throw fail('AUDIO_DECODE_FAILED', file, `ffmpeg produced no decodable audio: ${(e as Error).message}`, { ffmpeg, stderr: r.stderr }, e);
+  }
+  return fromWavLayout(layout);
+}
+
+async function decodeWithAudioDecode(bytes: Uint8Array): Promise<DecodedAudio> {
+  const r = await decodeEncoded(bytes);
+  const samples = averagePlanar(r.channelData);
+  return { samples, sampleRateHz: r.sampleRate, channels: r.channelData.length };
+}
+
+/** audio-decode's own words for "I do not know this format" (anything else means it tried and failed). */
+const AUDIO_DECODE_UNKNOWN = /Unknown audio format|No decoder for/;
+
+/**
+ * Decodes a whole audio file to mono float32 at the file's own rate.
+ * WAV (PCM 8/16/24/32-bit, float32/64, WAVE_FORMAT_EXTENSIBLE) goes through wavefile;
+ * FLAC/MP3/Ogg Vorbis/Opus/AAC/M4A through audio-decode (WASM, no native deps);
+ * anything else (and anything those reject) through ffmpeg.
+ * Opus always decodes at 48 kHz (the codec's only output rate); raw ADTS AAC
+ * may come back at twice the coded rate when the decoder applies implicit SBR.
+ */
+export async function decodeAudioFile(file: string, opts: DecodeOptions = {}): Promise<DecodedAudio> {
+  const bytes = await readAudioBytes(file);
+  if (isRiffWave(bytes)) {
+    const layout = parseWav(bytes, file);
+    if (layout.kind !== null) {
+      if (layout.data.length === 0) throw fail('AUDIO_FILE_EMPTY', file, 'WAV data chunk holds 0 samples');
+      return nonEmpty(file, fromWavLayout(layout));
+    }
+    // A codec inside WAV (A-law, mu-law, ADPCM, ...): ffmpeg knows most of them.
+    return nonEmpty(file, await decodeWithFfmpeg(file, opts, null).catch((e: unknown) => {
+      if (e instanceof EarshotError && e.code === 'AUDIO_DECODE_FAILED') throw e;
+      throw fail('AUDIO_CODEC_UNSUPPORTED', file, `WAV format tag 0x${layout.formatTag.toString(16).padStart(4, '0')} is not supported (${(e as Error).message})`, { formatTag: layout.formatTag }, e);
+    }));
+  }
+  let inProcessError: unknown;
+  try {
+    return nonEmpty(file, await decodeWithAudioDecode(bytes));
+  } catch (e) {
+    if (e instanceof EarshotError) throw e;
+    inProcessError = e;
+  }
+  const unknown = AUDIO_DECODE_UNKNOWN.test(String((inProcessError as Error)?.message ?? inProcessError));
+  try {
+    return nonEmpty(file, await decodeWithFfmpeg(file, opts, null));
+  } catch (e) {
+    if (e instanceof EarshotError && (unknown || e.code !== 'AUDIO_CODEC_UNSUPPORTED')) throw e;
+    // audio-decode recognised the container but could not decode it, and ffmpeg could not either.
+    throw fail('AUDIO_DECODE_FAILED', file, `decoding failed: ${String((inProcessError as Error)?.message ?? inProcessError)}; ${(e as Error).message}`, {}, e);
+  }
+}

@@ -1,0 +1,167 @@
+import wavefile from 'wavefile';
+import { EarshotError } from '../errors.js';
+import { averageInterleaved } from './pcm.js';
+
+const { WaveFile } = wavefile;
+
+const TAG_PCM = 1;
+const TAG_FLOAT = 3;
+const TAG_EXTENSIBLE = 0xfffe;
+/** KSDATAFORMAT_SUBTYPE_* GUIDs share these 14 bytes after the 2-byte format tag. */
+const GUID_TAIL = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xaa, 0x00, 0x38, 0x9b, 0x71];
+
+export type WavSampleKind = 'pcm' | 'float';
+
+/**
+ * A RIFF/WAVE file's layout. `data` holds only whole frames that are actually in
+ * the file; `truncated` says the data chunk declared more bytes than exist.
+ */
+export interface WavLayout {
+  readonly formatTag: number;
+  /** 'pcm'/'float' we decode with wavefile; null = a codec inside WAV (A-law, ADPCM, MP3...) for the fallback. */
+  readonly kind: WavSampleKind | null;
+  readonly channels: number;
+  readonly sampleRateHz: number;
+  readonly bitsPerSample: number;
+  readonly blockAlign: number;
+  readonly data: Uint8Array;
+  readonly declaredDataBytes: number;
+  readonly truncated: boolean;
+}
+
+function fourcc(b: Uint8Array, at: number): string {
+  return String.fromCharCode(b[at]!, b[at + 1]!, b[at + 2]!, b[at + 3]!);
+}
+
+/** True for little-endian RIFF/WAVE, the only WAV flavour parsed here (RIFX/RF64 go to ffmpeg). */
+export function isRiffWave(bytes: Uint8Array): boolean {
+  return bytes.length >= 12 && fourcc(bytes, 0) === 'RIFF' && fourcc(bytes, 8) === 'WAVE';
+}
+
+function headerError(file: string, why: string, details: Record<string, unknown> = {}): EarshotError {
+  return new EarshotError('AUDIO_HEADER_INVALID', `${file}: invalid WAV header: ${why}`, { file, ...details });
+}
+
+function sampleKind(tag: number, fmt: DataView, fmtSize: number): { tag: number; kind: WavSampleKind | null } {
+  let effective = tag;
+  if (tag === TAG_EXTENSIBLE) {
+    // cbSize >= 22 carries validBits, channel mask and the 16-byte subformat GUID.
+    if (fmtSize < 40 || fmt.getUint16(16, true) < 22) return { tag, kind: null };
+    effective = fmt.getUint16(24, true);
+    for (let i = 0; i < GUID_TAIL.length; i++) if (fmt.getUint8(26 + i) !== GUID_TAIL[i]) return { tag, kind: null };
+  }
+  if (effective === TAG_PCM) return { tag: effective, kind: 'pcm' };
+  if (effective === TAG_FLOAT) return { tag: effective, kind: 'float' };
+  return { tag: effective, kind: null };
+}
+
+/**
+ * Walks the RIFF chunks. Decision on truncation: a data chunk that declares more
+ * bytes than the file holds is accepted and the whole frames present are decoded,
+ * because recorders killed mid-write (and ffmpeg writing WAV to a pipe, size
+ * 0xFFFFFFFF) produce exactly that and sox/libsndfile/ffmpeg all read them.
+ * A fmt chunk that is missing, too short, cut off by EOF or self-inconsistent, or a
+ * missing data chunk, is AUDIO_HEADER_INVALID: there is no safe way to interpret the bytes.
+ */
+export function parseWav(bytes: Uint8Array, file: string): WavLayout {
+  if (!isRiffWave(bytes)) throw headerError(file, 'missing RIFF/WAVE signature');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let fmt: DataView | null = null;
+  let fmtSize = 0;
+  let dataStart = -1;
+  let declared = 0;
+  let off = 12;
+  while (off + 8 <= bytes.length) {
+    const id = fourcc(bytes, off);
+    const size = view.getUint32(off + 4, true);
+    const body = off + 8;
+    if (id === 'fmt ') {
+      if (size < 16) throw headerError(file, `fmt chunk is ${size} bytes (need >= 16)`, { fmtBytes: size });
+      if (body + size > bytes.length) throw headerError(file, `fmt chunk runs past end of file (${size} bytes declared at offset ${off}, file is ${bytes.length})`);
+      fmt = new DataView(bytes.buffer, bytes.byteOffset + body, size);
+      fmtSize = size;
+    } else if (id === 'data') {
+      dataStart = body;
+      declared = size;
+      if (body + size > bytes.length) break; // truncated data: nothing valid can follow it
+    }
+    off = body + size + (size & 1);
+  }
+  if (fmt === null) throw headerError(file, 'no fmt chunk');
+  if (dataStart < 0) throw headerError(file, 'no data chunk');
+  const formatTag = fmt.getUint16(0, true);
+  const channels = fmt.getUint16(2, true);
+  const sampleRateHz = fmt.getUint32(4, true);
+  const blockAlign = fmt.getUint16(12, true);
+  const bitsPerSample = fmt.getUint16(14, true);
+  if (channels === 0) throw headerError(file, 'fmt declares 0 channels');
+  if (sampleRateHz === 0) throw headerError(file, 'fmt declares sample rate 0');
+  const { tag, kind } = sampleKind(formatTag, fmt, fmtSize);
+  if (kind !== null) {
+    const validBits = kind === 'pcm' ? [8, 16, 24, 32] : [32, 64];
+    if (!validBits.includes(bitsPerSample)) {
+      throw new EarshotError('AUDIO_CODEC_UNSUPPORTED', `${file}: ${bitsPerSample}-bit ${kind} WAV samples are not supported`, { file, bitsPerSample, formatTag });
+    }
+    if (blockAlign !== channels * (bitsPerSample / 8)) {
+      throw headerError(file, `blockAlign ${blockAlign} != ${channels} channels x ${bitsPerSample / 8} bytes`, { blockAlign, channels, bitsPerSample });
+    }
+  }
+  const available = Math.max(0, Math.min(declared, bytes.length - dataStart));
+  const usable = blockAlign > 0 ? available - (available % blockAlign) : available;
+  return {
+    formatTag: tag,
+    kind,
+    channels,
+    sampleRateHz,
+    bitsPerSample,
+    blockAlign,
+    data: bytes.subarray(dataStart, dataStart + usable),
+    declaredDataBytes: declared,
+    truncated: declared > available,
+  };
+}
+
+/** A canonical 44-byte-header WAV around `data`, so wavefile sees a file it parses correctly. */
+function canonicalWav(layout: WavLayout, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(44 + data.length);
+  const v = new DataView(out.buffer);
+  out.set([0x52, 0x49, 0x46, 0x46], 0);
+  v.setUint32(4, 36 + data.length, true);
+  out.set([0x57, 0x41, 0x56, 0x45, 0x66, 0x6d, 0x74, 0x20], 8);
+  v.setUint32(16, 16, true);
+  v.setUint16(20, layout.kind === 'float' ? TAG_FLOAT : TAG_PCM, true);
+  v.setUint16(22, layout.channels, true);
+  v.setUint32(24, layout.sampleRateHz, true);
+  v.setUint32(28, layout.sampleRateHz * layout.blockAlign, true);
+  v.setUint16(32, layout.blockAlign, true);
+  v.setUint16(34, layout.bitsPerSample, true);
+  out.set([0x64, 0x61, 0x74, 0x61], 36);
+  v.setUint32(40, data.length, true);
+  out.set(data, 44);
+  return out;
+}
+
+/** Integer PCM -> float: unsigned 8-bit is offset by 128; int16 uses 1/32768 for VGGish parity. */
+function scaleFor(layout: WavLayout): { scale: number; offset: number } {
+  if (layout.kind === 'float') return { scale: 1, offset: 0 };
+  if (layout.bitsPerSample === 8) return { scale: 1 / 128, offset: 128 };
+  return { scale: 2 ** -(layout.bitsPerSample - 1), offset: 0 };
+}
+
+/** Frames per wavefile call: bounds the float64 scratch to a few MB for long files. */
+const BLOCK_FRAMES = 1 << 18;
+
+/** Decodes a PCM/float layout to mono float32 with wavefile doing the sample unpacking. */
+export function decodeWavSamples(layout: WavLayout): Float32Array {
+  if (layout.kind === null) throw new Error('decodeWavSamples needs a PCM or float layout');
+  const frames = layout.data.length / layout.blockAlign;
+  const out = new Float32Array(frames);
+  const { scale, offset } = scaleFor(layout);
+  const wav = new WaveFile();
+  for (let f0 = 0; f0 < frames; f0 += BLOCK_FRAMES) {
+    const n = Math.min(BLOCK_FRAMES, frames - f0);
+    wav.fromBuffer(canonicalWav(layout, layout.data.subarray(f0 * layout.blockAlign, (f0 + n) * layout.blockAlign)));
+    out.set(averageInterleaved(wav.getSamples(true, Float64Array), layout.channels, scale, offset), f0);
+  }
+  return out;
+}
