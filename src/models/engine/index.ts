@@ -1,0 +1,68 @@
+import { EarshotError, isEarshotError } from '../../errors.js';
+import type { EmbeddingEngine, EngineKind, ModelGraph, Weights } from '../contracts.js';
+import type { EngineConfig } from '../../config/sections/engine.js';
+import { createOnnxEngine, loadOrt } from './onnx.js';
+import { createTfjsEngine, probeTfjsBackends, type TfjsBackendPreference } from './tfjs.js';
+
+export { createOnnxEngine } from './onnx.js';
+export { createTfjsEngine } from './tfjs.js';
+
+export interface EngineOptions {
+  readonly kind: 'auto' | EngineKind;
+  readonly tfjsBackend: TfjsBackendPreference;
+  /** Intra-op threads; 0 = all cores. */
+  readonly threads: number;
+  /** Where the ONNX engine keeps compiled graphs (e.g. `<modeldir>/cache`). */
+  readonly cacheDir?: string;
+  /** sha256 of the weights if known (model manifest), so the ONNX cache lookup skips hashing. */
+  readonly weightsDigest?: string;
+  /** ORT busy-waiting between ops (default on). */
+  readonly spinning?: boolean;
+}
+
+export function engineOptions(cfg: EngineConfig, extra: Partial<Pick<EngineOptions, 'cacheDir' | 'weightsDigest' | 'spinning'>> = {}): EngineOptions {
+  return { kind: cfg.kind, tfjsBackend: cfg.tfjsBackend, threads: cfg.threads, ...extra };
+}
+
+export interface EngineAvailability {
+  readonly kind: EngineKind;
+  readonly backend: string;
+  readonly available: boolean;
+  /** Why not, when unavailable. */
+  readonly reason?: string;
+}
+
+/** Every engine/backend this install could run, fastest first, with the reason for each one missing. */
+export async function availableEngines(): Promise<EngineAvailability[]> {
+  const out: EngineAvailability[] = [];
+  try {
+    await loadOrt();
+    out.push({ kind: 'onnx', backend: 'cpu', available: true });
+  } catch (e) {
+    out.push({ kind: 'onnx', backend: 'cpu', available: false, reason: (e as Error).message });
+  }
+  for (const p of await probeTfjsBackends()) out.push({ kind: 'tfjs', backend: p.backend, available: p.available, ...(p.reason ? { reason: p.reason } : {}) });
+  return out;
+}
+
+/**
+ * Compiles `graph` + `weights` on the requested engine. `auto` takes onnx when
+ * onnxruntime-node loads (fastest measured here), else the best TF.js backend;
+ * only ENGINE_UNAVAILABLE falls through, a bad model fails loudly.
+ */
+export async function createEngine(graph: ModelGraph, weights: Weights, opts: EngineOptions): Promise<EmbeddingEngine> {
+  const onnx = () => createOnnxEngine(graph, weights, { threads: opts.threads, ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}), ...(opts.weightsDigest !== undefined ? { weightsDigest: opts.weightsDigest } : {}), ...(opts.spinning !== undefined ? { spinning: opts.spinning } : {}) });
+  const tfjs = () => createTfjsEngine(graph, weights, { backend: opts.tfjsBackend, threads: opts.threads });
+  if (opts.kind === 'onnx') return onnx();
+  if (opts.kind === 'tfjs') return tfjs();
+  try {
+    return await onnx();
+  } catch (e) {
+    if (!isEarshotError(e, 'ENGINE_UNAVAILABLE')) throw e;
+    try {
+      return await tfjs();
+    } catch (e2) {
+      throw new EarshotError('ENGINE_UNAVAILABLE', `no engine available: ${(e as Error).message}; ${(e2 as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EarshotError } from '../../errors.js';
+import type { EngineConfig } from '../../config/sections/engine.js';
+import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
+import { readModelDir, writeModelDir, type ManifestFields } from '../modeldir.js';
+import { createEngine, engineOptions } from '../engine/index.js';
+import { formulaVggishWeights } from './formula.js';
+import { validateVggishWeights, vggishGraph, VGGISH_EMBEDDING_SIZE, VGGISH_INPUT_SHAPE, VGGISH_OUTPUT } from './network.js';
+import { pcaFromModelDir, PCA_EXTRA_KEY, PCA_FILE, type PcaParams } from './postprocess.js';
+
+export * from './network.js';
+export { formulaVggishWeights, fmix32, formulaUniform } from './formula.js';
+export { postprocess, dequantize, readPcaParams, pcaFromModelDir, PCA_EXTRA_KEY, PCA_FILE, type PcaParams } from './postprocess.js';
+export { readNpz, parseNpz, parseNpy, type NpyArray } from './npz.js';
+
+export const PATCH_VALUES = VGGISH_INPUT_SHAPE[0] * VGGISH_INPUT_SHAPE[1] * VGGISH_INPUT_SHAPE[2];
+
+export interface VggishModel {
+  readonly dir: string;
+  readonly manifest: ModelManifest;
+  readonly engine: EmbeddingEngine;
+  /** Undefined when the model directory carries no PCA params (only --raw embeddings then). */
+  readonly pca: PcaParams | undefined;
+}
+
+/** `<dir>/cache` when the model directory is writable, else none (the ONNX engine then compiles to a temp dir). */
+function cacheDirFor(dir: string): string | undefined {
+  const cache = join(dir, 'cache');
+  try {
+    mkdirSync(cache, { recursive: true });
+    accessSync(cache, constants.W_OK);
+    return cache;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads, verifies and compiles a VGGish model directory. The weights are not retained after compiling (except by a tfjs-cpu engine). */
+export async function openVggish(dir: string, engine: EngineConfig): Promise<VggishModel> {
+  const md = readModelDir(dir);
+  if (md.manifest.architecture !== 'vggish') throw new EarshotError('MODEL_INVALID', `${dir} holds a '${md.manifest.architecture}' model, not vggish`, { dir });
+  validateVggishWeights(md.weights);
+  const pca = pcaFromModelDir(md);
+  const cacheDir = cacheDirFor(dir);
+  const e = await createEngine(vggishGraph(), md.weights, engineOptions(engine, { weightsDigest: md.manifest.weights.sha256, ...(cacheDir ? { cacheDir } : {}) }));
+  return { dir, manifest: md.manifest, engine: e, pca };
+}
+
+/** Raw embeddings [count, 128] for patches [count, 96, 64], in engine batches of `batchSize`. */
+export async function embedPatches(engine: EmbeddingEngine, patches: Float32Array, count: number, batchSize: number): Promise<Float32Array> {
+  if (patches.length !== count * PATCH_VALUES) throw new EarshotError('INPUT_INVALID', `patches hold ${patches.length} values, expected ${count} x 96 x 64`);
+  const out = new Float32Array(count * VGGISH_EMBEDDING_SIZE);
+  for (let start = 0; start < count; start += batchSize) {
+    const n = Math.min(batchSize, count - start);
+    const r = await engine.run(patches.subarray(start * PATCH_VALUES, (start + n) * PATCH_VALUES), n);
+    out.set(r[VGGISH_OUTPUT]!, start * VGGISH_EMBEDDING_SIZE);
+  }
+  return out;
+}
+
+export const FORMULA_MANIFEST: ManifestFields = {
+  name: 'vggish',
+  architecture: 'vggish',
+  version: 'formula-1',
+  input: { name: 'input', shape: [...VGGISH_INPUT_SHAPE] },
+  outputs: [{ name: VGGISH_OUTPUT, shape: [VGGISH_EMBEDDING_SIZE] }],
+  provenance: { source: 'formula weights (shared/golden/vggish-net index.json doc); not a trained model' },
+};
+
+/** Writes a VGGish model directory with formula weights, plus the PCA npz copied verbatim when given. */
+export function writeFormulaVggishDir(dir: string, pcaPath?: string): ModelManifest {
+  const extras: Record<string, Uint8Array> = {};
+  if (pcaPath !== undefined) {
+    try {
+      extras[PCA_FILE] = readFileSync(pcaPath);
+    } catch (e) {
+      throw new EarshotError('DATA_NOT_FOUND', `cannot read PCA params ${pcaPath}: ${(e as Error).message}`, { file: pcaPath });
+    }
+  }
+  const fields: ManifestFields = { ...FORMULA_MANIFEST, ...(pcaPath !== undefined ? { extras: { [PCA_EXTRA_KEY]: PCA_FILE } } : {}) };
+  return writeModelDir(dir, fields, formulaVggishWeights(), undefined, extras);
+}
