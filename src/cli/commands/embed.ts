@@ -1,16 +1,117 @@
 import type { Command } from 'commander';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { action, configFrom } from '../common.js';
 import { EarshotError } from '../../errors.js';
+import type { Config } from '../../config/schema.js';
+import type { FrontendConfig } from '../../config/sections/frontend.js';
+import { embedPatches, openVggish, PATCH_VALUES, postprocess, VGGISH_EMBEDDING_SIZE } from '../../models/vggish/index.js';
 
-// Placeholder until the owning module lands; replaced by the real command.
+interface EmbedOptions {
+  model?: string;
+  engine?: 'auto' | 'tfjs' | 'onnx';
+  out?: string;
+  raw?: boolean;
+  patches?: string;
+  json?: boolean;
+}
+
+type PatchFn = (samples: Float32Array, rateHz: number, cfg: FrontendConfig) => unknown;
+
+function readPatches(file: string): { data: Float32Array; count: number } {
+  let b: Buffer;
+  try {
+    b = readFileSync(file);
+  } catch (e) {
+    throw new EarshotError('DATA_NOT_FOUND', `cannot read patches file ${file}: ${(e as Error).message}`, { file });
+  }
+  if (b.byteLength === 0 || b.byteLength % (PATCH_VALUES * 4) !== 0) {
+    throw new EarshotError('INPUT_INVALID', `${file}: ${b.byteLength} bytes is not a whole number of float32 [96,64] patches (${PATCH_VALUES * 4} bytes each)`, { file });
+  }
+  const data = new Float32Array(b.byteLength / 4);
+  new Uint8Array(data.buffer).set(b);
+  return { data, count: data.length / PATCH_VALUES };
+}
+
+/** Accepts the frontend's result as Patch[], a flat Float32Array, or { data, count }. */
+function flattenPatches(r: unknown, file: string): { data: Float32Array; count: number } {
+  if (r instanceof Float32Array) return { data: r, count: r.length / PATCH_VALUES };
+  if (Array.isArray(r)) {
+    const data = new Float32Array(r.length * PATCH_VALUES);
+    r.forEach((p: { data: Float32Array }, i) => data.set(p.data, i * PATCH_VALUES));
+    return { data, count: r.length };
+  }
+  const o = r as { data?: unknown; count?: unknown };
+  if (o && o.data instanceof Float32Array && typeof o.count === 'number') return { data: o.data, count: o.count };
+  throw new EarshotError('INTERNAL', `log-mel frontend returned an unexpected value for ${file}`);
+}
+
+async function audioPatches(file: string, cfg: Config, modelFrontend: Readonly<Record<string, number>> | undefined): Promise<{ data: Float32Array; count: number }> {
+  const { decodeAudioFile } = await import('../../audio/decode.js');
+  // The frontend lands in src/features concurrently; resolved at run time so this command builds without it.
+  const spec = '../../features/index.js';
+  let compute: PatchFn | undefined;
+  try {
+    compute = ((await import(spec)) as { computeLogMelPatches?: PatchFn }).computeLogMelPatches;
+  } catch {
+    compute = undefined;
+  }
+  if (!compute) throw new EarshotError('ENGINE_UNAVAILABLE', 'the log-mel frontend (src/features computeLogMelPatches) is not available in this build; pass --patches file.f32');
+  const audio = await decodeAudioFile(file);
+  const frontend = { ...cfg.frontend, ...(modelFrontend ?? {}) } as FrontendConfig;
+  const p = flattenPatches(await compute(audio.samples, audio.sampleRateHz, frontend), file);
+  if (p.count === 0) throw new EarshotError('AUDIO_FILE_EMPTY', `${file}: too short for one ${frontend.patchFrames}-frame patch`, { file });
+  return p;
+}
+
+async function writeOut(target: string, data: Uint8Array | string): Promise<void> {
+  if (target !== '-') {
+    writeFileSync(target, data);
+    return;
+  }
+  await new Promise<void>((resolve, reject) => process.stdout.write(data, (e) => (e ? reject(e) : resolve())));
+}
+
 export function registerEmbed(program: Command): void {
   program
     .command('embed')
-    .description('(not yet available)')
+    .description('VGGish embeddings of an audio file (or of log-mel patches): uint8 after PCA by default, float32 with --raw')
+    .argument('[audio-file]', 'audio file to embed (any format decodeAudioFile reads)')
+    .option('-m, --model <dir>', 'VGGish model directory (default: config models.vggishDir)')
+    .option('-e, --engine <kind>', 'auto | tfjs | onnx (default: config engine.kind)')
+    .option('-o, --out <file>', "output file; '-' = stdout", '-')
+    .option('--raw', 'float32 [N,128] embeddings before PCA/quantisation')
+    .option('--patches <file>', 'read float32 [N,96,64] log-mel patches instead of audio')
+    .option('--json', 'write JSON {shape, engine, backend, embeddings} instead of binary')
     .action(
-      action((_opts: unknown, cmd: Command) => {
-        configFrom(cmd);
-        throw new EarshotError('INTERNAL', 'embed is not available yet');
+      action(async (audioFile: string | undefined, opts: EmbedOptions, cmd: Command) => {
+        if (opts.engine !== undefined && !['auto', 'tfjs', 'onnx'].includes(opts.engine)) throw new EarshotError('INPUT_INVALID', `--engine must be auto, tfjs or onnx, got '${opts.engine}'`);
+        if ((audioFile === undefined) === (opts.patches === undefined)) throw new EarshotError('INPUT_INVALID', 'give either an audio file or --patches file.f32 (exactly one)');
+        const cfg = configFrom(cmd, {
+          ...(opts.engine ? { engine: { kind: opts.engine } } : {}),
+          ...(opts.model ? { models: { vggishDir: opts.model } } : {}),
+        });
+        const model = await openVggish(cfg.models.vggishDir, cfg.engine);
+        try {
+          if (!opts.raw && !model.pca) {
+            throw new EarshotError('MODEL_INVALID', `${model.dir} has no PCA params (manifest extras.pca); use --raw, or import the model with its vggish_pca_params.npz`, { dir: model.dir });
+          }
+          const patches = opts.patches !== undefined ? readPatches(opts.patches) : await audioPatches(audioFile!, cfg, model.manifest.frontend);
+          const raw = await embedPatches(model.engine, patches.data, patches.count, cfg.engine.batchSize);
+          const values: Float32Array | Uint8Array = opts.raw ? raw : postprocess(raw, patches.count, model.pca!);
+          const shape = [patches.count, VGGISH_EMBEDDING_SIZE];
+          const engineName = `${model.engine.kind}/${model.engine.backend}`;
+          const out = opts.out ?? '-';
+          if (opts.json) {
+            const rows = Array.from({ length: patches.count }, (_, i) => Array.from(values.subarray(i * VGGISH_EMBEDDING_SIZE, (i + 1) * VGGISH_EMBEDDING_SIZE)));
+            await writeOut(out, JSON.stringify({ shape, dtype: opts.raw ? 'float32' : 'uint8', engine: model.engine.kind, backend: model.engine.backend, embeddings: rows }) + '\n');
+          } else {
+            await writeOut(out, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+          }
+          const info = `embeddings [${shape.join(',')}] ${opts.raw ? 'float32' : 'uint8'} via ${engineName}${out === '-' ? '' : ` -> ${out}`}\n`;
+          (out === '-' ? process.stderr : process.stdout).write(info);
+        } finally {
+          await model.engine.dispose();
+        }
       }),
     );
 }
