@@ -14,6 +14,7 @@ function errnoOf(e: unknown): string | undefined {
 }
 
 function fail(e: unknown, op: string, url: string, key: string): EarshotError {
+  if (e instanceof EarshotError) return e;
   const code = errnoOf(e);
   if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') {
     return new EarshotError('DATA_NOT_FOUND', `${url}/${key} not found (${op})`, { url, key, op }, { cause: e });
