@@ -80,12 +80,12 @@ export function toneFraction(x: Float32Array, sampleRateHz: number, freqHz: numb
   return energy === 0 ? 0 : (2 * (re * re + im * im)) / n / energy;
 }
 
-/** Frequency (1 Hz grid within [lo, hi]) with the most power: the dominant tone. */
-export function dominantFrequency(x: Float32Array, sampleRateHz: number, lo = 50, hi = 4000): number {
+/** Frequency (grid of stepHz within [lo, hi]) with the most power: the dominant tone. */
+export function dominantFrequency(x: Float32Array, sampleRateHz: number, lo = 50, hi = 4000, stepHz = 1): number {
   const seg = x.subarray(0, Math.min(x.length, sampleRateHz));
   let best = -1;
   let bestF = lo;
-  for (let f = lo; f <= hi; f += 1) {
+  for (let f = lo; f <= hi; f += stepHz) {
     const p = toneFraction(seg, sampleRateHz, f);
     if (p > best) {
       best = p;
