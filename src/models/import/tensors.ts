@@ -92,3 +92,13 @@ export function transpose2d(data: Float32Array, shape: readonly number[]): { sha
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = data[i * c + j]!;
   return { shape: [c, r], data: out };
 }
+
+/** IEEE half -> float (TF.js float16 quantization and torch HalfStorage). */
+export function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >>> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
