@@ -1,0 +1,22 @@
+export type { Patch } from './contracts.js';
+export { KAISER_BEST, besselI0, kaiserBest, kaiserSincHalfWindow, type SincFilter } from './kaiser.js';
+export {
+  createStreamingResampler,
+  makeResampleKernel,
+  resample,
+  resampledLength,
+  type ResampleKernel,
+  type StreamingResampler,
+} from './resample.js';
+export { hertzToMel, linspace, melMatrix, sparseMel, type MelSpec, type SparseMel } from './mel.js';
+export { createMagnitudeFft, type MagnitudeFft } from './fft.js';
+export { createLogMelFrontend, frameCount, periodicHann, type LogMelFrontend } from './logmel.js';
+export {
+  computeLogMelPatches,
+  createStreamingPatcher,
+  logMelPatches,
+  patchCount,
+  patchHopFrames,
+  type LogMelPatches,
+  type StreamingPatcher,
+} from './patches.js';

@@ -1,0 +1,188 @@
+/**
+ * Band-limited resampling equal to resampy 0.4.2 `resample(x, srIn, srOut)` with its
+ * default `kaiser_best` filter (what VGGish's vggish_input.py calls), in float64.
+ *
+ * Batch and streaming share `resampleOne`, the per-output-sample kernel that mirrors
+ * resampy's interpn `_resample_loop` term by term and in the same summation order, so
+ * the streaming resampler is bit-identical to the batch one for any chunking.
+ */
+import { EarshotError } from '../errors.js';
+import { kaiserBest, type SincFilter } from './kaiser.js';
+
+/** Everything the kernel needs for one (srIn, srOut) pair; immutable once built. */
+export interface ResampleKernel {
+  readonly srInHz: number;
+  readonly srOutHz: number;
+  /** Filter half-window, pre-scaled by the ratio when downsampling (as resampy does). */
+  readonly win: Float64Array;
+  /** win[i+1] - win[i], last entry 0 (np.diff(win, append=win[-1])). */
+  readonly delta: Float64Array;
+  readonly numTable: number;
+  readonly scale: number;
+  readonly indexStep: number;
+  /** Input samples per output sample (1 / ratio), resampy's time_increment. */
+  readonly timeIncrement: number;
+  /** Upper bound on taps per wing: how much history / lookahead the kernel reads. */
+  readonly maxTaps: number;
+}
+
+function checkRate(name: string, hz: number): void {
+  if (!Number.isFinite(hz) || hz <= 0) {
+    throw new EarshotError('INPUT_INVALID', `${name} must be a positive sample rate, got ${hz}`, { [name]: hz });
+  }
+}
+
+export function makeResampleKernel(srInHz: number, srOutHz: number, filter: SincFilter = kaiserBest()): ResampleKernel {
+  checkRate('srInHz', srInHz);
+  checkRate('srOutHz', srOutHz);
+  const ratio = srOutHz / srInHz;
+  const base = filter.halfWindow;
+  const win = ratio < 1 ? base.map((v) => ratio * v) : base;
+  const delta = new Float64Array(win.length);
+  for (let i = 0; i < win.length - 1; i++) delta[i] = win[i + 1]! - win[i]!;
+  const scale = Math.min(1, ratio);
+  const numTable = filter.precisionPerCrossing;
+  const indexStep = Math.trunc(scale * numTable);
+  return Object.freeze({
+    srInHz,
+    srOutHz,
+    win,
+    delta,
+    numTable,
+    scale,
+    indexStep,
+    timeIncrement: 1 / ratio,
+    maxTaps: Math.ceil(win.length / indexStep) + 1,
+  });
+}
+
+/** resampy's output length: int(n * srOut / srIn), evaluated left to right in float64. */
+export function resampledLength(nIn: number, srInHz: number, srOutHz: number): number {
+  return Math.floor((nIn * srOutHz) / srInHz);
+}
+
+/**
+ * Output sample `t`. `x[j]` holds input sample `x0 + j`; `nOrig` is the total input
+ * length when known (end of stream) or any bound the caller has already checked the
+ * lookahead against.
+ */
+export function resampleOne(k: ResampleKernel, x: Float64Array, x0: number, nOrig: number, t: number): number {
+  const { win, delta, numTable, scale, indexStep } = k;
+  const nwin = win.length;
+  const time = t * k.timeIncrement;
+  const n = Math.trunc(time);
+  let frac = scale * (time - n);
+  let indexFrac = frac * numTable;
+  let offset = Math.trunc(indexFrac);
+  let eta = indexFrac - offset;
+  let y = 0;
+  const iMax = Math.min(n + 1, Math.floor((nwin - offset) / indexStep));
+  for (let i = 0, p = n - x0, w = offset; i < iMax; i++, p--, w += indexStep) {
+    y += (win[w]! + eta * delta[w]!) * x[p]!;
+  }
+  frac = scale - frac;
+  indexFrac = frac * numTable;
+  offset = Math.trunc(indexFrac);
+  eta = indexFrac - offset;
+  const kMax = Math.min(nOrig - n - 1, Math.floor((nwin - offset) / indexStep));
+  for (let i = 0, p = n + 1 - x0, w = offset; i < kMax; i++, p++, w += indexStep) {
+    y += (win[w]! + eta * delta[w]!) * x[p]!;
+  }
+  return y;
+}
+
+/** Batch resampling (resampy.resample with kaiser_best). Equal rates return a float64 copy. */
+export function resample(x: Float32Array | Float64Array, srInHz: number, srOutHz: number, kernel?: ResampleKernel): Float64Array {
+  if (srInHz === srOutHz) {
+    checkRate('srInHz', srInHz);
+    return Float64Array.from(x);
+  }
+  const k = kernel ?? makeResampleKernel(srInHz, srOutHz);
+  const xd = x instanceof Float64Array ? x : Float64Array.from(x);
+  const nOut = resampledLength(xd.length, srInHz, srOutHz);
+  const y = new Float64Array(Math.max(0, nOut));
+  for (let t = 0; t < nOut; t++) y[t] = resampleOne(k, xd, 0, xd.length, t);
+  return y;
+}
+
+/**
+ * Chunks in, samples out. Output sample t is emitted only once every input sample
+ * its right wing reads has arrived (or the stream has ended), so its value never
+ * depends on where the chunk boundaries fell.
+ */
+export interface StreamingResampler {
+  /** Adds input; returns the output samples that became final (possibly none). */
+  push(chunk: Float32Array | Float64Array): Float64Array;
+  /** Ends the stream; returns the held-back tail (resampy zero-pads past the end). */
+  end(): Float64Array;
+  /** Output samples emitted so far. */
+  readonly emitted: number;
+}
+
+export function createStreamingResampler(srInHz: number, srOutHz: number, kernel?: ResampleKernel): StreamingResampler {
+  if (srInHz === srOutHz) {
+    checkRate('srInHz', srInHz);
+    let emitted = 0;
+    return {
+      push(chunk) {
+        emitted += chunk.length;
+        return Float64Array.from(chunk);
+      },
+      end: () => new Float64Array(0),
+      get emitted() {
+        return emitted;
+      },
+    };
+  }
+  const k = kernel ?? makeResampleKernel(srInHz, srOutHz);
+  let buf = new Float64Array(4096);
+  let base = 0; // absolute index of buf[0]
+  let len = 0; // valid samples in buf
+  let received = 0;
+  let next = 0; // next output index
+  let ended = false;
+
+  function append(chunk: Float32Array | Float64Array): void {
+    const keepFrom = Math.max(0, Math.trunc(next * k.timeIncrement) - k.maxTaps);
+    const drop = Math.min(len, Math.max(0, keepFrom - base));
+    if (drop > 0) {
+      buf.copyWithin(0, drop, len);
+      base += drop;
+      len -= drop;
+    }
+    if (len + chunk.length > buf.length) {
+      const grown = new Float64Array(Math.max(buf.length * 2, len + chunk.length));
+      grown.set(buf.subarray(0, len));
+      buf = grown;
+    }
+    buf.set(chunk, len);
+    len += chunk.length;
+    received += chunk.length;
+  }
+
+  function drain(nOrig: number, limit: number): Float64Array {
+    const out: number[] = [];
+    for (; next < limit; next++) {
+      if (!ended && Math.trunc(next * k.timeIncrement) + k.maxTaps + 1 > received) break;
+      out.push(resampleOne(k, buf, base, nOrig, next));
+    }
+    return Float64Array.from(out);
+  }
+
+  return {
+    push(chunk) {
+      if (ended) throw new EarshotError('STREAM_FAILED', 'resampler received input after end()', { samples: chunk.length });
+      append(chunk);
+      // Any t below this bound is part of the final output whatever the stream's length.
+      return drain(received, resampledLength(received, srInHz, srOutHz));
+    },
+    end() {
+      if (ended) return new Float64Array(0);
+      ended = true;
+      return drain(received, resampledLength(received, srInHz, srOutHz));
+    },
+    get emitted() {
+      return next;
+    },
+  };
+}
