@@ -1,0 +1,30 @@
+import type { FrontendConfig } from '../../config/sections/frontend.js';
+
+/**
+ * yamnet.py `pad_waveform`, for whole files (`earshot tag`), not for streams.
+ *
+ * The log-mel frontend only emits a patch once it has `patchFrames` full STFT
+ * frames, i.e. patchFrames * hop + (window - hop) seconds (0.975 s for YAMNet).
+ * Google's YAMNet zero-pads its waveform so that (a) a clip shorter than that
+ * still yields one patch instead of nothing, and (b) the tail after the first
+ * patch is rounded up to a whole number of patch hops, so the last partial hop
+ * is scored too. Doing the same here makes `earshot tag` return the same
+ * number of frames as YAMNet. The VGGish frontend deliberately does not pad
+ * (VGGish drops partial patches), so this lives with YAMNet, and the daemon's
+ * streaming path never pads: it just waits for more audio.
+ *
+ * Works at any rate: the sample counts are computed at `sampleRateHz` from the
+ * frontend's durations (rounded up, so resampling never loses the last frame).
+ */
+export function padWaveformForYamnet(samples: Float32Array, sampleRateHz: number, fe: Pick<FrontendConfig, 'patchFrames' | 'stftHopSeconds' | 'stftWindowSeconds' | 'patchHopSeconds'>): Float32Array {
+  const patchWindowSeconds = fe.patchFrames * fe.stftHopSeconds;
+  const minSamples = Math.ceil((patchWindowSeconds + fe.stftWindowSeconds - fe.stftHopSeconds) * sampleRateHz - 1e-6);
+  const hopSamples = Math.round(fe.patchHopSeconds * sampleRateHz);
+  const n = Math.max(samples.length, minSamples);
+  const hops = Math.ceil((n - minSamples) / hopSamples);
+  const total = minSamples + hops * hopSamples;
+  if (total === samples.length) return samples;
+  const out = new Float32Array(total);
+  out.set(samples);
+  return out;
+}

@@ -1,0 +1,102 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { EarshotError } from '../../errors.js';
+import type { EngineConfig } from '../../config/sections/engine.js';
+import type { FrontendConfig } from '../../config/sections/frontend.js';
+import type { Tagger, TaggerSession } from '../../classify/contracts.js';
+import type { Patch } from '../../features/contracts.js';
+import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
+import { readModelDir } from '../modeldir.js';
+import { createEngine, engineOptions } from '../engine/index.js';
+import { YAMNET_CLASSES, YAMNET_EMBEDDING_DIM, YAMNET_MEL_BANDS, YAMNET_PATCH_FRAMES, yamnetGraph, yamnetWeightShapes } from './graph.js';
+import { YAMNET_FRONTEND } from './import.js';
+
+const PATCH_VALUES = YAMNET_PATCH_FRAMES * YAMNET_MEL_BANDS;
+
+export interface YamnetOutputs {
+  /** [count, 521] sigmoid scores. */
+  readonly scores: Float32Array;
+  /** [count, 1024] embeddings (global average of the last conv layer). */
+  readonly embeddings: Float32Array;
+}
+
+/** The Tagger plus a batch path for whole files (one engine call per `batchSize` patches). */
+export interface YamnetTagger extends Tagger {
+  readonly manifest: ModelManifest;
+  readonly engine: EmbeddingEngine;
+  readonly batchSize: number;
+  /** `count` patches of 96x64 log-mel packed back to back. */
+  scorePatches(patches: Float32Array, count: number): Promise<YamnetOutputs>;
+}
+
+/** `<dir>/cache` for the compiled ONNX graph when the model directory is writable, else none. */
+function cacheDirFor(dir: string): string | undefined {
+  const cache = join(dir, 'cache');
+  try {
+    mkdirSync(cache, { recursive: true });
+    accessSync(cache, constants.W_OK);
+    return cache;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkPatch(p: Patch): void {
+  if (p.frames !== YAMNET_PATCH_FRAMES || p.bands !== YAMNET_MEL_BANDS || p.data.length !== PATCH_VALUES) {
+    throw new EarshotError('INPUT_INVALID', `YAMNet needs ${YAMNET_PATCH_FRAMES}x${YAMNET_MEL_BANDS} patches, patch ${p.index} is ${p.frames}x${p.bands} (${p.data.length} values)`, { patch: p.index });
+  }
+}
+
+/**
+ * Opens an imported YAMNet model directory (`earshot models import yamnet`) on
+ * the configured engine. Each session scores patches independently (YAMNet has
+ * no temporal state), so sessions are cheap and share the engine.
+ */
+export async function loadYamnetTagger(dir: string, engine: EngineConfig): Promise<YamnetTagger> {
+  const md = readModelDir(dir);
+  if (md.manifest.architecture !== 'yamnet') throw new EarshotError('MODEL_INVALID', `${dir} holds a '${md.manifest.architecture}' model, not yamnet`, { dir });
+  for (const s of yamnetWeightShapes()) {
+    const w = md.weights.get(s.name);
+    if (!w) throw new EarshotError('MODEL_UNKNOWN_VARIABLE', `${dir}: YAMNet weight ${s.name} is missing`, { dir, tensor: s.name });
+    if (w.shape.join() !== s.shape.join()) throw new EarshotError('MODEL_SHAPE_MISMATCH', `${dir}: ${s.name} is [${w.shape.join(',')}], YAMNet needs [${s.shape.join(',')}]`, { dir, tensor: s.name });
+  }
+  if (md.labels.length !== YAMNET_CLASSES) throw new EarshotError('MODEL_INVALID', `${dir}: ${md.labels.length} labels, YAMNet scores ${YAMNET_CLASSES} classes`, { dir });
+  const cacheDir = cacheDirFor(dir);
+  const e = await createEngine(yamnetGraph(), md.weights, engineOptions(engine, { weightsDigest: md.manifest.weights.sha256, ...(cacheDir ? { cacheDir } : {}) }));
+  const batchSize = Math.max(1, engine.batchSize);
+
+  const scorePatches = async (patches: Float32Array, count: number): Promise<YamnetOutputs> => {
+    if (patches.length !== count * PATCH_VALUES) throw new EarshotError('INPUT_INVALID', `patches hold ${patches.length} values, expected ${count} x ${YAMNET_PATCH_FRAMES} x ${YAMNET_MEL_BANDS}`);
+    const scores = new Float32Array(count * YAMNET_CLASSES);
+    const embeddings = new Float32Array(count * YAMNET_EMBEDDING_DIM);
+    for (let start = 0; start < count; start += batchSize) {
+      const n = Math.min(batchSize, count - start);
+      const r = await e.run(patches.subarray(start * PATCH_VALUES, (start + n) * PATCH_VALUES), n);
+      scores.set(r.scores!, start * YAMNET_CLASSES);
+      embeddings.set(r.embedding!, start * YAMNET_EMBEDDING_DIM);
+    }
+    return { scores, embeddings };
+  };
+
+  const frontend: Partial<FrontendConfig> = { ...YAMNET_FRONTEND, ...(md.manifest.frontend ?? {}) };
+  return {
+    name: md.manifest.name,
+    labels: md.labels,
+    frontend,
+    backend: `${e.kind}/${e.backend}`,
+    manifest: md.manifest,
+    engine: e,
+    batchSize,
+    scorePatches,
+    openSession(): TaggerSession {
+      return {
+        async tag(patch: Patch): Promise<Float32Array> {
+          checkPatch(patch);
+          const r = await e.run(patch.data, 1);
+          return r.scores!;
+        },
+      };
+    },
+    dispose: () => e.dispose(),
+  };
+}
