@@ -1,16 +1,199 @@
 import type { Command } from 'commander';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import cliProgress from 'cli-progress';
 import { action, configFrom } from '../common.js';
 import { EarshotError } from '../../errors.js';
+import type { Config } from '../../config/schema.js';
+import { modelTypes } from '../../config/sections/train.js';
+import { openStorage } from '../../storage/index.js';
+import { parseLabelsCsv } from '../../models/modeldir.js';
+import { defaultBlas } from '../../classify/blas.js';
+import { loadClassifier } from '../../classify/store.js';
+import { loadSplit, positivesPerClass, runTraining } from '../../train/run.js';
+import { dequantize } from '../../train/data.js';
+import { evaluate } from '../../train/metrics.js';
+import { buildReport, perClassApSvg, reportMarkdown } from '../../train/report.js';
 
-// Placeholder until the owning module lands; replaced by the real command.
+const int = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new EarshotError('INPUT_INVALID', `${name} must be a non-negative integer, got ${v}`);
+  return n;
+};
+
+const isRemote = (url: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file:');
+
+interface TrainFlags {
+  data: string;
+  val?: string;
+  labels?: string;
+  modelType?: string;
+  iterations?: number;
+  batchSize?: number;
+  seed?: number;
+  balance?: string;
+  evalEvery?: number;
+  checkpointEvery?: number;
+  checkpoints?: string;
+  resume?: boolean;
+  out: string;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+async function readLabels(flags: TrainFlags, cfg: Config): Promise<{ text: string; source: string }> {
+  if (flags.labels) return { text: readFileSync(flags.labels, 'utf8'), source: flags.labels };
+  // AudioSet layout: <root>/features/<split>/*.tfrecord beside <root>/metadata/class_labels_indices.csv.
+  const guess = openStorage(`${flags.data.replace(/\/+$/, '')}/../../metadata`, cfg.storage);
+  if (await guess.exists('class_labels_indices.csv')) return { text: (await guess.read('class_labels_indices.csv')).toString('utf8'), source: `${guess.url}/class_labels_indices.csv` };
+  throw new EarshotError('INPUT_INVALID', `no --labels given and no class_labels_indices.csv at ${guess.url}`);
+}
+
+async function trainCommand(flags: TrainFlags, cmd: Command): Promise<void> {
+  const cfg = configFrom(cmd);
+  const t = cfg.train;
+  const modelType = flags.modelType ?? t.modelType;
+  if (!(modelTypes as readonly string[]).includes(modelType)) throw new EarshotError('INPUT_INVALID', `--model-type ${modelType} is not one of ${modelTypes.join(', ')}`);
+  const balance = flags.balance ?? t.balance;
+  if (balance !== 'balance_in_batch' && balance !== 'no_balance') throw new EarshotError('INPUT_INVALID', `--balance ${balance} must be balance_in_batch or no_balance`);
+  const { text, source } = await readLabels(flags, cfg);
+  const labels = parseLabelsCsv(text, source);
+  const spec = { modelType: modelType as (typeof modelTypes)[number], timeSteps: 10, inputDim: 128, hidden: t.hiddenUnits, classes: labels.length };
+  log(`loading ${flags.data} ...`);
+  const data = await loadSplit(openStorage(flags.data, cfg.storage), spec.timeSteps, spec.classes);
+  const val = flags.val ? await loadSplit(openStorage(flags.val, cfg.storage), spec.timeSteps, spec.classes) : undefined;
+  log(`training ${modelType} on ${data.count} clips${val ? `, validating on ${val.count}` : ''}`);
+  const ckptUrl = flags.checkpoints ?? (isRemote(flags.out) ? `${flags.out.replace(/\/+$/, '')}/checkpoints` : `${flags.out.replace(/\/+$/, '')}.checkpoints`);
+  const blas = defaultBlas();
+  if (blas.name !== 'openblas') log('warning: native OpenBLAS addon not built (npm run build:native); using the slow TypeScript sgemm');
+  const iterations = flags.iterations ?? t.iterations;
+  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} | loss {loss} | {rate} clips/s | ETA {eta_formatted}', stream: process.stderr, etaBuffer: 50 }, cliProgress.Presets.shades_classic) : undefined;
+  let rate = 0;
+  let last = Date.now();
+  let started = false;
+  const { dir, state } = await runTraining({
+    spec,
+    data,
+    ...(val ? { val } : {}),
+    labels,
+    labelsSource: source,
+    dropout: t.dropout,
+    batchSize: flags.batchSize ?? t.batchSize,
+    learningRate: t.learningRate,
+    iterations,
+    balance,
+    seed: flags.seed ?? t.seed,
+    evalEveryIterations: flags.evalEvery ?? t.evalEveryIterations,
+    checkpointEveryIterations: flags.checkpointEvery ?? t.checkpointEveryIterations,
+    blas,
+    checkpoints: openStorage(ckptUrl, cfg.storage),
+    resume: flags.resume ?? false,
+    out: isRemote(flags.out) ? { storage: openStorage(flags.out, cfg.storage) } : { local: flags.out },
+    onStep: (p) => {
+      const now = Date.now();
+      const inst = (p.clips * 1000) / Math.max(1, now - last);
+      last = now;
+      rate = rate === 0 ? inst : 0.9 * rate + 0.1 * inst;
+      if (bar && !started) {
+        bar.start(p.iterations, p.iteration - 1, { loss: '-', rate: '-' });
+        started = true;
+      }
+      bar?.update(p.iteration, { loss: p.loss.toFixed(4), rate: rate.toFixed(0) });
+      if (!bar && (p.iteration % 50 === 0 || p.iteration === p.iterations)) log(`iteration ${p.iteration}/${p.iterations} loss ${p.loss.toFixed(4)} ${rate.toFixed(0)} clips/s`);
+    },
+    onEval: (e) => log(`${bar ? '\n' : ''}iteration ${e.iteration}: validation mAP ${e.mAP.toFixed(4)} AUC ${e.AUC.toFixed(4)}`),
+    onCheckpoint: (k) => {
+      if (!bar) log(`checkpoint ${ckptUrl}/${k}`);
+    },
+  });
+  bar?.stop();
+  log(`wrote ${dir} after ${state.iteration} iterations (final loss ${state.history.at(-1)?.loss.toFixed(4) ?? 'n/a'})`);
+}
+
+interface EvalFlags {
+  model: string;
+  data: string;
+  json?: boolean;
+  report?: string;
+  trainData?: string;
+}
+
+async function evalCommand(flags: EvalFlags, cmd: Command): Promise<void> {
+  const cfg = configFrom(cmd);
+  const { head, labels } = loadClassifier(flags.model);
+  const split = await loadSplit(openStorage(flags.data, cfg.storage), head.timeSteps, head.classes);
+  const probs = head.predictSync(dequantize(split.x), split.count);
+  const report = buildReport(evaluate(probs, split.y, split.count, head.classes), labels, { model: flags.model, data: split.source });
+  if (flags.report) {
+    mkdirSync(flags.report, { recursive: true });
+    const trainPos = flags.trainData ? await loadSplit(openStorage(flags.trainData, cfg.storage), head.timeSteps, head.classes) : undefined;
+    writeFileSync(join(flags.report, 'eval.json'), JSON.stringify(report, null, 2) + '\n');
+    writeFileSync(join(flags.report, 'eval.md'), reportMarkdown(report));
+    writeFileSync(join(flags.report, 'per-class-ap.svg'), perClassApSvg(report, trainPos ? positivesPerClass(trainPos.y, trainPos.count, head.classes) : undefined));
+  }
+  if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
+  else process.stdout.write(`clips ${report.clips}  mAP ${report.mAP.toFixed(4)}  AUC ${report.AUC.toFixed(4)}  d' ${report.dprime.toFixed(3)}  (${report.classesEvaluated} classes with positives)\n`);
+  head.dispose();
+}
+
+interface PredictFlags {
+  model: string;
+  data: string;
+  top: number;
+  json?: boolean;
+}
+
+async function predictCommand(flags: PredictFlags, cmd: Command): Promise<void> {
+  const cfg = configFrom(cmd);
+  const { head, labels } = loadClassifier(flags.model);
+  const split = await loadSplit(openStorage(flags.data, cfg.storage), head.timeSteps, head.classes);
+  const probs = head.predictSync(dequantize(split.x), split.count);
+  const C = head.classes;
+  for (let i = 0; i < split.count; i++) {
+    const row = probs.subarray(i * C, (i + 1) * C);
+    const top = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]!).slice(0, flags.top);
+    const items = top.map((k) => ({ index: k, id: labels[k]?.id ?? '', name: labels[k]?.name ?? `class ${k}`, score: row[k]! }));
+    if (flags.json) process.stdout.write(JSON.stringify({ videoId: split.videoIds[i], top: items }) + '\n');
+    else process.stdout.write(`${split.videoIds[i]}\t${items.map((t) => `${t.name} ${t.score.toFixed(3)}`).join('\t')}\n`);
+  }
+  head.dispose();
+}
+
 export function registerTrain(program: Command): void {
   program
     .command('train')
-    .description('(not yet available)')
-    .action(
-      action((_opts: unknown, cmd: Command) => {
-        configFrom(cmd);
-        throw new EarshotError('INTERNAL', 'train is not available yet');
-      }),
-    );
+    .description('Train a 527-class AudioSet classifier head (Kong et al.) on embedding TFRecords')
+    .requiredOption('--data <url>', 'training TFRecords: directory or s3://bucket/prefix')
+    .option('--val <url>', 'validation TFRecords, evaluated every train.evalEveryIterations')
+    .option('--labels <csv>', 'class_labels_indices.csv (default: ../../metadata/ beside --data)')
+    .option('--model-type <type>', `one of ${modelTypes.join(', ')} (default: train.modelType)`)
+    .option('--iterations <n>', 'training iterations (default: train.iterations)', int('--iterations'))
+    .option('--batch-size <n>', 'clips per batch (default: train.batchSize)', int('--batch-size'))
+    .option('--seed <n>', 'random seed (default: train.seed)', int('--seed'))
+    .option('--balance <kind>', 'balance_in_batch | no_balance (default: train.balance)')
+    .option('--eval-every <n>', 'validation interval in iterations', int('--eval-every'))
+    .option('--checkpoint-every <n>', 'checkpoint interval in iterations', int('--checkpoint-every'))
+    .option('--checkpoints <url>', 'checkpoint directory or s3:// prefix (default: <out>.checkpoints, or <out>/checkpoints on S3)')
+    .option('--resume', 'continue from the latest checkpoint')
+    .requiredOption('--out <url>', 'model directory to write (local path or s3://bucket/prefix)')
+    .action(action(trainCommand));
+  program
+    .command('eval')
+    .description('Evaluate a classifier model directory: mAP, mean AUC, d\'')
+    .requiredOption('--model <dir>', 'classifier model directory')
+    .requiredOption('--data <url>', 'TFRecords to evaluate on: directory or s3://bucket/prefix')
+    .option('--json', 'print the full report as JSON')
+    .option('--report <dir>', 'write eval.json, eval.md and per-class-ap.svg there')
+    .option('--train-data <url>', 'training TFRecords, for the AP-vs-training-frequency plot')
+    .action(action(evalCommand));
+  program
+    .command('predict')
+    .description('Top-k labels per clip of embedding TFRecords')
+    .requiredOption('--model <dir>', 'classifier model directory')
+    .requiredOption('--data <url>', 'TFRecords: directory or s3://bucket/prefix')
+    .option('--top <k>', 'labels per clip', int('--top'), 5)
+    .option('--json', 'one JSON object per clip')
+    .action(action(predictCommand));
 }

@@ -1,0 +1,131 @@
+/** Eval reports: JSON, Markdown and hand-written SVG plots (no plotting dependency). */
+import type { LabelInfo } from '../classify/contracts.js';
+import type { HistoryPoint } from './checkpoint.js';
+import type { EvalResult } from './metrics.js';
+
+export interface EvalReport {
+  mAP: number;
+  AUC: number;
+  dprime: number;
+  clips: number;
+  classesEvaluated: number;
+  skippedClasses: number[];
+  model?: string;
+  data?: string;
+  perClass: Array<{ index: number; id: string; name: string; ap: number | null; auc: number | null; positives: number }>;
+}
+
+export function buildReport(r: EvalResult, labels: readonly LabelInfo[], meta: { model?: string; data?: string } = {}): EvalReport {
+  return {
+    mAP: r.mAP,
+    AUC: r.AUC,
+    dprime: r.dprime,
+    clips: r.clips,
+    classesEvaluated: r.classesEvaluated,
+    skippedClasses: r.perClass.filter((c) => c.ap === null).map((c) => c.index),
+    ...meta,
+    perClass: r.perClass.map((c) => ({ index: c.index, id: labels[c.index]?.id ?? '', name: labels[c.index]?.name ?? `class ${c.index}`, ap: c.ap, auc: c.auc, positives: c.positives })),
+  };
+}
+
+const f3 = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(3));
+const mdCell = (s: string): string => s.replace(/\|/g, '\\|');
+
+export function reportMarkdown(r: EvalReport, top = 20): string {
+  const rated = r.perClass.filter((c) => c.ap !== null).sort((a, b) => b.ap! - a.ap!);
+  const row = (c: EvalReport['perClass'][number]): string => `| ${c.index} | ${mdCell(c.name)} | ${c.positives} | ${f3(c.ap)} | ${f3(c.auc)} |`;
+  const head = '| # | class | positives | AP | AUC |\n|---:|---|---:|---:|---:|';
+  return [
+    '# Classifier evaluation',
+    '',
+    ...(r.model ? [`Model: \`${r.model}\`  `] : []),
+    ...(r.data ? [`Data: \`${r.data}\`  `] : []),
+    '',
+    `| clips | mAP | mean AUC | d′ (of mean AUC) | classes evaluated |`,
+    `|---:|---:|---:|---:|---:|`,
+    `| ${r.clips} | ${r.mAP.toFixed(4)} | ${r.AUC.toFixed(4)} | ${r.dprime.toFixed(3)} | ${r.classesEvaluated} |`,
+    '',
+    r.skippedClasses.length ? `Skipped (no positive clip in this data): ${r.skippedClasses.length} classes (${r.skippedClasses.join(', ')}).` : 'Every class has at least one positive clip.',
+    '',
+    '![per-class AP vs frequency](per-class-ap.svg)',
+    '',
+    `## Best ${top} classes`,
+    '',
+    head,
+    ...rated.slice(0, top).map(row),
+    '',
+    `## Worst ${top} classes`,
+    '',
+    head,
+    ...rated.slice(-top).reverse().map(row),
+    '',
+  ].join('\n');
+}
+
+const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+interface Axis {
+  min: number;
+  max: number;
+  log?: boolean;
+}
+
+function svgFrame(title: string, xl: string, yl: string, x: Axis, y: Axis, body: (px: (v: number) => number, py: (v: number) => number) => string, w = 640, h = 400): string {
+  const L = 60;
+  const R = 20;
+  const T = 30;
+  const B = 45;
+  const tx = (v: number): number => (x.log ? Math.log10(v) : v);
+  const x0 = tx(x.min);
+  const x1 = tx(x.max) === x0 ? x0 + 1 : tx(x.max);
+  const y1 = y.max === y.min ? y.min + 1 : y.max;
+  const px = (v: number): number => L + ((tx(v) - x0) / (x1 - x0)) * (w - L - R);
+  const py = (v: number): number => h - B - ((v - y.min) / (y1 - y.min)) * (h - T - B);
+  const ticks: string[] = [];
+  for (let i = 0; i <= 5; i++) {
+    const yv = y.min + ((y1 - y.min) * i) / 5;
+    ticks.push(`<line x1="${L}" x2="${w - R}" y1="${py(yv).toFixed(1)}" y2="${py(yv).toFixed(1)}" stroke="#eee"/><text x="${L - 6}" y="${(py(yv) + 4).toFixed(1)}" text-anchor="end">${+yv.toPrecision(3)}</text>`);
+    const xv = x.log ? Math.pow(10, x0 + ((x1 - x0) * i) / 5) : x.min + ((x1 - x.min) * i) / 5;
+    ticks.push(`<text x="${px(xv).toFixed(1)}" y="${h - B + 16}" text-anchor="middle">${Math.round(xv)}</text>`);
+  }
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="11">`,
+    `<rect width="${w}" height="${h}" fill="white"/>`,
+    `<text x="${w / 2}" y="18" text-anchor="middle" font-size="13">${esc(title)}</text>`,
+    ...ticks,
+    `<line x1="${L}" x2="${L}" y1="${T}" y2="${h - B}" stroke="black"/><line x1="${L}" x2="${w - R}" y1="${h - B}" y2="${h - B}" stroke="black"/>`,
+    `<text x="${w / 2}" y="${h - 8}" text-anchor="middle">${esc(xl)}</text>`,
+    `<text transform="translate(14 ${h / 2}) rotate(-90)" text-anchor="middle">${esc(yl)}</text>`,
+    body(px, py),
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+/** Per-class AP against the number of positive clips (log x). */
+export function perClassApSvg(r: EvalReport, trainPositives?: readonly number[]): string {
+  const pts = r.perClass.filter((c) => c.ap !== null).map((c) => ({ f: Math.max(1, trainPositives?.[c.index] ?? c.positives), ap: c.ap!, name: c.name }));
+  const maxF = Math.max(2, ...pts.map((p) => p.f));
+  const xl = trainPositives ? 'positive clips per class in the training data (log)' : 'positive clips per class in the evaluated data (log)';
+  return svgFrame(`Per-class AP vs class frequency (mAP ${r.mAP.toFixed(3)})`, xl, 'average precision', { min: 1, max: maxF, log: true }, { min: 0, max: 1 }, (px, py) =>
+    pts.map((p) => `<circle cx="${px(p.f).toFixed(1)}" cy="${py(p.ap).toFixed(1)}" r="2.5" fill="#1f77b4" fill-opacity="0.6"><title>${esc(p.name)}: ${p.ap.toFixed(3)}</title></circle>`).join('\n'),
+  );
+}
+
+/** Training loss (left axis) and validation mAP (same 0..max scale, orange) against iteration. */
+export function trainingCurveSvg(history: readonly HistoryPoint[]): string {
+  const last = history.at(-1)?.iteration ?? 1;
+  const maxLoss = Math.max(0.05, ...history.map((h) => h.loss));
+  const vals = history.filter((h) => h.valMAP !== undefined);
+  const top = Math.max(maxLoss, ...vals.map((v) => v.valMAP!));
+  // Thin the loss line to at most ~600 points so the SVG stays small.
+  const step = Math.max(1, Math.ceil(history.length / 600));
+  const loss = history.filter((_, i) => i % step === 0 || i === history.length - 1);
+  return svgFrame('Training curve: loss (blue), validation mAP (orange)', 'iteration', 'loss / mAP', { min: 0, max: last }, { min: 0, max: top }, (px, py) =>
+    [
+      `<polyline fill="none" stroke="#1f77b4" stroke-width="1.2" points="${loss.map((h) => `${px(h.iteration).toFixed(1)},${py(h.loss).toFixed(1)}`).join(' ')}"/>`,
+      vals.length ? `<polyline fill="none" stroke="#ff7f0e" stroke-width="2" points="${vals.map((h) => `${px(h.iteration).toFixed(1)},${py(h.valMAP!).toFixed(1)}`).join(' ')}"/>` : '',
+      ...vals.map((h) => `<circle cx="${px(h.iteration).toFixed(1)}" cy="${py(h.valMAP!).toFixed(1)}" r="3" fill="#ff7f0e"><title>iteration ${h.iteration}: mAP ${h.valMAP!.toFixed(4)}</title></circle>`),
+    ].join('\n'),
+  );
+}
