@@ -77,8 +77,28 @@ async function decodeWithFfmpeg(file: string, opts: DecodeOptions, unsupportedHi
   return fromWavLayout(layout);
 }
 
+/** Bits per sample from a native FLAC stream's STREAMINFO (always the first metadata block), or null. */
+export function flacBitsPerSample(bytes: Uint8Array): number | null {
+  if (bytes.length < 22 || bytes[0] !== 0x66 || bytes[1] !== 0x4c || bytes[2] !== 0x61 || bytes[3] !== 0x43) return null;
+  if ((bytes[4]! & 0x7f) !== 0) return null;
+  return (((bytes[20]! & 1) << 4) | (bytes[21]! >> 4)) + 1;
+}
+
+/**
+ * audio-decode's FLAC decoder scales int samples by 1/(2^(b-1)-1); VGGish parity needs
+ * 1/2^(b-1) (int16/32768). Recover the integer (exact for <= 16 bits, within 1 LSB at
+ * 24 bits where float32 runs out of mantissa) and rescale, in place.
+ */
+function fixFlacScale(channels: readonly Float32Array[], bits: number): void {
+  const decoderMax = 2 ** (bits - 1) - 1;
+  const scale = 2 ** -(bits - 1);
+  for (const ch of channels) for (let i = 0; i < ch.length; i++) ch[i] = Math.round(ch[i]! * decoderMax) * scale;
+}
+
 async function decodeWithAudioDecode(bytes: Uint8Array): Promise<DecodedAudio> {
   const r = await decodeEncoded(bytes);
+  const flacBits = flacBitsPerSample(bytes);
+  if (flacBits !== null) fixFlacScale(r.channelData, flacBits);
   const samples = averagePlanar(r.channelData);
   return { samples, sampleRateHz: r.sampleRate, channels: r.channelData.length };
 }
