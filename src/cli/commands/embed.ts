@@ -90,12 +90,14 @@ export function registerEmbed(program: Command): void {
           ...(opts.engine ? { engine: { kind: opts.engine } } : {}),
           ...(opts.model ? { models: { vggishDir: opts.model } } : {}),
         });
+        // Patch files are checked before the (slow) model load so a bad file fails fast.
+        const given = opts.patches !== undefined ? readPatches(opts.patches) : undefined;
         const model = await openVggish(cfg.models.vggishDir, cfg.engine);
         try {
           if (!opts.raw && !model.pca) {
             throw new EarshotError('MODEL_INVALID', `${model.dir} has no PCA params (manifest extras.pca); use --raw, or import the model with its vggish_pca_params.npz`, { dir: model.dir });
           }
-          const patches = opts.patches !== undefined ? readPatches(opts.patches) : await audioPatches(audioFile!, cfg, model.manifest.frontend);
+          const patches = given ?? await audioPatches(audioFile!, cfg, model.manifest.frontend);
           const raw = await embedPatches(model.engine, patches.data, patches.count, cfg.engine.batchSize);
           const values: Float32Array | Uint8Array = opts.raw ? raw : postprocess(raw, patches.count, model.pca!);
           const shape = [patches.count, VGGISH_EMBEDDING_SIZE];
