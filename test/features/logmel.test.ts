@@ -126,6 +126,7 @@ describe('log-mel building blocks', () => {
     }
     const ours = melMatrix({ melBands: 64, spectrogramBins: 257, sampleRateHz: 16000, lowerEdgeHz: 125, upperEdgeHz: 7500 });
     const d = maxAbsDiff(ours, tf);
-    assert.ok(d < 1e-4, `max abs diff ${d}`);
+    // observed 8.2e-6: float32 rounding of mel values ~2800 divided by band widths ~40 mel
+    assert.ok(d < 5e-5, `max abs diff ${d}`);
   });
 });
