@@ -71,7 +71,7 @@ export function parseBlock(block: Uint8Array, file: string): TableEntry[] {
     restarts.add(r);
   }
   const entries: TableEntry[] = [];
-  let prev = new Uint8Array(0);
+  let prev: Uint8Array = new Uint8Array(0);
   let pos = 0;
   while (pos < restartsAt) {
     const start = pos;
@@ -178,7 +178,7 @@ function encodeBlock(entries: readonly TableEntry[]): Uint8Array {
   const parts: Uint8Array[] = [];
   const restarts: number[] = [0];
   let size = 0;
-  let prev = new Uint8Array(0);
+  let prev: Uint8Array = new Uint8Array(0);
   entries.forEach((e, i) => {
     let shared = 0;
     if (i % 16 === 0) {
