@@ -44,29 +44,38 @@ function fromWavLayout(layout: WavLayout): DecodedAudio {
   return { samples: decodeWavSamples(layout), sampleRateHz: layout.sampleRateHz, channels: layout.channels };
 }
 
-/** Messages ffmpeg prints when it cannot identify a container or has no decoder for the stream. */
-const FFMPEG_UNSUPPORTED =
-  /Invalid data found when processing input|matches no streams|could not find codec parameters|unknown (codec|format)|no decoder|not supported|unsupported codec|does not contain any stream/i;
+/** Messages ffmpeg prints when it has no decoder for the stream it found. */
+const FFMPEG_NO_DECODER = /Decoder \(codec [^)]*\) not found|matches no streams|could not find codec parameters|unknown (codec|format)|unsupported codec|does not contain any stream/i;
+
+/**
+ * ffmpeg failed before decoding anything: it could not open/identify the input
+ * (it then prints "<input>: <reason>" as the last line) or found no decoder.
+ * Failures while decoding print "Error while decoding stream ..." instead.
+ */
+function ffmpegFoundNoCodec(file: string, stderr: readonly string[]): boolean {
+  const last = stderr[stderr.length - 1] ?? '';
+  return last.startsWith(`${file}: `) || stderr.some((l) => FFMPEG_NO_DECODER.test(l));
+}
 
 /**
  * Decodes via `ffmpeg ... -f wav -c:a pcm_f32le pipe:1` and reads the result with the
  * same WAV parser (ffmpeg's piped WAV declares size 0xFFFFFFFF; parseWav accepts that).
  * Channel count and rate come from that header, and the mono mix stays ours.
  */
-async function decodeWithFfmpeg(file: string, opts: DecodeOptions, unsupportedHint: string | null): Promise<DecodedAudio> {
+async function decodeWithFfmpeg(file: string, opts: DecodeOptions): Promise<DecodedAudio> {
   const ffmpeg = opts.ffmpegPath ?? 'ffmpeg';
   const args = ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', file, '-map', '0:a:0', '-vn', '-f', 'wav', '-c:a', 'pcm_f32le', 'pipe:1'];
   const r = await collectProcess(opts.spawnImpl ?? defaultSpawn, ffmpeg, args);
   if (r.spawnError) {
     const why = r.spawnError.code === 'ENOENT' ? `ffmpeg not found (${ffmpeg})` : `cannot run ffmpeg (${ffmpeg}): ${r.spawnError.message}`;
-    throw fail('AUDIO_CODEC_UNSUPPORTED', file, `no in-process decoder${unsupportedHint ? ` (${unsupportedHint})` : ''} and ${why}`, { ffmpeg }, r.spawnError);
+    throw fail('AUDIO_CODEC_UNSUPPORTED', file, `no in-process decoder for this format and ${why}`, { ffmpeg }, r.spawnError);
   }
   const last = r.stderr[r.stderr.length - 1] ?? '';
   if (r.code !== 0) {
-    const unsupported = unsupportedHint !== null || r.stderr.some((l) => FFMPEG_UNSUPPORTED.test(l));
+    const unsupported = ffmpegFoundNoCodec(file, r.stderr);
     const code: ErrorCode = unsupported ? 'AUDIO_CODEC_UNSUPPORTED' : 'AUDIO_DECODE_FAILED';
     const what = unsupported ? 'unsupported audio format/codec' : 'decoding failed';
-    throw fail(code, file, `${what}${unsupportedHint ? ` (${unsupportedHint})` : ''}: ffmpeg exited ${r.code ?? r.signal}: ${last}`, { ffmpeg, stderr: r.stderr });
+    throw fail(code, file, `${what}: ffmpeg exited ${r.code ?? r.signal}: ${last}`, { ffmpeg, stderr: r.stderr });
   }
   let layout: WavLayout;
   try {
@@ -123,7 +132,7 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions = {}): P
       return nonEmpty(file, fromWavLayout(layout));
     }
     // A codec inside WAV (A-law, mu-law, ADPCM, ...): ffmpeg knows most of them.
-    return nonEmpty(file, await decodeWithFfmpeg(file, opts, null).catch((e: unknown) => {
+    return nonEmpty(file, await decodeWithFfmpeg(file, opts).catch((e: unknown) => {
       if (e instanceof EarshotError && e.code === 'AUDIO_DECODE_FAILED') throw e;
       throw fail('AUDIO_CODEC_UNSUPPORTED', file, `WAV format tag 0x${layout.formatTag.toString(16).padStart(4, '0')} is not supported (${(e as Error).message})`, { formatTag: layout.formatTag }, e);
     }));
@@ -137,10 +146,11 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions = {}): P
   }
   const unknown = AUDIO_DECODE_UNKNOWN.test(String((inProcessError as Error)?.message ?? inProcessError));
   try {
-    return nonEmpty(file, await decodeWithFfmpeg(file, opts, null));
+    return nonEmpty(file, await decodeWithFfmpeg(file, opts));
   } catch (e) {
     if (e instanceof EarshotError && (unknown || e.code !== 'AUDIO_CODEC_UNSUPPORTED')) throw e;
     // audio-decode recognised the container but could not decode it, and ffmpeg could not either.
-    throw fail('AUDIO_DECODE_FAILED', file, `decoding failed: ${String((inProcessError as Error)?.message ?? inProcessError)}; ${(e as Error).message}`, {}, e);
+    const ffmpegSaid = e instanceof EarshotError && Array.isArray(e.details.stderr) ? String(e.details.stderr.at(-1) ?? '') : (e as Error).message;
+    throw fail('AUDIO_DECODE_FAILED', file, `decoding failed (audio-decode: ${String((inProcessError as Error)?.message ?? inProcessError)}; ffmpeg: ${ffmpegSaid})`, {}, e);
   }
 }
