@@ -1,10 +1,10 @@
 /**
  * Checkpoint blob: u32 LE header length, JSON header, then every tensor's float32 LE data
- * (params, Adam m, Adam v) in header order. One object per checkpoint, written with
- * Storage.writeAtomic so a crash never leaves a torn file under the final key.
+ * (params, Adam m, Adam v) in header order. Stored as one file of a src/storage checkpoint.
  */
 import { EarshotError } from '../errors.js';
 import type { Storage } from '../storage/contracts.js';
+import { loadLatestCheckpoint as loadStored, saveCheckpoint as saveStored } from '../storage/checkpoints.js';
 import type { NetSpec, Params } from '../classify/net.js';
 import type { SamplerState } from './sampler.js';
 
@@ -82,21 +82,23 @@ export function decodeCheckpoint(buf: Uint8Array, source: string): TrainState {
   return { spec: h.spec, iteration: h.iteration, params: maps.param, adam: { iterations: h.adamIterations, m: maps.m, v: maps.v }, sampler: h.sampler, dropoutRng: h.dropoutRng, history: h.history, run: h.run };
 }
 
-const PREFIX = 'checkpoints/';
-const keyFor = (iteration: number): string => `${PREFIX}iter-${String(iteration).padStart(9, '0')}.ckpt`;
+const FILE = 'state.bin';
 
-/** Saves atomically, then prunes all but the newest `keep` checkpoints. */
+/**
+ * Saves through src/storage/checkpoints (files + sha256 manifest + latest pointer written last),
+ * keeping the newest `keep`.
+ */
 export async function saveCheckpoint(storage: Storage, s: TrainState, keep = 2): Promise<string> {
-  const key = keyFor(s.iteration);
-  await storage.writeAtomic(key, encodeCheckpoint(s));
-  const all = (await storage.list(PREFIX)).filter((k) => /iter-\d{9}\.ckpt$/.test(k)).sort();
-  for (const old of all.slice(0, Math.max(0, all.length - keep))) await storage.delete(old);
-  return key;
+  const name = `iter-${String(s.iteration).padStart(9, '0')}`;
+  await saveStored(storage, name, { [FILE]: encodeCheckpoint(s) }, { keep });
+  return name;
 }
 
+/** The newest checkpoint that verifies, or undefined when the store has none. */
 export async function loadLatestCheckpoint(storage: Storage): Promise<TrainState | undefined> {
-  const all = (await storage.list(PREFIX)).filter((k) => /iter-\d{9}\.ckpt$/.test(k)).sort();
-  const key = all.at(-1);
-  if (!key) return undefined;
-  return decodeCheckpoint(await storage.read(key), `${storage.url}/${key}`);
+  const c = await loadStored(storage);
+  if (!c) return undefined;
+  const blob = c.files[FILE];
+  if (!blob) throw new EarshotError('DATA_CORRUPT', `checkpoint ${storage.url}/${c.name} has no ${FILE}`, { name: c.name });
+  return decodeCheckpoint(blob, `${storage.url}/${c.name}/${FILE}`);
 }

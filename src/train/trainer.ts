@@ -107,7 +107,8 @@ export async function train(data: Dataset, o: TrainOptions): Promise<TrainState>
     if (o.checkpoints && (st.iteration % o.checkpointEveryIterations === 0 || st.iteration === o.iterations)) {
       st.sampler = sampler.state();
       st.dropoutRng = drop.state();
-      o.onCheckpoint?.(await saveCheckpoint(o.checkpoints, st));
+      const key = await saveCheckpoint(o.checkpoints, st);
+      o.onCheckpoint?.(key);
     }
   }
   st.sampler = sampler.state();
