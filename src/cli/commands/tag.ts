@@ -1,16 +1,76 @@
 import type { Command } from 'commander';
 import { action, configFrom } from '../common.js';
 import { EarshotError } from '../../errors.js';
+import { frontendSchema } from '../../config/sections/frontend.js';
+import { decodeAudioFile } from '../../audio/decode.js';
+import { loadYamnetTagger } from '../../models/yamnet/tagger.js';
+import { tagWaveform, topLabels } from '../../models/yamnet/tag-audio.js';
 
-// Placeholder until the owning module lands; replaced by the real command.
+interface TagOpts {
+  model?: string;
+  engine?: string;
+  tfjsBackend?: string;
+  top?: string;
+  json?: boolean;
+}
+
+const ENGINES = ['auto', 'onnx', 'tfjs'];
+const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+function positiveInt(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new EarshotError('INPUT_INVALID', `${flag} must be a positive integer, got '${v}'`, { flag, value: v });
+  return n;
+}
+
+function oneOf(v: string | undefined, allowed: readonly string[], flag: string): string | undefined {
+  if (v !== undefined && !allowed.includes(v)) throw new EarshotError('INPUT_INVALID', `${flag} must be one of ${allowed.join(', ')}, got '${v}'`, { flag, value: v });
+  return v;
+}
+
+/** `earshot tag <audio-file>`: YAMNet's top labels for every 0.48 s hop of a file. */
 export function registerTag(program: Command): void {
   program
-    .command('tag')
-    .description('(not yet available)')
+    .command('tag <audio-file>')
+    .description('print the top AudioSet labels per patch hop of an audio file (YAMNet)')
+    .option('-m, --model <dir>', 'YAMNet model directory (default: config models.yamnetDir)')
+    .option('-e, --engine <kind>', `inference engine: ${ENGINES.join('|')} (default: config engine.kind)`)
+    .option('--tfjs-backend <name>', `TF.js backend: ${BACKENDS.join('|')} (default: config engine.tfjsBackend)`)
+    .option('-k, --top <k>', 'labels per hop (default: config events.topK)')
+    .option('--json', 'JSON lines: {"t": seconds, "top": [{"label", "id", "score"}]}')
     .action(
-      action((_opts: unknown, cmd: Command) => {
-        configFrom(cmd);
-        throw new EarshotError('INTERNAL', 'tag is not available yet');
+      action(async (file: string, opts: TagOpts, cmd: Command) => {
+        const engine = oneOf(opts.engine, ENGINES, '--engine');
+        const backend = oneOf(opts.tfjsBackend, BACKENDS, '--tfjs-backend');
+        const cfg = configFrom(cmd, {
+          ...(engine || backend ? { engine: { ...(engine ? { kind: engine } : {}), ...(backend ? { tfjsBackend: backend } : {}) } } : {}),
+        });
+        const k = positiveInt(opts.top, '--top') ?? cfg.events.topK;
+        if (cfg.models.tagger === 'vggish') throw new EarshotError('CONFIG_INVALID', 'earshot tag runs YAMNet; models.tagger is vggish (set it to auto or yamnet)', { tagger: cfg.models.tagger });
+        const dir = opts.model ?? cfg.models.yamnetDir;
+        // Decode before loading the model: a bad file should fail fast and cheaply.
+        const audio = await decodeAudioFile(file);
+        const tagger = await loadYamnetTagger(dir, cfg.engine);
+        try {
+          const frontend = frontendSchema.parse({ ...cfg.frontend, ...tagger.frontend });
+          const r = await tagWaveform(tagger, audio.samples, audio.sampleRateHz, frontend);
+          const classes = r.labels.length;
+          const lines: string[] = [];
+          for (let i = 0; i < r.count; i++) {
+            const top = topLabels(r.scores.subarray(i * classes, (i + 1) * classes), r.labels, k);
+            const t = r.startSeconds[i]!;
+            lines.push(
+              opts.json
+                ? JSON.stringify({ t, top: top.map((l) => ({ label: l.label, id: l.id, score: Number(l.score.toFixed(6)) })) })
+                : `${t.toFixed(2).padStart(8)}s  ${top.map((l) => `${l.label} ${l.score.toFixed(3)}`).join(' | ')}`,
+            );
+          }
+          process.stdout.write(lines.join('\n') + (lines.length ? '\n' : ''));
+          if (!opts.json) process.stderr.write(`${file}: ${r.count} hops of ${frontend.patchHopSeconds} s, ${tagger.name} on ${tagger.backend}\n`);
+        } finally {
+          await tagger.dispose();
+        }
       }),
     );
 }

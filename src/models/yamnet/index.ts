@@ -3,3 +3,4 @@ export { importYamnet, YAMNET_FRONTEND, YAMNET_LABELS_FILE, type ImportYamnetOpt
 export { mapYamnetWeights, type MappedTensor, type YamnetWeights } from './weights.js';
 export { loadYamnetTagger, type YamnetTagger, type YamnetOutputs } from './tagger.js';
 export { padWaveformForYamnet } from './pad.js';
+export { tagWaveform, topLabels, type ScoredLabel, type TaggedAudio } from './tag-audio.js';

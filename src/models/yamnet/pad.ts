@@ -16,7 +16,7 @@ import type { FrontendConfig } from '../../config/sections/frontend.js';
  * Works at any rate: the sample counts are computed at `sampleRateHz` from the
  * frontend's durations (rounded up, so resampling never loses the last frame).
  */
-export function padWaveformForYamnet(samples: Float32Array, sampleRateHz: number, fe: Pick<FrontendConfig, 'patchFrames' | 'stftHopSeconds' | 'stftWindowSeconds' | 'patchHopSeconds'>): Float32Array {
+export function padWaveformForYamnet<T extends Float32Array | Float64Array>(samples: T, sampleRateHz: number, fe: Pick<FrontendConfig, 'patchFrames' | 'stftHopSeconds' | 'stftWindowSeconds' | 'patchHopSeconds'>): T {
   const patchWindowSeconds = fe.patchFrames * fe.stftHopSeconds;
   const minSamples = Math.ceil((patchWindowSeconds + fe.stftWindowSeconds - fe.stftHopSeconds) * sampleRateHz - 1e-6);
   const hopSamples = Math.round(fe.patchHopSeconds * sampleRateHz);
@@ -24,7 +24,7 @@ export function padWaveformForYamnet(samples: Float32Array, sampleRateHz: number
   const hops = Math.ceil((n - minSamples) / hopSamples);
   const total = minSamples + hops * hopSamples;
   if (total === samples.length) return samples;
-  const out = new Float32Array(total);
+  const out = (samples instanceof Float64Array ? new Float64Array(total) : new Float32Array(total)) as T;
   out.set(samples);
   return out;
 }
