@@ -1,7 +1,7 @@
 import { EarshotError, isEarshotError } from '../../errors.js';
 import type { EmbeddingEngine, EngineKind, ModelGraph, Weights } from '../contracts.js';
 import type { EngineConfig } from '../../config/sections/engine.js';
-import { createOnnxEngine, loadOrt } from './onnx.js';
+import { createOnnxEngine, loadOrt, openCachedOnnxEngine } from './onnx.js';
 import { createTfjsEngine, probeTfjsBackends, type TfjsBackendPreference } from './tfjs.js';
 
 export { createOnnxEngine } from './onnx.js';
@@ -18,9 +18,11 @@ export interface EngineOptions {
   readonly weightsDigest?: string;
   /** ORT busy-waiting between ops (default on). */
   readonly spinning?: boolean;
+  /** Version stamp of the weights file (see OnnxEngineOptions.cacheStamp). */
+  readonly cacheStamp?: string;
 }
 
-export function engineOptions(cfg: EngineConfig, extra: Partial<Pick<EngineOptions, 'cacheDir' | 'weightsDigest' | 'spinning'>> = {}): EngineOptions {
+export function engineOptions(cfg: EngineConfig, extra: Partial<Pick<EngineOptions, 'cacheDir' | 'weightsDigest' | 'spinning' | 'cacheStamp'>> = {}): EngineOptions {
   return { kind: cfg.kind, tfjsBackend: cfg.tfjsBackend, threads: cfg.threads, ...extra };
 }
 
@@ -51,7 +53,7 @@ export async function availableEngines(): Promise<EngineAvailability[]> {
  * only ENGINE_UNAVAILABLE falls through, a bad model fails loudly.
  */
 export async function createEngine(graph: ModelGraph, weights: Weights, opts: EngineOptions): Promise<EmbeddingEngine> {
-  const onnx = () => createOnnxEngine(graph, weights, { threads: opts.threads, ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}), ...(opts.weightsDigest !== undefined ? { weightsDigest: opts.weightsDigest } : {}), ...(opts.spinning !== undefined ? { spinning: opts.spinning } : {}) });
+  const onnx = () => createOnnxEngine(graph, weights, onnxOptions(opts));
   const tfjs = () => createTfjsEngine(graph, weights, { backend: opts.tfjsBackend, threads: opts.threads });
   if (opts.kind === 'onnx') return onnx();
   if (opts.kind === 'tfjs') return tfjs();
@@ -65,4 +67,32 @@ export async function createEngine(graph: ModelGraph, weights: Weights, opts: En
       throw new EarshotError('ENGINE_UNAVAILABLE', `no engine available: ${(e as Error).message}; ${(e2 as Error).message}`);
     }
   }
+}
+
+function onnxOptions(opts: EngineOptions) {
+  return {
+    threads: opts.threads,
+    ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
+    ...(opts.weightsDigest !== undefined ? { weightsDigest: opts.weightsDigest } : {}),
+    ...(opts.spinning !== undefined ? { spinning: opts.spinning } : {}),
+    ...(opts.cacheStamp !== undefined ? { cacheStamp: opts.cacheStamp } : {}),
+  };
+}
+
+/**
+ * createEngine for weights that are expensive to load (a model directory): when the
+ * ONNX engine would be chosen and has a fresh compiled graph for `weightsDigest` in
+ * `cacheDir`, it starts from that without calling `loadWeights` at all.
+ */
+export async function createEngineLazy(graph: ModelGraph, loadWeights: () => Weights, opts: EngineOptions & { readonly cacheDir: string; readonly weightsDigest: string }): Promise<EmbeddingEngine> {
+  if (opts.kind !== 'tfjs') {
+    try {
+      const cached = await openCachedOnnxEngine(graph, { ...onnxOptions(opts), cacheDir: opts.cacheDir, weightsDigest: opts.weightsDigest });
+      if (cached) return cached;
+    } catch (e) {
+      // A missing runtime falls through to createEngine, which picks tfjs for 'auto'.
+      if (!isEarshotError(e, 'ENGINE_UNAVAILABLE')) throw e;
+    }
+  }
+  return createEngine(graph, loadWeights(), opts);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EarshotError, toEarshotError } from '../../errors.js';
@@ -19,6 +19,17 @@ export interface OnnxEngineOptions {
   readonly weightsDigest?: string;
   /** ORT worker threads busy-wait between ops: faster on an idle machine, wasteful on a shared one. */
   readonly spinning?: boolean;
+  /**
+   * Identifies the weights' source file version (e.g. `size:mtime` of weights.bin). Stored
+   * beside the compiled graph; a cached graph with a different stamp is stale.
+   */
+  readonly cacheStamp?: string;
+}
+
+/** Sidecar of a cached graph: enough to serve it without reading the weights again. */
+interface CacheInfo {
+  readonly stamp: string;
+  readonly outputShapes: Record<string, readonly number[]>;
 }
 
 export async function loadOrt(): Promise<Ort> {
@@ -85,6 +96,22 @@ export function sessionOptions(threads: number, spinning: boolean): import('onnx
   };
 }
 
+function readCacheInfo(dir: string, key: string): CacheInfo | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as CacheInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+async function createSession(ort: Ort, modelPath: string, opts: OnnxEngineOptions): Promise<import('onnxruntime-node').InferenceSession> {
+  try {
+    return await ort.InferenceSession.create(modelPath, sessionOptions(opts.threads, opts.spinning ?? true));
+  } catch (e) {
+    throw toEarshotError(e, 'MODEL_INVALID');
+  }
+}
+
 export async function createOnnxEngine(graph: ModelGraph, weights: Weights, opts: OnnxEngineOptions): Promise<EmbeddingEngine> {
   const ort = await loadOrt();
   const infos = inferShapes(graph, weights);
@@ -95,13 +122,39 @@ export async function createOnnxEngine(graph: ModelGraph, weights: Weights, opts
   try {
     mkdirSync(dir, { recursive: true });
     const cached = join(dir, `${key}.onnx`);
-    const modelPath = existsSync(cached) ? cached : writeOnnxFiles(graph, weights, dir, key);
-    session = await ort.InferenceSession.create(modelPath, sessionOptions(opts.threads, opts.spinning ?? true));
+    const stamp = opts.cacheStamp ?? '';
+    const fresh = existsSync(cached) && readCacheInfo(dir, key)?.stamp === stamp;
+    const modelPath = fresh ? cached : writeOnnxFiles(graph, weights, dir, key);
+    if (!fresh) {
+      const side = join(dir, `${key}.json`);
+      writeFileSync(`${side}.tmp-${process.pid}`, JSON.stringify({ stamp, outputShapes: shapes } satisfies CacheInfo));
+      renameSync(`${side}.tmp-${process.pid}`, side);
+    }
+    session = await createSession(ort, modelPath, opts);
   } catch (e) {
     throw toEarshotError(e, 'MODEL_INVALID');
   } finally {
     if (opts.cacheDir === undefined) rmSync(dir, { recursive: true, force: true });
   }
+  return sessionEngine(ort, session, graph, shapes);
+}
+
+/**
+ * Serves a graph compiled earlier for the same weights digest and stamp without
+ * touching the weights (a start then costs one ORT load, and the ~300 MB of
+ * JS-side weights are never read). Undefined when there is no fresh entry.
+ */
+export async function openCachedOnnxEngine(graph: ModelGraph, opts: OnnxEngineOptions & { readonly cacheDir: string; readonly weightsDigest: string }): Promise<EmbeddingEngine | undefined> {
+  const key = onnxCacheKey(graph, opts.weightsDigest);
+  const modelPath = join(opts.cacheDir, `${key}.onnx`);
+  const info = readCacheInfo(opts.cacheDir, key);
+  if (!existsSync(modelPath) || !info || info.stamp !== (opts.cacheStamp ?? '')) return undefined;
+  if (graph.outputs.some((o) => !info.outputShapes[o])) return undefined;
+  const ort = await loadOrt();
+  return sessionEngine(ort, await createSession(ort, modelPath, opts), graph, info.outputShapes);
+}
+
+function sessionEngine(ort: Ort, session: import('onnxruntime-node').InferenceSession, graph: ModelGraph, shapes: Record<string, readonly number[]>): EmbeddingEngine {
   const inSize = size(graph.inputShape);
   let disposed = false;
   return {

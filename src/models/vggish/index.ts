@@ -1,13 +1,13 @@
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EarshotError } from '../../errors.js';
 import type { EngineConfig } from '../../config/sections/engine.js';
 import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
-import { readModelDir, writeModelDir, type ManifestFields } from '../modeldir.js';
-import { createEngine, engineOptions } from '../engine/index.js';
+import { readManifest, readModelDir, writeModelDir, type ManifestFields, type ModelDir } from '../modeldir.js';
+import { createEngine, createEngineLazy, engineOptions } from '../engine/index.js';
 import { formulaVggishWeights } from './formula.js';
 import { validateVggishWeights, vggishGraph, VGGISH_EMBEDDING_SIZE, VGGISH_INPUT_SHAPE, VGGISH_OUTPUT } from './network.js';
-import { pcaFromModelDir, PCA_EXTRA_KEY, PCA_FILE, type PcaParams } from './postprocess.js';
+import { pcaFromModelDir, readPcaParams, PCA_EXTRA_KEY, PCA_FILE, type PcaParams } from './postprocess.js';
 
 export * from './network.js';
 export { formulaVggishWeights, fmix32, formulaUniform } from './formula.js';
@@ -36,15 +36,38 @@ function cacheDirFor(dir: string): string | undefined {
   }
 }
 
-/** Reads, verifies and compiles a VGGish model directory. The weights are not retained after compiling (except by a tfjs-cpu engine). */
+function weightsStamp(dir: string, manifest: ModelManifest): string {
+  const st = statSync(join(dir, manifest.weights.file));
+  return `${st.size}:${st.mtimeMs}`;
+}
+
+/**
+ * Opens a VGGish model directory on the configured engine. The first ONNX start
+ * reads and verifies weights.bin (sha256) and compiles it into `<dir>/cache`;
+ * later starts load the compiled graph directly while weights.bin's size and
+ * mtime are unchanged. Weights are not retained after compiling (except by tfjs-cpu).
+ */
 export async function openVggish(dir: string, engine: EngineConfig): Promise<VggishModel> {
-  const md = readModelDir(dir);
-  if (md.manifest.architecture !== 'vggish') throw new EarshotError('MODEL_INVALID', `${dir} holds a '${md.manifest.architecture}' model, not vggish`, { dir });
-  validateVggishWeights(md.weights);
-  const pca = pcaFromModelDir(md);
+  const manifest = readManifest(dir);
+  if (manifest.architecture !== 'vggish') throw new EarshotError('MODEL_INVALID', `${dir} holds a '${manifest.architecture}' model, not vggish`, { dir });
+  let md: ModelDir | undefined;
+  const load = (): ModelDir => {
+    md ??= readModelDir(dir);
+    validateVggishWeights(md.weights);
+    return md;
+  };
   const cacheDir = cacheDirFor(dir);
-  const e = await createEngine(vggishGraph(), md.weights, engineOptions(engine, { weightsDigest: md.manifest.weights.sha256, ...(cacheDir ? { cacheDir } : {}) }));
-  return { dir, manifest: md.manifest, engine: e, pca };
+  const opts = engineOptions(engine, { weightsDigest: manifest.weights.sha256, ...(cacheDir ? { cacheDir, cacheStamp: weightsStamp(dir, manifest) } : {}) });
+  const e = cacheDir ? await createEngineLazy(vggishGraph(), () => load().weights, { ...opts, cacheDir, weightsDigest: manifest.weights.sha256 }) : await createEngine(vggishGraph(), load().weights, opts);
+  try {
+    const pcaFile = manifest.extras?.[PCA_EXTRA_KEY];
+    // PCA as weight tensors needs weights.bin read; skip that when the manifest lists none.
+    const pca = pcaFile !== undefined ? readPcaParams(join(dir, pcaFile)) : manifest.weights.tensors.some((t) => t.name === 'pca/eigen_vectors') ? pcaFromModelDir(load()) : undefined;
+    return { dir, manifest, engine: e, pca };
+  } catch (err) {
+    await e.dispose();
+    throw err;
+  }
 }
 
 /** Raw embeddings [count, 128] for patches [count, 96, 64], in engine batches of `batchSize`. */
