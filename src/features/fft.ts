@@ -1,10 +1,13 @@
 /**
  * Magnitude spectrum of a real, windowed, zero-padded frame: |rfft(x * w, n)|.
  *
- * An n-point real FFT is computed as an n/2-point complex FFT of the even/odd
- * samples packed as re/im, followed by the standard split. Twiddles, the
- * bit-reversal permutation and the scratch buffers are precomputed per instance, so
- * a frame allocates nothing. Float64 throughout (numpy's rfft is float64).
+ * The n-point real FFT is an n/2-point complex FFT of the even/odd samples packed as
+ * re/im, then the standard split. The complex FFT is decimation-in-frequency in
+ * fused radix-2^2 passes (3 twiddle multiplies per 4 points, half the memory passes
+ * of radix-2); DIF takes its input in natural order, so the frame is loaded with one
+ * sequential windowing pass and only the split reads through the bit-reversal table.
+ * Twiddles, tables and scratch are per instance: a frame allocates nothing.
+ * Float64 throughout (numpy's rfft is float64).
  */
 import { EarshotError } from '../errors.js';
 
@@ -16,6 +19,66 @@ export interface MagnitudeFft {
    * x[offset .. offset + windowLength) multiplied by the window.
    */
   magnitudes(x: Float64Array, offset: number, mag: Float64Array, binFrom: number, binTo: number): void;
+  /**
+   * Runs the packed complex FFT of the windowed frame into `re`/`im` (Z[k] at rev[k]).
+   * For callers that fuse the real split with their own per-bin work (the mel sum);
+   * bin k is then X[k] = E + W^k O with `splitRe`/`splitIm` = W^k, as in `magnitudes`.
+   */
+  forward(x: Float64Array, offset: number): void;
+  readonly re: Float64Array;
+  readonly im: Float64Array;
+  readonly rev: Int32Array;
+  readonly splitRe: Float64Array;
+  readonly splitIm: Float64Array;
+}
+
+interface Pass {
+  /** quarter length of the sub-transforms in this pass */
+  readonly q: number;
+  /** per j < q: W^j, W^2j, W^3j (W = exp(-2 pi i / 4q)) as re,im pairs, 6 values per j */
+  readonly tw: Float64Array;
+}
+
+function makePass(q: number): Pass {
+  const l = 4 * q;
+  const tw = new Float64Array(6 * q);
+  for (let j = 0; j < q; j++) {
+    for (let mult = 1; mult <= 3; mult++) {
+      tw[6 * j + 2 * (mult - 1)] = Math.cos((2 * Math.PI * mult * j) / l);
+      tw[6 * j + 2 * (mult - 1) + 1] = -Math.sin((2 * Math.PI * mult * j) / l);
+    }
+  }
+  return { q, tw };
+}
+
+/** One fused pair of radix-2 DIF stages over every block of length 4q. */
+function radix4Pass(re: Float64Array, im: Float64Array, m: number, q: number, tw: Float64Array): void {
+  for (let s = 0; s < m; s += 4 * q) {
+    for (let j = 0, t = 0; j < q; j++, t += 6) {
+      const i0 = s + j;
+      const i1 = i0 + q;
+      const i2 = i1 + q;
+      const i3 = i2 + q;
+      const a0r = re[i0]!, a0i = im[i0]!, a1r = re[i1]!, a1i = im[i1]!;
+      const a2r = re[i2]!, a2i = im[i2]!, a3r = re[i3]!, a3i = im[i3]!;
+      const b0r = a0r + a2r, b0i = a0i + a2i, b1r = a1r + a3r, b1i = a1i + a3i;
+      const dr = a0r - a2r, di = a0i - a2i, er = a1r - a3r, ei = a1i - a3i;
+      const w1r = tw[t]!, w1i = tw[t + 1]!, w2r = tw[t + 2]!, w2i = tw[t + 3]!, w3r = tw[t + 4]!, w3i = tw[t + 5]!;
+      re[i0] = b0r + b1r;
+      im[i0] = b0i + b1i;
+      // c1 = (b0 - b1) W^2j
+      const c1r = b0r - b1r, c1i = b0i - b1i;
+      re[i1] = c1r * w2r - c1i * w2i;
+      im[i1] = c1r * w2i + c1i * w2r;
+      // c2 = (d - i e) W^j, c3 = (d + i e) W^3j
+      const t1r = dr + ei, t1i = di - er;
+      const t2r = dr - ei, t2i = di + er;
+      re[i2] = t1r * w1r - t1i * w1i;
+      im[i2] = t1r * w1i + t1i * w1r;
+      re[i3] = t2r * w3r - t2i * w3i;
+      im[i3] = t2r * w3i + t2i * w3r;
+    }
+  }
 }
 
 export function createMagnitudeFft(window: Float64Array, fftLength: number): MagnitudeFft {
@@ -29,81 +92,85 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
   }
   const bits = Math.log2(m);
   const wlen = window.length;
-  // Where even/odd input pair j lands in the bit-reversed complex buffer.
+  // DIF leaves Z[k] at position rev[k].
   const rev = new Int32Array(m);
   for (let j = 0; j < m; j++) {
     let r = 0;
     for (let b = 0, v = j; b < bits; b++, v >>= 1) r = (r << 1) | (v & 1);
     rev[j] = r;
   }
-  // Complex twiddles exp(-2 pi i j / m) for j < m/2, and the split twiddles exp(-2 pi i k / n).
-  const twRe = new Float64Array(m >> 1);
-  const twIm = new Float64Array(m >> 1);
-  for (let j = 0; j < m >> 1; j++) {
-    twRe[j] = Math.cos((2 * Math.PI * j) / m);
-    twIm[j] = -Math.sin((2 * Math.PI * j) / m);
-  }
+  const passes: Pass[] = [];
+  let q = m >> 2;
+  // The q = 1 pass has unit twiddles and runs separately without them.
+  for (; q > 1; q >>= 2) passes.push(makePass(q));
+  const lastRadix4 = q === 1;
+  // log2(m) odd: one radix-2 stage (size 2, twiddle-free) remains after the radix-4 passes.
+  const lastRadix2 = bits % 2 === 1;
+  // Split twiddles exp(-2 pi i k / n), k <= m.
   const spRe = new Float64Array(m + 1);
   const spIm = new Float64Array(m + 1);
   for (let k = 0; k <= m; k++) {
     spRe[k] = Math.cos((2 * Math.PI * k) / n);
     spIm[k] = -Math.sin((2 * Math.PI * k) / n);
   }
-  const re = new Float64Array(m);
-  const im = new Float64Array(m);
-  // Pairs (2j, 2j+1) entirely past the window are zero padding.
-  const pairs = Math.ceil(wlen / 2);
+  const reBuf = new Float64Array(m);
+  const imBuf = new Float64Array(m);
+  const fullPairs = wlen >> 1;
+  const oddTail = wlen % 2 === 1;
 
-  function magnitudes(x: Float64Array, offset: number, mag: Float64Array, binFrom: number, binTo: number): void {
-    re.fill(0);
-    im.fill(0);
-    for (let j = 0; j < pairs; j++) {
-      const a = 2 * j;
-      const r = rev[j]!;
-      re[r] = x[offset + a]! * window[a]!;
-      im[r] = a + 1 < wlen ? x[offset + a + 1]! * window[a + 1]! : 0;
+  function forward(x: Float64Array, offset: number): void {
+    // Locals, not closure slots: lets the JIT keep the arrays' base/length in registers.
+    const re = reBuf;
+    const im = imBuf;
+    for (let j = 0, a = offset; j < fullPairs; j++, a += 2) {
+      re[j] = x[a]! * window[2 * j]!;
+      im[j] = x[a + 1]! * window[2 * j + 1]!;
     }
-    // First two radix-2 stages fused into twiddle-free radix-4 butterflies.
-    for (let i = 0; i < m; i += 4) {
-      const r0 = re[i]!, i0 = im[i]!, r1 = re[i + 1]!, i1 = im[i + 1]!;
-      const r2 = re[i + 2]!, i2 = im[i + 2]!, r3 = re[i + 3]!, i3 = im[i + 3]!;
-      const ar = r0 + r1, ai = i0 + i1, br = r0 - r1, bi = i0 - i1;
-      const cr = r2 + r3, ci = i2 + i3, dr = r2 - r3, di = i2 - i3;
-      re[i] = ar + cr;
-      im[i] = ai + ci;
-      re[i + 2] = ar - cr;
-      im[i + 2] = ai - ci;
-      // (dr + i di) * (-i) = di - i dr
-      re[i + 1] = br + di;
-      im[i + 1] = bi - dr;
-      re[i + 3] = br - di;
-      im[i + 3] = bi + dr;
+    let j = fullPairs;
+    if (oddTail) {
+      re[j] = x[offset + 2 * j]! * window[2 * j]!;
+      im[j] = 0;
+      j++;
     }
-    for (let size = 8; size <= m; size <<= 1) {
-      const half = size >> 1;
-      const stride = m / size;
-      for (let s = 0; s < m; s += size) {
-        for (let j = 0, t = 0; j < half; j++, t += stride) {
-          const wr = twRe[t]!;
-          const wi = twIm[t]!;
-          const p = s + j;
-          const q = p + half;
-          const qr = re[q]!;
-          const qi = im[q]!;
-          const xr = qr * wr - qi * wi;
-          const xi = qr * wi + qi * wr;
-          const pr = re[p]!;
-          const pi = im[p]!;
-          re[p] = pr + xr;
-          im[p] = pi + xi;
-          re[q] = pr - xr;
-          im[q] = pi - xi;
-        }
+    for (; j < m; j++) {
+      re[j] = 0;
+      im[j] = 0;
+    }
+    for (let i = 0; i < passes.length; i++) radix4Pass(re, im, m, passes[i]!.q, passes[i]!.tw);
+    if (lastRadix4) {
+      for (let i = 0; i < m; i += 4) {
+        const a0r = re[i]!, a0i = im[i]!, a1r = re[i + 1]!, a1i = im[i + 1]!;
+        const a2r = re[i + 2]!, a2i = im[i + 2]!, a3r = re[i + 3]!, a3i = im[i + 3]!;
+        const b0r = a0r + a2r, b0i = a0i + a2i, b1r = a1r + a3r, b1i = a1i + a3i;
+        const dr = a0r - a2r, di = a0i - a2i, er = a1r - a3r, ei = a1i - a3i;
+        re[i] = b0r + b1r;
+        im[i] = b0i + b1i;
+        re[i + 1] = b0r - b1r;
+        im[i + 1] = b0i - b1i;
+        re[i + 2] = dr + ei;
+        im[i + 2] = di - er;
+        re[i + 3] = dr - ei;
+        im[i + 3] = di + er;
       }
     }
+    if (lastRadix2) {
+      for (let i = 0; i < m; i += 2) {
+        const ar = re[i]!, ai = im[i]!, br = re[i + 1]!, bi = im[i + 1]!;
+        re[i] = ar + br;
+        im[i] = ai + bi;
+        re[i + 1] = ar - br;
+        im[i + 1] = ai - bi;
+      }
+    }
+  }
+
+  function magnitudes(x: Float64Array, offset: number, mag: Float64Array, binFrom: number, binTo: number): void {
+    forward(x, offset);
+    const re = reBuf;
+    const im = imBuf;
     for (let k = binFrom; k < binTo; k++) {
-      const k1 = k === m ? 0 : k;
-      const k2 = k === 0 ? 0 : m - k;
+      const k1 = rev[k === m ? 0 : k]!;
+      const k2 = rev[k === 0 ? 0 : m - k]!;
       const a = re[k1]!, b = im[k1]!, c = re[k2]!, d = im[k2]!;
       const er = 0.5 * (a + c);
       const ei = 0.5 * (b - d);
@@ -117,5 +184,5 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
     }
   }
 
-  return { fftLength: n, windowLength: wlen, magnitudes };
+  return { fftLength: n, windowLength: wlen, magnitudes, forward, re: reBuf, im: imBuf, rev, splitRe: spRe, splitIm: spIm };
 }

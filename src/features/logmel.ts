@@ -60,19 +60,56 @@ export function createLogMelFrontend(cfg: FrontendConfig): LogMelFrontend {
     bands,
   );
   const fft = createMagnitudeFft(periodicHann(windowSamples), fftLength);
-  const mag = new Float64Array(bins);
-  const { start, end, offset: wOff, weights, minBin, maxBin } = mel;
+  const { minBin, maxBin } = mel;
+  // Per bin, the (at most two, adjacent) bands it feeds; a bin feeding one band sends a
+  // zero weight to the spare accumulator `bands`. Each band still sums its bins in
+  // ascending order from 0, exactly like the per-band sparse dot product.
+  const bandA = new Int32Array(bins).fill(bands);
+  const bandB = new Int32Array(bins).fill(bands);
+  const wA = new Float64Array(bins);
+  const wB = new Float64Array(bins);
+  for (let b = 0; b < bands; b++) {
+    for (let k = mel.start[b]!; k < mel.end[b]!; k++) {
+      const w = mel.weights[mel.offset[b]! + k - mel.start[b]!]!;
+      if (bandA[k] === bands) {
+        bandA[k] = b;
+        wA[k] = w;
+      } else if (bandB[k] === bands) {
+        bandB[k] = b;
+        wB[k] = w;
+      } else {
+        throw new EarshotError('INTERNAL', `mel bin ${k} feeds more than two bands`, { bin: k });
+      }
+    }
+  }
+  const acc = new Float64Array(bands + 1);
+  const { re, im, rev, splitRe, splitIm } = fft;
+  const half = fftLength / 2;
   const logOffset = cfg.logOffset;
 
   function computeFrames(x: Float64Array, offset: number, count: number, out: Float32Array, outOffset: number): void {
     for (let f = 0; f < count; f++) {
-      fft.magnitudes(x, offset + f * hopSamples, mag, minBin, maxBin);
-      const o = outOffset + f * bands;
-      for (let b = 0; b < bands; b++) {
-        let s = 0;
-        for (let k = start[b]!, w = wOff[b]!; k < end[b]!; k++, w++) s += weights[w]! * mag[k]!;
-        out[o + b] = Math.log(s + logOffset);
+      fft.forward(x, offset + f * hopSamples);
+      acc.fill(0);
+      // Real-FFT split fused with the mel sum: |X[k]| goes straight into its bands.
+      for (let k = minBin; k < maxBin; k++) {
+        const k1 = rev[k === half ? 0 : k]!;
+        const k2 = rev[k === 0 ? 0 : half - k]!;
+        const a = re[k1]!, b = im[k1]!, c = re[k2]!, d = im[k2]!;
+        const er = 0.5 * (a + c);
+        const ei = 0.5 * (b - d);
+        const or = 0.5 * (b + d);
+        const oi = -0.5 * (a - c);
+        const wr = splitRe[k]!;
+        const wi = splitIm[k]!;
+        const xr = er + wr * or - wi * oi;
+        const xi = ei + wr * oi + wi * or;
+        const mag = Math.sqrt(xr * xr + xi * xi);
+        acc[bandA[k]!] += wA[k]! * mag;
+        acc[bandB[k]!] += wB[k]! * mag;
       }
+      const o = outOffset + f * bands;
+      for (let b = 0; b < bands; b++) out[o + b] = Math.log(acc[b]! + logOffset);
     }
   }
 
