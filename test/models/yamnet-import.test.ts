@@ -99,6 +99,14 @@ test('CLI: models import yamnet writes the directory; missing class map and bad 
   assert.match(ok.stdout, /56 tensors/);
   assert.equal(readModelDir(out).labels.length, 521);
 
+  const list = await runCli(['models', 'import', 'yamnet', tflitePath, '--list']);
+  assert.equal(list.code, 0, list.stderr);
+  const lines = list.stdout.trimEnd().split('\n');
+  assert.equal(lines[0], 'subgraph main: 193 tensors, 104 operators');
+  assert.equal(lines.length, 1 + 104);
+  assert.match(lines[1 + 41]!, /^ {2}41 RFFT2D /);
+  assert.match(lines[1 + 102]!, /^ 102 FULLY_CONNECTED .* \[521,1024\]INT8\* q521@0 /);
+
   // A tflite copied away from its class map needs --labels.
   const lone = join(root, 'lone.tflite');
   copyFileSync(tflitePath, lone);
