@@ -11,7 +11,7 @@
 import type { FrontendConfig } from '../config/sections/frontend.js';
 import { EarshotError } from '../errors.js';
 import { createMagnitudeFft } from './fft.js';
-import { melMatrix, sparseMel } from './mel.js';
+import { hertzToMel, linspace, melMatrix } from './mel.js';
 
 export interface LogMelFrontend {
   readonly sampleRateHz: number;
@@ -54,64 +54,97 @@ export function createLogMelFrontend(cfg: FrontendConfig): LogMelFrontend {
   const fftLength = 2 ** Math.ceil(Math.log2(windowSamples));
   const bins = fftLength / 2 + 1;
   const bands = cfg.melBands;
-  const mel = sparseMel(
-    melMatrix({ melBands: bands, spectrogramBins: bins, sampleRateHz: sr, lowerEdgeHz: cfg.melMinHz, upperEdgeHz: cfg.melMaxHz }),
-    bins,
-    bands,
-  );
-  const fft = createMagnitudeFft(periodicHann(windowSamples), fftLength);
-  const { minBin, maxBin } = mel;
-  // Per bin, the (at most two, adjacent) bands it feeds; a bin feeding one band sends a
-  // zero weight to the spare accumulator `bands`. Each band still sums its bins in
-  // ascending order from 0, exactly like the per-band sparse dot product.
-  const bandA = new Int32Array(bins).fill(bands);
-  const bandB = new Int32Array(bins).fill(bands);
-  const wA = new Float64Array(bins);
-  const wB = new Float64Array(bins);
-  for (let b = 0; b < bands; b++) {
-    for (let k = mel.start[b]!; k < mel.end[b]!; k++) {
-      const w = mel.weights[mel.offset[b]! + k - mel.start[b]!]!;
-      if (bandA[k] === bands) {
-        bandA[k] = b;
-        wA[k] = w;
-      } else if (bandB[k] === bands) {
-        bandB[k] = b;
-        wB[k] = w;
-      } else {
-        throw new EarshotError('INTERNAL', `mel bin ${k} feeds more than two bands`, { bin: k });
-      }
+  const dense = melMatrix({ melBands: bands, spectrogramBins: bins, sampleRateHz: sr, lowerEdgeHz: cfg.melMinHz, upperEdgeHz: cfg.melMaxHz });
+  // Bins between the mel edges e_s and e_{s+1} form segment s: they feed band s on its
+  // rising slope and band s - 1 on its falling slope (triangles overlap by exactly one
+  // segment), so each segment is summed in two register accumulators and band b is
+  // rise[b] + fall[b + 1]. Weights are the VGGish matrix entries themselves.
+  const edges = linspace(hertzToMel(cfg.melMinHz), hertzToMel(cfg.melMaxHz), bands + 2);
+  const segStart = new Int32Array(bands + 1);
+  const segEnd = new Int32Array(bands + 1);
+  const wRise = new Float64Array(bins);
+  const wFall = new Float64Array(bins);
+  const binsMel = linspace(0, sr / 2, bins).map(hertzToMel);
+  let k = 0;
+  for (let sIdx = 0; sIdx <= bands; sIdx++) {
+    while (k < bins && binsMel[k]! < edges[sIdx]!) k++;
+    segStart[sIdx] = k;
+    while (k < bins && binsMel[k]! < edges[sIdx + 1]!) {
+      wRise[k] = sIdx < bands ? dense[k * bands + sIdx]! : 0;
+      wFall[k] = sIdx > 0 ? dense[k * bands + sIdx - 1]! : 0;
+      k++;
     }
+    segEnd[sIdx] = k;
   }
-  const acc = new Float64Array(bands + 1);
-  const { re, im, rev, splitRe, splitIm } = fft;
+  checkSegments(dense, bins, bands, segStart, segEnd, wRise, wFall);
+  const rise = new Float64Array(bands + 1);
+  const fall = new Float64Array(bands + 1);
+  const fft = createMagnitudeFft(periodicHann(windowSamples), fftLength);
   const half = fftLength / 2;
+  // Where Z[k] and Z[half - k] sit in the FFT's bit-reversed output.
+  const idx1 = new Int32Array(half + 1);
+  const idx2 = new Int32Array(half + 1);
+  for (let b = 0; b <= half; b++) {
+    idx1[b] = fft.rev[b === half ? 0 : b]!;
+    idx2[b] = fft.rev[b === 0 ? 0 : half - b]!;
+  }
   const logOffset = cfg.logOffset;
 
   function computeFrames(x: Float64Array, offset: number, count: number, out: Float32Array, outOffset: number): void {
+    const { re, im, splitRe, splitIm } = fft;
     for (let f = 0; f < count; f++) {
       fft.forward(x, offset + f * hopSamples);
-      acc.fill(0);
-      // Real-FFT split fused with the mel sum: |X[k]| goes straight into its bands.
-      for (let k = minBin; k < maxBin; k++) {
-        const k1 = rev[k === half ? 0 : k]!;
-        const k2 = rev[k === 0 ? 0 : half - k]!;
-        const a = re[k1]!, b = im[k1]!, c = re[k2]!, d = im[k2]!;
-        const er = 0.5 * (a + c);
-        const ei = 0.5 * (b - d);
-        const or = 0.5 * (b + d);
-        const oi = -0.5 * (a - c);
-        const wr = splitRe[k]!;
-        const wi = splitIm[k]!;
-        const xr = er + wr * or - wi * oi;
-        const xi = ei + wr * oi + wi * or;
-        const mag = Math.sqrt(xr * xr + xi * xi);
-        acc[bandA[k]!] += wA[k]! * mag;
-        acc[bandB[k]!] += wB[k]! * mag;
+      for (let sIdx = 0; sIdx <= bands; sIdx++) {
+        let r = 0;
+        let fl = 0;
+        // Real-FFT split fused with the mel sum: |X[k]| goes straight into its bands.
+        for (let kk = segStart[sIdx]!, e = segEnd[sIdx]!; kk < e; kk++) {
+          const k1 = idx1[kk]!;
+          const k2 = idx2[kk]!;
+          const a = re[k1]!, b = im[k1]!, c = re[k2]!, d = im[k2]!;
+          const er = 0.5 * (a + c);
+          const ei = 0.5 * (b - d);
+          const or = 0.5 * (b + d);
+          const oi = -0.5 * (a - c);
+          const wr = splitRe[kk]!;
+          const wi = splitIm[kk]!;
+          const xr = er + wr * or - wi * oi;
+          const xi = ei + wr * oi + wi * or;
+          const mag = Math.sqrt(xr * xr + xi * xi);
+          r += wRise[kk]! * mag;
+          fl += wFall[kk]! * mag;
+        }
+        rise[sIdx] = r;
+        fall[sIdx] = fl;
       }
       const o = outOffset + f * bands;
-      for (let b = 0; b < bands; b++) out[o + b] = Math.log(acc[b]! + logOffset);
+      for (let b = 0; b < bands; b++) out[o + b] = Math.log(rise[b]! + fall[b + 1]! + logOffset);
     }
   }
 
   return { sampleRateHz: sr, windowSamples, hopSamples, fftLength, bands, computeFrames };
+}
+
+/** The segment layout must reproduce the dense matrix exactly: every non-zero weight used once. */
+function checkSegments(
+  dense: Float64Array,
+  bins: number,
+  bands: number,
+  segStart: Int32Array,
+  segEnd: Int32Array,
+  wRise: Float64Array,
+  wFall: Float64Array,
+): void {
+  const rebuilt = new Float64Array(dense.length);
+  for (let s = 0; s <= bands; s++) {
+    for (let k = segStart[s]!; k < segEnd[s]!; k++) {
+      if (s < bands) rebuilt[k * bands + s] = wRise[k]!;
+      if (s > 0) rebuilt[k * bands + s - 1] = wFall[k]!;
+    }
+  }
+  for (let i = 0; i < dense.length; i++) {
+    if (rebuilt[i] !== dense[i]) {
+      throw new EarshotError('INTERNAL', `mel segment layout misses weight at bin ${Math.floor(i / bands)}, band ${i % bands}`, { bins, bands });
+    }
+  }
 }
