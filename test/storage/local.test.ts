@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { storageContract } from './contract.js';
 import { localStorage } from '../../src/storage/local.js';
-import { openStorage } from '../../src/storage/index.js';
+import { openStorage, memoryStorage } from '../../src/storage/index.js';
 import { storageSchema } from '../../src/config/sections/storage.js';
 import { isEarshotError } from '../../src/errors.js';
 
@@ -48,3 +48,5 @@ test('local read of a directory or through a file is DATA_NOT_FOUND, not a crash
   assert.equal(await s.exists('f/x'), false);
   assert.deepEqual(await localStorage(join(dir, 'missing-root')).list(), []);
 });
+
+storageContract('memory', async () => memoryStorage());
