@@ -53,9 +53,11 @@ async function withFile(bytes: Uint8Array, opts: ReadClipsOptions = {}): Promise
 const recordOf = (pos: number): number => boundaries.filter((b) => b <= pos).at(-1)!;
 
 function assertCorruptAt(r: { error?: unknown }, offset: number, what: string): void {
-  assert.ok(isEarshotError(r.error, 'DATA_CORRUPT'), `${what}: expected DATA_CORRUPT, got ${String(r.error)}`);
-  assert.ok((r.error as Error).message.includes('f/x.tfrecord'), `${what}: message names the file`);
-  assert.equal((r.error as { details: { offset: number } }).details.offset, offset, `${what}: offset`);
+  const e = r.error;
+  assert.ok(isEarshotError(e, 'DATA_CORRUPT'), `${what}: expected DATA_CORRUPT, got ${String(e)}`);
+  assert.ok(e.message.includes('f/x.tfrecord'), `${what}: message names the file`);
+  assert.ok(e.message.includes(`at byte ${offset}:`), `${what}: message names offset ${offset}: ${e.message}`);
+  assert.equal(e.details.offset, offset, `${what}: offset`);
 }
 
 test('the untouched file reads cleanly (baseline)', async () => {
