@@ -118,10 +118,52 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
   const fullPairs = wlen >> 1;
   const oddTail = wlen % 2 === 1;
 
-  function forward(x: Float64Array, offset: number): void {
-    // Locals, not closure slots: lets the JIT keep the arrays' base/length in registers.
-    const re = reBuf;
-    const im = imBuf;
+  // The first radix-4 pass reads the windowed frame straight from x (no separate
+  // load pass); even window lengths only, odd ones take the plain load below.
+  const fuseFirst = passes.length > 0 && !oddTail;
+
+  function firstPass(x: Float64Array, offset: number, re: Float64Array, im: Float64Array): void {
+    const { q, tw } = passes[0]!;
+    for (let j = 0, t = 0; j < q; j++, t += 6) {
+      const i1 = j + q;
+      const i2 = i1 + q;
+      const i3 = i2 + q;
+      // Packed sample idx = (x[2 idx] w[2 idx], x[2 idx + 1] w[2 idx + 1]); zero past the window.
+      let a0r = 0, a0i = 0, a1r = 0, a1i = 0, a2r = 0, a2i = 0, a3r = 0, a3i = 0;
+      if (j < fullPairs) {
+        a0r = x[offset + 2 * j]! * window[2 * j]!;
+        a0i = x[offset + 2 * j + 1]! * window[2 * j + 1]!;
+      }
+      if (i1 < fullPairs) {
+        a1r = x[offset + 2 * i1]! * window[2 * i1]!;
+        a1i = x[offset + 2 * i1 + 1]! * window[2 * i1 + 1]!;
+      }
+      if (i2 < fullPairs) {
+        a2r = x[offset + 2 * i2]! * window[2 * i2]!;
+        a2i = x[offset + 2 * i2 + 1]! * window[2 * i2 + 1]!;
+      }
+      if (i3 < fullPairs) {
+        a3r = x[offset + 2 * i3]! * window[2 * i3]!;
+        a3i = x[offset + 2 * i3 + 1]! * window[2 * i3 + 1]!;
+      }
+      const b0r = a0r + a2r, b0i = a0i + a2i, b1r = a1r + a3r, b1i = a1i + a3i;
+      const dr = a0r - a2r, di = a0i - a2i, er = a1r - a3r, ei = a1i - a3i;
+      const w1r = tw[t]!, w1i = tw[t + 1]!, w2r = tw[t + 2]!, w2i = tw[t + 3]!, w3r = tw[t + 4]!, w3i = tw[t + 5]!;
+      re[j] = b0r + b1r;
+      im[j] = b0i + b1i;
+      const c1r = b0r - b1r, c1i = b0i - b1i;
+      re[i1] = c1r * w2r - c1i * w2i;
+      im[i1] = c1r * w2i + c1i * w2r;
+      const t1r = dr + ei, t1i = di - er;
+      const t2r = dr - ei, t2i = di + er;
+      re[i2] = t1r * w1r - t1i * w1i;
+      im[i2] = t1r * w1i + t1i * w1r;
+      re[i3] = t2r * w3r - t2i * w3i;
+      im[i3] = t2r * w3i + t2i * w3r;
+    }
+  }
+
+  function load(x: Float64Array, offset: number, re: Float64Array, im: Float64Array): void {
     for (let j = 0, a = offset; j < fullPairs; j++, a += 2) {
       re[j] = x[a]! * window[2 * j]!;
       im[j] = x[a + 1]! * window[2 * j + 1]!;
@@ -136,7 +178,20 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
       re[j] = 0;
       im[j] = 0;
     }
-    for (let i = 0; i < passes.length; i++) radix4Pass(re, im, m, passes[i]!.q, passes[i]!.tw);
+  }
+
+  function forward(x: Float64Array, offset: number): void {
+    // Locals, not closure slots: lets the JIT keep the arrays' base/length in registers.
+    const re = reBuf;
+    const im = imBuf;
+    let first = 0;
+    if (fuseFirst) {
+      firstPass(x, offset, re, im);
+      first = 1;
+    } else {
+      load(x, offset, re, im);
+    }
+    for (let i = first; i < passes.length; i++) radix4Pass(re, im, m, passes[i]!.q, passes[i]!.tw);
     if (lastRadix4) {
       for (let i = 0; i < m; i += 4) {
         const a0r = re[i]!, a0i = im[i]!, a1r = re[i + 1]!, a1i = im[i + 1]!;
