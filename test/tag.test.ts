@@ -112,7 +112,8 @@ test('short clips are padded to one patch; text output; TF.js wasm gives the sam
 });
 
 test('default model dir comes from config; bad inputs are typed errors with exit code 2', async () => {
-  const viaEnv = await runCli(['tag', join(root, 'short.wav'), '--json', '--top', '1'], { env: { EARSHOT__MODELS__YAMNETDIR: model } });
+  // A VGGish-oriented frontend config must not change YAMNet's input geometry.
+  const viaEnv = await runCli(['tag', join(root, 'short.wav'), '--json', '--top', '1'], { env: { EARSHOT__MODELS__YAMNETDIR: model, EARSHOT__FRONTEND__MELBANDS: '128' } });
   assert.equal(viaEnv.code, 0, viaEnv.stderr);
   assert.equal((JSON.parse(viaEnv.stdout) as Frame).top.length, 1);
 

@@ -80,7 +80,7 @@ test('a session tags one patch like the batch path; bad patches and wrong model 
   const tagger = await loadYamnetTagger(dir, engine('auto'));
   t.after(() => tagger.dispose());
   assert.equal(tagger.labels.length, 521);
-  assert.deepEqual(tagger.frontend, { logOffset: 0.001, patchHopSeconds: 0.48 });
+  assert.deepEqual(tagger.frontend, { sampleRateHz: 16000, stftWindowSeconds: 0.025, stftHopSeconds: 0.01, melBands: 64, melMinHz: 125, melMaxHz: 7500, patchFrames: 96, logOffset: 0.001, patchHopSeconds: 0.48 });
   const { data } = patches();
   const session = tagger.openSession();
   const one = await session.tag({ data: data.slice(6144, 2 * 6144), index: 1, startSeconds: 0.48, frames: 96, bands: 64 });

@@ -13,6 +13,17 @@ import { YAMNET_FRONTEND } from './import.js';
 
 const PATCH_VALUES = YAMNET_PATCH_FRAMES * YAMNET_MEL_BANDS;
 
+/** yamnet/params.py: the frontend geometry the network was trained on (same as VGGish's). */
+export const YAMNET_INPUT_FRONTEND = {
+  sampleRateHz: 16000,
+  stftWindowSeconds: 0.025,
+  stftHopSeconds: 0.01,
+  melBands: YAMNET_MEL_BANDS,
+  melMinHz: 125,
+  melMaxHz: 7500,
+  patchFrames: YAMNET_PATCH_FRAMES,
+} as const;
+
 export interface YamnetOutputs {
   /** [count, 521] sigmoid scores. */
   readonly scores: Float32Array;
@@ -78,7 +89,9 @@ export async function loadYamnetTagger(dir: string, engine: EngineConfig): Promi
     return { scores, embeddings };
   };
 
-  const frontend: Partial<FrontendConfig> = { ...YAMNET_FRONTEND, ...(md.manifest.frontend ?? {}) };
+  // The network's input geometry is not negotiable, whatever config.frontend says;
+  // logOffset and patchHopSeconds come from the manifest (a user may edit the hop).
+  const frontend: Partial<FrontendConfig> = { ...YAMNET_INPUT_FRONTEND, ...YAMNET_FRONTEND, ...(md.manifest.frontend ?? {}) };
   return {
     name: md.manifest.name,
     labels: md.labels,
