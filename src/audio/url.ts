@@ -9,11 +9,15 @@ export interface UrlSourceOptions {
   /** Output rate ffmpeg resamples to (default 16000). */
   readonly sampleRateHz?: number;
   readonly killGraceMs?: number;
+  /** Fail (STREAM_FAILED) when the input delivers nothing for this long (ffmpeg -rw_timeout); default 30. */
+  readonly stallTimeoutSeconds?: number;
 }
 
 /** ffmpeg arguments: decode anything ffmpeg can open, downmix, resample, raw s16le on stdout. */
-export function ffmpegUrlArgs(url: string, sampleRateHz: number): string[] {
-  return ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', url, '-vn', '-f', 's16le', '-ac', '1', '-ar', String(sampleRateHz), 'pipe:1'];
+export function ffmpegUrlArgs(url: string, sampleRateHz: number, stallTimeoutSeconds = 30): string[] {
+  // Without -rw_timeout a server that stops sending leaves ffmpeg (and the source) hanging forever.
+  const rwTimeoutUs = String(Math.round(stallTimeoutSeconds * 1e6));
+  return ['-nostdin', '-hide_banner', '-loglevel', 'error', '-rw_timeout', rwTimeoutUs, '-i', url, '-vn', '-f', 's16le', '-ac', '1', '-ar', String(sampleRateHz), 'pipe:1'];
 }
 
 export function urlFailureToError(url: string, ffmpeg: string, f: ProcessFailure): EarshotError {
@@ -36,7 +40,7 @@ export function urlSource(url: string, opts: UrlSourceOptions = {}): Observable<
   const sampleRateHz = opts.sampleRateHz ?? 16000;
   const spawnImpl = opts.spawnImpl ?? defaultSpawn;
   return pcmFromProcess({
-    start: () => spawnImpl(ffmpeg, ffmpegUrlArgs(url, sampleRateHz), { stdio: ['ignore', 'pipe', 'pipe'] }),
+    start: () => spawnImpl(ffmpeg, ffmpegUrlArgs(url, sampleRateHz, opts.stallTimeoutSeconds), { stdio: ['ignore', 'pipe', 'pipe'] }),
     sampleRateHz,
     completeOnCleanExit: true,
     toError: (f) => urlFailureToError(url, ffmpeg, f),
