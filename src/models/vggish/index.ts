@@ -38,14 +38,14 @@ function cacheDirFor(dir: string): string | undefined {
 
 function weightsStamp(dir: string, manifest: ModelManifest): string {
   const st = statSync(join(dir, manifest.weights.file));
-  return `${st.size}:${st.mtimeMs}`;
+  return `${st.ino}:${st.size}:${Math.floor(st.mtimeMs)}`;
 }
 
 /**
  * Opens a VGGish model directory on the configured engine. The first ONNX start
  * reads and verifies weights.bin (sha256) and compiles it into `<dir>/cache`;
  * later starts load the compiled graph directly while weights.bin's size and
- * mtime are unchanged. Weights are not retained after compiling (except by tfjs-cpu).
+ * mtime (and inode) are unchanged. Weights are not retained after compiling (except by tfjs-cpu).
  */
 export async function openVggish(dir: string, engine: EngineConfig): Promise<VggishModel> {
   const manifest = readManifest(dir);

@@ -1,0 +1,75 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, utimesSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { engineSchema } from '../../src/config/sections/engine.js';
+import { embedPatches, openVggish, writeFormulaVggishDir } from '../../src/models/vggish/index.js';
+import { isEarshotError } from '../../src/errors.js';
+import { sharedPath } from '../helpers/shared.js';
+
+// openVggish: first start verifies weights.bin and compiles into <dir>/cache; later starts
+// serve the compiled graph without reading weights.bin until its size/mtime change.
+
+let root = '';
+let dir = '';
+const onnx = engineSchema.parse({ kind: 'onnx', threads: 2 });
+
+function f32(path: string): Float32Array {
+  const b = readFileSync(path);
+  const out = new Float32Array(b.byteLength / 4);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+before(() => {
+  root = mkdtempSync(join(tmpdir(), 'earshot-open-'));
+  dir = join(root, 'vggish');
+  writeFormulaVggishDir(dir); // no PCA: raw embeddings only
+});
+after(() => rmSync(root, { recursive: true, force: true }));
+
+async function goldenRelDiff(): Promise<number> {
+  const m = await openVggish(dir, onnx);
+  try {
+    assert.equal(m.pca, undefined);
+    const input = f32(sharedPath('golden', 'vggish-net', 'input.f32')).subarray(0, 2 * 96 * 64);
+    const ref = f32(sharedPath('golden', 'vggish-net', 'embedding.f32')).subarray(0, 256);
+    const got = await embedPatches(m.engine, input, 2, 1);
+    let d = 0;
+    let mx = 0;
+    ref.forEach((v, i) => {
+      d = Math.max(d, Math.abs(v - got[i]!));
+      mx = Math.max(mx, Math.abs(v));
+    });
+    return d / mx;
+  } finally {
+    await m.engine.dispose();
+  }
+}
+
+test('second start uses the compiled cache without reading weights.bin; a changed file is re-verified', async () => {
+  assert.ok((await goldenRelDiff()) < 1e-3);
+  const wpath = join(dir, 'weights.bin');
+  const st = statSync(wpath);
+  // Damage one byte but keep size and mtime: only a start that skips weights.bin still works.
+  const fd = openSync(wpath, 'r+');
+  const b = Buffer.alloc(1);
+  readSync(fd, b, 0, 1, 1000);
+  b[0] = b[0]! ^ 0xff;
+  writeSync(fd, b, 0, 1, 1000);
+  closeSync(fd);
+  utimesSync(wpath, st.atime, st.mtime);
+  assert.ok((await goldenRelDiff()) < 1e-3, 'served from the compiled cache');
+  // A newer mtime marks the cache stale: the start re-reads weights.bin and its sha256 fails.
+  utimesSync(wpath, st.atime, new Date(st.mtimeMs + 5000));
+  await assert.rejects(openVggish(dir, onnx), (e) => isEarshotError(e, 'MODEL_CHECKSUM_MISMATCH'));
+});
+
+test('openVggish rejects a directory holding another architecture', async () => {
+  const other = join(root, 'other');
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  (await import('node:fs')).mkdirSync(other);
+  (await import('node:fs')).writeFileSync(join(other, 'manifest.json'), JSON.stringify({ ...m, architecture: 'yamnet' }));
+  await assert.rejects(openVggish(other, onnx), (e) => isEarshotError(e, 'MODEL_INVALID') && /yamnet/.test(e.message));
+});
