@@ -8,10 +8,20 @@ import { fileURLToPath } from 'node:url';
  */
 export interface Blas {
   readonly name: 'openblas' | 'ts';
+  /** Fused elementwise kernels from the native addon; absent on the TS fallback. */
+  readonly kernels?: NativeKernels;
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number): void;
 }
 
-interface NativeAddon {
+/** C versions of the hot loops in layers.ts (same math, same xoshiro dropout stream). */
+export interface NativeKernels {
+  bnForward(h: Float32Array, rows: number, dim: number, gamma: Float32Array, beta: Float32Array, movingMean: Float32Array, movingVariance: Float32Array, training: boolean, dropout: number, rngState: Uint32Array | null, momentum: number, eps: number, xhat: Float32Array, invStd: Float32Array, out: Float32Array): void;
+  bnBackward(out: Float32Array, dout: Float32Array, xhat: Float32Array, invStd: Float32Array, gamma: Float32Array, keepScale: number, rows: number, dim: number, dgamma: Float32Array, dbeta: Float32Array, dh: Float32Array): void;
+  sigmoid(z: Float32Array): void;
+  softmaxRows(z: Float32Array, rows: number, dim: number): void;
+}
+
+interface NativeAddon extends NativeKernels {
   sgemm: Blas['sgemm'];
   threads(): number;
 }
@@ -52,7 +62,8 @@ function loadNative(): Blas | undefined {
   if (!existsSync(path)) return undefined;
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
-    return { name: 'openblas', sgemm: addon.sgemm };
+    const kernels: NativeKernels = { bnForward: addon.bnForward, bnBackward: addon.bnBackward, sigmoid: addon.sigmoid, softmaxRows: addon.softmaxRows };
+    return { name: 'openblas', sgemm: addon.sgemm, kernels };
   } catch {
     // A stale or foreign-ABI build: the fallback is correct, just slow.
     return undefined;

@@ -3,7 +3,13 @@
  * backward needs, each backward returns input gradients and accumulates parameter
  * gradients. Matmuls go through the injected Blas; elementwise loops stay in TS.
  */
-import type { Blas } from './blas.js';
+import type { Blas, NativeKernels } from './blas.js';
+
+/** Uniform [0,1) source; `raw()` exposes xoshiro state words for the native kernels. */
+export interface RandomSource {
+  next(): number;
+  raw?(): Uint32Array;
+}
 
 /** Keras' K.epsilon(): attention clip, BCE clip and Adam epsilon all use it. */
 export const KERAS_EPSILON = 1e-7;
@@ -51,11 +57,18 @@ export interface BnReluCache {
  * n/(n-1-eps) sample correction) + ReLU + inverted Dropout(rate), fused. In training mode
  * batch statistics normalise and the moving averages are updated in place.
  */
-export function bnReluDropoutForward(h: Float32Array, rows: number, dim: number, p: BnParams, training: boolean, dropout: number, rand: () => number, momentum = 0.99, eps = 1e-3): BnReluCache {
+export function bnReluDropoutForward(h: Float32Array, rows: number, dim: number, p: BnParams, training: boolean, dropout: number, rng: RandomSource | undefined, k?: NativeKernels, momentum = 0.99, eps = 1e-3): BnReluCache {
   const mean = new Float64Array(dim);
   const invStd = new Float32Array(dim);
   const xhat = new Float32Array(rows * dim);
   const out = new Float32Array(rows * dim);
+  const drop = training && dropout > 0;
+  if (drop && !rng) throw new Error('dropout in training mode needs a random source');
+  const keepScale = drop ? 1 / (1 - dropout) : 1;
+  if (k && (!drop || rng?.raw)) {
+    k.bnForward(h, rows, dim, p.gamma, p.beta, p.movingMean, p.movingVariance, training, dropout, drop ? rng!.raw!() : null, momentum, eps, xhat, invStd, out);
+    return { xhat, invStd, out, keepScale };
+  }
   if (training) {
     const v = new Float64Array(dim);
     for (let r = 0; r < rows; r++) {
@@ -83,8 +96,6 @@ export function bnReluDropoutForward(h: Float32Array, rows: number, dim: number,
       invStd[j] = 1 / Math.sqrt(p.movingVariance[j] + eps);
     }
   }
-  const drop = training && dropout > 0;
-  const keepScale = drop ? 1 / (1 - dropout) : 1;
   const m32 = Float32Array.from(mean);
   const { gamma, beta } = p;
   for (let r = 0; r < rows; r++) {
@@ -94,7 +105,7 @@ export function bnReluDropoutForward(h: Float32Array, rows: number, dim: number,
       xhat[o + j] = xh;
       const y = gamma[j] * xh + beta[j];
       // Draw for every element (not only where y > 0) so the mask never depends on the data.
-      const keep = !drop || rand() >= dropout;
+      const keep = !drop || rng!.next() >= dropout;
       out[o + j] = y > 0 && keep ? y * keepScale : 0;
     }
   }
@@ -102,8 +113,12 @@ export function bnReluDropoutForward(h: Float32Array, rows: number, dim: number,
 }
 
 /** Backward of bnReluDropoutForward (training mode); accumulates dgamma/dbeta, returns dh. */
-export function bnReluDropoutBackward(c: BnReluCache, dout: Float32Array, rows: number, dim: number, gamma: Float32Array, dgamma: Float32Array, dbeta: Float32Array): Float32Array {
+export function bnReluDropoutBackward(c: BnReluCache, dout: Float32Array, rows: number, dim: number, gamma: Float32Array, dgamma: Float32Array, dbeta: Float32Array, k?: NativeKernels): Float32Array {
   const dy = new Float32Array(rows * dim);
+  if (k) {
+    k.bnBackward(c.out, dout, c.xhat, c.invStd, gamma, c.keepScale, rows, dim, dgamma, dbeta, dy);
+    return dy;
+  }
   const s1 = new Float64Array(dim);
   const s2 = new Float64Array(dim);
   const { out, xhat, keepScale } = c;
@@ -133,13 +148,21 @@ export function bnReluDropoutBackward(c: BnReluCache, dout: Float32Array, rows: 
   return dy;
 }
 
-export function sigmoidInPlace(z: Float32Array): Float32Array {
+export function sigmoidInPlace(z: Float32Array, k?: NativeKernels): Float32Array {
+  if (k) {
+    k.sigmoid(z);
+    return z;
+  }
   for (let i = 0; i < z.length; i++) z[i] = 1 / (1 + Math.exp(-z[i]));
   return z;
 }
 
 /** Softmax over the last axis (Keras 2 Dense(activation='softmax') on 3-D input). */
-export function softmaxRowsInPlace(z: Float32Array, rows: number, dim: number): Float32Array {
+export function softmaxRowsInPlace(z: Float32Array, rows: number, dim: number, k?: NativeKernels): Float32Array {
+  if (k) {
+    k.softmaxRows(z, rows, dim);
+    return z;
+  }
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
     let mx = -Infinity;

@@ -9,7 +9,7 @@ import type { Blas } from './blas.js';
 import {
   attentionPoolBackward, attentionPoolForward, bnReluDropoutBackward, bnReluDropoutForward, denseBackward, denseForward,
   sigmoidBackwardInPlace, sigmoidInPlace, softmaxBackwardInPlace, softmaxRowsInPlace,
-  type AttPoolCache, type BnParams, type BnReluCache,
+  type AttPoolCache, type BnParams, type BnReluCache, type RandomSource,
 } from './layers.js';
 
 export const MODEL_TYPES = [
@@ -114,8 +114,8 @@ function bnOf(p: Params, name: string): BnParams {
 export interface ForwardOptions {
   training: boolean;
   dropout: number;
-  /** Uniform [0,1) source for dropout masks (training only). */
-  rand?: () => number;
+  /** Dropout mask source (training only); an Rng lets the native kernels draw the same stream. */
+  rng?: RandomSource;
 }
 
 interface DecisionHead {
@@ -136,15 +136,11 @@ export interface ForwardCache {
   output: Float32Array;
 }
 
-const noRand = (): number => {
-  throw new EarshotError('INTERNAL', 'dropout in training mode needs a random source');
-};
-
 function decisionHead(blas: Blas, s: NetSpec, p: Params, a: Float32Array, n: number, cla: string, att?: string): DecisionHead {
   const rows = n * s.timeSteps;
-  const c = sigmoidInPlace(denseForward(blas, a, rows, s.hidden, get(p, `${cla}.kernel`), get(p, `${cla}.bias`), s.classes));
+  const c = sigmoidInPlace(denseForward(blas, a, rows, s.hidden, get(p, `${cla}.kernel`), get(p, `${cla}.bias`), s.classes), blas.kernels);
   if (!att) return { input: a, cla: c };
-  const w = softmaxRowsInPlace(denseForward(blas, a, rows, s.hidden, get(p, `${att}.kernel`), get(p, `${att}.bias`), s.classes), rows, s.classes);
+  const w = softmaxRowsInPlace(denseForward(blas, a, rows, s.hidden, get(p, `${att}.kernel`), get(p, `${att}.bias`), s.classes), rows, s.classes, blas.kernels);
   return { input: a, cla: c, att: w, pool: attentionPoolForward(c, w, n, s.timeSteps, s.classes) };
 }
 
@@ -168,12 +164,12 @@ function poolMaxOrMean(s: NetSpec, cla: Float32Array, n: number, max: boolean): 
 export function forward(blas: Blas, s: NetSpec, p: Params, x: Float32Array, n: number, o: ForwardOptions): ForwardCache {
   const rows = n * s.timeSteps;
   if (x.length !== rows * s.inputDim) throw new EarshotError('MODEL_SHAPE_MISMATCH', `classifier input has ${x.length} values, expected [${n},${s.timeSteps},${s.inputDim}]`);
-  const rand = o.rand ?? noRand;
+  const k = blas.kernels;
   const blocks: BnReluCache[] = [];
   let a = x;
   for (let i = 1; i <= 3; i++) {
     const h = denseForward(blas, a, rows, i === 1 ? s.inputDim : s.hidden, get(p, `hidden${i}.kernel`), get(p, `hidden${i}.bias`), s.hidden);
-    const b = bnReluDropoutForward(h, rows, s.hidden, bnOf(p, `bn${i}`), o.training, o.dropout, rand);
+    const b = bnReluDropoutForward(h, rows, s.hidden, bnOf(p, `bn${i}`), o.training, o.dropout, o.rng, k);
     blocks.push(b);
     a = b.out;
   }
@@ -199,16 +195,16 @@ export function forward(blas: Blas, s: NetSpec, p: Params, x: Float32Array, n: n
         concat.set(h1.pool!.out.subarray(i * C, (i + 1) * C), i * 2 * C);
         concat.set(h2.pool!.out.subarray(i * C, (i + 1) * C), i * 2 * C + C);
       }
-      const output = sigmoidInPlace(denseForward(blas, concat, n, 2 * C, get(p, 'out.kernel'), get(p, 'out.bias'), C));
+      const output = sigmoidInPlace(denseForward(blas, concat, n, 2 * C, get(p, 'out.kernel'), get(p, 'out.bias'), C), k);
       return { n, x, blocks, heads: [h1, h2], concat, output };
     }
     case 'feature_level_attention': {
       const H = s.hidden;
       const cla = denseForward(blas, a3, rows, H, get(p, 'cla.kernel'), get(p, 'cla.bias'), H);
-      const att = sigmoidInPlace(denseForward(blas, a3, rows, H, get(p, 'att.kernel'), get(p, 'att.bias'), H));
+      const att = sigmoidInPlace(denseForward(blas, a3, rows, H, get(p, 'att.kernel'), get(p, 'att.bias'), H), k);
       const pool = attentionPoolForward(cla, att, n, s.timeSteps, H);
-      const b4 = bnReluDropoutForward(pool.out, n, H, bnOf(p, 'bn4'), o.training, o.dropout, rand);
-      const output = sigmoidInPlace(denseForward(blas, b4.out, n, H, get(p, 'out.kernel'), get(p, 'out.bias'), C));
+      const b4 = bnReluDropoutForward(pool.out, n, H, bnOf(p, 'bn4'), o.training, o.dropout, o.rng, k);
+      const output = sigmoidInPlace(denseForward(blas, b4.out, n, H, get(p, 'out.kernel'), get(p, 'out.bias'), C), k);
       return { n, x, blocks, heads: [], feat: { pool, bn: b4 }, output };
     }
   }
@@ -280,7 +276,7 @@ export function backward(blas: Blas, s: NetSpec, p: Params, c: ForwardCache, dOu
       const f = c.feat!;
       const dz = sigmoidBackwardInPlace(Float32Array.from(dOutput), c.output);
       const db4 = denseBackward(blas, f.bn.out, dz, n, H, C, get(p, 'out.kernel'), get(g, 'out.kernel'), get(g, 'out.bias'))!;
-      const dpool = bnReluDropoutBackward(f.bn, db4, n, H, get(p, 'bn4.gamma'), get(g, 'bn4.gamma'), get(g, 'bn4.beta'));
+      const dpool = bnReluDropoutBackward(f.bn, db4, n, H, get(p, 'bn4.gamma'), get(g, 'bn4.gamma'), get(g, 'bn4.beta'), blas.kernels);
       const [dcla, datt] = attentionPoolBackward(f.pool, dpool, n, s.timeSteps, H);
       sigmoidBackwardInPlace(datt, f.pool.att);
       const a3 = c.blocks[2]!.out;
@@ -294,7 +290,7 @@ export function backward(blas: Blas, s: NetSpec, p: Params, c: ForwardCache, dOu
   for (let i = 3; i >= 1; i--) {
     if (i === 2 && da2) for (let k = 0; k < d.length; k++) d[k] += da2[k];
     const b = c.blocks[i - 1]!;
-    const dh = bnReluDropoutBackward(b, d, rows, H, get(p, `bn${i}.gamma`), get(g, `bn${i}.gamma`), get(g, `bn${i}.beta`));
+    const dh = bnReluDropoutBackward(b, d, rows, H, get(p, `bn${i}.gamma`), get(g, `bn${i}.gamma`), get(g, `bn${i}.beta`), blas.kernels);
     const input = i === 1 ? c.x : c.blocks[i - 2]!.out;
     const inDim = i === 1 ? s.inputDim : H;
     const dx = denseBackward(blas, input, dh, rows, inDim, H, get(p, `hidden${i}.kernel`), get(g, `hidden${i}.kernel`), get(g, `hidden${i}.bias`), i > 1);

@@ -21,6 +21,11 @@ export class Rng {
     } else this.s = Uint32Array.from(seed);
   }
 
+  /** The live state words (native kernels advance them in place). */
+  raw(): Uint32Array {
+    return this.s;
+  }
+
   state(): number[] {
     return Array.from(this.s);
   }

@@ -87,11 +87,10 @@ export async function train(data: Dataset, o: TrainOptions): Promise<TrainState>
   if (data.x.length !== data.count * rowLen || data.y.length !== data.count * spec.classes) throw new EarshotError('DATA_CORRUPT', `training data shapes x ${data.x.length}, y ${data.y.length} do not match ${data.count} clips of [${spec.timeSteps},${spec.inputDim}] / ${spec.classes} classes`);
   const { st, sampler } = await startState(data, o);
   const drop = new Rng(st.dropoutRng);
-  const rand = (): number => drop.next();
   while (st.iteration < o.iterations) {
     const idx = sampler.next();
     const batch = gatherBatch(data.x, data.y, rowLen, spec.classes, idx);
-    const cache = forward(o.blas, spec, st.params, batch.x, idx.length, { training: true, dropout: o.dropout, rand });
+    const cache = forward(o.blas, spec, st.params, batch.x, idx.length, { training: true, dropout: o.dropout, rng: drop });
     const { loss, grad } = bceLoss(cache.output, batch.y);
     const grads = zeroGrads(spec);
     backward(o.blas, spec, st.params, cache, grad, grads);

@@ -11,7 +11,7 @@ const DROP = Number(process.env.GC_DROP ?? 0.5);
 const H = Number(process.env.GC_H ?? 1e-2);
 function lossOf(blas: Blas, spec: NetSpec, p: Params, x: Float32Array, y: Float32Array, n: number, seed: number): number {
   const r = new Rng(seed);
-  const c = forward(blas, spec, p, x, n, { training: true, dropout: DROP, rand: () => r.next() });
+  const c = forward(blas, spec, p, x, n, { training: true, dropout: DROP, rng: r });
   return bceLoss(c.output, y).loss * c.output.length;
 }
 
@@ -31,7 +31,7 @@ function check(blas: Blas, modelType: NetSpec['modelType']): void {
   const seed = 99;
   const r = new Rng(seed);
   const moving = new Map([...p].filter(([k]) => k.includes('moving')).map(([k, v]) => [k, Float32Array.from(v)]));
-  const c = forward(blas, spec, p, x, n, { training: true, dropout: DROP, rand: () => r.next() });
+  const c = forward(blas, spec, p, x, n, { training: true, dropout: DROP, rng: r });
   const { grad } = bceLoss(c.output, y);
   const g = zeroGrads(spec);
   backward(blas, spec, p, c, grad.map((v) => v * c.output.length), g);
