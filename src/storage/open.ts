@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EarshotError } from '../errors.js';
 import type { StorageConfig } from '../config/sections/storage.js';
@@ -27,5 +27,5 @@ export function openStorage(url: string, cfg: StorageConfig, opts: { s3?: S3Stor
     throw new EarshotError('INPUT_INVALID', `unsupported storage URL scheme in ${url} (use file://, s3:// or a path)`, { url });
   }
   if (url === '') throw new EarshotError('INPUT_INVALID', 'empty storage URL', { url });
-  return localStorage(isAbsolute(url) ? resolve(url) : resolve(url));
+  return localStorage(resolve(url));
 }
