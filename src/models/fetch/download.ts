@@ -116,6 +116,7 @@ export async function download(opts: DownloadOptions): Promise<DownloadResult> {
       rmSync(part, { force: true });
       return download(opts);
     }
+    fresh = false;
     start = have;
     total = have;
   } else if (res.ok) {
