@@ -49,3 +49,8 @@ test('CLI fails at start on a bad config with a typed error', async () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /CONFIG_INVALID.*frontend\.sampleRateHz.*-5/);
 });
+
+test('config/default.yaml documents exactly the built-in defaults', () => {
+  const fromFile = loadConfig({ file: new URL('../config/default.yaml', import.meta.url).pathname, env: {} });
+  assert.deepEqual(fromFile, loadConfig({ env: {} }));
+});
