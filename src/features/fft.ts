@@ -15,10 +15,10 @@ export interface MagnitudeFft {
   readonly fftLength: number;
   readonly windowLength: number;
   /**
-   * Writes |X[k]| for k in [binFrom, binTo) into mag[k] for the frame
+   * Writes |X[k]| for every k in [0, fftLength/2] into mag[k] for the frame
    * x[offset .. offset + windowLength) multiplied by the window.
    */
-  magnitudes(x: Float64Array, offset: number, mag: Float64Array, binFrom: number, binTo: number): void;
+  magnitudes(x: Float64Array, offset: number, mag: Float64Array): void;
   /**
    * Runs the packed complex FFT of the windowed frame into `re`/`im` (Z[k] at rev[k]).
    * For callers that fuse the real split with their own per-bin work (the mel sum);
@@ -124,27 +124,29 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
 
   function firstPass(x: Float64Array, offset: number, re: Float64Array, im: Float64Array): void {
     const { q, tw } = passes[0]!;
+    const w = window;
+    const pairs = fullPairs;
     for (let j = 0, t = 0; j < q; j++, t += 6) {
       const i1 = j + q;
       const i2 = i1 + q;
       const i3 = i2 + q;
       // Packed sample idx = (x[2 idx] w[2 idx], x[2 idx + 1] w[2 idx + 1]); zero past the window.
       let a0r = 0, a0i = 0, a1r = 0, a1i = 0, a2r = 0, a2i = 0, a3r = 0, a3i = 0;
-      if (j < fullPairs) {
-        a0r = x[offset + 2 * j]! * window[2 * j]!;
-        a0i = x[offset + 2 * j + 1]! * window[2 * j + 1]!;
+      if (j < pairs) {
+        a0r = x[offset + 2 * j]! * w[2 * j]!;
+        a0i = x[offset + 2 * j + 1]! * w[2 * j + 1]!;
       }
-      if (i1 < fullPairs) {
-        a1r = x[offset + 2 * i1]! * window[2 * i1]!;
-        a1i = x[offset + 2 * i1 + 1]! * window[2 * i1 + 1]!;
+      if (i1 < pairs) {
+        a1r = x[offset + 2 * i1]! * w[2 * i1]!;
+        a1i = x[offset + 2 * i1 + 1]! * w[2 * i1 + 1]!;
       }
-      if (i2 < fullPairs) {
-        a2r = x[offset + 2 * i2]! * window[2 * i2]!;
-        a2i = x[offset + 2 * i2 + 1]! * window[2 * i2 + 1]!;
+      if (i2 < pairs) {
+        a2r = x[offset + 2 * i2]! * w[2 * i2]!;
+        a2i = x[offset + 2 * i2 + 1]! * w[2 * i2 + 1]!;
       }
-      if (i3 < fullPairs) {
-        a3r = x[offset + 2 * i3]! * window[2 * i3]!;
-        a3i = x[offset + 2 * i3 + 1]! * window[2 * i3 + 1]!;
+      if (i3 < pairs) {
+        a3r = x[offset + 2 * i3]! * w[2 * i3]!;
+        a3i = x[offset + 2 * i3 + 1]! * w[2 * i3 + 1]!;
       }
       const b0r = a0r + a2r, b0i = a0i + a2i, b1r = a1r + a3r, b1i = a1i + a3i;
       const dr = a0r - a2r, di = a0i - a2i, er = a1r - a3r, ei = a1i - a3i;
@@ -219,22 +221,39 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
     }
   }
 
-  function magnitudes(x: Float64Array, offset: number, mag: Float64Array, binFrom: number, binTo: number): void {
+  /**
+   * Bins k and m - k come from the same two FFT outputs: with E, O the even/odd parts
+   * of bin k and P = W^k O, X[k] = E + P and X[m - k] = conj(E - P). One pass over
+   * k <= m/2 therefore yields every magnitude with half the loads and arithmetic.
+   */
+  function magnitudes(x: Float64Array, offset: number, mag: Float64Array): void {
     forward(x, offset);
     const re = reBuf;
     const im = imBuf;
-    for (let k = binFrom; k < binTo; k++) {
-      const k1 = rev[k === m ? 0 : k]!;
-      const k2 = rev[k === 0 ? 0 : m - k]!;
+    const r2 = rev;
+    const wRe = spRe;
+    const wIm = spIm;
+    const z0r = re[0]!;
+    const z0i = im[0]!;
+    mag[0] = Math.abs(z0r + z0i);
+    mag[m] = Math.abs(z0r - z0i);
+    for (let k = 1, h = m >> 1; k <= h; k++) {
+      const k1 = r2[k]!;
+      const k2 = r2[m - k]!;
       const a = re[k1]!, b = im[k1]!, c = re[k2]!, d = im[k2]!;
       const er = 0.5 * (a + c);
       const ei = 0.5 * (b - d);
       const or = 0.5 * (b + d);
       const oi = -0.5 * (a - c);
-      const wr = spRe[k]!;
-      const wi = spIm[k]!;
-      const xr = er + wr * or - wi * oi;
-      const xi = ei + wr * oi + wi * or;
+      const wr = wRe[k]!;
+      const wi = wIm[k]!;
+      const pr = wr * or - wi * oi;
+      const pi = wr * oi + wi * or;
+      const mr = er - pr;
+      const mi = ei - pi;
+      mag[m - k] = Math.sqrt(mr * mr + mi * mi);
+      const xr = er + pr;
+      const xi = ei + pi;
       mag[k] = Math.sqrt(xr * xr + xi * xi);
     }
   }

@@ -80,39 +80,23 @@ export function createLogMelFrontend(cfg: FrontendConfig): LogMelFrontend {
   const rise = new Float64Array(bands + 1);
   const fall = new Float64Array(bands + 1);
   const fft = createMagnitudeFft(periodicHann(windowSamples), fftLength);
-  const half = fftLength / 2;
-  // Where Z[k] and Z[half - k] sit in the FFT's bit-reversed output.
-  const idx1 = new Int32Array(half + 1);
-  const idx2 = new Int32Array(half + 1);
-  for (let b = 0; b <= half; b++) {
-    idx1[b] = fft.rev[b === half ? 0 : b]!;
-    idx2[b] = fft.rev[b === 0 ? 0 : half - b]!;
-  }
+  const mag = new Float64Array(bins);
   const logOffset = cfg.logOffset;
 
+  const tables = { segStart, segEnd, wRise, wFall, rise, fall, mag };
+
   function computeFrames(x: Float64Array, offset: number, count: number, out: Float32Array, outOffset: number): void {
-    const { re, im, splitRe, splitIm } = fft;
+    // Locals, not closure slots, so the JIT can keep them in registers across the loops.
+    const { segStart, segEnd, wRise, wFall, rise, fall, mag } = tables;
     for (let f = 0; f < count; f++) {
-      fft.forward(x, offset + f * hopSamples);
+      fft.magnitudes(x, offset + f * hopSamples, mag);
       for (let sIdx = 0; sIdx <= bands; sIdx++) {
         let r = 0;
         let fl = 0;
-        // Real-FFT split fused with the mel sum: |X[k]| goes straight into its bands.
-        for (let kk = segStart[sIdx]!, e = segEnd[sIdx]!; kk < e; kk++) {
-          const k1 = idx1[kk]!;
-          const k2 = idx2[kk]!;
-          const a = re[k1]!, b = im[k1]!, c = re[k2]!, d = im[k2]!;
-          const er = 0.5 * (a + c);
-          const ei = 0.5 * (b - d);
-          const or = 0.5 * (b + d);
-          const oi = -0.5 * (a - c);
-          const wr = splitRe[kk]!;
-          const wi = splitIm[kk]!;
-          const xr = er + wr * or - wi * oi;
-          const xi = ei + wr * oi + wi * or;
-          const mag = Math.sqrt(xr * xr + xi * xi);
-          r += wRise[kk]! * mag;
-          fl += wFall[kk]! * mag;
+        for (let k = segStart[sIdx]!, e = segEnd[sIdx]!; k < e; k++) {
+          const v = mag[k]!;
+          r += wRise[k]! * v;
+          fl += wFall[k]! * v;
         }
         rise[sIdx] = r;
         fall[sIdx] = fl;
