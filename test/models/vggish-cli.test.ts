@@ -85,3 +85,28 @@ test('embed reports bad usage, missing models and bad patch files with codes', a
   assert.match(odd.stderr, /error \[INPUT_INVALID\]: .*postprocess_output\.u8: 1152 bytes/);
   assert.ok(!existsSync(join(root, 'nope')));
 });
+
+test('embed <audio>: decoded, resampled and framed audio gives the golden rows (48 kHz noise raw, 16 kHz bursts uint8)', async () => {
+  const raw = join(root, 'noise48k.f32');
+  const r1 = await runCli(['embed', '--model', modelDir, sharedPath('golden', 'vggish-frontend', 'noise48k.wav'), '--raw', '-o', raw]);
+  assert.equal(r1.code, 0, r1.stderr);
+  const got = f32(readFileSync(raw));
+  const ref = f32(readFileSync(golden('embedding.f32'))).subarray(7 * 128, 9 * 128); // cases: sine1k (3), bursts (4), noise48k (2)
+  assert.equal(got.length, ref.length);
+  let d = 0;
+  let m = 0;
+  ref.forEach((v, i) => {
+    d = Math.max(d, Math.abs(v - got[i]!));
+    m = Math.max(m, Math.abs(v));
+  });
+  assert.ok(d / m < 1e-3, `relative diff ${d / m}`);
+  const q = join(root, 'bursts.u8');
+  const r2 = await runCli(['embed', '--model', modelDir, sharedPath('golden', 'vggish-frontend', 'bursts.wav'), '-o', q]);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.match(r2.stdout, /embeddings \[4,128\] uint8/);
+  const qref = readFileSync(golden('postprocessed.u8')).subarray(3 * 128, 7 * 128);
+  readFileSync(q).forEach((v, i) => assert.ok(Math.abs(v - qref[i]!) <= 1, `byte ${i}`));
+  const short = await runCli(['embed', '--model', modelDir, sharedPath('golden', 'vggish-frontend', 'short.wav')]);
+  assert.equal(short.code, 2);
+  assert.match(short.stderr, /error \[AUDIO_FILE_EMPTY\]: .*short\.wav: 0\.900 s/);
+});

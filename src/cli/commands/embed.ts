@@ -4,6 +4,8 @@ import { action, configFrom } from '../common.js';
 import { EarshotError } from '../../errors.js';
 import type { Config } from '../../config/schema.js';
 import type { FrontendConfig } from '../../config/sections/frontend.js';
+import { decodeAudioFile } from '../../audio/decode.js';
+import { computeLogMelPatches } from '../../features/index.js';
 import { embedPatches, openVggish, PATCH_VALUES, postprocess, VGGISH_EMBEDDING_SIZE } from '../../models/vggish/index.js';
 
 interface EmbedOptions {
@@ -15,7 +17,6 @@ interface EmbedOptions {
   json?: boolean;
 }
 
-type PatchFn = (samples: Float32Array, rateHz: number, cfg: FrontendConfig) => unknown;
 
 function readPatches(file: string): { data: Float32Array; count: number } {
   let b: Buffer;
@@ -32,34 +33,14 @@ function readPatches(file: string): { data: Float32Array; count: number } {
   return { data, count: data.length / PATCH_VALUES };
 }
 
-/** Accepts the frontend's result as Patch[], a flat Float32Array, or { data, count }. */
-function flattenPatches(r: unknown, file: string): { data: Float32Array; count: number } {
-  if (r instanceof Float32Array) return { data: r, count: r.length / PATCH_VALUES };
-  if (Array.isArray(r)) {
-    const data = new Float32Array(r.length * PATCH_VALUES);
-    r.forEach((p: { data: Float32Array }, i) => data.set(p.data, i * PATCH_VALUES));
-    return { data, count: r.length };
-  }
-  const o = r as { data?: unknown; count?: unknown };
-  if (o && o.data instanceof Float32Array && typeof o.count === 'number') return { data: o.data, count: o.count };
-  throw new EarshotError('INTERNAL', `log-mel frontend returned an unexpected value for ${file}`);
-}
-
 async function audioPatches(file: string, cfg: Config, modelFrontend: Readonly<Record<string, number>> | undefined): Promise<{ data: Float32Array; count: number }> {
-  const { decodeAudioFile } = await import('../../audio/decode.js');
-  // The frontend lands in src/features concurrently; resolved at run time so this command builds without it.
-  const spec = '../../features/index.js';
-  let compute: PatchFn | undefined;
-  try {
-    compute = ((await import(spec)) as { computeLogMelPatches?: PatchFn }).computeLogMelPatches;
-  } catch {
-    compute = undefined;
-  }
-  if (!compute) throw new EarshotError('ENGINE_UNAVAILABLE', 'the log-mel frontend (src/features computeLogMelPatches) is not available in this build; pass --patches file.f32');
   const audio = await decodeAudioFile(file);
   const frontend = { ...cfg.frontend, ...(modelFrontend ?? {}) } as FrontendConfig;
-  const p = flattenPatches(await compute(audio.samples, audio.sampleRateHz, frontend), file);
-  if (p.count === 0) throw new EarshotError('AUDIO_FILE_EMPTY', `${file}: too short for one ${frontend.patchFrames}-frame patch`, { file });
+  const p = computeLogMelPatches(audio.samples, audio.sampleRateHz, frontend);
+  if (p.count === 0) {
+    const seconds = (audio.samples.length / audio.sampleRateHz).toFixed(3);
+    throw new EarshotError('AUDIO_FILE_EMPTY', `${file}: ${seconds} s of audio is too short for one ${frontend.patchFrames}-frame patch`, { file });
+  }
   return p;
 }
 
