@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedPath } from '../helpers/shared.js';
 import { localStorage } from '../../src/storage/local.js';
+import { memoryStorage } from '../../src/storage/index.js';
 import { isEarshotError } from '../../src/errors.js';
-import { loadClips, openKongHdf5, readKongHdf5 } from '../../src/train/datasets/index.js';
+import { loadClips, openKongHdf5, openKongHdf5FromStorage, readKongHdf5 } from '../../src/train/datasets/index.js';
 
 /**
  * Test files are written by h5py (Debian python3-h5py) at test time, in the
@@ -133,4 +134,21 @@ test('a read over the byte budget is refused instead of allocated', async () => 
   } finally {
     f.close();
   }
+});
+
+test('openKongHdf5FromStorage reads in place from file:// and via a temp copy from other storage', async () => {
+  const viaLocal = await openKongHdf5FromStorage(localStorage(dir), 'gzip.h5');
+  const mem = memoryStorage();
+  await mem.writeAtomic('packed/bal.h5', readFileSync(join(dir, 'plain.h5')));
+  const viaMem = await openKongHdf5FromStorage(mem, 'packed/bal.h5');
+  try {
+    assert.equal(viaLocal.path, join(dir, 'gzip.h5'));
+    assert.equal(viaMem.path, 'memory://mem/packed/bal.h5');
+    assert.deepEqual(viaMem.read(0, 40).x, viaLocal.read(0, 40).x);
+    assert.deepEqual(viaMem.read(250, 260).videoIds, packed.videoIds.slice(250, 260));
+  } finally {
+    viaLocal.close();
+    viaMem.close();
+  }
+  await assert.rejects(() => openKongHdf5FromStorage(mem, 'packed/nope.h5'), (e) => isEarshotError(e, 'DATA_NOT_FOUND'));
 });

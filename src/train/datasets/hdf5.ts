@@ -1,6 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import h5wasm, { Module, type Dataset, type File as H5File, type Filter, type Metadata } from 'h5wasm/node';
 import { EarshotError } from '../../errors.js';
+import type { Storage } from '../../storage/contracts.js';
 import { EMBEDDING_DIM } from './audioset.js';
 import type { PackedClips } from './pack.js';
 
@@ -191,5 +195,33 @@ export async function* readKongHdf5(path: string, opts: Hdf5Options & { batchCli
     for (let s = 0; s < f.count; s += step) yield f.read(s, Math.min(f.count, s + step));
   } finally {
     f.close();
+  }
+}
+
+/**
+ * Opens `key` of any Storage. HDF5 needs random access to a real file, so a
+ * non-local object is first copied to a temp file (removed on close); a
+ * file:// storage is read in place.
+ */
+export async function openKongHdf5FromStorage(storage: Storage, key: string, opts: Hdf5Options & { tmpDir?: string } = {}): Promise<KongHdf5> {
+  if (storage.url.startsWith('file:')) return openKongHdf5(join(fileURLToPath(storage.url), ...key.split('/')), opts);
+  const dir = mkdtempSync(join(opts.tmpDir ?? tmpdir(), 'earshot-h5-'));
+  const cleanup = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    const path = join(dir, 'data.h5');
+    writeFileSync(path, await storage.read(key));
+    const f = await openKongHdf5(path, opts);
+    return {
+      ...f,
+      path: `${storage.url}/${key}`,
+      read: (start, end) => f.read(start, end),
+      close() {
+        f.close();
+        cleanup();
+      },
+    };
+  } catch (e) {
+    cleanup();
+    throw e;
   }
 }

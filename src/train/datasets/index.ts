@@ -22,4 +22,4 @@ export {
   type ReadProgress,
 } from './audioset.js';
 export { packClips, loadClips, type PackedClips, type PackOptions } from './pack.js';
-export { openKongHdf5, readKongHdf5, DECODABLE_FILTERS, type KongHdf5, type Hdf5Options } from './hdf5.js';
+export { openKongHdf5, openKongHdf5FromStorage, readKongHdf5, DECODABLE_FILTERS, type KongHdf5, type Hdf5Options } from './hdf5.js';
