@@ -75,6 +75,7 @@ function sliceValues(t: ProtoMessage, dtype: number, what: string): Float32Array
     if (f.wire === 2 || (width === 4 && f.wire === 5) || (width === 8 && f.wire === 1)) parts.push(f.bytes);
     else throw new EarshotError('MODEL_INVALID', `${what}: value field has wire type ${f.wire}`, { what });
   }
+  if (parts.length === 1 && parts[0]!.length % width === 0) return width === 4 ? f32FromBytes(parts[0]!) : f32FromF64Bytes(parts[0]!);
   const n = parts.reduce((a, p) => a + p.length, 0);
   if (n % width !== 0) throw new EarshotError('MODEL_INVALID', `${what}: ${n} value bytes is not a multiple of ${width}`, { what });
   const all = new Uint8Array(n);
@@ -87,9 +88,13 @@ function sliceValues(t: ProtoMessage, dtype: number, what: string): Float32Array
 }
 
 /** Copies a row-major slice block into its place in the full tensor. */
+function isFull(shape: readonly number[], slice: ReadonlyArray<[number, number]>): boolean {
+  return slice.every(([s, l], d) => s === 0 && l === shape[d]);
+}
+
 function placeSlice(dst: Float32Array, shape: readonly number[], slice: ReadonlyArray<[number, number]>, src: Float32Array): void {
   const rank = shape.length;
-  if (rank === 0 || slice.every(([s, l], d) => s === 0 && l === shape[d])) {
+  if (rank === 0 || isFull(shape, slice)) {
     dst.set(src);
     return;
   }
@@ -121,10 +126,11 @@ export function readCheckpointV1(path: string, onProgress?: ProgressFn): ReadRes
     const what = `${path}: tensor ${name}`;
     metas.set(name, { name, shape: decodeShape(getMessage(sm, 2, what), what), dtype: getInt(sm, 3, what) });
   }
-  const out = new Map<string, { meta: Meta; data: Float32Array; filled: number }>();
+  // `data` is allocated lazily: a single full slice (the usual case) is adopted without a copy.
+  const out = new Map<string, { meta: Meta; data: Float32Array | null; filled: number }>();
   const skipped: Array<{ name: string; dtype: string }> = [];
   for (const m of metas.values()) {
-    if (m.dtype === DT_FLOAT || m.dtype === DT_DOUBLE) out.set(m.name, { meta: m, data: new Float32Array(numel(m.shape)), filled: 0 });
+    if (m.dtype === DT_FLOAT || m.dtype === DT_DOUBLE) out.set(m.name, { meta: m, data: null, filled: 0 });
     else if (isUnsupportedFloat(m.dtype)) throw new EarshotError('DATA_UNSUPPORTED', `${path}: tensor ${m.name} has dtype ${dtypeName(m.dtype)}; only float32/float64 are supported`, { file: path, tensor: m.name });
     else skipped.push({ name: m.name, dtype: dtypeName(m.dtype) });
   }
@@ -141,12 +147,17 @@ export function readCheckpointV1(path: string, onProgress?: ProgressFn): ReadRes
     const want = slice.reduce((a, [, l]) => a * l, 1);
     const values = sliceValues(getMessage(ss, 3, what) ?? new Map(), meta.dtype, what);
     if (values.length !== want) throw new EarshotError('MODEL_INVALID', `${what}: slice holds ${values.length} values, expected ${want} for shape ${shapeStr(meta.shape)}`, { file: path, tensor: name });
-    placeSlice(target.data, meta.shape, slice, values);
+    if (target.data === null && isFull(meta.shape, slice)) target.data = values;
+    else {
+      target.data ??= new Float32Array(numel(meta.shape));
+      placeSlice(target.data, meta.shape, slice, values);
+    }
     target.filled += want;
   }
   const tensors: RawTensor[] = [];
   for (const { meta, data, filled } of out.values()) {
-    if (filled !== data.length) throw new EarshotError('MODEL_INVALID', `${path}: tensor ${meta.name} ${shapeStr(meta.shape)}: slices cover ${filled} of ${data.length} values`, { file: path, tensor: meta.name });
+    const n = numel(meta.shape);
+    if (data === null || filled !== n) throw new EarshotError('MODEL_INVALID', `${path}: tensor ${meta.name} ${shapeStr(meta.shape)}: slices cover ${filled} of ${n} values`, { file: path, tensor: meta.name });
     tensors.push({ name: meta.name, shape: meta.shape, data });
   }
   return { tensors, skipped };
@@ -174,53 +185,76 @@ function orderedString(s: string): number[] {
   return out;
 }
 
-/** Only the values full slices need (start 0, length -1): both fit the one-byte form. */
+/** The one-byte form of OrderedCode's signed numbers (-64..63): enough for full slices (0, -1) and small test slices. */
 function signedSmall(n: number): number {
   if (n < -64 || n > 63) throw new EarshotError('INTERNAL', `signedSmall: ${n} needs the multi-byte form`);
   return (n + 0x80) & 0xff;
-}
-
-function sliceKey(name: string, rank: number): Uint8Array {
-  const b = [...numIncreasing(0), ...orderedString(name), ...numIncreasing(rank)];
-  for (let d = 0; d < rank; d++) b.push(signedSmall(0), signedSmall(-1));
-  return Uint8Array.from(b);
 }
 
 function packedBytes(field: number, data: Uint8Array): Uint8Array {
   return new ProtoWriter().bytes(field, data).finish();
 }
 
-/** Writes a single-file V1 checkpoint the way TensorSliceWriter does (one full slice per tensor). */
-export function writeCheckpointV1(path: string, tensors: readonly WriteTensor[]): void {
+type Extents = ReadonlyArray<readonly [number, number]>;
+
+function sliceKey(name: string, rank: number, rows?: readonly [number, number]): Uint8Array {
+  const b = [...numIncreasing(0), ...orderedString(name), ...numIncreasing(rank)];
+  for (let d = 0; d < rank; d++) {
+    if (d === 0 && rows) b.push(signedSmall(rows[0]), signedSmall(rows[1]));
+    else b.push(signedSmall(0), signedSmall(-1));
+  }
+  return Uint8Array.from(b);
+}
+
+function sliceProto(rank: number, rows?: readonly [number, number]): Uint8Array {
+  const w = new ProtoWriter();
+  for (let d = 0; d < rank; d++) w.bytes(1, d === 0 && rows ? new ProtoWriter().varint(1, rows[0]).varint(2, rows[1]).finish() : new Uint8Array(0));
+  return w.finish();
+}
+
+function int64Values(data: BigInt64Array): Uint8Array {
+  // A packed int64 field is the concatenated varints; strip the per-value tags.
+  const ints = new ProtoWriter();
+  for (const v of data) ints.varint(1, v);
+  const raw: number[] = [];
+  const enc = ints.finish();
+  for (let i = 0; i < enc.length; ) {
+    i++;
+    while (enc[i]! & 0x80) raw.push(enc[i++]!);
+    raw.push(enc[i++]!);
+  }
+  return new ProtoWriter().bytes(10, Uint8Array.from(raw)).finish();
+}
+
+/**
+ * Writes a single-file V1 checkpoint the way TensorSliceWriter does: one full
+ * slice per tensor, or (`rowSlices`, for tests of partitioned variables) float
+ * tensors with at most 63 rows split into that many row slices.
+ */
+export function writeCheckpointV1(path: string, tensors: readonly WriteTensor[], opts: { rowSlices?: number } = {}): void {
   const meta = new ProtoWriter();
   const data: TableEntry[] = [];
-  const emptySlice = (rank: number): Uint8Array => {
-    const w = new ProtoWriter();
-    for (let d = 0; d < rank; d++) w.bytes(1, new Uint8Array(0));
-    return w.finish();
-  };
   for (const t of tensors) {
     const isFloat = t.data instanceof Float32Array;
-    meta.bytes(1, new ProtoWriter().bytes(1, t.name).bytes(2, encodeShape(t.shape)).varint(3, isFloat ? DT_FLOAT : DT_INT64).bytes(4, emptySlice(t.shape.length)).finish());
-    let values: Uint8Array;
-    if (isFloat) values = packedBytes(5, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-    else {
-      const w = new ProtoWriter();
-      const ints = new ProtoWriter();
-      for (const v of t.data as BigInt64Array) ints.varint(1, v);
-      // A packed int64 field is the concatenated varints; strip the per-value tags.
-      const raw: number[] = [];
-      const enc = ints.finish();
-      for (let i = 0; i < enc.length; ) {
-        i++;
-        while (enc[i]! & 0x80) raw.push(enc[i++]!);
-        raw.push(enc[i++]!);
-      }
-      w.bytes(10, Uint8Array.from(raw));
-      values = w.finish();
+    const rows = t.shape[0] ?? 0;
+    const parts = opts.rowSlices && isFloat && rows >= opts.rowSlices && rows < 64 ? opts.rowSlices : 1;
+    const extents: Extents = parts === 1 ? [] : Array.from({ length: parts }, (_, i) => {
+      const start = Math.floor((i * rows) / parts);
+      return [start, Math.floor(((i + 1) * rows) / parts) - start] as const;
+    });
+    const sm = new ProtoWriter().bytes(1, t.name).bytes(2, encodeShape(t.shape)).varint(3, isFloat ? DT_FLOAT : DT_INT64);
+    for (const e of extents.length ? extents : [undefined]) sm.bytes(4, sliceProto(t.shape.length, e));
+    meta.bytes(1, sm.finish());
+    const rowLen = rows ? t.data.length / rows : 0;
+    for (const e of extents.length ? extents : [undefined]) {
+      let values: Uint8Array;
+      if (t.data instanceof Float32Array) {
+        const v = e ? t.data.subarray(e[0] * rowLen, (e[0] + e[1]) * rowLen) : t.data;
+        values = packedBytes(5, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+      } else values = int64Values(t.data);
+      const saved = new ProtoWriter().bytes(1, t.name).bytes(2, sliceProto(t.shape.length, e)).bytes(3, values).finish();
+      data.push({ key: sliceKey(t.name, t.shape.length, e), value: new ProtoWriter().bytes(2, saved).finish() });
     }
-    const saved = new ProtoWriter().bytes(1, t.name).bytes(2, emptySlice(t.shape.length)).bytes(3, values).finish();
-    data.push({ key: sliceKey(t.name, t.shape.length), value: new ProtoWriter().bytes(2, saved).finish() });
   }
   meta.bytes(2, new ProtoWriter().varint(1, 1).finish());
   data.sort((a, b) => compareBytes(a.key, b.key));
