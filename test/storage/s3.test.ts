@@ -138,3 +138,26 @@ test('a write started while the server is down completes once it is back', async
   assert.equal(await s.size('during'), 100_000);
   assert.equal((await s.read('before')).toString(), '1');
 });
+
+test('empty region/keys in the config fall back to the SDK standard AWS_* environment chain', async () => {
+  const keys = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION'] as const;
+  const saved = keys.map((k) => process.env[k]);
+  const onlyEndpoint = storageSchema.parse({ s3: { endpoint: srv.endpoint, forcePathStyle: true } });
+  try {
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' });
+    const s = s3Storage(srv.url('envchain'), onlyEndpoint);
+    opened.push(s);
+    await s.writeAtomic('k', Buffer.from('from env'));
+    assert.equal((await fresh('envchain').read('k')).toString(), 'from env');
+    // The key really comes from the environment: a wrong one there is refused by the server.
+    process.env.AWS_ACCESS_KEY_ID = 'NOT-A-KEY';
+    const wrong = s3Storage(srv.url('envchain'), onlyEndpoint, { retry: { attempts: 1 } });
+    opened.push(wrong);
+    await assert.rejects(() => wrong.read('k'), (e) => isEarshotError(e, 'STORAGE_FAILED') && /InvalidAccessKeyId|403/.test(e.message));
+  } finally {
+    keys.forEach((k, i) => {
+      if (saved[i] === undefined) delete process.env[k];
+      else process.env[k] = saved[i];
+    });
+  }
+});
