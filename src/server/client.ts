@@ -1,0 +1,65 @@
+import type { WebSocket } from 'ws';
+import { SubscriberQueue, type EnqueueResult } from './queue.js';
+import type { Subscription } from './subscription.js';
+import type { SubscriberStats } from './contracts.js';
+
+/** Above this many bytes buffered in ws/socket, we stop writing and let the queue absorb. */
+export const SEND_HIGH_WATER_BYTES = 256 * 1024;
+
+/**
+ * One connected client: its subscription and bounded queue. Messages go to the
+ * socket only while ws.bufferedAmount is below the high-water mark, so a slow
+ * reader backs up into its own queue (where scores/status get dropped) instead of
+ * into unbounded socket buffers. Each completed write re-pumps the queue.
+ */
+export class Client {
+  subscription: Subscription | undefined;
+  /** Wall ms of the last write completion (or connect): stall detection. */
+  lastProgressMs: number;
+  alive = true;
+  private closed = false;
+
+  constructor(
+    readonly id: number,
+    readonly ws: WebSocket,
+    readonly remote: string,
+    private readonly queue: SubscriberQueue,
+    private readonly nowMs: () => number,
+    private readonly onSent: () => void,
+  ) {
+    this.lastProgressMs = nowMs();
+  }
+
+  enqueue(data: string, droppable: boolean): EnqueueResult {
+    if (this.closed) return 'queued';
+    const r = this.queue.push({ data, droppable });
+    this.pump();
+    return r;
+  }
+
+  /** Blocked = work waiting that the socket won't take. */
+  get blocked(): boolean {
+    return this.queue.length > 0 && this.ws.bufferedAmount >= SEND_HIGH_WATER_BYTES;
+  }
+
+  stats(): SubscriberStats {
+    return this.queue.stats();
+  }
+
+  markClosed(): void {
+    this.closed = true;
+  }
+
+  pump(): void {
+    while (!this.closed && this.queue.length > 0 && this.ws.bufferedAmount < SEND_HIGH_WATER_BYTES && this.ws.readyState === this.ws.OPEN) {
+      const m = this.queue.shift()!;
+      this.ws.send(m.data, (err) => {
+        if (err) return;
+        this.lastProgressMs = this.nowMs();
+        this.pump();
+      });
+      this.onSent();
+    }
+    if (this.queue.length === 0) this.lastProgressMs = Math.max(this.lastProgressMs, this.nowMs());
+  }
+}

@@ -1,0 +1,38 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** One registry per daemon instance: two daemons in one process (tests) never share counters. */
+export interface DaemonMetrics {
+  readonly registry: Registry;
+  readonly audioSeconds: Counter<'source'>;
+  readonly patches: Counter<'source'>;
+  readonly inferenceSeconds: Histogram<'source'>;
+  readonly queueDrops: Counter<never>;
+  readonly subscribers: Gauge<never>;
+  readonly sourceRestarts: Counter<'source'>;
+  readonly events: Counter<'source'>;
+  readonly messagesSent: Counter<never>;
+  readonly stalledDisconnects: Counter<never>;
+}
+
+export function createMetrics(): DaemonMetrics {
+  const registry = new Registry();
+  const reg = [registry];
+  return {
+    registry,
+    audioSeconds: new Counter({ name: 'earshot_audio_seconds_total', help: 'Seconds of audio read, per source', labelNames: ['source'], registers: reg }),
+    patches: new Counter({ name: 'earshot_patches_total', help: 'Log-mel patches tagged, per source', labelNames: ['source'], registers: reg }),
+    inferenceSeconds: new Histogram({
+      name: 'earshot_inference_seconds',
+      help: 'Tagger latency per patch',
+      labelNames: ['source'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: reg,
+    }),
+    queueDrops: new Counter({ name: 'earshot_queue_drops_total', help: 'scores/status messages dropped from full subscriber queues', registers: reg }),
+    subscribers: new Gauge({ name: 'earshot_subscribers', help: 'Connected WebSocket clients', registers: reg }),
+    sourceRestarts: new Counter({ name: 'earshot_source_restarts_total', help: 'Source restarts after failures', labelNames: ['source'], registers: reg }),
+    events: new Counter({ name: 'earshot_events_total', help: 'event.start messages, per source', labelNames: ['source'], registers: reg }),
+    messagesSent: new Counter({ name: 'earshot_messages_sent_total', help: 'Messages written to WebSocket clients', registers: reg }),
+    stalledDisconnects: new Counter({ name: 'earshot_stalled_disconnects_total', help: 'Clients disconnected as stalled', registers: reg }),
+  };
+}

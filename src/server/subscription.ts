@@ -1,0 +1,101 @@
+import type { LabelInfo } from '../classify/contracts.js';
+import type { ScoreFrame } from '../events/contracts.js';
+import { EarshotError } from '../errors.js';
+import type { Ontology } from './ontology.js';
+import { round4, type MessageKind, type SubscribeMessage } from './protocol.js';
+
+/** A resolved subscription: per source, which label indices pass (undefined mask = all). */
+export interface Subscription {
+  readonly sources: ReadonlyMap<string, { readonly mask?: Uint8Array; readonly ids?: ReadonlySet<string> }>;
+  readonly minScore: number;
+  readonly topK: number;
+  readonly kinds: ReadonlySet<MessageKind>;
+  /** Equal keys = identical `scores` payloads, so one serialisation serves the group. */
+  readonly key: string;
+}
+
+/**
+ * Resolves names/ontology ids against each subscribed source's label table.
+ * A term matches a label by display name or id, or, through the ontology, any label
+ * descending from it. A term matching nothing in any subscribed source is an error,
+ * as is an unknown source: silently empty subscriptions hide typos.
+ */
+export function resolveSubscription(
+  msg: SubscribeMessage,
+  labelsBySource: ReadonlyMap<string, readonly LabelInfo[]>,
+  ontology: Ontology | undefined,
+  defaultTopK: number,
+): Subscription {
+  const ids = msg.sources ?? [...labelsBySource.keys()];
+  for (const id of ids) {
+    if (!labelsBySource.has(id)) throw new EarshotError('PROTOCOL_ERROR', `unknown source "${id}" (known: ${[...labelsBySource.keys()].join(', ')})`);
+  }
+  const terms = msg.labels;
+  const wanted = terms ? expandTerms(terms, ontology) : undefined;
+  const sources = new Map<string, { mask?: Uint8Array; ids?: Set<string> }>();
+  const matched = new Set<string>();
+  for (const id of ids) {
+    const labels = labelsBySource.get(id)!;
+    if (!wanted) {
+      sources.set(id, {});
+      continue;
+    }
+    const mask = new Uint8Array(labels.length);
+    const okIds = new Set<string>();
+    for (const l of labels) {
+      const hit = wanted.find((w) => w.ids.has(l.id) || w.term === l.name || w.term === l.id);
+      if (hit) {
+        mask[l.index] = 1;
+        okIds.add(l.id);
+        for (const w of wanted) if (w.ids.has(l.id) || w.term === l.name || w.term === l.id) matched.add(w.term);
+      }
+    }
+    sources.set(id, { mask, ids: okIds });
+  }
+  const missing = (terms ?? []).filter((t) => !matched.has(t));
+  if (missing.length) throw new EarshotError('PROTOCOL_ERROR', `labels match nothing in the subscribed sources: ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+  const topK = msg.topK ?? defaultTopK;
+  const key = JSON.stringify([[...ids].sort(), terms ? [...terms].sort() : null, msg.minScore, topK]);
+  return { sources, minScore: msg.minScore, topK, kinds: new Set(msg.kinds), key };
+}
+
+function expandTerms(terms: readonly string[], ontology: Ontology | undefined): { term: string; ids: Set<string> }[] {
+  return terms.map((term) => ({ term, ids: ontology ? ontology.descendants(term) : new Set<string>() }));
+}
+
+export function wantsEvent(sub: Subscription, sourceId: string, labelId: string): boolean {
+  if (!sub.kinds.has('events')) return false;
+  const s = sub.sources.get(sourceId);
+  return s !== undefined && (s.ids === undefined || s.ids.has(labelId));
+}
+
+/** `scores` JSON for one subscription, or undefined when nothing passes minScore. */
+export function scoresMessage(frame: ScoreFrame, sub: Subscription): string | undefined {
+  const s = sub.sources.get(frame.sourceId);
+  if (!s) return undefined;
+  const top = topK(frame.scores, sub.topK, sub.minScore, s.mask);
+  if (top.length === 0) return undefined;
+  return JSON.stringify({
+    type: 'scores',
+    source: frame.sourceId,
+    t: Math.round(frame.tSeconds * 1e6) / 1e6,
+    top: top.map((i) => ({ label: frame.labels[i]!.name, id: frame.labels[i]!.id, score: round4(frame.scores[i]!) })),
+  });
+}
+
+/** Indices of the k best scores >= minScore (masked), best first; O(n k) with small k. */
+export function topK(scores: Float32Array, k: number, minScore: number, mask?: Uint8Array): number[] {
+  const best: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i]!;
+    if (v < minScore || (mask && !mask[i])) continue;
+    if (best.length === k && v <= scores[best[k - 1]!]!) continue;
+    let j = best.length === k ? k - 1 : best.length;
+    while (j > 0 && scores[best[j - 1]!]! < v) {
+      best[j] = best[j - 1]!;
+      j--;
+    }
+    best[j] = i;
+  }
+  return best;
+}
