@@ -161,3 +161,32 @@ test('empty region/keys in the config fall back to the SDK standard AWS_* enviro
     });
   }
 });
+
+test('a dataset read survives the server dying and coming back mid-stream', async () => {
+  const local = localStorage(sharedPath('data/audioset/features'));
+  const keys = (await local.list('eval/')).slice(0, 60);
+  let retries = 0;
+  const sleep = (ms: number) => {
+    retries++;
+    return new Promise<void>((res) => setTimeout(res, ms));
+  };
+  const s = fresh('outage', { retry: { attempts: 60, baseDelayMs: 20, maxDelayMs: 100, sleep } });
+  for (const k of keys) await s.writeAtomic(k, await local.read(k));
+  const want: string[] = [];
+  for await (const c of readAudioSetClips(s, { prefix: 'eval/' })) want.push(`${c.videoId}:${c.labels.join('.')}:${c.embeddings[5]}`);
+  const got: string[] = [];
+  let outage: Promise<void> | undefined;
+  for await (const c of readAudioSetClips(s, {
+    prefix: 'eval/',
+    prefetchFiles: 2,
+    onProgress: (p) => {
+      if (p.filesDone === 10) outage = srv.kill().then(() => srv.restart());
+    },
+  })) {
+    got.push(`${c.videoId}:${c.labels.join('.')}:${c.embeddings[5]}`);
+  }
+  await outage;
+  assert.ok(outage, 'the server was killed mid-read');
+  assert.ok(retries > 0, 'reads hit the dead server and were retried');
+  assert.deepEqual(got, want);
+});
