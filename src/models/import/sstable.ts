@@ -1,5 +1,5 @@
 import { EarshotError } from '../../errors.js';
-import { crc32c, maskCrc } from './crc32c.js';
+import { crc32c, crc32cUpdate, maskCrc } from './crc32c.js';
 import { readVarintNumber } from './proto.js';
 import { snappyDecompress } from './snappy.js';
 
@@ -138,10 +138,8 @@ export function buildTable(entries: readonly TableEntry[], blockBytes = 262144):
   let offset = 0;
   const emit = (b: Uint8Array): Handle => {
     const h = { offset, size: b.length };
-    const trailer = new Uint8Array(TRAILER_BYTES);
-    const withType = new Uint8Array(b.length + 1);
-    withType.set(b);
-    new DataView(trailer.buffer).setUint32(1, maskCrc(crc32c(withType)), true);
+    const trailer = new Uint8Array(TRAILER_BYTES); // type 0 (uncompressed), then the CRC of block + type byte
+    new DataView(trailer.buffer).setUint32(1, maskCrc(crc32cUpdate(crc32c(b), trailer.subarray(0, 1))), true);
     chunks.push(b, trailer);
     offset += b.length + TRAILER_BYTES;
     return h;
