@@ -2,7 +2,7 @@
 // Each engine runs in a fresh child process (this file with --worker) so load time and RSS are its own.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { engineSchema } from '../src/config/sections/engine.js';
@@ -38,12 +38,17 @@ async function worker(spec: WorkerSpec): Promise<void> {
   const loadSeconds = (performance.now() - t0) / 1000;
   (globalThis as { gc?: () => void }).gc?.();
   const rssAfterLoadMB = process.memoryUsage().rss / 1e6;
+  // CPU ms per patch (all threads) alongside wall-clock rates: less distorted by other jobs on the machine.
+  const cpuMs: Record<string, number> = {};
   const rate = async (batch: number, iters: number) => {
     if (iters === 0) return null;
     const x = randomPatches(batch);
-    await embedPatches(model.engine, x, batch, batch); // warm-up: first run allocates arenas
+    await embedPatches(model.engine, x, batch, batch); // warm-up: first run allocates buffers
+    const c0 = process.cpuUsage();
     const t = performance.now();
     for (let i = 0; i < iters; i++) await embedPatches(model.engine, x, batch, batch);
+    const c = process.cpuUsage(c0);
+    cpuMs[`batch${batch}`] = Math.round(((c.user + c.system) / 1000 / (batch * iters)) * 10) / 10;
     return (batch * iters) / ((performance.now() - t) / 1000);
   };
   const b1 = await rate(1, spec.batch1Iters);
@@ -53,6 +58,7 @@ async function worker(spec: WorkerSpec): Promise<void> {
     loadSeconds,
     patchesPerSecondBatch1: b1,
     patchesPerSecondBatch32: b32,
+    cpuMsPerPatch: cpuMs,
     rssAfterLoadMB,
     rssMB: process.memoryUsage().rss / 1e6,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
@@ -106,6 +112,7 @@ export async function run(): Promise<Record<string, unknown>> {
       speedupVsPytorchBatch32: onnx.patchesPerSecondBatch32 && t.patchesPerSecondBatch32 ? onnx.patchesPerSecondBatch32 / t.patchesPerSecondBatch32 : null,
       speedupVsPytorchBatch1: onnx.patchesPerSecondBatch1 && t.patchesPerSecondBatch1 ? onnx.patchesPerSecondBatch1 / t.patchesPerSecondBatch1 : null,
       note: 'machine has 2 cores shared with other jobs: numbers are noisy',
+      loadAverage: loadavg(),
     };
   } finally {
     rmSync(join(dir, '..'), { recursive: true, force: true });

@@ -120,7 +120,10 @@ export async function createTfjsEngine(graph: ModelGraph, weights: Weights, opts
   const { tf, backend } = await loadBackend(opts.backend, opts.threads);
   // tfjs has one global active backend: each call re-selects ours before its synchronous tidy.
   const activate = async () => {
-    while (tf.getBackend() !== backend) await tf.setBackend(backend);
+    // Re-check after each await: another engine may switch the backend while we wait.
+    for (let attempt = 0; tf.getBackend() !== backend; attempt++) {
+      if (attempt >= 8 || !(await tf.setBackend(backend))) throw new EarshotError('ENGINE_UNAVAILABLE', `TF.js backend '${backend}' cannot be re-selected`);
+    }
   };
   await activate();
   const tensors = new Map<string, Tensor>();
