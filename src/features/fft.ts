@@ -10,6 +10,7 @@
  * Float64 throughout (numpy's rfft is float64).
  */
 import { EarshotError } from '../errors.js';
+import { tail16 } from './fft-kernels.js';
 
 export interface MagnitudeFft {
   readonly fftLength: number;
@@ -121,6 +122,8 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
   // The first radix-4 pass reads the windowed frame straight from x (no separate
   // load pass); even window lengths only, odd ones take the plain load below.
   const fuseFirst = passes.length > 0 && !oddTail;
+  // m = 4^k >= 64: the q = 4 and q = 1 passes run fused (the first pass must be a different one).
+  const useTail16 = lastRadix4 && passes.length >= 2 && passes[passes.length - 1]!.q === 4;
 
   function firstPass(x: Float64Array, offset: number, re: Float64Array, im: Float64Array): void {
     const { q, tw } = passes[0]!;
@@ -192,6 +195,11 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
       first = 1;
     } else {
       load(x, offset, re, im);
+    }
+    if (useTail16) {
+      for (let i = first; i < passes.length - 1; i++) radix4Pass(re, im, m, passes[i]!.q, passes[i]!.tw);
+      tail16(re, im, m, passes[passes.length - 1]!.tw);
+      return;
     }
     for (let i = first; i < passes.length; i++) radix4Pass(re, im, m, passes[i]!.q, passes[i]!.tw);
     if (lastRadix4) {

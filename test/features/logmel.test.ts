@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { decodeAudioFile } from '../../src/audio/decode.js';
+import { isEarshotError } from '../../src/errors.js';
 import {
   computeLogMelPatches,
   createMagnitudeFft,
@@ -86,6 +87,35 @@ describe('log-mel building blocks', () => {
       }
       assert.ok(Math.abs(Math.hypot(re, im) - mag[k]!) < 1e-11, `bin ${k}: ${mag[k]} vs ${Math.hypot(re, im)}`);
     }
+  });
+
+  test('magnitude FFT equals a direct DFT for every code path (sizes 4..2048, odd and short windows)', () => {
+    const r = rng(9);
+    const x = Float64Array.from({ length: 4096 }, () => r() * 2 - 1);
+    // n/2 = 4^k uses the fused radix-16 tail; odd log2(n/2) ends with a radix-2 stage;
+    // odd window lengths take the plain load instead of the fused first pass.
+    for (const [n, wlen] of [[4, 3], [8, 8], [16, 11], [32, 32], [64, 50], [128, 101], [256, 256], [512, 399], [1024, 1000], [2048, 1600]] as const) {
+      const w = periodicHann(wlen);
+      const mag = new Float64Array(n / 2 + 1);
+      createMagnitudeFft(w, n).magnitudes(x, 7, mag);
+      let worst = 0;
+      for (let k = 0; k <= n / 2; k++) {
+        let re = 0;
+        let im = 0;
+        for (let j = 0; j < wlen; j++) {
+          const v = x[7 + j]! * w[j]!;
+          re += v * Math.cos((2 * Math.PI * k * j) / n);
+          im -= v * Math.sin((2 * Math.PI * k * j) / n);
+        }
+        worst = Math.max(worst, Math.abs(Math.hypot(re, im) - mag[k]!));
+      }
+      assert.ok(worst < 1e-10, `n=${n} window=${wlen}: max abs error ${worst}`);
+    }
+  });
+
+  test('FFT sizes that are not powers of two, or shorter than the window, are CONFIG_INVALID', () => {
+    assert.throws(() => createMagnitudeFft(periodicHann(400), 400), (e) => isEarshotError(e, 'CONFIG_INVALID') && /400/.test(e.message));
+    assert.throws(() => createMagnitudeFft(periodicHann(600), 512), (e) => isEarshotError(e, 'CONFIG_INVALID'));
   });
 
   test('mel matrix: HTK triangles 125-7500 Hz, DC row zero, each bin feeds at most 2 bands', () => {
