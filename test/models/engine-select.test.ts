@@ -89,3 +89,19 @@ test('onnx cache: compiled once per (graph, weights), reused on the next start, 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('tfjs engines on different backends interleave correctly (one global tfjs backend, re-selected per run)', async () => {
+  const w = weights(3);
+  const ref = runReference(graph, w, input, 2).y!;
+  const wasm = await createEngine(graph, w, { kind: 'tfjs', tfjsBackend: 'wasm', threads: 1 });
+  const cpu = await createEngine(graph, w, { kind: 'tfjs', tfjsBackend: 'cpu', threads: 1 });
+  try {
+    const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? cpu : wasm).run(input, 2)));
+    for (const r of runs) r.y!.forEach((v, i) => assert.ok(Math.abs(v - ref[i]!) < 1e-4));
+  } finally {
+    await wasm.dispose();
+    await cpu.dispose();
+  }
+  const tf = await import('@tensorflow/tfjs-core');
+  assert.equal(tf.memory().numTensors, 0, 'disposed engines leave no tensors behind');
+});

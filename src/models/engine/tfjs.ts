@@ -118,14 +118,14 @@ export async function createTfjsEngine(graph: ModelGraph, weights: Weights, opts
   const infos = inferShapes(graph, weights);
   const shapes = outputShapes(graph, infos);
   const { tf, backend } = await loadBackend(opts.backend, opts.threads);
-  // tfjs has one global active backend: each call re-selects ours before its synchronous tidy.
-  const activate = async () => {
-    // Re-check after each await: another engine may switch the backend while we wait.
-    for (let attempt = 0; tf.getBackend() !== backend; attempt++) {
-      if (attempt >= 8 || !(await tf.setBackend(backend))) throw new EarshotError('ENGINE_UNAVAILABLE', `TF.js backend '${backend}' cannot be re-selected`);
-    }
+  // tfjs has one global active backend. Switching to an already-initialised backend
+  // completes synchronously inside setBackend, so selecting it right before a
+  // synchronous tidy leaves no gap for another engine to switch in between.
+  const select = (): void => {
+    void tf.setBackend(backend).catch(() => false);
+    if (tf.getBackend() !== backend) throw new EarshotError('ENGINE_UNAVAILABLE', `TF.js backend '${backend}' cannot be re-selected`);
   };
-  await activate();
+  select();
   const tensors = new Map<string, Tensor>();
   const used = new Set<string>();
   for (const l of graph.layers) {
@@ -180,7 +180,7 @@ export async function createTfjsEngine(graph: ModelGraph, weights: Weights, opts
         throw new EarshotError('INPUT_INVALID', `input has ${input.length} values, expected ${count} x ${inSize} ([${graph.inputShape.join(',')}])`);
       }
       if (count === 0) return Object.fromEntries(graph.outputs.map((o) => [o, new Float32Array(0)]));
-      await activate();
+      select();
       const outs = tf.tidy(() => forward(tf.tensor(input, [count, ...graph.inputShape], 'float32')));
       try {
         const arrays = await Promise.all(outs.map((o) => o.data<'float32'>()));
