@@ -157,3 +157,17 @@ test('engines reject bad graphs, bad inputs and use after dispose with named err
   assert.throws(() => runReference({ inputShape: [4], layers: [{ op: 'maxPool', size: [2, 2], strides: [2, 2], padding: 'same', output: 'y' }], outputs: ['y'] }, w, new Float32Array(4), 1), (e) => isEarshotError(e, 'MODEL_INVALID'));
   assert.throws(() => runReference({ inputShape: [4], layers: [{ op: 'flatten', output: 'y' }], outputs: ['z'] }, w, new Float32Array(4), 1), (e) => isEarshotError(e, 'MODEL_INVALID') && /'z'/.test(e.message));
 });
+
+test('flat [features] input: dense-only MLP with every activation on every engine', async () => {
+  const r = rng(66);
+  const w: W = new Map();
+  const layers: Layer[] = (['relu', 'relu6', 'sigmoid', 'none'] as Activation[]).map((activation, i) => ({
+    op: 'dense' as const,
+    weights: addW(w, r, `w${i}`, [i === 0 ? 10 : 6, 6], 2),
+    bias: addW(w, r, `b${i}`, [6]),
+    activation,
+    output: `h${i}`,
+  }));
+  const g: ModelGraph = { inputShape: [10], layers, outputs: ['h3', 'h0', 'h1', 'h2'] };
+  await checkAll('mlp', g, w, randn(r, 5 * 10, 3), 5);
+});
