@@ -26,26 +26,35 @@ function median(v: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function timeIt(fn: () => void, repeats: number): number[] {
-  fn();
-  const out: number[] = [];
-  for (let r = 0; r < repeats; r++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    out.push(Number(process.hrtime.bigint() - t0) / 1e9);
-  }
-  return out;
+interface Timing {
+  wall: number[];
+  cpu: number[];
 }
 
-function logMelBench(x: Float64Array): { frames: number; seconds: number[]; out: Float32Array } {
+/** Wall and user-CPU seconds per run: on a shared machine CPU time is the steadier figure. */
+function timeIt(fn: () => void, repeats: number): Timing {
+  fn();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const c0 = process.cpuUsage().user;
+    const t0 = process.hrtime.bigint();
+    fn();
+    wall.push(Number(process.hrtime.bigint() - t0) / 1e9);
+    cpu.push((process.cpuUsage().user - c0) / 1e6);
+  }
+  return { wall, cpu };
+}
+
+function logMelBench(x: Float64Array): { frames: number; t: Timing; out: Float32Array } {
   const fe = createLogMelFrontend(cfg);
   const frames = frameCount(x.length, fe.windowSamples, fe.hopSamples);
   const out = new Float32Array(frames * fe.bands);
-  const seconds = timeIt(() => fe.computeFrames(x, 0, frames, out, 0), REPEATS);
-  return { frames, seconds, out };
+  const t = timeIt(() => fe.computeFrames(x, 0, frames, out, 0), REPEATS);
+  return { frames, t, out };
 }
 
-function numpyBench(x: Float64Array): { frames: number; seconds: number[]; out: Float32Array; numpy: string } {
+function numpyBench(x: Float64Array): { frames: number; t: Timing; out: Float32Array; numpy: string } {
   const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-'));
   try {
     const sig = join(dir, 'x.f64');
@@ -56,31 +65,37 @@ function numpyBench(x: Float64Array): { frames: number; seconds: number[]; out: 
     const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
     const r = spawnSync('/usr/bin/python3', [script, sig, outPath, String(REPEATS)], { encoding: 'utf8', env });
     if (r.status !== 0) throw new Error(`frontend_numpy.py failed (${r.status}): ${r.stderr}`);
-    const res = JSON.parse(r.stdout) as { frames: number; seconds: number[]; numpy: string };
+    const res = JSON.parse(r.stdout) as { frames: number; seconds: number[]; cpuSeconds: number[]; numpy: string };
     const b = readFileSync(outPath);
-    return { ...res, out: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)) };
+    return {
+      frames: res.frames,
+      numpy: res.numpy,
+      t: { wall: res.seconds, cpu: res.cpuSeconds },
+      out: new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)),
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function resampleBench(srIn: number, audioSeconds: number): number {
-  const x = signal(srIn * audioSeconds, srIn);
-  const s = median(timeIt(() => void resample(x, srIn, 16000), 3));
-  return audioSeconds / s;
+function rate(amount: number, t: Timing): { wall: number; cpu: number } {
+  return { wall: Math.round(amount / median(t.wall)), cpu: Math.round(amount / median(t.cpu)) };
 }
 
-function streamingBench(srIn: number, audioSeconds: number): number {
+function resampleBench(srIn: number, audioSeconds: number): { wall: number; cpu: number } {
+  const x = signal(srIn * audioSeconds, srIn);
+  return rate(audioSeconds, timeIt(() => void resample(x, srIn, 16000), 3));
+}
+
+function streamingBench(srIn: number, audioSeconds: number): { wall: number; cpu: number } {
   const x = Float32Array.from(signal(srIn * audioSeconds, srIn));
   const chunk = Math.round(srIn / 10);
-  const s = median(
-    timeIt(() => {
-      const p = createStreamingPatcher(cfg);
-      for (let at = 0; at < x.length; at += chunk) p.push({ samples: x.subarray(at, at + chunk), sampleRateHz: srIn, startSample: at });
-      p.end();
-    }, 3),
-  );
-  return audioSeconds / s;
+  const t = timeIt(() => {
+    const p = createStreamingPatcher(cfg);
+    for (let at = 0; at < x.length; at += chunk) p.push({ samples: x.subarray(at, at + chunk), sampleRateHz: srIn, startSample: at });
+    p.end();
+  }, 3);
+  return rate(audioSeconds, t);
 }
 
 export async function run(): Promise<Record<string, unknown>> {
@@ -89,23 +104,22 @@ export async function run(): Promise<Record<string, unknown>> {
   const np = numpyBench(x);
   let maxAbsDiff = 0;
   for (let i = 0; i < ours.out.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(ours.out[i]! - np.out[i]!));
-  const oursFps = ours.frames / median(ours.seconds);
-  const npFps = np.frames / median(np.seconds);
+  const ours_ = rate(ours.frames, ours.t);
+  const np_ = rate(np.frames, np.t);
   return {
-    note: 'single-threaded; 2-core machine shared with other jobs: numbers are noisy',
+    note: 'single-threaded float64 both sides; 2-core machine shared with other jobs: wall numbers are noisy, cpu = per user-CPU second',
     logMelFrames: ours.frames,
-    earshotFramesPerSecond: Math.round(oursFps),
-    earshotBestFramesPerSecond: Math.round(ours.frames / Math.min(...ours.seconds)),
-    numpyFramesPerSecond: Math.round(npFps),
-    numpyBestFramesPerSecond: Math.round(np.frames / Math.min(...np.seconds)),
+    earshotFramesPerSecond: ours_,
+    numpyFramesPerSecond: np_,
     numpyVersion: np.numpy,
-    ratioEarshotOverNumpy: Number((oursFps / npFps).toFixed(2)),
+    ratioEarshotOverNumpy: { wall: Number((ours_.wall / np_.wall).toFixed(2)), cpu: Number((ours_.cpu / np_.cpu).toFixed(2)) },
     maxAbsDiffVsNumpy: maxAbsDiff,
-    resample44k1To16kAudioSecondsPerSecond: Math.round(resampleBench(44100, 10)),
-    resample48kTo16kAudioSecondsPerSecond: Math.round(resampleBench(48000, 10)),
-    resample22k05To16kAudioSecondsPerSecond: Math.round(resampleBench(22050, 10)),
-    resample8kTo16kAudioSecondsPerSecond: Math.round(resampleBench(8000, 10)),
-    streamingPatches44k1AudioSecondsPerSecond: Math.round(streamingBench(44100, 10)),
-    streamingPatches16kAudioSecondsPerSecond: Math.round(streamingBench(16000, 30)),
+    resampleAudioSecondsPerSecond: {
+      '44100->16000': resampleBench(44100, 10),
+      '48000->16000': resampleBench(48000, 10),
+      '22050->16000': resampleBench(22050, 10),
+      '8000->16000': resampleBench(8000, 10),
+    },
+    streamingPatchesAudioSecondsPerSecond: { '44100': streamingBench(44100, 10), '16000': streamingBench(16000, 30) },
   };
 }

@@ -185,12 +185,13 @@ export function createStreamingResampler(srInHz: number, srOutHz: number, kernel
   }
 
   function drain(nOrig: number, limit: number): Float64Array {
-    const out: number[] = [];
-    for (; next < limit; next++) {
+    const out = new Float64Array(Math.max(0, limit - next));
+    let i = 0;
+    for (; next < limit; next++, i++) {
       if (!ended && Math.trunc(next * k.timeIncrement) + k.maxTaps + 1 > received) break;
-      out.push(resampleOne(k, buf, base, nOrig, next));
+      out[i] = resampleOne(k, buf, base, nOrig, next);
     }
-    return Float64Array.from(out);
+    return i === out.length ? out : out.slice(0, i);
   }
 
   return {
