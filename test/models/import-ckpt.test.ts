@@ -12,6 +12,26 @@ import { snappyDecompress } from '../../src/models/import/snappy.js';
 import { readVggishSource } from '../../src/models/import/vggish.js';
 import { asRawTensors, miniVggishTable, seededWeights } from '../../src/models/import/testing.js';
 import { sharedDir } from '../helpers/shared.js';
+import protobuf from 'protobufjs';
+
+// TensorFlow's own message definitions (tensor_bundle.proto, saved_tensor_slice.proto,
+// tensor_shape.proto, tensor_slice.proto, tensor.proto subset), compiled by protobufjs:
+// an independent decoder for what the hand-written codec emits.
+const TF_PROTOS = `syntax = "proto3";
+package tensorflow;
+message TensorShapeProto { message Dim { int64 size = 1; string name = 2; } repeated Dim dim = 2; bool unknown_rank = 3; }
+message VersionDef { int32 producer = 1; int32 min_consumer = 2; repeated int32 bad_consumers = 3; }
+message TensorSliceProto { message Extent { int64 start = 1; oneof has_length { int64 length = 2; } } repeated Extent extent = 1; }
+message BundleHeaderProto { int32 num_shards = 1; enum Endianness { LITTLE = 0; BIG = 1; } Endianness endianness = 2; VersionDef version = 3; }
+message BundleEntryProto { int32 dtype = 1; TensorShapeProto shape = 2; int32 shard_id = 3; int64 offset = 4; int64 size = 5; fixed32 crc32c = 6; repeated TensorSliceProto slices = 7; }
+message TensorProto { int32 dtype = 1; TensorShapeProto tensor_shape = 2; bytes tensor_content = 4; repeated float float_val = 5; repeated int64 int64_val = 10; }
+message SavedSliceMeta { string name = 1; TensorShapeProto shape = 2; int32 type = 3; repeated TensorSliceProto slice = 4; }
+message SavedTensorSliceMeta { repeated SavedSliceMeta tensor = 1; VersionDef versions = 2; }
+message SavedSlice { string name = 1; TensorSliceProto slice = 2; TensorProto data = 3; }
+message SavedTensorSlices { SavedTensorSliceMeta meta = 1; SavedSlice data = 2; }
+`;
+const tfRoot = protobuf.parse(TF_PROTOS).root;
+const tfType = (n: string): protobuf.Type => tfRoot.lookupType(`tensorflow.${n}`);
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'earshot-ckpt-'));
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -104,6 +124,48 @@ test('v1: partitioned variables (several row slices per tensor) are reassembled 
   assert.equal(conv1Keys.length, 3);
   const r = readCheckpointV1(path);
   for (const t of r.tensors) assert.deepEqual(t.data, w.get(t.name)!.data, t.name);
+  rmSync(d, { recursive: true, force: true });
+});
+
+test('written checkpoints decode with TensorFlow\'s message definitions (protobufjs), with the values TF expects', () => {
+  const d = tmp();
+  const w = seededWeights(table, 17);
+  const tensors = [...asRawTensors(w), { name: 'global_step', shape: [], data: BigInt64Array.from([42n]) }];
+  writeCheckpointV2(join(d, 'm.ckpt'), tensors);
+  const idx = readTable(readFileSync(join(d, 'm.ckpt.index')), 'm.ckpt.index');
+  const header = tfType('BundleHeaderProto').toObject(tfType('BundleHeaderProto').decode(idx[0]!.value), { defaults: true }) as { numShards: number; endianness: number; version: { producer: number } };
+  assert.deepEqual([header.numShards, header.endianness, header.version.producer], [1, 0, 1]);
+  const data = readFileSync(join(d, 'm.ckpt.data-00000-of-00001'));
+  let expectOffset = 0;
+  for (const e of idx.slice(1)) {
+    const name = new TextDecoder().decode(e.key);
+    const m = tfType('BundleEntryProto').toObject(tfType('BundleEntryProto').decode(e.value), { defaults: true, longs: Number }) as { dtype: number; shape: { dim: Array<{ size: number }> }; offset: number; size: number; crc32c: number };
+    const t = tensors.find((x) => x.name === name)!;
+    assert.equal(m.dtype, name === 'global_step' ? 9 : 1, name); // DT_INT64 / DT_FLOAT
+    assert.deepEqual(m.shape.dim.map((x) => x.size), [...t.shape], name);
+    assert.equal(m.offset, expectOffset, `${name}: tensors are packed back to back in key order`);
+    assert.equal(m.size, t.data.byteLength);
+    assert.equal(m.crc32c, maskCrc(crc32c(data.subarray(m.offset, m.offset + m.size))));
+    expectOffset += m.size;
+  }
+  assert.equal(expectOffset, data.length);
+
+  writeCheckpointV1(join(d, 'v1.ckpt'), tensors);
+  const v1 = readTable(readFileSync(join(d, 'v1.ckpt')), 'v1.ckpt');
+  const sts = tfType('SavedTensorSlices');
+  const meta = sts.toObject(sts.decode(v1[0]!.value), { defaults: true, longs: Number }) as { meta: { tensor: Array<{ name: string; type: number; shape: { dim: Array<{ size: number }> }; slice: Array<{ extent: unknown[] }> }> } };
+  assert.deepEqual(meta.meta.tensor.map((x) => x.name), tensors.map((x) => x.name));
+  assert.deepEqual(meta.meta.tensor[0]!.slice[0]!.extent.length, 4, 'a full slice lists one empty extent per dimension');
+  for (const e of v1.slice(1)) {
+    const ss = sts.toObject(sts.decode(e.value), { longs: Number }) as { data: { name: string; data: { floatVal?: number[]; int64Val?: number[] } } };
+    const t = tensors.find((x) => x.name === ss.data.name)!;
+    // The key is OrderedCode(0) + escaped name + terminator + rank + (start 0, length -1) per dim.
+    assert.deepEqual([...e.key.subarray(0, 1)], [0]);
+    assert.equal(new TextDecoder().decode(e.key.subarray(1, 1 + t.name.length)), t.name);
+    assert.deepEqual([...e.key.subarray(1 + t.name.length, 3 + t.name.length)], [0x00, 0x01]);
+    if (t.data instanceof BigInt64Array) assert.deepEqual(ss.data.data.int64Val, [42]);
+    else assert.deepEqual(Float32Array.from(ss.data.data.floatVal!), t.data);
+  }
   rmSync(d, { recursive: true, force: true });
 });
 
