@@ -67,7 +67,8 @@ export interface ModelInfo {
   readonly labels: readonly LabelInfo[];
 }
 
-export type SourceState = 'starting' | 'up' | 'down' | 'silent' | 'stopped';
+/** ended: the input finished (a file without loop); stopped: daemon shutdown. */
+export type SourceState = 'starting' | 'up' | 'down' | 'silent' | 'ended' | 'stopped';
 
 export interface SourceStatus {
   readonly sourceId: string;

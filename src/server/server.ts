@@ -267,7 +267,7 @@ export class ProtocolServer {
     try {
       if (path === '/healthz') {
         const sources = this.ctx.health();
-        const ok = sources.every((s) => s.state === 'up' || s.state === 'silent');
+        const ok = sources.every((s) => s.state === 'up' || s.state === 'silent' || s.state === 'ended');
         const body = JSON.stringify({ status: ok ? 'ok' : 'degraded', sources, clients: this.clientStats() });
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(body);
       } else if (path === '/metrics') {

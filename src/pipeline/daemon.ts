@@ -1,0 +1,199 @@
+import type { Readable } from 'node:stream';
+import { asyncScheduler, type Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import type { AudioChunk } from '../audio/contracts.js';
+import type { Tagger } from '../classify/contracts.js';
+import type { Config } from '../config/schema.js';
+import { frontendSchema, type FrontendConfig } from '../config/sections/frontend.js';
+import type { SourceConfig } from '../config/sections/sources.js';
+import { EarshotError } from '../errors.js';
+import type { Patch } from '../features/contracts.js';
+import { createMetrics, type DaemonMetrics } from '../server/metrics.js';
+import { loadOntology, type Ontology } from '../server/ontology.js';
+import type { SourceStatus } from '../server/protocol.js';
+import { ProtocolServer, type SourceHealth } from '../server/server.js';
+import { createSourcePipeline, type SourceOutput, type SourcePipeline } from './source-pipeline.js';
+import { loadTaggers, modelDirFor, type TaggerLoader } from './taggers.js';
+
+export interface DaemonDeps {
+  readonly openSource: (cfg: SourceConfig) => Observable<AudioChunk>;
+  readonly loadTagger: TaggerLoader;
+  readonly patches: (cfg: FrontendConfig) => OperatorFunction<AudioChunk, Patch>;
+  readonly scheduler?: SchedulerLike;
+  readonly version: string;
+  /** Diagnostics (one line each); the CLI writes them to stderr. */
+  readonly log?: (line: string) => void;
+  /** Taps every pipeline output (benchmarks measure latency from it). */
+  readonly onOutput?: (o: SourceOutput) => void;
+}
+
+export interface Daemon {
+  readonly address: { host: string; port: number };
+  readonly metrics: DaemonMetrics;
+  /** Resolves once every source has ended or been stopped. */
+  readonly finished: Promise<void>;
+  /** SIGHUP: thresholds, smoothing-free event settings and server token/limits; sources/models need a restart. */
+  reload(config: Config): void;
+  /** Reverse start order: sources (closing events), server, models; bounded by supervision.stopBudgetSeconds. */
+  stop(): Promise<void>;
+}
+
+interface SourceRecord {
+  readonly cfg: SourceConfig;
+  readonly pipeline: SourcePipeline;
+  readonly tagger: Tagger;
+  status: SourceStatus;
+  lastAudioAt: string | null;
+  streamSeconds: number;
+  sub?: Subscription;
+}
+
+export function sourceSummary(s: SourceConfig): string {
+  switch (s.kind) {
+    case 'mic':
+      return `mic ${s.device}`;
+    case 'file':
+      return `file ${s.path}`;
+    case 'url':
+      return `url ${s.url}`;
+    case 'stdin':
+      return 'stdin';
+  }
+}
+
+/** config -> models -> server -> sources. */
+export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Daemon> {
+  let config = initial;
+  if (config.sources.length === 0) throw new EarshotError('CONFIG_INVALID', 'no sources configured: add a `sources:` list to the config or pass --source');
+  const ids = new Set<string>();
+  for (const s of config.sources) {
+    if (ids.has(s.id)) throw new EarshotError('CONFIG_INVALID', `sources: id "${s.id}" is used twice`, { id: s.id });
+    ids.add(s.id);
+  }
+  const log = deps.log ?? (() => undefined);
+  const scheduler = deps.scheduler ?? asyncScheduler;
+  const ontology: Ontology | undefined = config.models.ontologyPath ? loadOntology(config.models.ontologyPath) : undefined;
+  const metrics = createMetrics();
+  const taggers = await loadTaggers(config.sources, config, deps.loadTagger);
+
+  const records: SourceRecord[] = config.sources.map((cfg) => {
+    const tagger = taggers.get(modelDirFor(cfg, config))!;
+    const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
+    const pipeline = createSourcePipeline(
+      { id: cfg.id, open: () => deps.openSource(cfg), tagger, frontend },
+      {
+        supervision: config.supervision,
+        events: config.events,
+        scheduler,
+        patches: deps.patches,
+        onInference: (s) => metrics.inferenceSeconds.observe({ source: cfg.id }, s),
+      },
+    );
+    return { cfg, pipeline, tagger, status: { sourceId: cfg.id, state: 'starting', restarts: 0, backend: tagger.backend }, lastAudioAt: null, streamSeconds: 0 };
+  });
+
+  let server: ProtocolServer;
+  try {
+    server = await ProtocolServer.start(config.server, {
+      version: deps.version,
+      metrics,
+      ...(ontology ? { ontology } : {}),
+      sources: () => records.map((r) => ({ id: r.cfg.id, kind: r.cfg.kind, model: r.tagger.name })),
+      models: () => [...new Set(records.map((r) => r.tagger))].map((t) => ({ name: t.name, backend: t.backend, labels: t.labels })),
+      labelsBySource: () => new Map(records.map((r) => [r.cfg.id, r.tagger.labels])),
+      status: () => records.map((r) => r.status),
+      health: (): SourceHealth[] =>
+        records.map((r) => ({ id: r.cfg.id, state: r.status.state, backend: r.status.backend, restarts: r.status.restarts, lastAudioAt: r.lastAudioAt, streamSeconds: r.streamSeconds })),
+      defaultTopK: () => config.events.topK,
+      nowMs: () => scheduler.now(),
+    });
+  } catch (e) {
+    await Promise.all([...taggers.values()].map((t) => t.dispose()));
+    throw e;
+  }
+
+  const ended: Promise<void>[] = [];
+  for (const r of records) {
+    const onOutput = (o: SourceOutput) => {
+      deps.onOutput?.(o);
+      switch (o.kind) {
+        case 'frame':
+          metrics.patches.inc({ source: r.cfg.id });
+          server.publishScores(o.frame);
+          break;
+        case 'event':
+          if (o.event.type === 'event.start') metrics.events.inc({ source: r.cfg.id });
+          server.publishEvent(o.event);
+          break;
+        case 'audio':
+          r.lastAudioAt = new Date(scheduler.now()).toISOString();
+          r.streamSeconds = o.streamSeconds;
+          metrics.audioSeconds.inc({ source: r.cfg.id }, o.chunkSeconds);
+          break;
+        case 'status': {
+          const { retryInSeconds, ...status } = o.status;
+          if (status.state === 'down') metrics.sourceRestarts.inc({ source: r.cfg.id });
+          r.status = status;
+          const why = status.error ? `: [${status.error.code}] ${status.error.message}` : '';
+          const retry = retryInSeconds !== undefined ? ` (retry in ${retryInSeconds}s)` : '';
+          const gap = status.gapSeconds !== undefined ? ` after a ${status.gapSeconds.toFixed(2)}s gap` : '';
+          log(`source ${r.cfg.id} (${sourceSummary(r.cfg)}): ${status.state}${gap}${why}${retry}`);
+          server.publishStatus(status);
+          break;
+        }
+      }
+    };
+    ended.push(
+      new Promise<void>((resolve) => {
+        r.sub = r.pipeline.output.subscribe({ next: onOutput, complete: resolve, error: resolve });
+      }),
+    );
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    address: server.address,
+    metrics,
+    finished: Promise.all(ended).then(() => undefined),
+    reload(next: Config) {
+      config = next;
+      for (const r of records) r.pipeline.setEventsConfig(next.events);
+      server.setConfig({ ...next.server, host: initial.server.host, port: initial.server.port });
+      log('configuration reloaded (events, server token and limits)');
+    },
+    stop() {
+      stopping ??= (async () => {
+        const budgetMs = config.supervision.stopBudgetSeconds * 1000;
+        let timer: NodeJS.Timeout | undefined;
+        const work = (async () => {
+          for (const r of [...records].reverse()) r.pipeline.stop();
+          await server.close();
+          await Promise.all([...taggers.values()].map((t) => t.dispose()));
+        })();
+        const budget = new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), budgetMs);
+        });
+        const r = await Promise.race([work, budget]);
+        clearTimeout(timer);
+        for (const rec of records) rec.sub?.unsubscribe();
+        if (r === 'timeout') log(`stop exceeded supervision.stopBudgetSeconds (${config.supervision.stopBudgetSeconds}s); exiting anyway`);
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Production wiring: real sources (arecord/sox, files, ffmpeg, stdin), the frontend and YAMNet. */
+export async function defaultDaemonDeps(opts: { version: string; stdin?: Readable; log?: (line: string) => void }): Promise<DaemonDeps> {
+  const [{ sourceFromConfig }, { logMelPatches }, { defaultTaggerLoader }] = await Promise.all([
+    import('../audio/from-config.js'),
+    import('../features/patches.js'),
+    import('./taggers.js'),
+  ]);
+  return {
+    version: opts.version,
+    openSource: (cfg) => sourceFromConfig(cfg, opts.stdin ? { stdin: opts.stdin } : {}),
+    loadTagger: defaultTaggerLoader,
+    patches: logMelPatches,
+    ...(opts.log ? { log: opts.log } : {}),
+  };
+}

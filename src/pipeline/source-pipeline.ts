@@ -1,0 +1,176 @@
+import { concatMap, defer, map, Observable, type OperatorFunction, type SchedulerLike, type Subscription, tap } from 'rxjs';
+import type { AudioChunk } from '../audio/contracts.js';
+import type { Tagger } from '../classify/contracts.js';
+import type { EventsConfig } from '../config/sections/events.js';
+import type { FrontendConfig } from '../config/sections/frontend.js';
+import type { SupervisionConfig } from '../config/sections/sources.js';
+import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
+import { EventSegmenter } from '../events/segment.js';
+import { smoothScores } from '../events/smooth.js';
+import type { Patch } from '../features/contracts.js';
+import { toEarshotError } from '../errors.js';
+import type { SourceStatus } from '../server/protocol.js';
+import { restartDelaySeconds, SilenceTracker } from './silence.js';
+
+export type SourceOutput =
+  | { readonly kind: 'frame'; readonly frame: ScoreFrame }
+  | { readonly kind: 'event'; readonly event: LabelEvent }
+  | { readonly kind: 'status'; readonly status: SourceStatus & { readonly retryInSeconds?: number } }
+  /** One per chunk: stream seconds read so far (for health/metrics). */
+  | { readonly kind: 'audio'; readonly streamSeconds: number; readonly chunkSeconds: number };
+
+export interface SourceRuntime {
+  readonly id: string;
+  /** A fresh (cold) source per attempt: each restart re-opens the device/file/url. */
+  open(): Observable<AudioChunk>;
+  readonly tagger: Tagger;
+  /** config.frontend with the tagger's overrides applied. */
+  readonly frontend: FrontendConfig;
+}
+
+export interface PipelineOptions {
+  readonly supervision: SupervisionConfig;
+  readonly events: EventsConfig;
+  /** Restart timers and wall clock (ms); tests may pass a virtual scheduler. */
+  readonly scheduler: SchedulerLike;
+  readonly patches: (cfg: FrontendConfig) => OperatorFunction<AudioChunk, Patch>;
+  /** Seconds per tagger call, for the latency histogram. */
+  readonly onInference?: (seconds: number) => void;
+}
+
+export interface SourcePipeline {
+  readonly output: Observable<SourceOutput>;
+  /** SIGHUP: new thresholds from the next frame on. */
+  setEventsConfig(cfg: EventsConfig): void;
+  /** Graceful stop: closes open events, reports `stopped`, completes `output`. */
+  stop(): void;
+}
+
+/** Stream time of the newest sample in a patch: the end of the hop it completes. */
+export function patchEndSeconds(p: Patch, fe: FrontendConfig): number {
+  return p.startSeconds + (p.frames - 1) * fe.stftHopSeconds + fe.stftWindowSeconds;
+}
+
+/**
+ * One supervised source: open -> log-mel patches -> tagger session -> smoothing ->
+ * frames, with event segmentation over the frames. Failures restart the whole
+ * chain (fresh device, frontend and session) after capped exponential backoff and
+ * are reported as `down` then `up` with the gap; stream time keeps increasing
+ * across restarts (the gap's wall time is added), so event times stay ordered.
+ */
+export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions): SourcePipeline {
+  let eventsCfg = opts.events;
+  const segmenters = new Set<EventSegmenter>();
+  const stoppers = new Set<() => void>();
+  const backend = spec.tagger.backend;
+  const sup = opts.supervision;
+  const fe = spec.frontend;
+
+  const output = new Observable<SourceOutput>((sub) => {
+    const seg = new EventSegmenter(eventsCfg, { hopSeconds: fe.patchHopSeconds });
+    segmenters.add(seg);
+    let inner: Subscription | undefined;
+    let timer: Subscription | undefined;
+    let failures = 0;
+    let restarts = 0;
+    let base = 0;
+    let lastEnd = 0;
+    let lastAudioMs: number | undefined;
+    let downSinceMs: number | undefined;
+    const now = () => opts.scheduler.now();
+    const status = (state: SourceStatus['state'], extra: Partial<SourceStatus> & { retryInSeconds?: number } = {}) =>
+      sub.next({ kind: 'status', status: { sourceId: spec.id, state, restarts, backend, ...extra } });
+    const flush = () => {
+      for (const event of seg.flush()) sub.next({ kind: 'event', event });
+    };
+
+    const onChunk = (first: boolean, chunk: AudioChunk, silence: SilenceTracker) => {
+      if (first) {
+        failures = 0;
+        if (downSinceMs !== undefined) {
+          const gap = (now() - downSinceMs) / 1000;
+          base = lastEnd + gap;
+          downSinceMs = undefined;
+          status('up', { gapSeconds: gap });
+        } else status('up');
+      }
+      lastAudioMs = now();
+      const chunkSeconds = chunk.samples.length / chunk.sampleRateHz;
+      lastEnd = base + chunk.startSample / chunk.sampleRateHz + chunkSeconds;
+      sub.next({ kind: 'audio', streamSeconds: lastEnd, chunkSeconds });
+      const s = silence.push(chunk);
+      if (s) status(s === 'silent' ? 'silent' : 'up');
+    };
+
+    const attempt = () => {
+      const session = spec.tagger.openSession();
+      const silence = new SilenceTracker(sup.silenceDbfs, sup.silenceSeconds);
+      let first = true;
+      const offset = () => base;
+      inner = defer(() => spec.open())
+        .pipe(
+          tap((chunk) => {
+            onChunk(first, chunk, silence);
+            first = false;
+          }),
+          opts.patches(fe),
+          concatMap(async (patch) => {
+            const t0 = now();
+            const scores = await session.tag(patch);
+            opts.onInference?.((now() - t0) / 1000);
+            const frame: ScoreFrame = { sourceId: spec.id, tSeconds: offset() + patchEndSeconds(patch, fe), scores, labels: spec.tagger.labels };
+            return frame;
+          }),
+          smoothScores(eventsCfg.smoothingSeconds),
+          map((frame) => {
+            sub.next({ kind: 'frame', frame });
+            for (const event of seg.push(frame)) sub.next({ kind: 'event', event });
+          }),
+        )
+        .subscribe({
+          error: (e: unknown) => {
+            flush();
+            const err = toEarshotError(e, 'STREAM_FAILED');
+            downSinceMs ??= lastAudioMs ?? now();
+            const delay = restartDelaySeconds(failures++, sup.restartInitialSeconds, sup.restartMaxSeconds);
+            restarts++;
+            status('down', { error: { code: err.code, message: err.message }, retryInSeconds: delay });
+            timer = opts.scheduler.schedule(() => attempt(), delay * 1000);
+          },
+          complete: () => {
+            flush();
+            status('ended');
+            sub.complete();
+          },
+        });
+    };
+
+    const stop = () => {
+      inner?.unsubscribe();
+      timer?.unsubscribe();
+      flush();
+      status('stopped');
+      sub.complete();
+    };
+    stoppers.add(stop);
+    status('starting');
+    attempt();
+    return () => {
+      stoppers.delete(stop);
+      segmenters.delete(seg);
+      inner?.unsubscribe();
+      timer?.unsubscribe();
+    };
+  });
+
+  return {
+    output,
+    setEventsConfig(cfg) {
+      eventsCfg = cfg;
+      for (const s of segmenters) s.setConfig(cfg);
+    },
+    stop() {
+      for (const s of [...stoppers]) s();
+    },
+  };
+}

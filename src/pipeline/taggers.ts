@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Tagger } from '../classify/contracts.js';
+import type { Config } from '../config/schema.js';
+import type { SourceConfig } from '../config/sections/sources.js';
+import { EarshotError } from '../errors.js';
+
+/** Loads the tagger stored in a model directory; the daemon injects it (tests may pass fakes). */
+export type TaggerLoader = (dir: string, config: Config) => Promise<Tagger>;
+
+/** The model directory a source uses: its own `modelDir`, else the configured default tagger's. */
+export function modelDirFor(src: SourceConfig, config: Config): string {
+  if (src.modelDir) return src.modelDir;
+  if (config.models.tagger === 'vggish') return config.models.classifierDir;
+  return config.models.yamnetDir;
+}
+
+/** Architecture recorded in `<dir>/manifest.json`, so a per-source modelDir picks its loader. */
+export function modelArchitecture(dir: string): string {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'manifest.json'), 'utf8');
+  } catch {
+    throw new EarshotError('MODEL_NOT_FOUND', `no model directory at ${resolve(dir)} (manifest.json missing); import one with \`earshot models import yamnet <yamnet.tflite> --out ${dir}\``, { dir });
+  }
+  try {
+    return String((JSON.parse(text) as { architecture?: unknown }).architecture);
+  } catch {
+    throw new EarshotError('MODEL_INVALID', `${join(dir, 'manifest.json')} is not JSON`, { dir });
+  }
+}
+
+/** YAMNet is built in; other architectures need their loader registered by the caller. */
+export async function defaultTaggerLoader(dir: string, config: Config): Promise<Tagger> {
+  const arch = modelArchitecture(dir);
+  if (arch === 'yamnet') {
+    const { loadYamnetTagger } = await import('../models/yamnet/tagger.js');
+    return loadYamnetTagger(dir, config.engine);
+  }
+  throw new EarshotError('MODEL_INVALID', `${dir} holds a '${arch}' model; the daemon can run yamnet model directories`, { dir, architecture: arch });
+}
+
+/**
+ * One tagger per distinct model directory, shared by the sources using it (each
+ * source opens its own session). On failure, the taggers already loaded are freed.
+ */
+export async function loadTaggers(sources: readonly SourceConfig[], config: Config, load: TaggerLoader): Promise<Map<string, Tagger>> {
+  const byDir = new Map<string, Tagger>();
+  try {
+    for (const s of sources) {
+      const dir = modelDirFor(s, config);
+      if (!byDir.has(dir)) byDir.set(dir, await load(dir, config));
+    }
+  } catch (e) {
+    await Promise.all([...byDir.values()].map((t) => t.dispose()));
+    throw e;
+  }
+  return byDir;
+}
