@@ -55,7 +55,7 @@ function failed(url: string, msg: string, cause?: unknown): EarshotError {
   return new EarshotError('DOWNLOAD_FAILED', `${url}: ${msg}`, { url }, cause === undefined ? undefined : { cause });
 }
 
-/** Parses a Content-Range header: "bytes a-b/total", or "bytes \*\/total" on a 416. */
+/** Parses a Content-Range header: "bytes a-b/total", or "bytes [star]/total" on a 416. */
 function contentRange(h: string | null): { start: number; total: number | undefined } | undefined {
   const m = h ? /^bytes (?:(\d+)-\d+|\*)\/(\d+|\*)$/.exec(h.trim()) : null;
   if (!m) return undefined;
