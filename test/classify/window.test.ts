@@ -18,7 +18,7 @@ test('a short window is padded exactly like a short training clip (loadClips/pac
   const packed = packClips([{ videoId: 'v', startSeconds: 0, labels: [0], embeddings: emb, seconds: secs }]);
   const expected = await head.predict(dequantize(packed.x), 1);
   const session = classifierSession(head);
-  let last = new Float32Array();
+  let last: Float32Array = new Float32Array();
   for (let t = 0; t < secs; t++) last = await session.score(emb.subarray(t * 128, (t + 1) * 128));
   assert.deepEqual(last, expected);
 });
