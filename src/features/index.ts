@@ -2,6 +2,7 @@ export type { Patch } from './contracts.js';
 export { KAISER_BEST, besselI0, kaiserBest, kaiserSincHalfWindow, type SincFilter } from './kaiser.js';
 export {
   createStreamingResampler,
+  kaiserBestKernel,
   makeResampleKernel,
   resample,
   resampledLength,

@@ -46,22 +46,26 @@ export function makeResampleKernel(srInHz: number, srOutHz: number, filter: Sinc
   checkRate('srOutHz', srOutHz);
   const ratio = srOutHz / srInHz;
   const base = filter.halfWindow;
-  const win = ratio < 1 ? base.map((v) => ratio * v) : base;
-  const delta = new Float64Array(win.length);
-  for (let i = 0; i < win.length - 1; i++) delta[i] = win[i + 1]! - win[i]!;
+  const nwin = base.length;
+  const scaled = ratio < 1;
   const scale = Math.min(1, ratio);
   const numTable = filter.precisionPerCrossing;
   const indexStep = Math.trunc(scale * numTable);
-  const nwin = win.length;
   const rowStart = new Int32Array(indexStep + 1);
-  for (let r = 0; r < indexStep; r++) rowStart[r + 1] = rowStart[r]! + Math.ceil((nwin - r) / indexStep);
   const winRows = new Float64Array(nwin);
   const deltaRows = new Float64Array(nwin);
-  for (let j = 0; j < nwin; j++) {
-    const at = rowStart[j % indexStep]! + Math.floor(j / indexStep);
-    winRows[at] = win[j]!;
-    deltaRows[at] = delta[j]!;
+  // Row r holds table entries r, r + step, r + 2 step, ...; values are resampy's
+  // (ratio * win when downsampling, and the difference of those scaled values).
+  let at = 0;
+  for (let r = 0; r < indexStep; r++) {
+    rowStart[r] = at;
+    for (let j = r; j < nwin; j += indexStep, at++) {
+      const v = scaled ? ratio * base[j]! : base[j]!;
+      winRows[at] = v;
+      deltaRows[at] = j + 1 < nwin ? (scaled ? ratio * base[j + 1]! : base[j + 1]!) - v : 0;
+    }
   }
+  rowStart[indexStep] = at;
   return Object.freeze({
     srInHz,
     srOutHz,
@@ -75,6 +79,25 @@ export function makeResampleKernel(srInHz: number, srOutHz: number, filter: Sinc
     timeIncrement: 1 / ratio,
     maxTaps: Math.ceil(nwin / indexStep) + 1,
   });
+}
+
+// Kernels are immutable and ~6.5 MB; batch callers (one file after another) reuse the
+// few rates they meet instead of rebuilding one per call. Bounded, least recently used.
+const KERNEL_CACHE_SIZE = 4;
+const kernelCache = new Map<string, ResampleKernel>();
+
+/** makeResampleKernel for the default kaiser_best filter, memoised per rate pair. */
+export function kaiserBestKernel(srInHz: number, srOutHz: number): ResampleKernel {
+  const key = `${srInHz}>${srOutHz}`;
+  let k = kernelCache.get(key);
+  if (k === undefined) {
+    k = makeResampleKernel(srInHz, srOutHz);
+    if (kernelCache.size >= KERNEL_CACHE_SIZE) kernelCache.delete(kernelCache.keys().next().value!);
+  } else {
+    kernelCache.delete(key);
+  }
+  kernelCache.set(key, k);
+  return k;
 }
 
 /** resampy's output length: int(n * srOut / srIn), evaluated left to right in float64. */
@@ -121,7 +144,7 @@ export function resample(x: Float32Array | Float64Array, srInHz: number, srOutHz
     checkRate('srInHz', srInHz);
     return Float64Array.from(x);
   }
-  const k = kernel ?? makeResampleKernel(srInHz, srOutHz);
+  const k = kernel ?? kaiserBestKernel(srInHz, srOutHz);
   const xd = x instanceof Float64Array ? x : Float64Array.from(x);
   const nOut = resampledLength(xd.length, srInHz, srOutHz);
   const y = new Float64Array(Math.max(0, nOut));
@@ -158,7 +181,7 @@ export function createStreamingResampler(srInHz: number, srOutHz: number, kernel
       },
     };
   }
-  const k = kernel ?? makeResampleKernel(srInHz, srOutHz);
+  const k = kernel ?? kaiserBestKernel(srInHz, srOutHz);
   let buf = new Float64Array(4096);
   let base = 0; // absolute index of buf[0]
   let len = 0; // valid samples in buf

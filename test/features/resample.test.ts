@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isEarshotError } from '../../src/errors.js';
-import { createStreamingResampler, resample, resampledLength } from '../../src/features/index.js';
+import { createStreamingResampler, kaiserBestKernel, makeResampleKernel, resample, resampledLength } from '../../src/features/index.js';
 import { chunkSizes, concat, testSignal } from './util.js';
 
 /** Least-squares amplitude and phase of a sinusoid at freqHz over x[from..to). */
@@ -59,6 +59,17 @@ describe('resampler (resampy kaiser_best)', () => {
       assert.ok(rms(resid, from, to) < 1e-3, `residual rms ${rms(resid, from, to)} (9 kHz must be filtered out)`);
     });
   }
+
+  test('kernels are memoised per rate pair and equal a freshly built one', () => {
+    const a = kaiserBestKernel(44100, 16000);
+    assert.equal(kaiserBestKernel(44100, 16000), a);
+    const fresh = makeResampleKernel(44100, 16000);
+    assert.deepEqual(fresh.winRows, a.winRows);
+    assert.deepEqual(fresh.deltaRows, a.deltaRows);
+    // Filling the bounded cache with other rates evicts the oldest entry.
+    for (const r of [8000, 22050, 32000, 48000]) kaiserBestKernel(r, 16000);
+    assert.notEqual(kaiserBestKernel(44100, 16000), a);
+  });
 
   test('invalid rates are INPUT_INVALID errors naming the rate', () => {
     assert.throws(() => resample(new Float32Array(10), 0, 16000), (e) => isEarshotError(e, 'INPUT_INVALID') && /0/.test(e.message));
