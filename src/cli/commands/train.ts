@@ -65,7 +65,8 @@ async function trainCommand(flags: TrainFlags, cmd: Command): Promise<void> {
   const data = await loadSplit(openStorage(flags.data, cfg.storage), spec.timeSteps, spec.classes);
   const val = flags.val ? await loadSplit(openStorage(flags.val, cfg.storage), spec.timeSteps, spec.classes) : undefined;
   log(`training ${modelType} on ${data.count} clips${val ? `, validating on ${val.count}` : ''}`);
-  const ckptUrl = flags.checkpoints ?? (isRemote(flags.out) ? `${flags.out.replace(/\/+$/, '')}/checkpoints` : `${flags.out.replace(/\/+$/, '')}.checkpoints`);
+  // Checkpoints live under <store>/checkpoints/; on S3 the store is the output prefix itself.
+  const ckptUrl = flags.checkpoints ?? (isRemote(flags.out) ? flags.out.replace(/\/+$/, '') : `${flags.out.replace(/\/+$/, '')}.checkpoints`);
   const blas = defaultBlas();
   if (blas.name !== 'openblas') log('warning: native OpenBLAS addon not built (npm run build:native); using the slow TypeScript sgemm');
   const iterations = flags.iterations ?? t.iterations;
@@ -105,7 +106,7 @@ async function trainCommand(flags: TrainFlags, cmd: Command): Promise<void> {
     },
     onEval: (e) => log(`${bar ? '\n' : ''}iteration ${e.iteration}: validation mAP ${e.mAP.toFixed(4)} AUC ${e.AUC.toFixed(4)}`),
     onCheckpoint: (k) => {
-      if (!bar) log(`checkpoint ${ckptUrl}/${k}`);
+      if (!bar) log(`checkpoint ${k} in ${ckptUrl}`);
     },
   });
   bar?.stop();
@@ -175,7 +176,7 @@ export function registerTrain(program: Command): void {
     .option('--balance <kind>', 'balance_in_batch | no_balance (default: train.balance)')
     .option('--eval-every <n>', 'validation interval in iterations', int('--eval-every'))
     .option('--checkpoint-every <n>', 'checkpoint interval in iterations', int('--checkpoint-every'))
-    .option('--checkpoints <url>', 'checkpoint directory or s3:// prefix (default: <out>.checkpoints, or <out>/checkpoints on S3)')
+    .option('--checkpoints <url>', 'checkpoint store, local dir or s3:// prefix; checkpoints go under its checkpoints/ (default: <out>.checkpoints, or <out> itself on S3)')
     .option('--resume', 'continue from the latest checkpoint')
     .requiredOption('--out <url>', 'model directory to write (local path or s3://bucket/prefix)')
     .action(action(trainCommand));
