@@ -2,9 +2,6 @@ import type { Command } from 'commander';
 import { action, configFrom } from '../common.js';
 import { EarshotError } from '../../errors.js';
 import { frontendSchema } from '../../config/sections/frontend.js';
-import { decodeAudioFile } from '../../audio/decode.js';
-import { loadYamnetTagger } from '../../models/yamnet/tagger.js';
-import { tagWaveform, topLabels } from '../../models/yamnet/tag-audio.js';
 
 interface TagOpts {
   model?: string;
@@ -49,6 +46,12 @@ export function registerTag(program: Command): void {
         const k = positiveInt(opts.top, '--top') ?? cfg.events.topK;
         if (cfg.models.tagger === 'vggish') throw new EarshotError('CONFIG_INVALID', 'earshot tag runs YAMNet; models.tagger is vggish (set it to auto or yamnet)', { tagger: cfg.models.tagger });
         const dir = opts.model ?? cfg.models.yamnetDir;
+        // Loaded on use: decoders and engines are heavy, and every CLI start registers this command.
+        const [{ decodeAudioFile }, { loadYamnetTagger }, { tagWaveform, topLabels }] = await Promise.all([
+          import('../../audio/decode.js'),
+          import('../../models/yamnet/tagger.js'),
+          import('../../models/yamnet/tag-audio.js'),
+        ]);
         // Decode before loading the model: a bad file should fail fast and cheaply.
         const audio = await decodeAudioFile(file);
         const tagger = await loadYamnetTagger(dir, cfg.engine);
