@@ -7,3 +7,4 @@ export { urlSource, ffmpegUrlArgs, urlFailureToError, type UrlSourceOptions } fr
 export { createS16leDecoder, averageInterleaved, averagePlanar, INT16_SCALE, type S16leDecoder } from './pcm.js';
 export { parseWav, isRiffWave, decodeWavSamples, type WavLayout } from './wav.js';
 export { pcmFromProcess, collectProcess, stderrTail, defaultSpawn, type SpawnLike, type ProcessFailure } from './process.js';
+export { sourceFromConfig, type SourceDeps } from './from-config.js';
