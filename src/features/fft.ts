@@ -31,9 +31,12 @@ export interface MagnitudeFft {
   readonly rev: Int32Array;
   readonly splitRe: Float64Array;
   readonly splitIm: Float64Array;
+  /** The window and the radix-4 pass twiddles, for the WebAssembly kernel's tables. */
+  readonly window: Float64Array;
+  readonly passes: readonly Pass[];
 }
 
-interface Pass {
+export interface Pass {
   /** quarter length of the sub-transforms in this pass */
   readonly q: number;
   /** per j < q: W^j, W^2j, W^3j (W = exp(-2 pi i / 4q)) as re,im pairs, 6 values per j */
@@ -266,5 +269,5 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
     }
   }
 
-  return { fftLength: n, windowLength: wlen, magnitudes, forward, re: reBuf, im: imBuf, rev, splitRe: spRe, splitIm: spIm };
+  return { fftLength: n, windowLength: wlen, magnitudes, forward, re: reBuf, im: imBuf, rev, splitRe: spRe, splitIm: spIm, window, passes };
 }

@@ -11,6 +11,7 @@
 import type { FrontendConfig } from '../config/sections/frontend.js';
 import { EarshotError } from '../errors.js';
 import { createMagnitudeFft } from './fft.js';
+import { createWasmFrames } from './logmel-wasm.js';
 import { hertzToMel, linspace, melMatrix } from './mel.js';
 
 export interface LogMelFrontend {
@@ -19,6 +20,8 @@ export interface LogMelFrontend {
   readonly hopSamples: number;
   readonly fftLength: number;
   readonly bands: number;
+  /** Which implementation computes the frames (bit-identical results). */
+  readonly engine: 'wasm' | 'js';
   /**
    * Writes `count` log-mel frames (bands float32 each) to out[outOffset..]; frame f
    * is the window starting at x[offset + f * hopSamples]. The caller guarantees the
@@ -41,7 +44,12 @@ export function periodicHann(length: number): Float64Array {
   return w;
 }
 
-export function createLogMelFrontend(cfg: FrontendConfig): LogMelFrontend {
+export interface LogMelOptions {
+  /** 'auto' (default) uses the WebAssembly kernel where it applies; 'js' forces TypeScript. Same output either way. */
+  readonly engine?: 'auto' | 'js';
+}
+
+export function createLogMelFrontend(cfg: FrontendConfig, opts: LogMelOptions = {}): LogMelFrontend {
   const sr = cfg.sampleRateHz;
   const windowSamples = Math.round(sr * cfg.stftWindowSeconds);
   const hopSamples = Math.round(sr * cfg.stftHopSeconds);
@@ -85,7 +93,7 @@ export function createLogMelFrontend(cfg: FrontendConfig): LogMelFrontend {
 
   const tables = { segStart, segEnd, wRise, wFall, rise, fall, mag };
 
-  function computeFrames(x: Float64Array, offset: number, count: number, out: Float32Array, outOffset: number): void {
+  function computeFramesJs(x: Float64Array, offset: number, count: number, out: Float32Array, outOffset: number): void {
     // Locals, not closure slots, so the JIT can keep them in registers across the loops.
     const { segStart, segEnd, wRise, wFall, rise, fall, mag } = tables;
     for (let f = 0; f < count; f++) {
@@ -106,7 +114,17 @@ export function createLogMelFrontend(cfg: FrontendConfig): LogMelFrontend {
     }
   }
 
-  return { sampleRateHz: sr, windowSamples, hopSamples, fftLength, bands, computeFrames };
+  const wasm =
+    opts.engine === 'js' ? null : createWasmFrames(fft, hopSamples, { bands, bins, segStart, segEnd, wRise, wFall, logOffset });
+  return {
+    sampleRateHz: sr,
+    windowSamples,
+    hopSamples,
+    fftLength,
+    bands,
+    engine: wasm === null ? 'js' : 'wasm',
+    computeFrames: wasm ?? computeFramesJs,
+  };
 }
 
 /** The segment layout must reproduce the dense matrix exactly: every non-zero weight used once. */
