@@ -16,7 +16,7 @@ export interface EngineOptions {
   readonly cacheDir?: string;
   /** sha256 of the weights if known (model manifest), so the ONNX cache lookup skips hashing. */
   readonly weightsDigest?: string;
-  /** ORT busy-waiting between ops (default on). */
+  /** ORT busy-waiting between ops (default off: see OnnxEngineOptions.spinning). */
   readonly spinning?: boolean;
   /** Version stamp of the weights file (see OnnxEngineOptions.cacheStamp). */
   readonly cacheStamp?: string;

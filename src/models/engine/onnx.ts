@@ -17,7 +17,11 @@ export interface OnnxEngineOptions {
   readonly cacheDir?: string;
   /** sha256 of the weights when the caller already has it (model manifest), to skip rehashing ~300 MB. */
   readonly weightsDigest?: string;
-  /** ORT worker threads busy-wait between ops: faster on an idle machine, wasteful on a shared one. */
+  /**
+   * ORT worker threads busy-wait between ops (default off). Measured on VGGish with the 2 cores
+   * shared: spinning raised CPU per patch at batch 1 by ~30% and lowered throughput; it can win
+   * a few % on an otherwise idle machine.
+   */
   readonly spinning?: boolean;
   /**
    * Identifies the weights' source file version (e.g. `size:mtime` of weights.bin). Stored
@@ -109,7 +113,7 @@ function readCacheInfo(dir: string, key: string): CacheInfo | undefined {
 
 async function createSession(ort: Ort, modelPath: string, opts: OnnxEngineOptions): Promise<import('onnxruntime-node').InferenceSession> {
   try {
-    return await ort.InferenceSession.create(modelPath, sessionOptions(opts.threads, opts.spinning ?? true));
+    return await ort.InferenceSession.create(modelPath, sessionOptions(opts.threads, opts.spinning ?? false));
   } catch (e) {
     throw toEarshotError(e, 'MODEL_INVALID');
   }
