@@ -4,7 +4,7 @@ import { EarshotError } from '../../errors.js';
 import type { EngineConfig } from '../../config/sections/engine.js';
 import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
 import { readManifest, readModelDir, writeModelDir, type ManifestFields, type ModelDir } from '../modeldir.js';
-import { createEngine, createEngineLazy, engineOptions } from '../engine/index.js';
+import { createEngine, createEngineLazy, engineOptions, type EngineOptions } from '../engine/index.js';
 import { formulaVggishWeights } from './formula.js';
 import { validateVggishWeights, vggishGraph, VGGISH_EMBEDDING_SIZE, VGGISH_INPUT_SHAPE, VGGISH_OUTPUT } from './network.js';
 import { pcaFromModelDir, readPcaParams, PCA_EXTRA_KEY, PCA_FILE, type PcaParams } from './postprocess.js';
@@ -47,7 +47,7 @@ function weightsStamp(dir: string, manifest: ModelManifest): string {
  * later starts load the compiled graph directly while weights.bin's size and
  * mtime (and inode) are unchanged. Weights are not retained after compiling (except by tfjs-cpu).
  */
-export async function openVggish(dir: string, engine: EngineConfig): Promise<VggishModel> {
+export async function openVggish(dir: string, engine: EngineConfig, tuning: Pick<EngineOptions, 'spinning'> = {}): Promise<VggishModel> {
   const manifest = readManifest(dir);
   if (manifest.architecture !== 'vggish') throw new EarshotError('MODEL_INVALID', `${dir} holds a '${manifest.architecture}' model, not vggish`, { dir });
   let md: ModelDir | undefined;
@@ -57,7 +57,7 @@ export async function openVggish(dir: string, engine: EngineConfig): Promise<Vgg
     return md;
   };
   const cacheDir = cacheDirFor(dir);
-  const opts = engineOptions(engine, { weightsDigest: manifest.weights.sha256, ...(cacheDir ? { cacheDir, cacheStamp: weightsStamp(dir, manifest) } : {}) });
+  const opts = engineOptions(engine, { ...tuning, weightsDigest: manifest.weights.sha256, ...(cacheDir ? { cacheDir, cacheStamp: weightsStamp(dir, manifest) } : {}) });
   const e = cacheDir ? await createEngineLazy(vggishGraph(), () => load().weights, { ...opts, cacheDir, weightsDigest: manifest.weights.sha256 }) : await createEngine(vggishGraph(), load().weights, opts);
   try {
     const pcaFile = manifest.extras?.[PCA_EXTRA_KEY];
