@@ -46,12 +46,12 @@ function timeIt(fn: () => void, repeats: number): Timing {
   return { wall, cpu };
 }
 
-function logMelBench(x: Float64Array): { frames: number; t: Timing; out: Float32Array } {
-  const fe = createLogMelFrontend(cfg);
+function logMelBench(x: Float64Array, engine: 'auto' | 'js'): { frames: number; t: Timing; out: Float32Array; engine: string } {
+  const fe = createLogMelFrontend(cfg, { engine });
   const frames = frameCount(x.length, fe.windowSamples, fe.hopSamples);
   const out = new Float32Array(frames * fe.bands);
   const t = timeIt(() => fe.computeFrames(x, 0, frames, out, 0), REPEATS);
-  return { frames, t, out };
+  return { frames, t, out, engine: fe.engine };
 }
 
 function numpyBench(x: Float64Array): { frames: number; t: Timing; out: Float32Array; numpy: string } {
@@ -100,19 +100,24 @@ function streamingBench(srIn: number, audioSeconds: number): { wall: number; cpu
 
 export async function run(): Promise<Record<string, unknown>> {
   const x = signal(16000 * 60, 16000);
-  const ours = logMelBench(x);
+  const ours = logMelBench(x, 'auto');
+  const oursJs = logMelBench(x, 'js');
   const np = numpyBench(x);
   let maxAbsDiff = 0;
-  for (let i = 0; i < ours.out.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(ours.out[i]! - np.out[i]!));
+  for (let i = 0; i < ours.out.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(ours.out[i]! - np.out[i]!), Math.abs(oursJs.out[i]! - np.out[i]!));
   const ours_ = rate(ours.frames, ours.t);
+  const oursJs_ = rate(oursJs.frames, oursJs.t);
   const np_ = rate(np.frames, np.t);
   return {
     note: 'single-threaded float64 both sides; 2-core machine shared with other jobs: wall numbers are noisy, cpu = per user-CPU second',
     logMelFrames: ours.frames,
+    earshotEngine: ours.engine,
     earshotFramesPerSecond: ours_,
+    earshotTypeScriptOnlyFramesPerSecond: oursJs_,
     numpyFramesPerSecond: np_,
     numpyVersion: np.numpy,
     ratioEarshotOverNumpy: { wall: Number((ours_.wall / np_.wall).toFixed(2)), cpu: Number((ours_.cpu / np_.cpu).toFixed(2)) },
+    ratioTypeScriptOnlyOverNumpy: { wall: Number((oursJs_.wall / np_.wall).toFixed(2)), cpu: Number((oursJs_.cpu / np_.cpu).toFixed(2)) },
     maxAbsDiffVsNumpy: maxAbsDiff,
     resampleAudioSecondsPerSecond: {
       '44100->16000': resampleBench(44100, 10),
