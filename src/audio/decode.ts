@@ -1,10 +1,10 @@
 import { readFile, stat } from 'node:fs/promises';
 import decodeEncoded from 'audio-decode';
-import { EarshotError, type ErrorCode } from '../errors.js';
+import { EarshotError, isEarshotError, type ErrorCode } from '../errors.js';
 import type { DecodedAudio } from './contracts.js';
 import { averagePlanar } from './pcm.js';
 import { collectProcess, defaultSpawn, type SpawnLike } from './process.js';
-import { decodeWavSamples, isRiffWave, parseWav, type WavLayout } from './wav.js';
+import { decodeFloat32Wav, decodeWavSamples, isRiffWave, parseWav, type WavLayout } from './wav.js';
 
 export interface DecodeOptions {
   /** ffmpeg binary for formats nothing in-process decodes (default "ffmpeg" on PATH). */
@@ -83,7 +83,8 @@ async function decodeWithFfmpeg(file: string, opts: DecodeOptions): Promise<Deco
   } catch (e) {
     throw fail('AUDIO_DECODE_FAILED', file, `ffmpeg produced no decodable audio: ${(e as Error).message}`, { ffmpeg, stderr: r.stderr }, e);
   }
-  return fromWavLayout(layout);
+  if (layout.kind !== 'float' || layout.bitsPerSample !== 32) throw fail('AUDIO_DECODE_FAILED', file, `ffmpeg output is not float32 WAV (tag ${layout.formatTag}, ${layout.bitsPerSample} bits)`);
+  return { samples: decodeFloat32Wav(layout), sampleRateHz: layout.sampleRateHz, channels: layout.channels };
 }
 
 /** Bits per sample from a native FLAC stream's STREAMINFO (always the first metadata block), or null. */
@@ -133,7 +134,7 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions = {}): P
     }
     // A codec inside WAV (A-law, mu-law, ADPCM, ...): ffmpeg knows most of them.
     return nonEmpty(file, await decodeWithFfmpeg(file, opts).catch((e: unknown) => {
-      if (e instanceof EarshotError && e.code === 'AUDIO_DECODE_FAILED') throw e;
+      if (!isEarshotError(e, 'AUDIO_CODEC_UNSUPPORTED')) throw e;
       throw fail('AUDIO_CODEC_UNSUPPORTED', file, `WAV format tag 0x${layout.formatTag.toString(16).padStart(4, '0')} is not supported (${(e as Error).message})`, { formatTag: layout.formatTag }, e);
     }));
   }

@@ -165,3 +165,15 @@ export function decodeWavSamples(layout: WavLayout): Float32Array {
   }
   return out;
 }
+
+/**
+ * Float32 LE samples read directly as a typed array. Only for the pcm_f32le WAV
+ * that ffmpeg pipes to us (our own intermediate format): wavefile unpacks floats
+ * value by value at ~1 M samples/s, which made the ffmpeg fallback 15x slower than ffmpeg itself.
+ */
+export function decodeFloat32Wav(layout: WavLayout): Float32Array {
+  if (layout.kind !== 'float' || layout.bitsPerSample !== 32) throw new Error('decodeFloat32Wav needs a float32 layout');
+  const aligned = new Float32Array(layout.data.length / 4);
+  new Uint8Array(aligned.buffer).set(layout.data);
+  return averageInterleaved(aligned, layout.channels);
+}
