@@ -40,7 +40,7 @@ interface KernelExports {
   frames(x: number, count: number, hopBytes: number, out: number): void;
 }
 
-const TABLES_AT = 16384;
+const TABLES_AT = 32768;
 /** Frames per kernel call: bounds the input/output staging area in wasm memory. */
 const BLOCK_FRAMES = 256;
 

@@ -5,7 +5,8 @@
 ;; Rebuild (Debian package wabt): wat2wasm src/features/wasm/logmel.wat -o /tmp/l.wasm && base64 -w0 /tmp/l.wasm
 ;; into wasm/logmel-bytes.ts (test/features/wasm.test.ts checks they match).
 ;;
-;; Memory: re[m] at 0, im[m] at 8192 (m <= 1024 complex points), tables from 16384 on,
+;; Memory: re[m] at 0, im[m] at 8192 (m <= 1024 complex points, DIF order), the same in
+;; natural order at 16384 / 24576, tables from 32768 on,
 ;; laid out by the JS side, which passes their byte offsets to $configure.
 (module
   (memory (export "memory") 1)
@@ -139,11 +140,15 @@
       (br_if $sl (i32.lt_u (local.get $s) (global.get $mBytes))))
   )
 
-  ;; Last pass (q = 1): twiddle-free radix-4 butterflies on 4 consecutive points.
+  ;; Last pass (q = 1): twiddle-free radix-4 butterflies on 4 consecutive points, results
+  ;; scattered to natural order (nr/ni at 16384/24576): the value at DIF position p is
+  ;; Z[rev[p]], and for p = 4b + i, rev[p] = rev[4b] + {0, m/2, m/4, 3m/4}[i].
   (func $last
-    (local $p i32)
+    (local $p i32) (local $n i32) (local $h i32) (local $qq i32)
     (local $a0r f64) (local $a0i f64) (local $a1r f64) (local $a1i f64) (local $a2r f64) (local $a2i f64) (local $a3r f64) (local $a3i f64)
     (local $b0r f64) (local $b0i f64) (local $b1r f64) (local $b1i f64) (local $dr f64) (local $di f64) (local $er f64) (local $ei f64)
+    (local.set $h (i32.shr_u (global.get $mBytes) (i32.const 1)))
+    (local.set $qq (i32.shr_u (global.get $mBytes) (i32.const 2)))
     (loop $l
       (local.set $a0r (f64.load (local.get $p)))
       (local.set $a0i (f64.load offset=8192 (local.get $p)))
@@ -161,55 +166,63 @@
       (local.set $di (f64.sub (local.get $a0i) (local.get $a2i)))
       (local.set $er (f64.sub (local.get $a1r) (local.get $a3r)))
       (local.set $ei (f64.sub (local.get $a1i) (local.get $a3i)))
-      (f64.store (local.get $p) (f64.add (local.get $b0r) (local.get $b1r)))
-      (f64.store offset=8192 (local.get $p) (f64.add (local.get $b0i) (local.get $b1i)))
-      (f64.store offset=8 (local.get $p) (f64.sub (local.get $b0r) (local.get $b1r)))
-      (f64.store offset=8200 (local.get $p) (f64.sub (local.get $b0i) (local.get $b1i)))
-      (f64.store offset=16 (local.get $p) (f64.add (local.get $dr) (local.get $ei)))
-      (f64.store offset=8208 (local.get $p) (f64.sub (local.get $di) (local.get $er)))
-      (f64.store offset=24 (local.get $p) (f64.sub (local.get $dr) (local.get $ei)))
-      (f64.store offset=8216 (local.get $p) (f64.add (local.get $di) (local.get $er)))
+      ;; natural byte offset of position p: rev[p / 8] * 8  ($p is a byte offset)
+      (local.set $n (i32.shl (i32.load (i32.add (global.get $rev) (i32.shr_u (local.get $p) (i32.const 1)))) (i32.const 3)))
+      (f64.store offset=16384 (local.get $n) (f64.add (local.get $b0r) (local.get $b1r)))
+      (f64.store offset=24576 (local.get $n) (f64.add (local.get $b0i) (local.get $b1i)))
+      (f64.store offset=16384 (i32.add (local.get $n) (local.get $h)) (f64.sub (local.get $b0r) (local.get $b1r)))
+      (f64.store offset=24576 (i32.add (local.get $n) (local.get $h)) (f64.sub (local.get $b0i) (local.get $b1i)))
+      (f64.store offset=16384 (i32.add (local.get $n) (local.get $qq)) (f64.add (local.get $dr) (local.get $ei)))
+      (f64.store offset=24576 (i32.add (local.get $n) (local.get $qq)) (f64.sub (local.get $di) (local.get $er)))
+      (f64.store offset=16384 (i32.add (local.get $n) (i32.add (local.get $h) (local.get $qq))) (f64.sub (local.get $dr) (local.get $ei)))
+      (f64.store offset=24576 (i32.add (local.get $n) (i32.add (local.get $h) (local.get $qq))) (f64.add (local.get $di) (local.get $er)))
       (local.set $p (i32.add (local.get $p) (i32.const 32)))
       (br_if $l (i32.lt_u (local.get $p) (global.get $mBytes)))))
 
-  ;; |X[k]| and |X[m-k]| from Z[k], Z[m-k] (magnitudes in fft.ts).
+  ;; |X[k]| and |X[m-k]| from Z[k], Z[m-k] (magnitudes in fft.ts), bins k, k+1 in the two
+  ;; lanes; the mirrored bins m-k, m-k-1 are loaded as one vector and lane-swapped.
   (func $split
-    (local $k i32) (local $k1 i32) (local $k2 i32) (local $h i32) (local $mag i32)
-    (local $a f64) (local $b f64) (local $c f64) (local $d f64)
-    (local $er f64) (local $ei f64) (local $or f64) (local $oi f64) (local $wr f64) (local $wi f64)
-    (local $pr f64) (local $pi f64) (local $xr f64) (local $xi f64)
+    (local $kb i32) (local $mk i32) (local $hb i32) (local $mag i32)
+    (local $a f64) (local $b f64)
+    (local $va v128) (local $vb v128) (local $vc v128) (local $vd v128)
+    (local $er v128) (local $ei v128) (local $or v128) (local $oi v128) (local $wr v128) (local $wi v128)
+    (local $pr v128) (local $pi v128) (local $xr v128) (local $xi v128)
     (local.set $mag (global.get $mag))
-    (local.set $a (f64.load (i32.const 0)))
-    (local.set $b (f64.load offset=8192 (i32.const 0)))
+    (local.set $a (f64.load offset=16384 (i32.const 0)))
+    (local.set $b (f64.load offset=24576 (i32.const 0)))
     (f64.store (local.get $mag) (f64.abs (f64.add (local.get $a) (local.get $b))))
     (f64.store (i32.add (local.get $mag) (global.get $mBytes)) (f64.abs (f64.sub (local.get $a) (local.get $b))))
-    (local.set $h (i32.shr_u (global.get $m) (i32.const 1)))
-    (local.set $k (i32.const 1))
+    (local.set $hb (i32.shr_u (global.get $mBytes) (i32.const 1)))
+    (local.set $kb (i32.const 8))
     (loop $l
-      (local.set $k1 (i32.shl (i32.load (i32.add (global.get $rev) (i32.shl (local.get $k) (i32.const 2)))) (i32.const 3)))
-      (local.set $k2 (i32.shl (i32.load (i32.add (global.get $rev) (i32.shl (i32.sub (global.get $m) (local.get $k)) (i32.const 2)))) (i32.const 3)))
-      (local.set $a (f64.load (local.get $k1)))
-      (local.set $b (f64.load offset=8192 (local.get $k1)))
-      (local.set $c (f64.load (local.get $k2)))
-      (local.set $d (f64.load offset=8192 (local.get $k2)))
-      (local.set $er (f64.mul (f64.const 0.5) (f64.add (local.get $a) (local.get $c))))
-      (local.set $ei (f64.mul (f64.const 0.5) (f64.sub (local.get $b) (local.get $d))))
-      (local.set $or (f64.mul (f64.const 0.5) (f64.add (local.get $b) (local.get $d))))
-      (local.set $oi (f64.mul (f64.const -0.5) (f64.sub (local.get $a) (local.get $c))))
-      (local.set $wr (f64.load (i32.add (global.get $spRe) (i32.shl (local.get $k) (i32.const 3)))))
-      (local.set $wi (f64.load (i32.add (global.get $spIm) (i32.shl (local.get $k) (i32.const 3)))))
-      (local.set $pr (f64.sub (f64.mul (local.get $wr) (local.get $or)) (f64.mul (local.get $wi) (local.get $oi))))
-      (local.set $pi (f64.add (f64.mul (local.get $wr) (local.get $oi)) (f64.mul (local.get $wi) (local.get $or))))
-      (local.set $xr (f64.sub (local.get $er) (local.get $pr)))
-      (local.set $xi (f64.sub (local.get $ei) (local.get $pi)))
-      (f64.store (i32.add (local.get $mag) (i32.shl (i32.sub (global.get $m) (local.get $k)) (i32.const 3)))
-        (f64.sqrt (f64.add (f64.mul (local.get $xr) (local.get $xr)) (f64.mul (local.get $xi) (local.get $xi)))))
-      (local.set $xr (f64.add (local.get $er) (local.get $pr)))
-      (local.set $xi (f64.add (local.get $ei) (local.get $pi)))
-      (f64.store (i32.add (local.get $mag) (i32.shl (local.get $k) (i32.const 3)))
-        (f64.sqrt (f64.add (f64.mul (local.get $xr) (local.get $xr)) (f64.mul (local.get $xi) (local.get $xi)))))
-      (local.set $k (i32.add (local.get $k) (i32.const 1)))
-      (br_if $l (i32.le_u (local.get $k) (local.get $h)))))
+      ;; $mk = byte offset of bin m - k - 1
+      (local.set $mk (i32.sub (i32.sub (global.get $mBytes) (local.get $kb)) (i32.const 8)))
+      (local.set $va (v128.load offset=16384 (local.get $kb)))
+      (local.set $vb (v128.load offset=24576 (local.get $kb)))
+      (local.set $vc (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+        (v128.load offset=16384 (local.get $mk)) (v128.load offset=16384 (local.get $mk))))
+      (local.set $vd (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+        (v128.load offset=24576 (local.get $mk)) (v128.load offset=24576 (local.get $mk))))
+      (local.set $er (f64x2.mul (f64x2.splat (f64.const 0.5)) (f64x2.add (local.get $va) (local.get $vc))))
+      (local.set $ei (f64x2.mul (f64x2.splat (f64.const 0.5)) (f64x2.sub (local.get $vb) (local.get $vd))))
+      (local.set $or (f64x2.mul (f64x2.splat (f64.const 0.5)) (f64x2.add (local.get $vb) (local.get $vd))))
+      (local.set $oi (f64x2.mul (f64x2.splat (f64.const -0.5)) (f64x2.sub (local.get $va) (local.get $vc))))
+      (local.set $wr (v128.load (i32.add (global.get $spRe) (local.get $kb))))
+      (local.set $wi (v128.load (i32.add (global.get $spIm) (local.get $kb))))
+      (local.set $pr (f64x2.sub (f64x2.mul (local.get $wr) (local.get $or)) (f64x2.mul (local.get $wi) (local.get $oi))))
+      (local.set $pi (f64x2.add (f64x2.mul (local.get $wr) (local.get $oi)) (f64x2.mul (local.get $wi) (local.get $or))))
+      (local.set $xr (f64x2.sub (local.get $er) (local.get $pr)))
+      (local.set $xi (f64x2.sub (local.get $ei) (local.get $pi)))
+      (local.set $xr (f64x2.sqrt (f64x2.add (f64x2.mul (local.get $xr) (local.get $xr)) (f64x2.mul (local.get $xi) (local.get $xi)))))
+      (v128.store (i32.add (local.get $mag) (local.get $mk))
+        (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $xr) (local.get $xr)))
+      ;; stored after the mirrored pair: at k = m/2 both name the same bin, and |E + P| wins as in fft.ts
+      (local.set $xr (f64x2.add (local.get $er) (local.get $pr)))
+      (local.set $xi (f64x2.add (local.get $ei) (local.get $pi)))
+      (v128.store (i32.add (local.get $mag) (local.get $kb))
+        (f64x2.sqrt (f64x2.add (f64x2.mul (local.get $xr) (local.get $xr)) (f64x2.mul (local.get $xi) (local.get $xi)))))
+      (local.set $kb (i32.add (local.get $kb) (i32.const 16)))
+      (br_if $l (i32.le_u (local.get $kb) (local.get $hb)))))
 
   ;; Segment sums (computeFrames in logmel.ts); writes rise[b] + fall[b+1] + logOffset.
   (func $mel (param $out i32)
