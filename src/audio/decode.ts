@@ -87,11 +87,19 @@ async function decodeWithFfmpeg(file: string, opts: DecodeOptions): Promise<Deco
   return { samples: decodeFloat32Wav(layout), sampleRateHz: layout.sampleRateHz, channels: layout.channels };
 }
 
+/** Bytes taken by a leading ID3v2 tag (some FLAC files carry one), else 0. */
+function id3v2Length(b: Uint8Array): number {
+  if (b.length < 10 || b[0] !== 0x49 || b[1] !== 0x44 || b[2] !== 0x33) return 0;
+  const size = ((b[6]! & 0x7f) << 21) | ((b[7]! & 0x7f) << 14) | ((b[8]! & 0x7f) << 7) | (b[9]! & 0x7f);
+  return 10 + size + (b[5]! & 0x10 ? 10 : 0);
+}
+
 /** Bits per sample from a native FLAC stream's STREAMINFO (always the first metadata block), or null. */
 export function flacBitsPerSample(bytes: Uint8Array): number | null {
-  if (bytes.length < 22 || bytes[0] !== 0x66 || bytes[1] !== 0x4c || bytes[2] !== 0x61 || bytes[3] !== 0x43) return null;
-  if ((bytes[4]! & 0x7f) !== 0) return null;
-  return (((bytes[20]! & 1) << 4) | (bytes[21]! >> 4)) + 1;
+  const o = id3v2Length(bytes);
+  if (bytes.length < o + 22 || bytes[o] !== 0x66 || bytes[o + 1] !== 0x4c || bytes[o + 2] !== 0x61 || bytes[o + 3] !== 0x43) return null;
+  if ((bytes[o + 4]! & 0x7f) !== 0) return null;
+  return (((bytes[o + 20]! & 1) << 4) | (bytes[o + 21]! >> 4)) + 1;
 }
 
 /**
@@ -140,9 +148,11 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions = {}): P
   }
   let inProcessError: unknown;
   try {
-    return nonEmpty(file, await decodeWithAudioDecode(bytes));
+    const audio = await decodeWithAudioDecode(bytes);
+    // Nothing decoded is not proof of an empty file: let ffmpeg have a go before saying so.
+    if (audio.samples.length > 0 && audio.sampleRateHz > 0) return audio;
+    inProcessError = new Error(`audio-decode returned ${audio.samples.length} samples at ${audio.sampleRateHz} Hz`);
   } catch (e) {
-    if (e instanceof EarshotError) throw e;
     inProcessError = e;
   }
   const unknown = AUDIO_DECODE_UNKNOWN.test(String((inProcessError as Error)?.message ?? inProcessError));

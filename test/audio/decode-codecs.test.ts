@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { decodeAudioFile } from '../../src/audio/index.js';
 import { isEarshotError } from '../../src/errors.js';
@@ -79,5 +80,21 @@ describe('compressed formats decode to the source signal', () => {
     assert.equal(d.samples.length, 16000);
     assert.equal(dominantFrequency(d.samples, 16000, 380, 500), 440);
     await assert.rejects(decodeAudioFile(p, noFfmpeg), (e: unknown) => isEarshotError(e, 'AUDIO_CODEC_UNSUPPORTED') && /ffmpeg not found/.test(e.message));
+  });
+});
+
+describe('FLAC with a leading ID3v2 tag', () => {
+  test('still scaled x/32768 (STREAMINFO found after the tag)', async () => {
+    const flac = tmp.path('plain.flac');
+    sox(src, flac);
+    const tag = Buffer.alloc(10 + 20);
+    tag.write('ID3', 0);
+    tag[3] = 4;
+    tag[9] = 20; // syncsafe size 20
+    const tagged = tmp.path('tagged.flac');
+    writeFileSync(tagged, Buffer.concat([tag, readFileSync(flac)]));
+    const want = await decodeAudioFile(src);
+    const got = await decodeAudioFile(tagged, noFfmpeg);
+    assert.deepEqual(got.samples, want.samples);
   });
 });
