@@ -19,9 +19,10 @@
  *
  * Capturing S16_LE mono at any rate through it returns in.raw's bytes unchanged
  * (plug has nothing to convert because the null slave accepts the requested
- * format). Past the end of in.raw the file plugin delivers silence, and since the
- * null PCM has no clock, capture runs as fast as the reader consumes: tests take
- * what they need and unsubscribe. A missing infile makes arecord fail at open
+ * format). Only the first in.raw-length samples are meaningful: past its end the
+ * file plugin keeps returning stale buffer contents (not silence). The null PCM has
+ * no clock, so capture runs as fast as the reader consumes (hundreds of MB/s):
+ * tests take what they need and unsubscribe. A missing infile makes arecord fail at open
  * ("pcm_file.c: open ... for reading failed" / "audio open error: No such file or
  * directory"), which is how the daemon's fault test simulates an unplugged mic:
  * `removeInfile()` then `writeInfile()` again.
