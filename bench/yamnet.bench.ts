@@ -92,7 +92,16 @@ async function tagPath(dir: string, file: string) {
       stages.total.push((t3 - t0) / 1000);
     }
     const total = median(stages.total);
-    return { engine: tagger.backend, decodeSeconds: median(stages.decode), resampleFrontendSeconds: median(stages.resampleFrontend), modelSeconds: median(stages.model), totalSeconds: total, realTimeFactor: 60 / total };
+    const rtf = (s: number) => Math.round((60 / s) * 10) / 10;
+    return {
+      engine: tagger.backend,
+      decodeSeconds: median(stages.decode),
+      resampleFrontendSeconds: median(stages.resampleFrontend),
+      modelSeconds: median(stages.model),
+      totalSeconds: total,
+      realTimeFactor: rtf(total),
+      realTimeFactorPerStage: { decode: rtf(median(stages.decode)), resampleFrontend: rtf(median(stages.resampleFrontend)), model: rtf(median(stages.model)) },
+    };
   } finally {
     await tagger.dispose();
   }
