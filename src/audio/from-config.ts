@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { Observable, SchedulerLike } from 'rxjs';
+import { throwError, type Observable, type SchedulerLike } from 'rxjs';
 import type { SourceConfig } from '../config/sections/sources.js';
 import { EarshotError } from '../errors.js';
 import type { AudioChunk } from './contracts.js';
@@ -17,7 +17,10 @@ export interface SourceDeps {
   readonly ffmpegPath?: string;
 }
 
-/** Builds the Observable for one configured source (config keys: see src/config/sections/sources.ts). */
+/**
+ * Builds the Observable for one configured source (config keys: see src/config/sections/sources.ts).
+ * Never throws: every failure, including a missing stdin, arrives on the error channel.
+ */
 export function sourceFromConfig(cfg: SourceConfig, deps: SourceDeps = {}): Observable<AudioChunk> {
   const spawn = deps.spawnImpl ? { spawnImpl: deps.spawnImpl } : {};
   const ffmpeg = deps.ffmpegPath ? { ffmpegPath: deps.ffmpegPath } : {};
@@ -29,7 +32,7 @@ export function sourceFromConfig(cfg: SourceConfig, deps: SourceDeps = {}): Obse
     case 'url':
       return urlSource(cfg.url, { ...spawn, ...ffmpeg });
     case 'stdin':
-      if (!deps.stdin) throw new EarshotError('INPUT_INVALID', `source '${cfg.id}' reads stdin but no stdin stream was provided`, { source: cfg.id });
+      if (!deps.stdin) return throwError(() => new EarshotError('INPUT_INVALID', `source '${cfg.id}' reads stdin but no stdin stream was provided`, { source: cfg.id }));
       return rawPcmSource(deps.stdin, { format: cfg.format, sampleRateHz: cfg.sampleRateHz });
   }
 }

@@ -8,7 +8,7 @@ import { sourceFromConfig } from '../../src/audio/index.js';
 import { sourceSchema } from '../../src/config/sections/sources.js';
 import { isEarshotError } from '../../src/errors.js';
 import { int16Bytes } from '../helpers/alsa.js';
-import { collectAll, knownInt16 } from './collect.js';
+import { collectAll, errorOf, knownInt16 } from './collect.js';
 import { tempDir } from './tmp.js';
 
 const { WaveFile } = wavefile;
@@ -25,7 +25,7 @@ describe('sourceFromConfig', () => {
     const { samples, chunks } = await done;
     assert.deepEqual(samples, Float32Array.from(ints, (x) => x / 32768));
     assert.equal(chunks[0]!.sampleRateHz, 8000);
-    assert.throws(() => sourceFromConfig(cfg), (e: unknown) => isEarshotError(e, 'INPUT_INVALID'));
+    assert.ok(isEarshotError(await errorOf(sourceFromConfig(cfg)), 'INPUT_INVALID'));
   });
 
   test('file config (realtime by default) paces 0.1 s chunks on the injected scheduler', async () => {
