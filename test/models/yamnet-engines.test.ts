@@ -76,6 +76,18 @@ test('ONNX and TF.js (wasm) engines agree on YAMNet scores within 1e-3 and match
   assert.notEqual(top(a.scores, 3), 'Speech');
 });
 
+test('TF.js cpu backend (plain JS kernels) agrees on the speech patch', async (t) => {
+  const onnx = await loadYamnetTagger(dir, engine('onnx'));
+  const cpu = await loadYamnetTagger(dir, engine('tfjs', 'cpu'));
+  t.after(async () => {
+    await onnx.dispose();
+    await cpu.dispose();
+  });
+  const speech = patches().data.subarray(0, 6144);
+  const d = maxAbsDiff((await onnx.scorePatches(speech, 1)).scores, (await cpu.scorePatches(speech, 1)).scores);
+  assert.ok(d <= 1e-3, `scores differ by ${d}`);
+});
+
 test('a session tags one patch like the batch path; bad patches and wrong model dirs are typed errors', async (t) => {
   const tagger = await loadYamnetTagger(dir, engine('auto'));
   t.after(() => tagger.dispose());
