@@ -67,7 +67,7 @@ function withOps(m: TfliteModel, f: (ops: TfliteOperator[]) => TfliteOperator[])
   return { ...m, subgraphs: [{ ...g, operators: f([...g.operators]) }] };
 }
 
-test('graphs that differ from YAMNet are rejected naming the operator and tensor', () => {
+test('graphs that differ from YAMNet are rejected naming the operator and tensor; DEQUANTIZE-fed weights are accepted', () => {
   const m = parseTflite(new Uint8Array(tflite), 'yamnet.tflite');
   const ops = m.subgraphs[0]!.operators;
   const dw = ops.filter((o) => o.op === 'DEPTHWISE_CONV_2D');
@@ -85,6 +85,21 @@ test('graphs that differ from YAMNet are rejected naming the operator and tensor
     () => mapYamnetWeights(swapped),
     (e) => isEarshotError(e, 'MODEL_SHAPE_MISMATCH') && e.message.includes(`operator ${pw[2]!.index} (CONV_2D)`) && e.message.includes(`tensor ${m.subgraphs[0]!.tensors[pw[1]!.inputs[1]!]!.name} `) && /maps to layer3\/pointwise_conv\/weights with shape \[1,1,32,64\], expected \[1,1,64,128\]/.test(e.message),
   );
+  // Weights behind an explicit DEQUANTIZE op (float16 / older int8 exports) map to the same values.
+  const g = m.subgraphs[0]!;
+  const viaDq = (() => {
+    const pwOp = pw[5]!;
+    const stored = g.tensors[pwOp.inputs[1]!]!;
+    const out = { index: g.tensors.length, name: `${stored.name}/dequantized`, shape: stored.shape, type: 'FLOAT32' as const, buffer: 0 };
+    const dqOp: TfliteOperator = { index: g.operators.length, op: 'DEQUANTIZE', builtinCode: 6, inputs: [stored.index], outputs: [out.index] };
+    const ops2 = g.operators.map((x) => (x === pwOp ? { ...x, inputs: [x.inputs[0]!, out.index, x.inputs[2]!] } : x));
+    return { ...m, subgraphs: [{ ...g, tensors: [...g.tensors, out], operators: [dqOp, ...ops2] }] };
+  })();
+  assert.equal(m.buffers[0]!.length, 0);
+  const direct = mapYamnetWeights(m).weights;
+  const dequantized = mapYamnetWeights(viaDq).weights;
+  for (const [name, w] of direct) assert.deepEqual(dequantized.get(name)!.data, w.data, name);
+
   // A stride that differs from _YAMNET_LAYER_DEFS.
   const stride = withOps(m, (o) => o.map((x) => (x === dw[0] && x.options?.kind === 'depthwiseConv2d' ? { ...x, options: { ...x.options, strideH: 2, strideW: 2 } } : x)));
   assert.throws(() => mapYamnetWeights(stride), (e) => isEarshotError(e, 'MODEL_SHAPE_MISMATCH') && /layer2\/depthwise_conv needs stride 1/.test(e.message));

@@ -33,11 +33,23 @@ function same(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
+const isConst = (model: TfliteModel, t: TfliteTensor) => (model.buffers[t.buffer]?.length ?? 0) > 0;
+
+/**
+ * The constant behind an operator input. Float16 / some int8 exports keep weights
+ * behind an explicit DEQUANTIZE op instead of feeding them to the conv directly
+ * (hybrid ops, as in Google's yamnet.tflite); both resolve to the stored tensor.
+ */
 function constTensor(model: TfliteModel, g: TfliteSubgraph, o: TfliteOperator, slot: number, what: string): TfliteTensor {
   const ti = o.inputs[slot];
-  const t = ti === undefined || ti < 0 ? undefined : g.tensors[ti];
+  let t = ti === undefined || ti < 0 ? undefined : g.tensors[ti];
   if (!t) mismatch(model.source, o, `it has no ${what} input`);
-  if ((model.buffers[t.buffer]?.length ?? 0) === 0) mismatch(model.source, o, `its ${what} ${t.name} is not a constant`);
+  if (!isConst(model, t)) {
+    const dq = g.operators.find((p) => p.op === 'DEQUANTIZE' && p.outputs[0] === t!.index);
+    const src = dq ? g.tensors[dq.inputs[0]!] : undefined;
+    if (!src || !isConst(model, src)) mismatch(model.source, o, `its ${what} ${t.name} is not a constant`);
+    t = src;
+  }
   return t;
 }
 
