@@ -257,3 +257,10 @@ test('valid tflite files of other graphs are rejected as not YAMNet, naming the 
   const conv = parseTflite(tinyTflite({ builtinCode: 3, weights: { shape: [8, 3, 3, 1], q: new Array(72).fill(1), scale: 1, zeroPoint: 0 } }), 'conv.tflite');
   assert.throws(() => mapYamnetWeights(conv), (e) => isEarshotError(e, 'MODEL_INVALID') && /27 conv layers.*has 1/.test(e.message));
 });
+
+test('float16 weights convert exactly (normal, negative, subnormal, max)', () => {
+  const half = new Uint8Array(new Uint16Array([0x3c00, 0xc000, 0x0001, 0x7bff, 0x3555]).buffer);
+  const model = { source: 'h.tflite', version: 3, description: '', subgraphs: [], buffers: [new Uint8Array(0), half] };
+  const t = { index: 0, name: 'w', shape: [5], type: 'FLOAT16' as const, buffer: 1 };
+  assert.deepEqual([...tensorToFloat32(model, t)], [1, -2, Math.fround(2 ** -24), 65504, Math.fround(0.333251953125)]);
+});
