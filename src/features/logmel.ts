@@ -4,9 +4,14 @@
  * padding, periodic Hann window, |rfft| at the next power of two, mel matrix,
  * log(mel + logOffset).
  *
+ * Matches the numpy reference bit for bit on the golden files (float32 output).
+ * Frames run through the f64x2 WebAssembly kernel (logmel-wasm.ts) where it applies,
+ * else through the TypeScript below; both perform the same float64 operations in the
+ * same order, so the engine never changes a value.
+ *
  * meyda is not used: its mel filterbank is not VGGish's HTK matrix with the DC row
  * zeroed, it works in float32 and allocates per frame, and a frame here must be
- * bit-identical between batch and streaming use; this file is ~100 lines of float64.
+ * bit-identical between batch and streaming use and against the numpy reference.
  */
 import type { FrontendConfig } from '../config/sections/frontend.js';
 import { EarshotError } from '../errors.js';
