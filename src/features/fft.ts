@@ -4,8 +4,9 @@
  * The n-point real FFT is an n/2-point complex FFT of the even/odd samples packed as
  * re/im, then the standard split. The complex FFT is decimation-in-frequency in
  * fused radix-2^2 passes (3 twiddle multiplies per 4 points, half the memory passes
- * of radix-2); DIF takes its input in natural order, so the frame is loaded with one
- * sequential windowing pass and only the split reads through the bit-reversal table.
+ * of radix-2); DIF takes its input in natural order, so the windowed frame is read
+ * straight from x by the first pass, the last two passes run as one unrolled radix-16
+ * kernel (fft-kernels.ts), and only the split reads through the bit-reversal table.
  * Twiddles, tables and scratch are per instance: a frame allocates nothing.
  * Float64 throughout (numpy's rfft is float64).
  */
@@ -21,9 +22,9 @@ export interface MagnitudeFft {
    */
   magnitudes(x: Float64Array, offset: number, mag: Float64Array): void;
   /**
-   * Runs the packed complex FFT of the windowed frame into `re`/`im` (Z[k] at rev[k]).
-   * For callers that fuse the real split with their own per-bin work (the mel sum);
-   * bin k is then X[k] = E + W^k O with `splitRe`/`splitIm` = W^k, as in `magnitudes`.
+   * Runs the packed complex FFT of the windowed frame into `re`/`im` (Z[k] at rev[k]);
+   * bin k of the real FFT is then X[k] = E + W^k O with `splitRe`/`splitIm` = W^k, as
+   * in `magnitudes`. Exposed with the tables below for the WebAssembly kernel.
    */
   forward(x: Float64Array, offset: number): void;
   readonly re: Float64Array;

@@ -11,7 +11,7 @@ export {
 } from './resample.js';
 export { hertzToMel, linspace, melMatrix, sparseMel, type MelSpec, type SparseMel } from './mel.js';
 export { createMagnitudeFft, type MagnitudeFft } from './fft.js';
-export { createLogMelFrontend, frameCount, periodicHann, type LogMelFrontend } from './logmel.js';
+export { createLogMelFrontend, frameCount, periodicHann, type LogMelFrontend, type LogMelOptions } from './logmel.js';
 export {
   computeLogMelPatches,
   createStreamingPatcher,
