@@ -51,6 +51,9 @@ export function makeResampleKernel(srInHz: number, srOutHz: number, filter: Sinc
   const scale = Math.min(1, ratio);
   const numTable = filter.precisionPerCrossing;
   const indexStep = Math.trunc(scale * numTable);
+  if (indexStep < 1) {
+    throw new EarshotError('INPUT_INVALID', `cannot resample ${srInHz} Hz to ${srOutHz} Hz: ratio below the filter's resolution`, { srInHz, srOutHz });
+  }
   const rowStart = new Int32Array(indexStep + 1);
   const rows = new Float64Array(2 * nwin);
   // Row r holds table entries r, r + step, r + 2 step, ...; values are resampy's
