@@ -13,9 +13,11 @@ import type { SourceStatus } from '../server/protocol.js';
 import { ProtocolServer, type SourceHealth } from '../server/server.js';
 import { createSourcePipeline, type SourceOutput, type SourcePipeline } from './source-pipeline.js';
 import { loadTaggers, modelDirFor, type TaggerLoader } from './taggers.js';
+import { pacedAudio, type FlowGate } from './paced-file.js';
 
 export interface DaemonDeps {
-  readonly openSource: (cfg: SourceConfig) => Observable<AudioChunk>;
+  /** `gate` opens while the tagger keeps up (see SourceRuntime.open). */
+  readonly openSource: (cfg: SourceConfig, gate: FlowGate) => Observable<AudioChunk>;
   readonly loadTagger: TaggerLoader;
   readonly patches: (cfg: FrontendConfig) => OperatorFunction<AudioChunk, Patch>;
   readonly scheduler?: SchedulerLike;
@@ -79,7 +81,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     const tagger = taggers.get(modelDirFor(cfg, config))!;
     const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
     const pipeline = createSourcePipeline(
-      { id: cfg.id, open: () => deps.openSource(cfg), tagger, frontend },
+      { id: cfg.id, open: (gate) => deps.openSource(cfg, gate), tagger, frontend },
       {
         supervision: config.supervision,
         events: config.events,
@@ -184,14 +186,18 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
 
 /** Production wiring: real sources (arecord/sox, files, ffmpeg, stdin), the frontend and YAMNet. */
 export async function defaultDaemonDeps(opts: { version: string; stdin?: Readable; log?: (line: string) => void }): Promise<DaemonDeps> {
-  const [{ sourceFromConfig }, { logMelPatches }, { defaultTaggerLoader }] = await Promise.all([
+  const [{ sourceFromConfig }, { decodeAudioFile }, { logMelPatches }, { defaultTaggerLoader }] = await Promise.all([
     import('../audio/from-config.js'),
+    import('../audio/decode.js'),
     import('../features/patches.js'),
     import('./taggers.js'),
   ]);
   return {
     version: opts.version,
-    openSource: (cfg) => sourceFromConfig(cfg, opts.stdin ? { stdin: opts.stdin } : {}),
+    openSource: (cfg, gate) =>
+      cfg.kind === 'file' && !cfg.realtime
+        ? pacedAudio(() => decodeAudioFile(cfg.path), { loop: cfg.loop }, gate)
+        : sourceFromConfig(cfg, { ...(opts.stdin ? { stdin: opts.stdin } : {}), scheduler: asyncScheduler }),
     loadTagger: defaultTaggerLoader,
     patches: logMelPatches,
     ...(opts.log ? { log: opts.log } : {}),

@@ -11,6 +11,7 @@ import type { Patch } from '../features/contracts.js';
 import { toEarshotError } from '../errors.js';
 import type { SourceStatus } from '../server/protocol.js';
 import { restartDelaySeconds, SilenceTracker } from './silence.js';
+import type { FlowGate } from './paced-file.js';
 
 export type SourceOutput =
   | { readonly kind: 'frame'; readonly frame: ScoreFrame }
@@ -21,8 +22,12 @@ export type SourceOutput =
 
 export interface SourceRuntime {
   readonly id: string;
-  /** A fresh (cold) source per attempt: each restart re-opens the device/file/url. */
-  open(): Observable<AudioChunk>;
+  /**
+   * A fresh (cold) source per attempt: each restart re-opens the device/file/url.
+   * `gate` opens while the tagger keeps up; sources that can go faster than real
+   * time (files with --fast) wait on it, live ones ignore it.
+   */
+  open(gate: FlowGate): Observable<AudioChunk>;
   readonly tagger: Tagger;
   /** config.frontend with the tagger's overrides applied. */
   readonly frontend: FrontendConfig;
@@ -107,16 +112,40 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
       const silence = new SilenceTracker(sup.silenceDbfs, sup.silenceSeconds);
       let first = true;
       const offset = () => base;
-      inner = defer(() => spec.open())
+      // Patches waiting for the tagger; paced sources hold back while more than one does.
+      let waiting = 0;
+      let wake: (() => void)[] = [];
+      const gate: FlowGate = {
+        wait: () =>
+          new Promise<void>((resolve) => {
+            if (waiting <= 1) setImmediate(resolve);
+            else wake.push(resolve);
+          }),
+      };
+      const release = () => {
+        waiting--;
+        if (waiting <= 1 && wake.length) {
+          const w = wake;
+          wake = [];
+          for (const r of w) setImmediate(r);
+        }
+      };
+      inner = defer(() => spec.open(gate))
         .pipe(
           tap((chunk) => {
             onChunk(first, chunk, silence);
             first = false;
           }),
           opts.patches(fe),
+          tap(() => waiting++),
           concatMap(async (patch) => {
             const t0 = now();
-            const scores = await session.tag(patch);
+            let scores: Float32Array;
+            try {
+              scores = await session.tag(patch);
+            } finally {
+              release();
+            }
             opts.onInference?.((now() - t0) / 1000);
             const frame: ScoreFrame = { sourceId: spec.id, tSeconds: offset() + patchEndSeconds(patch, fe), scores, labels: spec.tagger.labels };
             return frame;

@@ -1,16 +1,87 @@
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { action, configFrom } from '../common.js';
+import type { ConfigObject } from '../../config/load.js';
 import { EarshotError } from '../../errors.js';
+import { defaultDaemonDeps, startDaemon } from '../../pipeline/daemon.js';
+import { sourcesFromFlags } from '../../pipeline/cli-sources.js';
+import { systemdNotifier } from '../../pipeline/notify.js';
 
-// Placeholder until the owning module lands; replaced by the real command.
+interface RunOpts {
+  source?: string[];
+  model?: string;
+  port?: string;
+  host?: string;
+  loop?: boolean;
+  fast?: boolean;
+  once?: boolean;
+}
+
+function overridesFrom(opts: RunOpts): ConfigObject {
+  const o: ConfigObject = {};
+  if (opts.source?.length) o.sources = sourcesFromFlags(opts.source, { loop: opts.loop ?? false, fast: opts.fast ?? false });
+  if (opts.model) o.models = { yamnetDir: opts.model, tagger: 'yamnet' };
+  const server: ConfigObject = {};
+  if (opts.port !== undefined) {
+    const port = Number(opts.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EarshotError('INPUT_INVALID', `--port must be 0..65535, got '${opts.port}'`, { flag: '--port' });
+    server.port = port;
+  }
+  if (opts.host) server.host = opts.host;
+  if (Object.keys(server).length) o.server = server;
+  return o;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** `earshot run`: the daemon. Flags override the config file; SIGHUP re-reads it. */
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('(not yet available)')
+    .description('run the live tagging daemon: sources -> YAMNet -> events, served over WebSocket (+ /healthz, /metrics)')
+    .option('-s, --source <spec>', 'mic[:DEVICE] | file:PATH | url:URL | stdin (repeatable; replaces config sources)', collect)
+    .option('-m, --model <dir>', 'YAMNet model directory (default: config models.yamnetDir)')
+    .option('-p, --port <n>', 'listen port (default: config server.port; 0 = any free port)')
+    .option('--host <addr>', 'listen address (default: config server.host, 127.0.0.1)')
+    .option('--loop', 'loop file sources')
+    .option('--fast', 'read file sources as fast as possible instead of in real time')
+    .option('--once', 'exit when every source has ended (file sources without --loop)')
     .action(
-      action((_opts: unknown, cmd: Command) => {
-        configFrom(cmd);
-        throw new EarshotError('INTERNAL', 'run is not available yet');
+      action(async (opts: RunOpts, cmd: Command) => {
+        const overrides = overridesFrom(opts);
+        const config = configFrom(cmd, overrides);
+        const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+        const log = (line: string) => process.stderr.write(`${line}\n`);
+        const notify = systemdNotifier(process.env.NOTIFY_SOCKET);
+        const daemon = await startDaemon(config, await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, log }));
+        const { host, port } = daemon.address;
+        const hostUrl = host.includes(':') ? `[${host}]` : host;
+        process.stdout.write(`earshot listening on ws://${hostUrl}:${port}/ (health http://${hostUrl}:${port}/healthz, metrics /metrics)\n`);
+        notify({ READY: '1', STATUS: `listening on ${hostUrl}:${port}` });
+
+        await new Promise<void>((resolve) => {
+          let stopping = false;
+          const stop = (why: string) => {
+            if (stopping) return;
+            stopping = true;
+            log(`${why}: stopping`);
+            notify({ STOPPING: '1' });
+            void daemon.stop().then(resolve);
+          };
+          const onHup = () => {
+            try {
+              daemon.reload(configFrom(cmd, overrides));
+            } catch (e) {
+              log(`reload failed, keeping the running configuration: ${(e as Error).message}`);
+            }
+          };
+          process.on('SIGTERM', () => stop('SIGTERM'));
+          process.on('SIGINT', () => stop('SIGINT'));
+          process.on('SIGHUP', onHup);
+          if (opts.once) void daemon.finished.then(() => stop('all sources ended'));
+        });
+        // stdin or lingering handles (a wedged child) must not keep a stopped daemon alive
+        process.exit(process.exitCode ?? 0);
       }),
     );
 }
