@@ -1,0 +1,206 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sharedPath } from '../helpers/shared.js';
+import { runCli } from '../helpers/cli.js';
+import { createAlsaFixture, type AlsaFixture } from '../helpers/alsa.js';
+import { TestClient, httpGet, type Msg } from '../server/wsclient.js';
+import { childPids, pacedArecordDir, run, startDaemonProcess, type DaemonProcess } from './daemon-process.js';
+
+/**
+ * The daemon end to end, as users run it: `earshot run` in a child process with a
+ * config file, real YAMNet (imported from ../shared with `earshot models import`),
+ * real files, the real arecord on an ALSA file-PCM microphone, real ws clients.
+ * Audio is generated at test time: espeak-ng speech, sox sines.
+ */
+let root = '';
+let model = '';
+let alsa: AlsaFixture;
+let speechPcm: Int16Array;
+const daemons: DaemonProcess[] = [];
+const clients: TestClient[] = [];
+
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'earshot-e2e-'));
+  model = join(root, 'yamnet');
+  const imp = await runCli(['models', 'import', 'yamnet', sharedPath('models/yamnet/yamnet.tflite'), '--out', model]);
+  assert.equal(imp.code, 0, imp.stderr);
+  run('espeak-ng', ['-w', join(root, 'speech-raw.wav'), 'Hello, this is a test of the earshot audio tagger. It should recognise human speech in this recording.']);
+  // speech then 3 s of silence, so a looped file yields event.start and event.end every loop
+  run('sox', [join(root, 'speech-raw.wav'), '-r', '16000', '-c', '1', join(root, 'speech.wav'), 'pad', '0', '3']);
+  run('sox', ['-n', '-r', '16000', '-c', '1', join(root, 'sine.wav'), 'synth', '3', 'sine', '1000', 'pad', '0', '3']);
+  run('sox', [join(root, 'speech-raw.wav'), '-r', '16000', '-c', '1', '-e', 'signed', '-b', '16', '-t', 'raw', join(root, 'speech.raw')]);
+  const b = readFileSync(join(root, 'speech.raw'));
+  speechPcm = new Int16Array(b.buffer, b.byteOffset, b.byteLength / 2);
+  alsa = await createAlsaFixture({ samples: speechPcm });
+});
+
+after(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await Promise.all(daemons.map((d) => d.stop()));
+  await alsa?.cleanup();
+  rmSync(root, { recursive: true, force: true });
+});
+
+async function connect(url: string, headers: Record<string, string> = {}): Promise<TestClient> {
+  const c = await TestClient.connect(url, headers);
+  clients.push(c);
+  return c;
+}
+
+function baseConfig(extra: Record<string, unknown>): Record<string, unknown> {
+  return {
+    models: { yamnetDir: model, ontologyPath: sharedPath('data/audioset/metadata/ontology.json') },
+    supervision: { restartInitialSeconds: 0.2, restartMaxSeconds: 1, silenceSeconds: 2, stopBudgetSeconds: 5 },
+    ...extra,
+  };
+}
+
+const isEvent = (type: string, source: string, label: string) => (m: Msg) => m.type === type && m.source === source && m.label === label;
+
+test('file sources: hello, filtered scores, Speech and Sine wave events, malformed messages, token auth', async () => {
+  const d = await startDaemonProcess(
+    baseConfig({
+      sources: [
+        { id: 'speech', kind: 'file', path: join(root, 'speech.wav'), loop: true, realtime: true },
+        { id: 'sine', kind: 'file', path: join(root, 'sine.wav'), loop: true, realtime: true },
+      ],
+      // YAMNet's top label for a pure 1 kHz tone is "Beep, bleep"; "Sine wave" ranks 2nd-3rd around 0.1
+      events: { labels: { 'Sine wave': { onThreshold: 0.07, offThreshold: 0.03 } } },
+      server: { token: 'e2e-token' },
+    }),
+    root,
+  );
+  daemons.push(d);
+  await assert.rejects(connect(d.ws), /401/);
+  await assert.rejects(connect(`${d.ws}?token=wrong`), /401/);
+
+  const voice = await connect(d.ws, { authorization: 'Bearer e2e-token' });
+  const hello = await voice.waitFor((m) => m.type === 'hello');
+  assert.deepEqual((hello.sources as { id: string }[]).map((s) => s.id), ['speech', 'sine']);
+  const models = hello.models as { name: string; backend: string; labels: unknown[] }[];
+  assert.equal(models.length, 1);
+  assert.equal(models[0]!.labels.length, 521);
+  // "Human voice" (an ontology parent, not a YAMNet class) subscribes to Speech and its other descendants
+  const ack = await voice.request({ type: 'subscribe', sources: ['speech'], labels: ['/m/09l8g'], topK: 3, kinds: ['scores', 'events'] }, 'subscribed');
+  assert.equal(ack.type, 'subscribed', JSON.stringify(ack));
+
+  const tones = await connect(`${d.ws}?token=e2e-token`);
+  await tones.request({ type: 'subscribe', labels: ['Sine wave'], minScore: 0.05, kinds: ['events', 'scores'] }, 'subscribed');
+
+  const speechStart = await voice.waitFor(isEvent('event.start', 'speech', 'Speech'));
+  const speechEnd = await voice.waitFor((m) => m.type === 'event.end' && m.id === speechStart.id);
+  assert.ok((speechEnd.t as number) > (speechStart.start as number));
+  assert.ok((speechStart.score as number) >= 0.5);
+  const sineStart = await tones.waitFor(isEvent('event.start', 'sine', 'Sine wave'));
+  await tones.waitFor((m) => m.type === 'event.end' && m.id === sineStart.id);
+
+  const vScores = voice.messages.filter((m) => m.type === 'scores');
+  assert.ok(vScores.length > 0);
+  assert.ok(vScores.every((m) => m.source === 'speech'), 'only the subscribed source');
+  const humanVoice = new Set(['Speech', 'Male speech, man speaking', 'Female speech, woman speaking', 'Child speech, kid speaking', 'Conversation', 'Narration, monologue', 'Babbling', 'Speech synthesizer', 'Shout', 'Bellow', 'Whoop', 'Yell', 'Children shouting', 'Screaming', 'Whispering', 'Laughter', 'Baby laughter', 'Giggle', 'Snicker', 'Belly laugh', 'Chuckle, chortle', 'Crying, sobbing', 'Baby cry, infant cry', 'Whimper', 'Wail, moan', 'Sigh', 'Singing', 'Choir', 'Yodeling', 'Chant', 'Mantra', 'Child singing', 'Synthetic singing', 'Rapping', 'Humming', 'Groan', 'Grunt', 'Whistling', 'Male singing', 'Female singing']);
+  for (const m of vScores) {
+    const top = m.top as { label: string }[];
+    assert.ok(top.length <= 3);
+    for (const l of top) assert.ok(humanVoice.has(l.label), `${l.label} is not under Human voice`);
+  }
+  assert.ok(vScores.some((m) => (m.top as { label: string }[])[0]!.label === 'Speech'));
+  const tScores = tones.messages.filter((m) => m.type === 'scores');
+  assert.ok(tScores.every((m) => (m.top as { label: string; score: number }[]).every((l) => l.label === 'Sine wave' && l.score >= 0.05)));
+  assert.ok(!voice.messages.some((m) => m.type === 'status'), 'status was not among the subscribed kinds');
+
+  for (const bad of ['{"type":"subscribe","labels":', '{"type":"dance"}', '{"type":"subscribe","sources":["nowhere"]}']) {
+    const e = await voice.request(bad, 'error');
+    assert.equal(e.type, 'error');
+    assert.equal(e.code, 'PROTOCOL_ERROR');
+  }
+  assert.equal((await voice.request({ type: 'ping', id: 1 }, 'pong')).id, 1, 'the connection survived');
+
+  const health = await httpGet(`${d.http}/healthz`);
+  assert.equal(health.status, 200);
+  const h = JSON.parse(health.body) as { sources: { id: string; state: string; backend: string }[] };
+  assert.deepEqual(h.sources.map((s) => s.id), ['speech', 'sine']);
+  // the padded files are silent for 3 s of every loop: live either way
+  assert.ok(h.sources.every((s) => ['up', 'silent'].includes(s.state) && s.backend.startsWith('onnx')), JSON.stringify(h.sources));
+  const metrics = (await httpGet(`${d.http}/metrics`)).body;
+  assert.match(metrics, /earshot_patches_total\{source="speech"\} [1-9]/);
+  assert.match(metrics, /earshot_inference_seconds_count\{source="sine"\} [1-9]/);
+  assert.match(metrics, /earshot_subscribers 2/);
+  assert.equal(await d.stop(), 0);
+  assert.match(d.stderr(), /SIGTERM: stopping/);
+});
+
+test('microphone through the real arecord: speech events, silence reported, device loss and return', async () => {
+  await alsa.writeInfile(speechPcm);
+  const d = await startDaemonProcess(
+    baseConfig({ sources: [{ id: 'mic', kind: 'mic', device: alsa.pcmName, recorder: 'arecord' }] }),
+    root,
+    { env: { ...alsa.env, PATH: `${pacedArecordDir(root)}:${process.env.PATH}`, EARSHOT_TEST_MIC_SPEEDUP: '4' } },
+  );
+  daemons.push(d);
+  const c = await connect(d.ws);
+  await c.request({ type: 'subscribe', labels: ['Speech'], kinds: ['events', 'status'] }, 'subscribed');
+  const start = await c.waitFor(isEvent('event.start', 'mic', 'Speech'));
+  await c.waitFor((m) => m.type === 'event.end' && m.id === start.id);
+  // past the end of the infile the ALSA file PCM delivers zeros: a live but silent mic
+  await c.waitFor((m) => m.type === 'status' && m.state === 'silent');
+  assert.equal((await httpGet(`${d.http}/healthz`)).status, 200, 'silent is not dead');
+
+  // unplug: the capture data disappears and the running recorder dies
+  const from = c.messages.length;
+  await alsa.removeInfile();
+  const recorders = childPids(d.child.pid!, 'arecord');
+  assert.ok(recorders.length > 0, 'the daemon runs arecord');
+  for (const pid of recorders) process.kill(pid, 'SIGTERM');
+  const down = await c.waitFor((m) => m.type === 'status' && m.state === 'down', 20_000, from);
+  assert.ok(['MIC_FAILED', 'MIC_DEVICE_NOT_FOUND'].includes((down.error as { code: string }).code), JSON.stringify(down));
+  await c.waitFor((m) => m.type === 'status' && m.state === 'down' && (m.error as { code: string }).code === 'MIC_DEVICE_NOT_FOUND', 20_000, from);
+  assert.equal((await httpGet(`${d.http}/healthz`)).status, 503);
+
+  // plug back in
+  await alsa.writeInfile(speechPcm);
+  const up = await c.waitFor((m) => m.type === 'status' && m.state === 'up', 20_000, from);
+  assert.ok((up.gapSeconds as number) > 0 && (up.gapSeconds as number) <= 5, `back up after ${up.gapSeconds} s`);
+  assert.ok((up.restarts as number) >= 2);
+  const again = await c.waitFor((m) => m.type === 'event.start' && m.id !== start.id, 20_000, from);
+  assert.equal(again.label, 'Speech');
+  assert.ok((again.start as number) > (start.start as number), 'stream time continues across the restart');
+  assert.equal(d.child.exitCode, null, 'no crash');
+  assert.equal((await httpGet(`${d.http}/healthz`)).status, 200);
+  assert.match((await httpGet(`${d.http}/metrics`)).body, /earshot_source_restarts_total\{source="mic"\} [2-9]/);
+  assert.equal(await d.stop(), 0);
+});
+
+test('a stalled client does not slow the others; its drops are counted in /metrics and its stats', async () => {
+  const d = await startDaemonProcess(
+    baseConfig({
+      sources: [{ id: 'fast', kind: 'file', path: join(root, 'speech.wav'), loop: true, realtime: false }],
+      server: { clientQueueMessages: 32, stalledDisconnectSeconds: 600, heartbeatSeconds: 600 },
+    }),
+    root,
+  );
+  daemons.push(d);
+  const fast = await connect(d.ws);
+  const slow = await connect(d.ws);
+  // every label in every message (~25 kB each) so the stalled socket's buffers fill quickly
+  await fast.request({ type: 'subscribe', topK: 1000 }, 'subscribed');
+  await slow.request({ type: 'subscribe', topK: 1000 }, 'subscribed');
+  (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  let drops = 0;
+  while (drops === 0) {
+    await new Promise((r) => setTimeout(r, 200));
+    drops = Number(/earshot_queue_drops_total (\d+)/.exec((await httpGet(`${d.http}/metrics`)).body)?.[1] ?? 0);
+  }
+  // the other client keeps receiving while the stalled one drops
+  const before = fast.messages.length;
+  await fast.waitFor((m) => m.type === 'scores', 20_000, before + 50);
+  const stats = await fast.request({ type: 'stats' }, 'stats');
+  assert.equal(stats.dropped, 0);
+  const h = JSON.parse((await httpGet(`${d.http}/healthz`)).body) as { clients: { dropped: number; queued: number }[] };
+  const stalled = h.clients.filter((c) => c.dropped > 0);
+  assert.equal(stalled.length, 1, JSON.stringify(h.clients));
+  assert.ok(stalled[0]!.queued <= 32, 'its queue stays bounded');
+  assert.equal(await d.stop(), 0);
+});
