@@ -1,0 +1,122 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseConfig } from '../../src/config/load.js';
+import { logMelPatches } from '../../src/features/patches.js';
+import { startDaemon, type DaemonDeps } from '../../src/pipeline/daemon.js';
+import { pacedAudio } from '../../src/pipeline/paced-file.js';
+import { sourcesFromFlags } from '../../src/pipeline/cli-sources.js';
+import { isEarshotError } from '../../src/errors.js';
+import { TestClient, httpGet } from '../server/wsclient.js';
+import { runCli } from '../helpers/cli.js';
+import { energyTagger, toneBursts } from './fakes.js';
+
+const RATE = 16000;
+const bursts = toneBursts(RATE, [[1, 0.001], [3, 0.5], [2, 0.001]]);
+
+function deps(over: Partial<DaemonDeps> = {}, calls = { n: 0 }): DaemonDeps {
+  return {
+    version: 'test',
+    // the fast paced file path with in-memory audio: runs at tagger speed, ends after 6 s of audio
+    openSource: (_cfg, gate) => pacedAudio(async () => ({ samples: bursts, sampleRateHz: RATE, channels: 1 }), { loop: false }, gate),
+    loadTagger: async () => energyTagger(-4.2, calls),
+    patches: logMelPatches,
+    ...over,
+  };
+}
+
+const cfg = (extra: Record<string, unknown> = {}) =>
+  parseConfig({
+    sources: [
+      { id: 'a', kind: 'file', path: 'a.wav', realtime: false },
+      { id: 'b', kind: 'file', path: 'b.wav', realtime: false },
+    ],
+    server: { port: 0 },
+    ...extra,
+  });
+
+test('daemon: sources run to the end, events are retained for replay, health reports ended sources', async (t) => {
+  const calls = { n: 0 };
+  const d = await startDaemon(cfg(), deps({}, calls));
+  t.after(() => d.stop());
+  await d.finished;
+  const c = await TestClient.connect(`ws://127.0.0.1:${d.address.port}/`);
+  t.after(() => c.close());
+  await c.request({ type: 'subscribe', labels: ['Loud'], kinds: ['events'], since: 0 }, 'subscribed');
+  await c.request({ type: 'ping' }, 'pong');
+  const ev = c.messages.filter((m) => m.type.startsWith('event.'));
+  assert.deepEqual(
+    ev.map((m) => [m.source, m.type]).sort(),
+    [
+      ['a', 'event.end'],
+      ['a', 'event.start'],
+      ['b', 'event.end'],
+      ['b', 'event.start'],
+    ],
+  );
+  assert.ok(calls.n >= 2 * 11, `both sources tagged every hop (${calls.n} calls)`);
+  const h = await httpGet(`http://127.0.0.1:${d.address.port}/healthz`);
+  assert.equal(h.status, 200);
+  assert.deepEqual((JSON.parse(h.body) as { sources: { state: string }[] }).sources.map((s) => s.state), ['ended', 'ended']);
+  assert.match((await httpGet(`http://127.0.0.1:${d.address.port}/metrics`)).body, /earshot_events_total\{source="a"\} 2/, "one Loud and one Quiet event");
+});
+
+test('daemon: bad configuration fails before anything listens; taggers are freed', async () => {
+  await assert.rejects(startDaemon(cfg({ sources: [] }), deps()), (e) => isEarshotError(e, 'CONFIG_INVALID') && /no sources/.test(e.message));
+  await assert.rejects(
+    startDaemon(cfg({ sources: [{ id: 'x', kind: 'stdin' }, { id: 'x', kind: 'stdin' }] }), deps()),
+    (e) => isEarshotError(e, 'CONFIG_INVALID') && /"x" is used twice/.test(e.message),
+  );
+  let disposed = 0;
+  const tagger = energyTagger();
+  const failing = deps({
+    loadTagger: async (dir) => {
+      if (dir === 'bad') throw new Error('no such model');
+      return { ...tagger, dispose: async () => void disposed++ };
+    },
+  });
+  await assert.rejects(startDaemon(cfg({ sources: [{ id: 'a', kind: 'stdin' }, { id: 'b', kind: 'stdin', modelDir: 'bad' }] }), failing), /no such model/);
+  assert.equal(disposed, 1);
+});
+
+test('daemon: reload swaps the token for new connections, stop closes clients and frees models', async () => {
+  let disposed = 0;
+  const tagger = energyTagger();
+  const d = await startDaemon(
+    cfg({ server: { port: 0, token: 'one' }, sources: [{ id: 'a', kind: 'file', path: 'a.wav', loop: true, realtime: false }] }),
+    deps({
+      loadTagger: async () => ({ ...tagger, dispose: async () => void disposed++ }),
+      openSource: (_c, gate) => pacedAudio(async () => ({ samples: bursts, sampleRateHz: RATE, channels: 1 }), { loop: true }, gate),
+    }),
+  );
+  const url = `ws://127.0.0.1:${d.address.port}/`;
+  const c = await TestClient.connect(`${url}?token=one`);
+  await c.request({ type: 'subscribe', kinds: ['status', 'events'] }, 'subscribed');
+  d.reload(cfg({ server: { port: 0, token: 'two' }, sources: [{ id: 'a', kind: 'file', path: 'a.wav', loop: true, realtime: false }] }));
+  await assert.rejects(TestClient.connect(`${url}?token=one`), /401/);
+  const c2 = await TestClient.connect(`${url}?token=two`);
+  assert.equal((await c.request({ type: 'ping' }, 'pong')).type, 'pong', 'the old client stays connected');
+  const closed = new Promise<number>((resolve) => c.ws.once('close', (code) => resolve(code)));
+  await d.stop();
+  assert.equal(await closed, 1001);
+  assert.equal(disposed, 1);
+  assert.ok(c.messages.some((m) => m.type === 'status' && m.state === 'stopped'), 'clients hear the source stop before the close');
+  await c2.close();
+  await d.finished;
+});
+
+test('--source flags become config sources; the CLI rejects bad ones and a missing model', async () => {
+  assert.deepEqual(sourcesFromFlags(['mic', 'mic:plughw:1,0', 'file:/a b.wav', 'url:http://x/y', 'stdin'], { loop: true, fast: true }), [
+    { id: 'mic', kind: 'mic' },
+    { id: 'mic-2', kind: 'mic', device: 'plughw:1,0' },
+    { id: 'file', kind: 'file', path: '/a b.wav', loop: true, realtime: false },
+    { id: 'url', kind: 'url', url: 'http://x/y' },
+    { id: 'stdin', kind: 'stdin' },
+  ]);
+  assert.throws(() => sourcesFromFlags(['speaker']), /unknown kind 'speaker'/);
+  const bad = await runCli(['run', '--source', 'file:'], { env: { EARSHOT_CONFIG: '' } });
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /error \[INPUT_INVALID\]: --source file:/);
+  const none = await runCli(['run', '--source', 'stdin', '--model', '/nonexistent/yamnet', '--port', '0'], { env: { EARSHOT_CONFIG: '' } });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /error \[MODEL_NOT_FOUND\]: .*\/nonexistent\/yamnet/);
+});
