@@ -10,18 +10,23 @@ export interface DaemonProcess {
   readonly child: ChildProcess;
   readonly ws: string;
   readonly http: string;
+  readonly configPath: string;
   readonly stderr: () => string;
   stop(): Promise<number | null>;
 }
 
-export async function startDaemonProcess(config: Record<string, unknown>, dir: string, opts: { env?: NodeJS.ProcessEnv; args?: string[] } = {}): Promise<DaemonProcess> {
+export async function startDaemonProcess(
+  config: Record<string, unknown>,
+  dir: string,
+  opts: { env?: NodeJS.ProcessEnv; args?: string[]; stdin?: 'pipe' | 'ignore' } = {},
+): Promise<DaemonProcess> {
   mkdirSync(dir, { recursive: true });
   const cfgPath = join(dir, `config-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(cfgPath, stringify(config));
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), '--config', cfgPath, 'run', '--port', '0', ...(opts.args ?? [])], {
     cwd: projectRoot,
     env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
@@ -39,6 +44,7 @@ export async function startDaemonProcess(config: Record<string, unknown>, dir: s
     child,
     ws: `ws://${address}/`,
     http: `http://${address}`,
+    configPath: cfgPath,
     stderr: () => err,
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');

@@ -1,6 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedPath } from '../helpers/shared.js';
@@ -128,6 +131,17 @@ test('file sources: hello, filtered scores, Speech and Sine wave events, malform
   assert.match(metrics, /earshot_patches_total\{source="speech"\} [1-9]/);
   assert.match(metrics, /earshot_inference_seconds_count\{source="sine"\} [1-9]/);
   assert.match(metrics, /earshot_subscribers 2/);
+
+  // SIGHUP re-reads the config file: the new token applies to new connections, clients stay
+  const cfg = parseYaml(readFileSync(d.configPath, 'utf8')) as { server: { token: string } };
+  cfg.server.token = 'rotated';
+  writeFileSync(d.configPath, stringifyYaml(cfg));
+  d.child.kill('SIGHUP');
+  while (!/configuration reloaded/.test(d.stderr())) await new Promise((r) => setTimeout(r, 50));
+  await assert.rejects(connect(`${d.ws}?token=e2e-token`), /401/);
+  const rotated = await connect(`${d.ws}?token=rotated`);
+  await rotated.waitFor((m) => m.type === 'hello');
+  assert.equal((await voice.request({ type: 'ping', id: 2 }, 'pong')).id, 2, 'connected clients survive the reload');
   assert.equal(await d.stop(), 0);
   assert.match(d.stderr(), /SIGTERM: stopping/);
 });
@@ -202,5 +216,40 @@ test('a stalled client does not slow the others; its drops are counted in /metri
   const stalled = h.clients.filter((c) => c.dropped > 0);
   assert.equal(stalled.length, 1, JSON.stringify(h.clients));
   assert.ok(stalled[0]!.queued <= 32, 'its queue stays bounded');
+  assert.equal(await d.stop(), 0);
+});
+
+test('url (ffmpeg over HTTP) and stdin sources: events from both, ended when the input ends', async (t) => {
+  const wav = readFileSync(join(root, 'speech.wav'));
+  const http = createServer((_req, res) => res.writeHead(200, { 'content-type': 'audio/wav' }).end(wav));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => http.close(() => resolve())));
+  const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/speech.wav`;
+  const d = await startDaemonProcess(
+    baseConfig({
+      sources: [
+        { id: 'net', kind: 'url', url },
+        { id: 'pipe', kind: 'stdin', sampleRateHz: 16000 },
+      ],
+    }),
+    root,
+    { stdin: 'pipe' },
+  );
+  daemons.push(d);
+  d.child.stdin!.end(readFileSync(join(root, 'speech.raw')));
+  const c = await connect(d.ws);
+  await c.request({ type: 'subscribe', kinds: ['status'] }, 'subscribed');
+  // both inputs are finite: wait until each has ended (hello may already say so)
+  const hello = c.messages.find((m) => m.type === 'hello')!;
+  const ended = new Set((hello.sources as { id: string; state: string }[]).filter((s) => s.state === 'ended').map((s) => s.id));
+  while (ended.size < 2) ended.add((await c.waitFor((m) => m.type === 'status' && m.state === 'ended' && !ended.has(m.source as string))).source as string);
+  await c.request({ type: 'subscribe', labels: ['Speech'], kinds: ['events'], since: 0 }, 'subscribed');
+  await c.request({ type: 'ping' }, 'pong');
+  const ev = c.messages.filter((m) => m.type.startsWith('event.'));
+  for (const src of ['net', 'pipe']) {
+    assert.deepEqual(ev.filter((m) => m.source === src).map((m) => m.type), ['event.start', 'event.end'], `${src}: ${JSON.stringify(ev)}`);
+  }
+  const h = await httpGet(`${d.http}/healthz`);
+  assert.equal(h.status, 200, 'ended inputs are not failures');
   assert.equal(await d.stop(), 0);
 });
