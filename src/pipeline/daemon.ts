@@ -88,6 +88,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
         scheduler,
         patches: deps.patches,
         onInference: (s) => metrics.inferenceSeconds.observe({ source: cfg.id }, s),
+        onDrop: () => metrics.patchesDropped.inc({ source: cfg.id }),
       },
     );
     return { cfg, pipeline, tagger, status: { sourceId: cfg.id, state: 'starting', restarts: 0, backend: tagger.backend }, lastAudioAt: null, streamSeconds: 0 };

@@ -1,4 +1,4 @@
-import { concatMap, defer, map, Observable, type OperatorFunction, type SchedulerLike, type Subscription, tap } from 'rxjs';
+import { defer, map, Observable, type OperatorFunction, type SchedulerLike, type Subscription, tap } from 'rxjs';
 import type { AudioChunk } from '../audio/contracts.js';
 import type { Tagger } from '../classify/contracts.js';
 import type { EventsConfig } from '../config/sections/events.js';
@@ -12,6 +12,7 @@ import { toEarshotError } from '../errors.js';
 import type { SourceStatus } from '../server/protocol.js';
 import { restartDelaySeconds, SilenceTracker } from './silence.js';
 import type { FlowGate } from './paced-file.js';
+import { tagPatches } from './tag-operator.js';
 
 export type SourceOutput =
   | { readonly kind: 'frame'; readonly frame: ScoreFrame }
@@ -41,6 +42,9 @@ export interface PipelineOptions {
   readonly patches: (cfg: FrontendConfig) => OperatorFunction<AudioChunk, Patch>;
   /** Seconds per tagger call, for the latency histogram. */
   readonly onInference?: (seconds: number) => void;
+  /** Live sources shed the oldest waiting patch beyond this backlog (default 64, ~30 s of YAMNet hops). */
+  readonly maxBacklogPatches?: number;
+  readonly onDrop?: (p: Patch) => void;
 }
 
 export interface SourcePipeline {
@@ -122,8 +126,8 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
             else wake.push(resolve);
           }),
       };
-      const release = () => {
-        waiting--;
+      const onBacklog = (n: number) => {
+        waiting = n;
         if (waiting <= 1 && wake.length) {
           const w = wake;
           wake = [];
@@ -137,18 +141,10 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
             first = false;
           }),
           opts.patches(fe),
-          tap(() => waiting++),
-          concatMap(async (patch) => {
-            const t0 = now();
-            let scores: Float32Array;
-            try {
-              scores = await session.tag(patch);
-            } finally {
-              release();
-            }
-            opts.onInference?.((now() - t0) / 1000);
-            const frame: ScoreFrame = { sourceId: spec.id, tSeconds: offset() + patchEndSeconds(patch, fe), scores, labels: spec.tagger.labels };
-            return frame;
+          tagPatches(session, { maxBacklog: opts.maxBacklogPatches ?? 64, nowMs: now, onBacklog, ...(opts.onDrop ? { onDrop: opts.onDrop } : {}) }),
+          map(({ patch, scores, inferenceMs }): ScoreFrame => {
+            opts.onInference?.(inferenceMs / 1000);
+            return { sourceId: spec.id, tSeconds: offset() + patchEndSeconds(patch, fe), scores, labels: spec.tagger.labels };
           }),
           smoothScores(eventsCfg.smoothingSeconds),
           map((frame) => {

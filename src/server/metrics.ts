@@ -5,6 +5,7 @@ export interface DaemonMetrics {
   readonly registry: Registry;
   readonly audioSeconds: Counter<'source'>;
   readonly patches: Counter<'source'>;
+  readonly patchesDropped: Counter<'source'>;
   readonly inferenceSeconds: Histogram<'source'>;
   readonly queueDrops: Counter<never>;
   readonly subscribers: Gauge<never>;
@@ -21,6 +22,7 @@ export function createMetrics(): DaemonMetrics {
     registry,
     audioSeconds: new Counter({ name: 'earshot_audio_seconds_total', help: 'Seconds of audio read, per source', labelNames: ['source'], registers: reg }),
     patches: new Counter({ name: 'earshot_patches_total', help: 'Log-mel patches tagged, per source', labelNames: ['source'], registers: reg }),
+    patchesDropped: new Counter({ name: 'earshot_patches_dropped_total', help: 'Patches shed because the tagger fell behind a live source', labelNames: ['source'], registers: reg }),
     inferenceSeconds: new Histogram({
       name: 'earshot_inference_seconds',
       help: 'Tagger latency per patch',
