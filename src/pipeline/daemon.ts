@@ -14,6 +14,7 @@ import { ProtocolServer, type SourceHealth } from '../server/server.js';
 import { createSourcePipeline, type SourceOutput, type SourcePipeline } from './source-pipeline.js';
 import { loadTaggers, modelDirFor, type TaggerLoader } from './taggers.js';
 import { pacedAudio, type FlowGate } from './paced-file.js';
+import { resolveThresholds } from '../events/thresholds.js';
 
 export interface DaemonDeps {
   /** `gate` opens while the tagger keeps up (see SourceRuntime.open). */
@@ -158,6 +159,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     metrics,
     finished: Promise.all(ended).then(() => undefined),
     reload(next: Config) {
+      // Validate against every source's labels first, so a bad override changes nothing.
+      for (const r of records) resolveThresholds(next.events, r.tagger.labels);
       config = next;
       for (const r of records) r.pipeline.setEventsConfig(next.events);
       server.setConfig({ ...next.server, host: initial.server.host, port: initial.server.port });

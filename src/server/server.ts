@@ -142,16 +142,16 @@ export class ProtocolServer {
   private deliver(c: Client, data: string, droppable: boolean): void {
     const r = c.enqueue(data, droppable);
     if (r === 'dropped') this.ctx.metrics.queueDrops.inc();
-    else if (r === 'overflow') this.disconnectStalled(c, 'queue full of undelivered events');
+    else if (r === 'overflow') this.disconnectStalled(c);
   }
 
-  private disconnectStalled(c: Client, why: string): void {
+  /** Terminate, not close: a stalled peer would never read a close frame. */
+  private disconnectStalled(c: Client): void {
     this.ctx.metrics.stalledDisconnects.inc();
     c.markClosed();
     c.ws.terminate();
     this.clients.delete(c);
     this.ctx.metrics.subscribers.set(this.clients.size);
-    void why;
   }
 
   private startTimers(): void {
@@ -160,7 +160,7 @@ export class ProtocolServer {
     const stallMs = this.cfg.stalledDisconnectSeconds * 1000;
     this.sweepTimer = setInterval(() => {
       const now = this.ctx.nowMs();
-      for (const c of this.clients) if (c.blocked && now - c.lastProgressMs > stallMs) this.disconnectStalled(c, 'stalled');
+      for (const c of this.clients) if (c.blocked && now - c.lastProgressMs > stallMs) this.disconnectStalled(c);
     }, Math.min(1000, stallMs / 2));
     this.sweepTimer.unref();
     // A client that misses a whole heartbeat period is dead or wedged.
