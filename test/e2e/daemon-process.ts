@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -62,13 +62,21 @@ export function pacedArecordDir(dir: string): string {
   return bin;
 }
 
-/** Direct children of `pid` whose command matches `name` (pgrep -P). */
+/** Direct children of `pid` whose command line contains `name` (from /proc, no procps needed). */
 export function childPids(pid: number, name: string): number[] {
-  const r = spawnSync('pgrep', ['-P', String(pid), '-f', name], { encoding: 'utf8' });
-  return r.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map(Number);
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== pid) continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(name)) out.push(Number(entry));
+    } catch {
+      // the process exited while we looked
+    }
+  }
+  return out;
 }
 
 export function run(cmd: string, args: string[]): void {
