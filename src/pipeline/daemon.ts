@@ -5,6 +5,7 @@ import type { Tagger } from '../classify/contracts.js';
 import type { Config } from '../config/schema.js';
 import { frontendSchema, type FrontendConfig } from '../config/sections/frontend.js';
 import type { SourceConfig } from '../config/sections/sources.js';
+import type { EventsConfig } from '../config/sections/events.js';
 import { EarshotError } from '../errors.js';
 import type { Patch } from '../features/contracts.js';
 import { createMetrics, type DaemonMetrics } from '../server/metrics.js';
@@ -63,6 +64,17 @@ export function sourceSummary(s: SourceConfig): string {
   }
 }
 
+/**
+ * A source's event settings: config.events with the source's own `events` block over
+ * it (per-label overrides merged). The block needs a field in the sources schema
+ * (requested from the config owner); until then every source uses config.events.
+ */
+export function eventsFor(src: SourceConfig, config: Config): EventsConfig {
+  const own = (src as { readonly events?: Partial<EventsConfig> }).events;
+  if (!own) return config.events;
+  return { ...config.events, ...own, labels: { ...config.events.labels, ...(own.labels ?? {}) } };
+}
+
 /** config -> models -> server -> sources. */
 export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Daemon> {
   let config = initial;
@@ -85,7 +97,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       { id: cfg.id, open: (gate) => deps.openSource(cfg, gate), tagger, frontend },
       {
         supervision: config.supervision,
-        events: config.events,
+        events: eventsFor(cfg, config),
         scheduler,
         patches: deps.patches,
         onInference: (s) => metrics.inferenceSeconds.observe({ source: cfg.id }, s),
@@ -160,9 +172,11 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     finished: Promise.all(ended).then(() => undefined),
     reload(next: Config) {
       // Validate against every source's labels first, so a bad override changes nothing.
-      for (const r of records) resolveThresholds(next.events, r.tagger.labels);
+      const byId = new Map(next.sources.map((s) => [s.id, s]));
+      const eventsOf = (r: SourceRecord) => eventsFor(byId.get(r.cfg.id) ?? r.cfg, next);
+      for (const r of records) resolveThresholds(eventsOf(r), r.tagger.labels);
       config = next;
-      for (const r of records) r.pipeline.setEventsConfig(next.events);
+      for (const r of records) r.pipeline.setEventsConfig(eventsOf(r));
       server.setConfig({ ...next.server, host: initial.server.host, port: initial.server.port });
       log('configuration reloaded (events, server token and limits)');
     },

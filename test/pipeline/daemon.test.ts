@@ -120,3 +120,15 @@ test('--source flags become config sources; the CLI rejects bad ones and a missi
   assert.equal(none.code, 2);
   assert.match(none.stderr, /error \[MODEL_NOT_FOUND\]: .*\/nonexistent\/yamnet/);
 });
+
+test('per-source event settings merge over config.events (labels merged key by key)', async () => {
+  const { eventsFor } = await import('../../src/pipeline/daemon.js');
+  const c = cfg({ events: { onThreshold: 0.5, labels: { Speech: { onThreshold: 0.6 } } } });
+  const plain = c.sources[0]!;
+  assert.equal(eventsFor(plain, c), c.events);
+  const own = { ...plain, events: { onThreshold: 0.8, labels: { Music: { offThreshold: 0.1 } } } };
+  const e = eventsFor(own, c);
+  assert.equal(e.onThreshold, 0.8);
+  assert.equal(e.offThreshold, c.events.offThreshold);
+  assert.deepEqual(Object.keys(e.labels).sort(), ['Music', 'Speech']);
+});
