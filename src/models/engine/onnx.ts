@@ -111,9 +111,10 @@ function readCacheInfo(dir: string, key: string): CacheInfo | undefined {
   }
 }
 
-async function createSession(ort: Ort, modelPath: string, opts: OnnxEngineOptions): Promise<import('onnxruntime-node').InferenceSession> {
+/** `quiet`: failures are expected and handled (cache probe), so ORT should not print them. */
+async function createSession(ort: Ort, modelPath: string, opts: OnnxEngineOptions, quiet = false): Promise<import('onnxruntime-node').InferenceSession> {
   try {
-    return await ort.InferenceSession.create(modelPath, sessionOptions(opts.threads, opts.spinning ?? false));
+    return await ort.InferenceSession.create(modelPath, { ...sessionOptions(opts.threads, opts.spinning ?? false), logSeverityLevel: quiet ? 4 : 3 });
   } catch (e) {
     throw toEarshotError(e, 'MODEL_INVALID');
   }
@@ -158,7 +159,13 @@ export async function openCachedOnnxEngine(graph: ModelGraph, opts: OnnxEngineOp
   if (!existsSync(modelPath) || !info || info.stamp !== (opts.cacheStamp ?? '')) return undefined;
   if (graph.outputs.some((o) => !info.outputShapes[o])) return undefined;
   const ort = await loadOrt();
-  return sessionEngine(ort, await createSession(ort, modelPath, opts), graph, info.outputShapes);
+  try {
+    return sessionEngine(ort, await createSession(ort, modelPath, opts, true), graph, info.outputShapes);
+  } catch {
+    // A damaged cache entry (truncated data file, foreign edit) is dropped and recompiled by the caller.
+    for (const f of [`${key}.json`, `${key}.onnx`, `${key}.onnx.data`]) rmSync(join(opts.cacheDir, f), { force: true });
+    return undefined;
+  }
 }
 
 function sessionEngine(ort: Ort, session: import('onnxruntime-node').InferenceSession, graph: ModelGraph, shapes: Record<string, readonly number[]>): EmbeddingEngine {
