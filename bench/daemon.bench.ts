@@ -76,9 +76,9 @@ for (let i = 0; i < count; i++) {
   });
 }
 function done() {
-  process.stdout.write(JSON.stringify(recv));
   for (const ws of sockets) ws.terminate();
-  process.exit(0);
+  // exit only once the (large) result has been flushed to the pipe
+  process.stdout.write(JSON.stringify(recv), () => process.exit(0));
 }
 `;
 
@@ -89,7 +89,14 @@ function runClients(url: string, count: number, seconds: number): Promise<Record
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Record<string, number[]>) : reject(new Error(`clients exited ${code}: ${err}`))));
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`clients exited ${code}: ${err}`));
+      try {
+        resolve(JSON.parse(out) as Record<string, number[]>);
+      } catch (e) {
+        reject(new Error(`clients printed ${out.length} bytes of invalid JSON: ${(e as Error).message}`));
+      }
+    });
   });
 }
 
