@@ -112,20 +112,26 @@ export function perClassApSvg(r: EvalReport, trainPositives?: readonly number[])
   );
 }
 
-/** Training loss (left axis) and validation mAP (same 0..max scale, orange) against iteration. */
+/**
+ * Training loss (blue, left axis; the first 2% of iterations are left out of the scale so the
+ * initial ~0.7 does not flatten the curve) and validation mAP (orange, right axis, 0..1).
+ */
 export function trainingCurveSvg(history: readonly HistoryPoint[]): string {
   const last = history.at(-1)?.iteration ?? 1;
-  const maxLoss = Math.max(0.05, ...history.map((h) => h.loss));
+  const skip = Math.floor(history.length * 0.02);
+  const maxLoss = Math.max(1e-3, ...history.slice(skip).map((h) => h.loss));
   const vals = history.filter((h) => h.valMAP !== undefined);
-  const top = Math.max(maxLoss, ...vals.map((v) => v.valMAP!));
   // Thin the loss line to at most ~600 points so the SVG stays small.
   const step = Math.max(1, Math.ceil(history.length / 600));
-  const loss = history.filter((_, i) => i % step === 0 || i === history.length - 1);
-  return svgFrame('Training curve: loss (blue), validation mAP (orange)', 'iteration', 'loss / mAP', { min: 0, max: last }, { min: 0, max: top }, (px, py) =>
-    [
-      `<polyline fill="none" stroke="#1f77b4" stroke-width="1.2" points="${loss.map((h) => `${px(h.iteration).toFixed(1)},${py(h.loss).toFixed(1)}`).join(' ')}"/>`,
-      vals.length ? `<polyline fill="none" stroke="#ff7f0e" stroke-width="2" points="${vals.map((h) => `${px(h.iteration).toFixed(1)},${py(h.valMAP!).toFixed(1)}`).join(' ')}"/>` : '',
-      ...vals.map((h) => `<circle cx="${px(h.iteration).toFixed(1)}" cy="${py(h.valMAP!).toFixed(1)}" r="3" fill="#ff7f0e"><title>iteration ${h.iteration}: mAP ${h.valMAP!.toFixed(4)}</title></circle>`),
-    ].join('\n'),
-  );
+  const loss = history.filter((_, i) => i >= skip && (i % step === 0 || i === history.length - 1));
+  return svgFrame('Training curve: loss (blue, left), validation mAP (orange, right)', 'iteration', 'training loss', { min: 0, max: last }, { min: 0, max: maxLoss }, (px, py) => {
+    const pm = (v: number): number => py(v * maxLoss);
+    const right = [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => `<text x="${px(last) + 4}" y="${(pm(v) + 4).toFixed(1)}" fill="#ff7f0e">${v.toFixed(1)}</text>`);
+    return [
+      `<polyline fill="none" stroke="#1f77b4" stroke-width="1.2" points="${loss.map((h) => `${px(h.iteration).toFixed(1)},${py(Math.min(h.loss, maxLoss)).toFixed(1)}`).join(' ')}"/>`,
+      vals.length ? `<polyline fill="none" stroke="#ff7f0e" stroke-width="2" points="${vals.map((h) => `${px(h.iteration).toFixed(1)},${pm(h.valMAP!).toFixed(1)}`).join(' ')}"/>` : '',
+      ...vals.map((h) => `<circle cx="${px(h.iteration).toFixed(1)}" cy="${pm(h.valMAP!).toFixed(1)}" r="3" fill="#ff7f0e"><title>iteration ${h.iteration}: mAP ${h.valMAP!.toFixed(4)}</title></circle>`),
+      ...right,
+    ].join('\n');
+  }, 680);
 }

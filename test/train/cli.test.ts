@@ -50,7 +50,7 @@ test('earshot train (with --resume), eval and predict on real AudioSet TFRecords
     assert.ok(r.mAP > 0 && r.mAP < 1 && r.AUC > 0 && r.AUC < 1 && Number.isFinite(r.dprime));
     assert.equal(r.perClass.length, 527);
     assert.ok(r.perClass.some((c) => c.ap === null && c.positives === 0), 'classes without positives are reported as skipped');
-    for (const f of ['eval.json', 'eval.md', 'per-class-ap.svg']) assert.ok(existsSync(join(report, f)), f);
+    for (const f of ['eval.json', 'eval.md', 'per-class-ap.svg', 'training-curve.svg']) assert.ok(existsSync(join(report, f)), f);
     assert.match(readFileSync(join(report, 'eval.md'), 'utf8'), /\| clips \| mAP \|/);
 
     const pr = await runCli(['predict', '--model', out, '--data', val, '--top', '3', '--json']);

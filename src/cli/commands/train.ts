@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { action, configFrom } from '../common.js';
@@ -13,7 +13,8 @@ import { loadClassifier } from '../../classify/store.js';
 import { loadSplit, positivesPerClass, runTraining } from '../../train/run.js';
 import { dequantize } from '../../train/data.js';
 import { evaluate } from '../../train/metrics.js';
-import { buildReport, perClassApSvg, reportMarkdown } from '../../train/report.js';
+import { buildReport, perClassApSvg, reportMarkdown, trainingCurveSvg } from '../../train/report.js';
+import type { HistoryPoint } from '../../train/checkpoint.js';
 
 const int = (name: string) => (v: string): number => {
   const n = Number(v);
@@ -131,8 +132,12 @@ async function evalCommand(flags: EvalFlags, cmd: Command): Promise<void> {
     mkdirSync(flags.report, { recursive: true });
     const trainPos = flags.trainData ? await loadSplit(openStorage(flags.trainData, cfg.storage), head.timeSteps, head.classes) : undefined;
     writeFileSync(join(flags.report, 'eval.json'), JSON.stringify(report, null, 2) + '\n');
-    writeFileSync(join(flags.report, 'eval.md'), reportMarkdown(report));
     writeFileSync(join(flags.report, 'per-class-ap.svg'), perClassApSvg(report, trainPos ? positivesPerClass(trainPos.y, trainPos.count, head.classes) : undefined));
+    // Models trained by `earshot train` carry their history: redraw the curve beside the report.
+    const hist = join(flags.model, 'history.json');
+    const curve = existsSync(hist);
+    if (curve) writeFileSync(join(flags.report, 'training-curve.svg'), trainingCurveSvg(JSON.parse(readFileSync(hist, 'utf8')) as HistoryPoint[]));
+    writeFileSync(join(flags.report, 'eval.md'), reportMarkdown(report) + (curve ? '\n## Training curve\n\n![training curve](training-curve.svg)\n' : ''));
   }
   if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
   else process.stdout.write(`clips ${report.clips}  mAP ${report.mAP.toFixed(4)}  AUC ${report.AUC.toFixed(4)}  d' ${report.dprime.toFixed(3)}  (${report.classesEvaluated} classes with positives)\n`);
