@@ -253,3 +253,11 @@ test('url (ffmpeg over HTTP) and stdin sources: events from both, ended when the
   assert.equal(h.status, 200, 'ended inputs are not failures');
   assert.equal(await d.stop(), 0);
 });
+
+test('earshot run --once exits by itself (code 0) when every source has ended', async () => {
+  const r = await runCli(['run', '--source', `file:${join(root, 'speech.wav')}`, '--fast', '--once', '--model', model, '--port', '0'], { env: { EARSHOT_CONFIG: '' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^earshot listening on ws:\/\/127\.0\.0\.1:\d+\//);
+  assert.match(r.stderr, /source file \(file .*speech\.wav\): ended/);
+  assert.match(r.stderr, /all sources ended: stopping/);
+});
