@@ -54,3 +54,10 @@ test('config/default.yaml documents exactly the built-in defaults', () => {
   const fromFile = loadConfig({ file: new URL('../config/default.yaml', import.meta.url).pathname, env: {} });
   assert.deepEqual(fromFile, loadConfig({ env: {} }));
 });
+
+test('per-source events block is validated and typed', () => {
+  const c = parseConfig({ sources: [{ id: 'a', kind: 'file', path: '/x.wav', events: { onThreshold: 0.7, labels: { Speech: { offThreshold: 0.2 } } } }] });
+  assert.equal(c.sources[0]!.events?.onThreshold, 0.7);
+  assert.throws(() => parseConfig({ sources: [{ id: 'a', kind: 'file', path: '/x.wav', events: { onThreshold: 2 } }] }), /sources\.0\.events\.onThreshold.*2/);
+  assert.throws(() => parseConfig({ sources: [{ id: 'a', kind: 'file', path: '/x.wav', events: { bogus: 1 } }] }), /sources\.0\.events/);
+});

@@ -5,7 +5,7 @@ import type { Tagger } from '../classify/contracts.js';
 import type { Config } from '../config/schema.js';
 import { frontendSchema, type FrontendConfig } from '../config/sections/frontend.js';
 import type { SourceConfig } from '../config/sections/sources.js';
-import type { EventsConfig } from '../config/sections/events.js';
+import { eventsSchema, type EventsConfig } from '../config/sections/events.js';
 import { EarshotError } from '../errors.js';
 import type { Patch } from '../features/contracts.js';
 import { createMetrics, type DaemonMetrics } from '../server/metrics.js';
@@ -65,14 +65,16 @@ export function sourceSummary(s: SourceConfig): string {
 }
 
 /**
- * A source's event settings: config.events with the source's own `events` block over
- * it (per-label overrides merged). The block needs a field in the sources schema
- * (requested from the config owner); until then every source uses config.events.
+ * A source's event settings: config.events with the source's own `events` block over it
+ * (per-label overrides merged), validated like the top-level section.
  */
 export function eventsFor(src: SourceConfig, config: Config): EventsConfig {
-  const own = (src as { readonly events?: Partial<EventsConfig> }).events;
+  const own = src.events;
   if (!own) return config.events;
-  return { ...config.events, ...own, labels: { ...config.events.labels, ...(own.labels ?? {}) } };
+  const merged = { ...config.events, ...own, labels: { ...config.events.labels, ...(own.labels ?? {}) } };
+  const r = eventsSchema.safeParse(merged);
+  if (!r.success) throw new EarshotError('CONFIG_INVALID', `sources: "${src.id}" events: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { id: src.id });
+  return r.data;
 }
 
 /** config -> models -> server -> sources. */
@@ -97,6 +99,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       { id: cfg.id, open: (gate) => deps.openSource(cfg, gate), tagger, frontend },
       {
         supervision: config.supervision,
+        maxBacklogPatches: config.supervision.maxBacklogPatches,
         events: eventsFor(cfg, config),
         scheduler,
         patches: deps.patches,

@@ -23,3 +23,19 @@ export const eventsSchema = z
   .refine((e) => e.offThreshold <= e.onThreshold, { message: 'offThreshold must not exceed onThreshold', path: ['offThreshold'] });
 
 export type EventsConfig = z.infer<typeof eventsSchema>;
+
+/** A source's own event settings, laid over the top-level `events` (labels merged by key). */
+export const sourceEventsSchema = z
+  .object({
+    onThreshold: thresholds.onThreshold,
+    offThreshold: thresholds.offThreshold,
+    minDurationSeconds: thresholds.minDurationSeconds,
+    mergeGapSeconds: thresholds.mergeGapSeconds,
+    smoothingSeconds: z.number().nonnegative(),
+    labels: z.record(z.string(), z.object(thresholds).partial().strict()),
+    topK: z.number().int().positive(),
+  })
+  .partial()
+  .strict();
+
+export type SourceEventsConfig = z.infer<typeof sourceEventsSchema>;

@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { sourceEventsSchema } from './events.js';
 
 const common = {
   id: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
   /** Optional per-source tagger override (model directory). */
   modelDir: z.string().optional(),
+  /** Per-source event thresholds over the top-level `events` section. */
+  events: sourceEventsSchema.optional(),
 };
 
 export const sourceSchema = z.discriminatedUnion('kind', [
@@ -23,6 +26,8 @@ export const supervisionSchema = z
     silenceDbfs: z.number().max(0).default(-70),
     silenceSeconds: z.number().positive().default(5),
     stopBudgetSeconds: z.number().positive().default(5),
+    /** A live source whose tagger falls behind sheds the oldest waiting patch beyond this many. */
+    maxBacklogPatches: z.number().int().positive().default(64),
   })
   .strict();
 
