@@ -42,7 +42,7 @@ export function positivesPerClass(y: Uint8Array, count: number, classes: number)
   return out;
 }
 
-function provenance(o: TrainRunOptions, st: TrainState, seconds: number): Record<string, unknown> {
+function provenance(o: TrainRunOptions, st: TrainState, seconds: number, startIteration: number): Record<string, unknown> {
   return {
     kind: 'trained with earshot train',
     paper: 'Kong et al. 2017 (arXiv:1711.00927), Yu et al. 2018 (arXiv:1803.02353); seed code qiuqiangkong/audioset_classification',
@@ -58,7 +58,9 @@ function provenance(o: TrainRunOptions, st: TrainState, seconds: number): Record
       balance: o.balance,
       seed: o.seed,
       iterations: st.iteration,
-      seconds: Math.round(seconds),
+      // A resumed run only knows its own wall time; earlier invocations are in their logs.
+      resumedFromIteration: startIteration,
+      secondsThisInvocation: Math.round(seconds),
       blas: o.blas.name,
     },
     finalLoss: st.history.at(-1)?.loss,
@@ -69,9 +71,10 @@ function provenance(o: TrainRunOptions, st: TrainState, seconds: number): Record
 export async function runTraining(o: TrainRunOptions, clock: () => number = Date.now): Promise<{ state: TrainState; dir: string }> {
   if (o.labels.length !== o.spec.classes) throw new EarshotError('INPUT_INVALID', `${o.labelsSource} has ${o.labels.length} labels, the model has ${o.spec.classes} classes`);
   const t0 = clock();
-  const st = await train(o.data, { ...o, ...(o.val ? { val: o.val } : {}) });
+  let startIteration = 0;
+  const st = await train(o.data, { ...o, ...(o.val ? { val: o.val } : {}), onStart: (i) => (startIteration = i) });
   const extraFiles = { 'history.json': JSON.stringify(st.history) + '\n', 'training-curve.svg': trainingCurveSvg(st.history) };
-  const prov = provenance(o, st, (clock() - t0) / 1000);
+  const prov = provenance(o, st, (clock() - t0) / 1000, startIteration);
   if ('local' in o.out) {
     saveClassifier(o.out.local, o.spec, st.params, o.labels, { provenance: prov, extraFiles });
     return { state: st, dir: o.out.local };

@@ -40,6 +40,8 @@ export interface TrainOptions {
   onStep?: (p: { iteration: number; iterations: number; loss: number; clips: number }) => void;
   onEval?: (p: { iteration: number; mAP: number; AUC: number }) => void;
   onCheckpoint?: (key: string) => void;
+  /** Called once with the iteration training starts from (0, or the resumed checkpoint's). */
+  onStart?: (iteration: number) => void;
 }
 
 function runSettings(o: TrainOptions): Record<string, unknown> {
@@ -87,6 +89,7 @@ export async function train(data: Dataset, o: TrainOptions): Promise<TrainState>
   if (data.x.length !== data.count * rowLen || data.y.length !== data.count * spec.classes) throw new EarshotError('DATA_CORRUPT', `training data shapes x ${data.x.length}, y ${data.y.length} do not match ${data.count} clips of [${spec.timeSteps},${spec.inputDim}] / ${spec.classes} classes`);
   const { st, sampler } = await startState(data, o);
   const drop = new Rng(st.dropoutRng);
+  o.onStart?.(st.iteration);
   while (st.iteration < o.iterations) {
     const idx = sampler.next();
     const batch = gatherBatch(data.x, data.y, rowLen, spec.classes, idx);
