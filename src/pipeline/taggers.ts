@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { MODEL_TYPES } from '../classify/net.js';
 import { join, resolve } from 'node:path';
 import type { Tagger } from '../classify/contracts.js';
 import type { Config } from '../config/schema.js';
@@ -8,11 +9,16 @@ import { EarshotError } from '../errors.js';
 /** Loads the tagger stored in a model directory; the daemon injects it (tests may pass fakes). */
 export type TaggerLoader = (dir: string, config: Config) => Promise<Tagger>;
 
-/** The model directory a source uses: its own `modelDir`, else the configured default tagger's. */
+/**
+ * The model directory a source uses: its own `modelDir`, else the configured tagger's.
+ * `auto` takes VGGish + classifier when both directories hold a model, else YAMNet.
+ */
 export function modelDirFor(src: SourceConfig, config: Config): string {
   if (src.modelDir) return src.modelDir;
-  if (config.models.tagger === 'vggish') return config.models.classifierDir;
-  return config.models.yamnetDir;
+  const m = config.models;
+  const vggishReady = existsSync(join(m.vggishDir, 'manifest.json')) && existsSync(join(m.classifierDir, 'manifest.json'));
+  if (m.tagger === 'vggish' || (m.tagger === 'auto' && vggishReady)) return m.classifierDir;
+  return m.yamnetDir;
 }
 
 /** Architecture recorded in `<dir>/manifest.json`, so a per-source modelDir picks its loader. */
@@ -30,14 +36,18 @@ export function modelArchitecture(dir: string): string {
   }
 }
 
-/** YAMNet is built in; other architectures need their loader registered by the caller. */
+/** YAMNet directories score patches themselves; a classifier directory runs over VGGish (models.vggishDir). */
 export async function defaultTaggerLoader(dir: string, config: Config): Promise<Tagger> {
   const arch = modelArchitecture(dir);
   if (arch === 'yamnet') {
     const { loadYamnetTagger } = await import('../models/yamnet/tagger.js');
     return loadYamnetTagger(dir, config.engine);
   }
-  throw new EarshotError('MODEL_INVALID', `${dir} holds a '${arch}' model; the daemon can run yamnet model directories`, { dir, architecture: arch });
+  if ((MODEL_TYPES as readonly string[]).includes(arch)) {
+    const { loadVggishClassifierTagger } = await import('../models/vggish/tagger.js');
+    return loadVggishClassifierTagger(config.models.vggishDir, dir, config.engine);
+  }
+  throw new EarshotError('MODEL_INVALID', `${dir} holds a '${arch}' model; the daemon runs yamnet or classifier model directories`, { dir, architecture: arch });
 }
 
 /**
