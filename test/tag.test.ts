@@ -47,7 +47,26 @@ async function tag(file: string, extra: string[] = []): Promise<Frame[]> {
   return r.stdout
     .trim()
     .split('\n')
-    .map((l) => JSON.parse(l) as Frame);
+    .map((l) => JSON.parse(l) as Frame | TagEvent)
+    .filter((l): l is Frame => !('type' in l));
+}
+
+interface TagEvent {
+  type: 'event.start' | 'event.end';
+  id: string;
+  label: string;
+  t: number;
+  start: number;
+}
+
+async function tagEvents(file: string, extra: string[] = []): Promise<TagEvent[]> {
+  const r = await runCli(['tag', file, '--model', model, '--json', ...extra]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Frame | TagEvent)
+    .filter((l): l is TagEvent => 'type' in l);
 }
 
 /** Labels ranked by their mean score over all hops. */
@@ -106,8 +125,12 @@ test('short clips are padded to one patch; text output; TF.js wasm gives the sam
 
   const text = await runCli(['tag', join(root, 'sine.wav'), '--model', model, '--top', '2', '--engine', 'tfjs', '--tfjs-backend', 'wasm']);
   assert.equal(text.code, 0, text.stderr);
-  const lines = text.stdout.trimEnd().split('\n');
+  const all = text.stdout.trimEnd().split('\n');
+  const isEvent = (l: string) => /s {2}(>>|<<) /.test(l);
+  const lines = all.filter((l) => !isEvent(l));
   assert.equal(lines.length, 6);
+  // The steady tone is one event from its onset to the end of the file.
+  assert.deepEqual(all.filter(isEvent).filter((l) => l.includes('Beep, bleep')).map((l) => /(event\.\w+)/.exec(l)![1]), ['event.start', 'event.end']);
   assert.match(lines[0]!, /^\s+0\.00s {2}Beep, bleep 0\.\d{3} \| Sine wave 0\.\d{3}$/);
   assert.match(text.stderr, /6 hops of 0\.48 s, yamnet on tfjs\/wasm/);
 });
@@ -129,4 +152,26 @@ test('default model dir comes from config; bad inputs are typed errors with exit
   const badTop = await runCli(['tag', join(root, 'short.wav'), '--model', model, '--top', '0']);
   assert.equal(badTop.code, 2);
   assert.match(badTop.stderr, /error \[INPUT_INVALID\]: --top must be a positive integer, got '0'/);
+});
+
+test('tag reports Speech as an event that starts and ends like the daemon would', async () => {
+  // speech, 4 s of silence, speech: two Speech events (the gap exceeds mergeGapSeconds).
+  const two = join(root, 'two-utterances.wav');
+  run('sox', [join(root, 'speech.wav'), '-r', '16000', join(root, 'speech16.wav')]);
+  run('sox', [join(root, 'speech16.wav'), join(root, 'speech16.wav'), two, 'pad', '0', '0']);
+  run('sox', [join(root, 'speech16.wav'), join(root, 'gap.wav'), 'pad', '0', '4']);
+  run('sox', [join(root, 'gap.wav'), join(root, 'speech16.wav'), two]);
+  const events = await tagEvents(two);
+  const speech = events.filter((e) => e.label === 'Speech');
+  const starts = speech.filter((e) => e.type === 'event.start');
+  const ends = speech.filter((e) => e.type === 'event.end');
+  assert.equal(starts.length, 2, JSON.stringify(speech));
+  assert.equal(ends.length, 2, JSON.stringify(speech));
+  for (const s of starts) {
+    const end = ends.find((e) => e.id === s.id);
+    assert.ok(end, `event ${s.id} has an end`);
+    assert.ok(end.t > s.start, `${s.id}: end ${end.t} after onset ${s.start}`);
+  }
+  assert.ok(starts[1]!.start > ends[0]!.t, 'second utterance starts after the first ended');
+  assert.deepEqual(await tagEvents(two, ['--no-events']), []);
 });

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { action, configFrom } from '../common.js';
 import { EarshotError } from '../../errors.js';
-import { frontendSchema } from '../../config/sections/frontend.js';
+import { frontendSchema, type FrontendConfig } from '../../config/sections/frontend.js';
+import type { EventsConfig } from '../../config/sections/events.js';
+import type { LabelEvent, ScoreFrame } from '../../events/contracts.js';
+import type { TaggedAudio } from '../../models/yamnet/tag-audio.js';
 
 interface TagOpts {
   model?: string;
@@ -9,6 +12,7 @@ interface TagOpts {
   tfjsBackend?: string;
   top?: string;
   json?: boolean;
+  events?: boolean;
 }
 
 const ENGINES = ['auto', 'onnx', 'tfjs'];
@@ -26,6 +30,22 @@ function oneOf(v: string | undefined, allowed: readonly string[], flag: string):
   return v;
 }
 
+/**
+ * The daemon's event stage over a file's hops: frames are stamped at hop end (the
+ * time the daemon would have them), smoothed and segmented with config events.*.
+ */
+async function detectEvents(r: TaggedAudio, frontend: FrontendConfig, events: EventsConfig): Promise<LabelEvent[]> {
+  const { from, lastValueFrom, toArray } = await import('rxjs');
+  const { segmentEvents, smoothScores } = await import('../../events/index.js');
+  const classes = r.labels.length;
+  const frames: ScoreFrame[] = [];
+  for (let i = 0; i < r.count; i++) {
+    const tSeconds = r.startSeconds[i]! + (frontend.patchFrames - 1) * frontend.stftHopSeconds + frontend.stftWindowSeconds;
+    frames.push({ sourceId: 'file', tSeconds, scores: r.scores.subarray(i * classes, (i + 1) * classes), labels: r.labels });
+  }
+  return lastValueFrom(from(frames).pipe(smoothScores(events.smoothingSeconds), segmentEvents(events, { hopSeconds: frontend.patchHopSeconds }), toArray()));
+}
+
 /** `earshot tag <audio-file>`: YAMNet's top labels for every 0.48 s hop of a file. */
 export function registerTag(program: Command): void {
   program
@@ -35,7 +55,8 @@ export function registerTag(program: Command): void {
     .option('-e, --engine <kind>', `inference engine: ${ENGINES.join('|')} (default: config engine.kind)`)
     .option('--tfjs-backend <name>', `TF.js backend: ${BACKENDS.join('|')} (default: config engine.tfjsBackend)`)
     .option('-k, --top <k>', 'labels per hop (default: config events.topK)')
-    .option('--json', 'JSON lines: {"t": seconds, "top": [{"label", "id", "score"}]}')
+    .option('--json', 'JSON lines: {"t": seconds, "top": [{"label", "id", "score"}]}, and event lines with "type"')
+    .option('--no-events', 'omit the detected events (hysteresis segmentation as `earshot run`, config events.*)')
     .action(
       action(async (file: string, opts: TagOpts, cmd: Command) => {
         const engine = oneOf(opts.engine, ENGINES, '--engine');
@@ -59,17 +80,28 @@ export function registerTag(program: Command): void {
           const frontend = frontendSchema.parse({ ...cfg.frontend, ...tagger.frontend });
           const r = await tagWaveform(tagger, audio.samples, audio.sampleRateHz, frontend);
           const classes = r.labels.length;
-          const lines: string[] = [];
+          const lines: Array<{ t: number; text: string }> = [];
           for (let i = 0; i < r.count; i++) {
             const top = topLabels(r.scores.subarray(i * classes, (i + 1) * classes), r.labels, k);
             const t = r.startSeconds[i]!;
-            lines.push(
-              opts.json
+            lines.push({
+              t,
+              text: opts.json
                 ? JSON.stringify({ t, top: top.map((l) => ({ label: l.label, id: l.id, score: Number(l.score.toFixed(6)) })) })
                 : `${t.toFixed(2).padStart(8)}s  ${top.map((l) => `${l.label} ${l.score.toFixed(3)}`).join(' | ')}`,
-            );
+            });
           }
-          process.stdout.write(lines.join('\n') + (lines.length ? '\n' : ''));
+          if (opts.events !== false) {
+            for (const e of await detectEvents(r, frontend, cfg.events)) {
+              const text = opts.json
+                ? JSON.stringify({ type: e.type, id: e.id, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, score: Number(e.score.toFixed(6)) })
+                : `${e.tSeconds.toFixed(2).padStart(8)}s  ${e.type === 'event.start' ? '>>' : '<<'} ${e.label} (${e.type}, ${e.id}, score ${e.score.toFixed(3)})`;
+              lines.push({ t: e.tSeconds, text });
+            }
+          }
+          // Stable sort: hops and events interleave in stream time, hops first on ties.
+          lines.sort((a, b) => a.t - b.t);
+          process.stdout.write(lines.map((l) => l.text).join('\n') + (lines.length ? '\n' : ''));
           if (!opts.json) process.stderr.write(`${file}: ${r.count} hops of ${frontend.patchHopSeconds} s, ${tagger.name} on ${tagger.backend}\n`);
         } finally {
           await tagger.dispose();
