@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EarshotError } from '../errors.js';
 import type { LabelInfo } from '../classify/contracts.js';
@@ -17,6 +17,21 @@ export interface ModelDir {
 }
 
 export type ManifestFields = Omit<ModelManifest, 'format' | 'formatVersion' | 'weights' | 'labels'>;
+
+/**
+ * `<dir>/cache` (created if missing) when the model directory is writable, else
+ * undefined: engines keep compiled graphs there, or fall back to a temp dir.
+ */
+export function modelCacheDir(dir: string): string | undefined {
+  const cache = join(dir, 'cache');
+  try {
+    mkdirSync(cache, { recursive: true });
+    accessSync(cache, constants.W_OK);
+    return cache;
+  } catch {
+    return undefined;
+  }
+}
 
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

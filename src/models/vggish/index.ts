@@ -1,9 +1,9 @@
-import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EarshotError } from '../../errors.js';
 import type { EngineConfig } from '../../config/sections/engine.js';
 import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
-import { readManifest, readModelDir, writeModelDir, type ManifestFields, type ModelDir } from '../modeldir.js';
+import { modelCacheDir, readManifest, readModelDir, writeModelDir, type ManifestFields, type ModelDir } from '../modeldir.js';
 import { createEngine, createEngineLazy, engineOptions, type EngineOptions } from '../engine/index.js';
 import { formulaVggishWeights } from './formula.js';
 import { validateVggishWeights, vggishGraph, VGGISH_EMBEDDING_SIZE, VGGISH_INPUT_SHAPE, VGGISH_OUTPUT } from './network.js';
@@ -24,17 +24,6 @@ export interface VggishModel {
   readonly pca: PcaParams | undefined;
 }
 
-/** `<dir>/cache` when the model directory is writable, else none (the ONNX engine then compiles to a temp dir). */
-function cacheDirFor(dir: string): string | undefined {
-  const cache = join(dir, 'cache');
-  try {
-    mkdirSync(cache, { recursive: true });
-    accessSync(cache, constants.W_OK);
-    return cache;
-  } catch {
-    return undefined;
-  }
-}
 
 function weightsStamp(dir: string, manifest: ModelManifest): string {
   const st = statSync(join(dir, manifest.weights.file));
@@ -56,7 +45,7 @@ export async function openVggish(dir: string, engine: EngineConfig, tuning: Pick
     validateVggishWeights(md.weights);
     return md;
   };
-  const cacheDir = cacheDirFor(dir);
+  const cacheDir = modelCacheDir(dir);
   const opts = engineOptions(engine, { ...tuning, weightsDigest: manifest.weights.sha256, ...(cacheDir ? { cacheDir, cacheStamp: weightsStamp(dir, manifest) } : {}) });
   const e = cacheDir ? await createEngineLazy(vggishGraph(), () => load().weights, { ...opts, cacheDir, weightsDigest: manifest.weights.sha256 }) : await createEngine(vggishGraph(), load().weights, opts);
   try {

@@ -1,12 +1,10 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { EarshotError } from '../../errors.js';
 import type { EngineConfig } from '../../config/sections/engine.js';
 import type { FrontendConfig } from '../../config/sections/frontend.js';
 import type { Tagger, TaggerSession } from '../../classify/contracts.js';
 import type { Patch } from '../../features/contracts.js';
 import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
-import { readModelDir } from '../modeldir.js';
+import { modelCacheDir, readModelDir } from '../modeldir.js';
 import { createEngine, engineOptions } from '../engine/index.js';
 import { YAMNET_CLASSES, YAMNET_EMBEDDING_DIM, YAMNET_MEL_BANDS, YAMNET_PATCH_FRAMES, yamnetGraph, yamnetWeightShapes } from './graph.js';
 import { YAMNET_FRONTEND } from './import.js';
@@ -40,17 +38,6 @@ export interface YamnetTagger extends Tagger {
   scorePatches(patches: Float32Array, count: number): Promise<YamnetOutputs>;
 }
 
-/** `<dir>/cache` for the compiled ONNX graph when the model directory is writable, else none. */
-function cacheDirFor(dir: string): string | undefined {
-  const cache = join(dir, 'cache');
-  try {
-    mkdirSync(cache, { recursive: true });
-    accessSync(cache, constants.W_OK);
-    return cache;
-  } catch {
-    return undefined;
-  }
-}
 
 function checkPatch(p: Patch): void {
   if (p.frames !== YAMNET_PATCH_FRAMES || p.bands !== YAMNET_MEL_BANDS || p.data.length !== PATCH_VALUES) {
@@ -72,7 +59,7 @@ export async function loadYamnetTagger(dir: string, engine: EngineConfig): Promi
     if (w.shape.join() !== s.shape.join()) throw new EarshotError('MODEL_SHAPE_MISMATCH', `${dir}: ${s.name} is [${w.shape.join(',')}], YAMNet needs [${s.shape.join(',')}]`, { dir, tensor: s.name });
   }
   if (md.labels.length !== YAMNET_CLASSES) throw new EarshotError('MODEL_INVALID', `${dir}: ${md.labels.length} labels, YAMNet scores ${YAMNET_CLASSES} classes`, { dir });
-  const cacheDir = cacheDirFor(dir);
+  const cacheDir = modelCacheDir(dir);
   const e = await createEngine(yamnetGraph(), md.weights, engineOptions(engine, { weightsDigest: md.manifest.weights.sha256, ...(cacheDir ? { cacheDir } : {}) }));
   const batchSize = Math.max(1, engine.batchSize);
 
