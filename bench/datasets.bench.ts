@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { sharedPath } from '../test/helpers/shared.js';
 import { startS3rver } from '../test/helpers/s3.js';
 import { localStorage, s3Storage, type Storage } from '../src/storage/index.js';
-import { crc32c, loadClips, readAudioSetClips, type ReadClipsOptions } from '../src/train/datasets/index.js';
+import { crc32c } from '../src/util/crc32c.js';
+import { loadClips, readAudioSetClips, type ReadClipsOptions } from '../src/train/datasets/index.js';
 
 function bytewiseCrc32c(b: Uint8Array): number {
   const t = new Uint32Array(256);

@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { localStorage } from '../../src/storage/local.js';
 import {
-  crc32c,
-  maskCrc,
   decodeSequenceExample,
   encodeSequenceExample,
   encodeTFRecords,
@@ -17,16 +15,6 @@ import {
   parseAudioSetRecord,
   type Feature,
 } from '../../src/train/datasets/index.js';
-
-/** Bit-at-a-time reference CRC32C, independent of the table code under test. */
-function crc32cBitwise(b: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const x of b) {
-    c ^= x;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  }
-  return ~c >>> 0;
-}
 
 /** Deterministic PRNG so failures reproduce. */
 function rng(seed: number): () => number {
@@ -39,26 +27,6 @@ function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-test('crc32c matches the RFC 3720 test vectors and a bitwise reference', () => {
-  assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
-  assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa);
-  assert.equal(crc32c(new Uint8Array(32).fill(0xff)), 0x62a8ab43);
-  assert.equal(crc32c(Uint8Array.from({ length: 32 }, (_, i) => i)), 0x46dd794e);
-  assert.equal(crc32c(Uint8Array.from({ length: 32 }, (_, i) => 31 - i)), 0x113fdb5c);
-  const r = rng(7);
-  const big = Uint8Array.from({ length: 4099 }, () => Math.floor(r() * 256));
-  for (let i = 0; i < 200; i++) {
-    const a = Math.floor(r() * big.length);
-    const b = a + Math.floor(r() * (big.length - a));
-    assert.equal(crc32c(big, a, b), crc32cBitwise(big.subarray(a, b)), `range [${a}, ${b})`);
-  }
-  // Continuing a CRC over a split gives the CRC of the whole.
-  assert.equal(crc32c(big, 1000, big.length, crc32c(big, 0, 1000)), crc32c(big));
-  // TensorFlow's masking: rotate right 15, add 0xa282ead8.
-  assert.equal(maskCrc(0), 0xa282ead8);
-  assert.equal(maskCrc(0x00008000), (1 + 0xa282ead8) >>> 0);
-});
 
 const se = {
   context: new Map<string, Feature>([

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { EarshotError } from '../../errors.js';
-import { crc32c, maskCrc } from './crc32c.js';
+import { crc32c, maskCrc } from '../../util/crc32c.js';
 import { DT_DOUBLE, DT_FLOAT, DT_INT64, dtypeName, isUnsupportedFloat } from './dtypes.js';
 import { getFixed32, getInt, getMessage, getMessages, parseMessage, ProtoWriter, type ProtoMessage } from './proto.js';
 import { buildTable, readTable, type TableEntry } from './sstable.js';

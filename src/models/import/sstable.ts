@@ -1,5 +1,5 @@
 import { EarshotError } from '../../errors.js';
-import { crc32c, crc32cUpdate, maskCrc } from './crc32c.js';
+import { crc32c, maskCrc } from '../../util/crc32c.js';
 import { readVarintNumber } from './proto.js';
 import { snappyDecompress } from './snappy.js';
 
@@ -48,7 +48,7 @@ function readBlock(buf: Uint8Array, h: Handle, file: string, label: string): Uin
   const contents = buf.subarray(h.offset, h.offset + h.size);
   const type = buf[h.offset + h.size]!;
   const stored = new DataView(buf.buffer, buf.byteOffset + h.offset + h.size + 1, 4).getUint32(0, true);
-  const actual = maskCrc(crc32c(buf.subarray(h.offset, h.offset + h.size + 1)));
+  const actual = maskCrc(crc32c(buf, h.offset, h.offset + h.size + 1));
   if (stored !== actual) {
     throw new EarshotError('DATA_CORRUPT', `${file}: ${label} block at offset ${h.offset} fails its crc32c check (stored ${stored.toString(16)}, computed ${actual.toString(16)})`, { file });
   }
@@ -139,7 +139,7 @@ export function buildTable(entries: readonly TableEntry[], blockBytes = 262144):
   const emit = (b: Uint8Array): Handle => {
     const h = { offset, size: b.length };
     const trailer = new Uint8Array(TRAILER_BYTES); // type 0 (uncompressed), then the CRC of block + type byte
-    new DataView(trailer.buffer).setUint32(1, maskCrc(crc32cUpdate(crc32c(b), trailer.subarray(0, 1))), true);
+    new DataView(trailer.buffer).setUint32(1, maskCrc(crc32c(trailer, 0, 1, crc32c(b))), true);
     chunks.push(b, trailer);
     offset += b.length + TRAILER_BYTES;
     return h;

@@ -1,4 +1,4 @@
-export { crc32c, maskCrc, maskedCrc32c } from './crc32c.js';
+export { crc32c, maskCrc, maskedCrc32c } from '../../util/crc32c.js';
 export { ProtoError } from './protobuf.js';
 export { decodeSequenceExample, encodeSequenceExample, type Feature, type SequenceExample } from './sequence-example.js';
 export {

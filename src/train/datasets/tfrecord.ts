@@ -1,6 +1,6 @@
 import { EarshotError } from '../../errors.js';
 import type { Storage } from '../../storage/contracts.js';
-import { maskedCrc32c } from './crc32c.js';
+import { maskedCrc32c } from '../../util/crc32c.js';
 
 /**
  * TFRecord framing: `u64 length LE, u32 masked crc32c(length bytes), payload,

@@ -1,9 +1,9 @@
 /**
- * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8.
- * TFRecord frames every length and payload with a masked CRC32C; reading all
- * of AudioSet verifies ~60 MB per pass, so the 8-table variant (one lookup per
- * byte but 8 bytes per loop iteration, no serial dependency on each byte) is
- * worth its 8 KiB of tables.
+ * CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8, plus
+ * TensorFlow/LevelDB masking. Used for TF table blocks and bundle entries
+ * (the VGGish checkpoint is ~290 MB) and TFRecord framing (~60 MB per AudioSet
+ * pass): the 8-table variant (8 bytes per loop iteration, no serial dependency
+ * on each byte) is worth its 8 KiB of tables.
  */
 const POLY = 0x82f63b78;
 
@@ -51,11 +51,19 @@ export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0
   return ~c >>> 0;
 }
 
-/** TFRecord's masking: rotate right by 15 and add a constant, so CRCs of CRCs don't degenerate. */
+const MASK_DELTA = 0xa282ead8;
+
+/** LevelDB/TF masking: rotate right by 15 and add a constant, so CRCs of CRC-bearing data stay distinct. */
 export function maskCrc(crc: number): number {
-  return ((((crc >>> 15) | (crc << 17)) >>> 0) + 0xa282ead8) >>> 0;
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0;
 }
 
+export function unmaskCrc(masked: number): number {
+  const rot = (masked - MASK_DELTA) >>> 0;
+  return ((rot >>> 17) | (rot << 15)) >>> 0;
+}
+
+/** maskCrc(crc32c(bytes[start, end))), as TFRecord and TF tables store it. */
 export function maskedCrc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
   return maskCrc(crc32c(bytes, start, end));
 }
