@@ -213,17 +213,10 @@ function sliceProto(rank: number, rows?: readonly [number, number]): Uint8Array 
 }
 
 function int64Values(data: BigInt64Array): Uint8Array {
-  // A packed int64 field is the concatenated varints; strip the per-value tags.
-  const ints = new ProtoWriter();
-  for (const v of data) ints.varint(1, v);
-  const raw: number[] = [];
-  const enc = ints.finish();
-  for (let i = 0; i < enc.length; ) {
-    i++;
-    while (enc[i]! & 0x80) raw.push(enc[i++]!);
-    raw.push(enc[i++]!);
-  }
-  return new ProtoWriter().bytes(10, Uint8Array.from(raw)).finish();
+  // TensorProto.int64_val (field 10), packed: the concatenated varints.
+  const packed = new ProtoWriter();
+  for (const v of data) packed.writeVarint(v);
+  return new ProtoWriter().bytes(10, packed.finish()).finish();
 }
 
 /**

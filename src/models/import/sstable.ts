@@ -1,5 +1,6 @@
 import { EarshotError } from '../../errors.js';
 import { crc32c, maskCrc } from '../../util/crc32c.js';
+import { ProtoWriter } from '../../util/protobuf.js';
 import { readVarintNumber } from './proto.js';
 import { snappyDecompress } from './snappy.js';
 
@@ -117,17 +118,6 @@ export function readTable(buf: Uint8Array, file: string): TableEntry[] {
   return out;
 }
 
-function varint(n: number): number[] {
-  const out: number[] = [];
-  let x = n;
-  while (x >= 0x80) {
-    out.push((x % 0x80) | 0x80);
-    x = Math.floor(x / 0x80);
-  }
-  out.push(x);
-  return out;
-}
-
 /**
  * Builds a table exactly as TF's TableBuilder does with kNoCompression
  * (restart interval 16, blocks cut once they reach `blockBytes`). Entries must be
@@ -150,7 +140,7 @@ export function buildTable(entries: readonly TableEntry[], blockBytes = 262144):
   const flush = (): void => {
     if (block.length === 0) return;
     const h = emit(encodeBlock(block));
-    index.push({ key: block[block.length - 1]!.key, value: Uint8Array.from([...varint(h.offset), ...varint(h.size)]) });
+    index.push({ key: block[block.length - 1]!.key, value: varints(h.offset, h.size) });
     block = [];
     blockSize = 0;
   };
@@ -164,12 +154,19 @@ export function buildTable(entries: readonly TableEntry[], blockBytes = 262144):
   const meta = emit(encodeBlock([]));
   const idx = emit(encodeBlock(index));
   const footer = new Uint8Array(FOOTER_BYTES);
-  footer.set([...varint(meta.offset), ...varint(meta.size), ...varint(idx.offset), ...varint(idx.size)]);
+  footer.set(varints(meta.offset, meta.size, idx.offset, idx.size));
   const dv = new DataView(footer.buffer);
   dv.setUint32(40, TABLE_MAGIC_LO, true);
   dv.setUint32(44, TABLE_MAGIC_HI, true);
   chunks.push(footer);
   return concat(chunks);
+}
+
+/** Bare concatenated varints (block handles, entry headers). */
+function varints(...ns: number[]): Uint8Array {
+  const w = new ProtoWriter();
+  for (const n of ns) w.writeVarint(n);
+  return w.finish();
 }
 
 function encodeBlock(entries: readonly TableEntry[]): Uint8Array {
@@ -185,7 +182,7 @@ function encodeBlock(entries: readonly TableEntry[]): Uint8Array {
       const n = Math.min(prev.length, e.key.length);
       while (shared < n && prev[shared] === e.key[shared]) shared++;
     }
-    const head = Uint8Array.from([...varint(shared), ...varint(e.key.length - shared), ...varint(e.value.length)]);
+    const head = varints(shared, e.key.length - shared, e.value.length);
     parts.push(head, e.key.subarray(shared), e.value);
     size += head.length + e.key.length - shared + e.value.length;
     prev = e.key;

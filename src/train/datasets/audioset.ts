@@ -1,7 +1,7 @@
 import { EarshotError } from '../../errors.js';
 import type { Storage } from '../../storage/contracts.js';
 import type { Clip } from '../contracts.js';
-import { ProtoError } from './protobuf.js';
+import { ProtoError } from '../../util/protobuf.js';
 import { decodeSequenceExample, encodeSequenceExample, type Feature, type SequenceExample } from './sequence-example.js';
 import { DEFAULT_CHUNK_BYTES, readTFRecords, type TFRecordReadOptions } from './tfrecord.js';
 

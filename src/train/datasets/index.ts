@@ -1,5 +1,5 @@
 export { crc32c, maskCrc, maskedCrc32c } from '../../util/crc32c.js';
-export { ProtoError } from './protobuf.js';
+export { ProtoError } from '../../util/protobuf.js';
 export { decodeSequenceExample, encodeSequenceExample, type Feature, type SequenceExample } from './sequence-example.js';
 export {
   readTFRecords,

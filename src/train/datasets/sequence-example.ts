@@ -1,4 +1,4 @@
-import { ProtoReader, ProtoWriter, ProtoError, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from './protobuf.js';
+import { ProtoReader, ProtoWriter, ProtoError, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from '../../util/protobuf.js';
 
 /**
  * tf.train.SequenceExample, decoded generically:
@@ -169,16 +169,16 @@ function encodeFeature(f: Feature, opts: EncodeOptions): Uint8Array {
   if (f.kind === 'float') {
     if (packed) {
       const p = new ProtoWriter();
-      for (const v of f.value) p.float32(v);
+      for (const v of f.value) p.writeFloat32(v);
       list.bytes(1, p.finish());
-    } else for (const v of f.value) list.tag(1, WIRE_FIXED32).float32(v);
+    } else for (const v of f.value) list.float32(1, v);
     return w.bytes(2, list.finish()).finish();
   }
   if (packed) {
     const p = new ProtoWriter();
-    for (const v of f.value) p.varint(v);
+    for (const v of f.value) p.writeVarint(v);
     list.bytes(1, p.finish());
-  } else for (const v of f.value) list.tag(1, WIRE_VARINT).varint(v);
+  } else for (const v of f.value) list.varint(1, v);
   return w.bytes(3, list.finish()).finish();
 }
 
