@@ -7,18 +7,14 @@
 import { EarshotError } from '../errors.js';
 import type { Blas } from './blas.js';
 import {
+import { modelTypes } from '../config/sections/train.js';
   attentionPoolBackward, attentionPoolForward, bnReluDropoutBackward, bnReluDropoutForward, denseBackward, denseForward,
   sigmoidBackwardInPlace, sigmoidInPlace, softmaxBackwardInPlace, softmaxRowsInPlace,
   type AttPoolCache, type BnParams, type BnReluCache, type RandomSource,
 } from './layers.js';
 
-export const MODEL_TYPES = [
-  'decision_level_max_pooling',
-  'decision_level_average_pooling',
-  'decision_level_single_attention',
-  'decision_level_multi_attention',
-  'feature_level_attention',
-] as const;
+/** The seed's Keras `model_type`s; the list lives with the config schema that validates it. */
+export const MODEL_TYPES = modelTypes;
 export type ModelType = (typeof MODEL_TYPES)[number];
 
 export interface NetSpec {
