@@ -6,8 +6,8 @@
  */
 import { EarshotError } from '../errors.js';
 import type { Blas } from './blas.js';
-import {
 import { modelTypes } from '../config/sections/train.js';
+import {
   attentionPoolBackward, attentionPoolForward, bnReluDropoutBackward, bnReluDropoutForward, denseBackward, denseForward,
   sigmoidBackwardInPlace, sigmoidInPlace, softmaxBackwardInPlace, softmaxRowsInPlace,
   type AttPoolCache, type BnParams, type BnReluCache, type RandomSource,
