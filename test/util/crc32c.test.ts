@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { crc32c, maskCrc, maskedCrc32c, unmaskCrc } from '../../src/util/crc32c.js';
+import { rng } from '../features/util.js';
 
 /** Bit-at-a-time reference CRC32C, independent of the table code under test. */
 function crc32cBitwise(b: Uint8Array): number {
@@ -10,18 +11,6 @@ function crc32cBitwise(b: Uint8Array): number {
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
   }
   return ~c >>> 0;
-}
-
-/** Deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
