@@ -64,7 +64,7 @@ async function engineRates(dir: string, kind: 'onnx' | 'tfjs', tfjsBackend: 'aut
 
 function synth(path: string, rate: number, channels: number): void {
   // 60 s: tone + quieter pink noise, so every stage sees realistic, non-silent input.
-  const r = spawnSync('sox', ['-n', '-r', String(rate), '-c', String(channels), path, 'synth', '60', 'sine', '440', 'pinknoise', 'remix', '-', 'vol', '0.3', ...(channels === 2 ? ['channels', '2'] : [])], { encoding: 'utf8' });
+  const r = spawnSync('sox', ['-n', '-r', String(rate), '-c', String(channels), '-b', '16', path, 'synth', '60', 'sine', '440', 'pinknoise', 'remix', '-', 'vol', '0.3', ...(channels === 2 ? ['channels', '2'] : [])], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`sox failed: ${r.stderr}`);
 }
 

@@ -151,12 +151,13 @@ function scaleFor(layout: WavLayout): { scale: number; offset: number } {
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
- * 16-bit PCM, the common case, read as a typed array: same values and arithmetic as the
- * wavefile path (int16 * 2^-15, channel mean in float64) at ~10x its speed.
+ * 16- and 32-bit PCM read as typed arrays: the same values and arithmetic as the
+ * wavefile path (int * 2^-(bits-1), channel mean in float64) at ~10x its speed.
  */
-function decodePcm16(layout: WavLayout): Float32Array {
+function decodeIntPcm(layout: WavLayout): Float32Array {
   const frames = Math.floor(layout.data.length / layout.blockAlign);
-  const ints = new Int16Array(frames * layout.channels);
+  const n = frames * layout.channels;
+  const ints = layout.bitsPerSample === 16 ? new Int16Array(n) : new Int32Array(n);
   new Uint8Array(ints.buffer).set(layout.data.subarray(0, ints.byteLength));
   return averageInterleaved(ints, layout.channels, scaleFor(layout).scale);
 }
@@ -167,7 +168,8 @@ const BLOCK_FRAMES = 1 << 18;
 /** Decodes a PCM/float layout to mono float32 with wavefile doing the sample unpacking. */
 export function decodeWavSamples(layout: WavLayout): Float32Array {
   if (layout.kind === null) throw new Error('decodeWavSamples needs a PCM or float layout');
-  if (layout.kind === 'pcm' && layout.bitsPerSample === 16 && LITTLE_ENDIAN_HOST) return decodePcm16(layout);
+  if (LITTLE_ENDIAN_HOST && layout.kind === 'pcm' && (layout.bitsPerSample === 16 || layout.bitsPerSample === 32)) return decodeIntPcm(layout);
+  if (LITTLE_ENDIAN_HOST && layout.kind === 'float' && layout.bitsPerSample === 32) return decodeFloat32Wav(layout);
   const frames = layout.data.length / layout.blockAlign;
   const out = new Float32Array(frames);
   const { scale, offset } = scaleFor(layout);
