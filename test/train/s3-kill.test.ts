@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { projectRoot, sharedPath } from '../helpers/shared.js';
+import { startS3rver } from '../helpers/s3.js';
+import { openStorage } from '../../src/storage/index.js';
+import { decodeCheckpoint } from '../../src/train/checkpoint.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('S3 killed mid-training: no checkpoint is lost and --resume continues from the last complete one', async () => {
+  const s3 = await startS3rver();
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-train-s3kill-'));
+  try {
+    const store = openStorage(s3.url(), s3.config);
+    const src = sharedPath('data/audioset/features/bal_train');
+    for (const f of readdirSync(src).filter((n) => n.endsWith('.tfrecord')).sort().slice(0, 20)) await store.writeAtomic(`bal_train/${f}`, readFileSync(join(src, f)));
+    const cfg = join(dir, 'config.json');
+    writeFileSync(cfg, JSON.stringify({ train: { hiddenUnits: 16 }, storage: { s3: s3.config.s3 } }));
+    const args = ['-c', cfg, 'train', '--data', s3.url('bal_train'), '--labels', sharedPath('data/audioset/metadata/class_labels_indices.csv'), '--batch-size', '32', '--checkpoint-every', '1', '--out', s3.url('model')];
+
+    // A long run, checkpointing every iteration; the server dies under it.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args, '--iterations', '1000000'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    const checkpointsSaved = async () => (await store.list('model/checkpoints/')).filter((k) => k.endsWith('/state.bin')).length;
+    for (let i = 0; i < 600 && (await checkpointsSaved()) < 3; i++) await sleep(100);
+    assert.ok((await checkpointsSaved()) >= 3, `training saved checkpoints before the kill: ${stderr}`);
+    await s3.kill();
+    const code = await Promise.race([exited, sleep(120_000).then(() => 'timeout' as const)]);
+    if (code === 'timeout') child.kill('SIGKILL');
+    assert.notEqual(code, 0, 'training must not report success when its checkpoint store is gone');
+    assert.match(stderr, /STORAGE_FAILED/);
+
+    await s3.restart();
+    const saved = (await store.list('model/checkpoints/')).map((k) => /iter-(\d+)\/state\.bin$/.exec(k)).filter((m) => m !== null);
+    const last = Math.max(...saved.map((m) => Number(m[1])));
+    assert.ok(last >= 3, `checkpoints survived the kill (last ${last})`);
+    const target = last + 10;
+    const resumed = await runCli([...args, '--iterations', String(target), '--resume']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const history = JSON.parse((await store.read('model/history.json')).toString()) as Array<{ iteration: number }>;
+    assert.deepEqual(
+      history.map((h) => h.iteration),
+      Array.from({ length: target }, (_, i) => i + 1),
+      'one contiguous history: nothing lost, nothing repeated',
+    );
+    const ck = (await store.list('model/checkpoints/')).find((k) => k.endsWith(`iter-${String(target).padStart(9, '0')}/state.bin`));
+    assert.ok(ck);
+    assert.equal(decodeCheckpoint(await store.read(ck), ck).iteration, target);
+  } finally {
+    await s3.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
