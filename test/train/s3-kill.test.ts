@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { projectRoot, sharedPath } from '../helpers/shared.js';
+import { projectRoot } from '../helpers/shared.js';
 import { startS3rver } from '../helpers/s3.js';
-import { openStorage } from '../../src/storage/index.js';
+import { s3TrainSetup } from './s3-fixture.js';
 import { decodeCheckpoint } from '../../src/train/checkpoint.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -16,12 +16,7 @@ test('S3 killed mid-training: no checkpoint is lost and --resume continues from 
   const s3 = await startS3rver();
   const dir = mkdtempSync(join(tmpdir(), 'earshot-train-s3kill-'));
   try {
-    const store = openStorage(s3.url(), s3.config);
-    const src = sharedPath('data/audioset/features/bal_train');
-    for (const f of readdirSync(src).filter((n) => n.endsWith('.tfrecord')).sort().slice(0, 20)) await store.writeAtomic(`bal_train/${f}`, readFileSync(join(src, f)));
-    const cfg = join(dir, 'config.json');
-    writeFileSync(cfg, JSON.stringify({ train: { hiddenUnits: 16 }, storage: { s3: s3.config.s3 } }));
-    const args = ['-c', cfg, 'train', '--data', s3.url('bal_train'), '--labels', sharedPath('data/audioset/metadata/class_labels_indices.csv'), '--batch-size', '32', '--checkpoint-every', '1', '--out', s3.url('model')];
+    const { store, args } = await s3TrainSetup(s3, dir);
 
     // A long run, checkpointing every iteration; the server dies under it.
     const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args, '--iterations', '1000000'], { cwd: projectRoot, stdio: ['ignore', 'ignore', 'pipe'] });
