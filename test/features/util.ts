@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { frontendSchema, type FrontendConfig } from '../../src/config/sections/frontend.js';
+import { rng } from '../helpers/rng.js';
 
 export function readF32(path: string): Float32Array {
   const b = readFileSync(path);
@@ -27,17 +28,7 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** Deterministic PRNG (mulberry32) so random chunkings are reproducible from the seed. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng };
 
 /** Chunk boundaries: a fixed size, or random sizes in [1, max] from a seed. */
 export function chunkSizes(total: number, size: number | { seed: number; max: number }): number[] {

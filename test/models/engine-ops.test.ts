@@ -6,18 +6,9 @@ import { inferShapes, padAlong } from '../../src/models/graph/shapes.js';
 import { createOnnxEngine } from '../../src/models/engine/onnx.js';
 import { createTfjsEngine } from '../../src/models/engine/tfjs.js';
 import { isEarshotError } from '../../src/errors.js';
+import { rng } from '../helpers/rng.js';
 
 // Every IR op on every engine against the plain-loop reference, on small random graphs.
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randn(r: () => number, n: number, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);

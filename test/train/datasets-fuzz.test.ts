@@ -7,23 +7,13 @@ import { isEarshotError } from '../../src/errors.js';
 import type { Storage } from '../../src/storage/contracts.js';
 import type { Clip } from '../../src/train/contracts.js';
 import { encodeAudioSetClip, encodeTFRecords, maskedCrc32c, readAudioSetClips, type ReadClipsOptions } from '../../src/train/datasets/index.js';
+import { rng } from '../helpers/rng.js';
 
 /**
  * Hostile input for the TFRecord + SequenceExample path: every outcome must be
  * the original clips, valid clips, or DATA_CORRUPT naming file and offset.
  * Never a RangeError/TypeError, never a huge allocation, never silent garbage.
  */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // A real file from the balanced split: several records written by TensorFlow.
 const original = readFileSync(sharedPath('data/audioset/features/bal_train/--.tfrecord'));
 

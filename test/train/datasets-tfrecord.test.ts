@@ -15,18 +15,7 @@ import {
   parseAudioSetRecord,
   type Feature,
 } from '../../src/train/datasets/index.js';
-
-/** Deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers/rng.js';
 
 const se = {
   context: new Map<string, Feature>([
