@@ -57,7 +57,12 @@ export interface SourcePipeline {
 
 /** Stream time of the newest sample in a patch: the end of the hop it completes. */
 export function patchEndSeconds(p: Patch, fe: FrontendConfig): number {
-  return p.startSeconds + (p.frames - 1) * fe.stftHopSeconds + fe.stftWindowSeconds;
+  return windowEndSeconds(p.startSeconds, p.frames, fe);
+}
+
+/** Stream time at which a window of `frames` STFT frames starting at `startSeconds` is complete. */
+export function windowEndSeconds(startSeconds: number, frames: number, fe: FrontendConfig): number {
+  return startSeconds + (frames - 1) * fe.stftHopSeconds + fe.stftWindowSeconds;
 }
 
 /**

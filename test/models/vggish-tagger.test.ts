@@ -10,6 +10,7 @@ import { embedPatches, openVggish, postprocess, writeFormulaVggishDir, dequantiz
 import { loadVggishClassifierTagger } from '../../src/models/vggish/tagger.js';
 import { defaultTaggerLoader, modelDirFor } from '../../src/pipeline/taggers.js';
 import { sharedPath } from '../helpers/shared.js';
+import { rng } from '../helpers/rng.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'earshot-vggtag-'));
 const vggishDir = join(tmp, 'vggish');
@@ -17,17 +18,12 @@ const classifierDir = join(tmp, 'classifier');
 const spec: NetSpec = { modelType: 'decision_level_multi_attention', timeSteps: 10, inputDim: 128, hidden: 64, classes: 7 };
 const labels = Array.from({ length: spec.classes }, (_, i) => ({ index: i, id: `/m/x${i}`, name: `Label ${i}` }));
 
-function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-
 test('VGGish + classifier tagger scores the rolling window of post-processed embeddings', async () => {
   writeFormulaVggishDir(vggishDir, sharedPath('models', 'vggish', 'vggish_pca_params.npz'));
-  saveClassifier(classifierDir, spec, initParams(spec, lcg(7)), labels);
+  saveClassifier(classifierDir, spec, initParams(spec, rng(7)), labels);
   const engine = parseConfig({}).engine;
   const tagger = await loadVggishClassifierTagger(vggishDir, classifierDir, engine);
-  const rand = lcg(11);
+  const rand = rng(11);
   const patches = Array.from({ length: 12 }, (_, i) => ({ data: Float32Array.from({ length: 96 * 64 }, () => rand() * 8 - 6), index: i, startSeconds: i * 0.96, frames: 96, bands: 64 }));
   try {
     assert.deepEqual(tagger.labels, labels);

@@ -37,11 +37,11 @@ function oneOf(v: string | undefined, allowed: readonly string[], flag: string):
 async function detectEvents(r: TaggedAudio, frontend: FrontendConfig, events: EventsConfig): Promise<LabelEvent[]> {
   const { from, lastValueFrom, toArray } = await import('rxjs');
   const { segmentEvents, smoothScores } = await import('../../events/index.js');
+  const { windowEndSeconds } = await import('../../pipeline/source-pipeline.js');
   const classes = r.labels.length;
   const frames: ScoreFrame[] = [];
   for (let i = 0; i < r.count; i++) {
-    const tSeconds = r.startSeconds[i]! + (frontend.patchFrames - 1) * frontend.stftHopSeconds + frontend.stftWindowSeconds;
-    frames.push({ sourceId: 'file', tSeconds, scores: r.scores.subarray(i * classes, (i + 1) * classes), labels: r.labels });
+    frames.push({ sourceId: 'file', tSeconds: windowEndSeconds(r.startSeconds[i]!, frontend.patchFrames, frontend), scores: r.scores.subarray(i * classes, (i + 1) * classes), labels: r.labels });
   }
   return lastValueFrom(from(frames).pipe(smoothScores(events.smoothingSeconds), segmentEvents(events, { hopSeconds: frontend.patchHopSeconds }), toArray()));
 }
