@@ -105,3 +105,25 @@ test('tfjs engines on different backends interleave correctly (one global tfjs b
   const tf = await import('@tensorflow/tfjs-core');
   assert.equal(tf.memory().numTensors, 0, 'disposed engines leave no tensors behind');
 });
+
+test('engine.memoryArena: the config flag reaches the onnx engine, whose reused buffers never leak one call into the next', async () => {
+  const { engineSchema } = await import('../../src/config/sections/engine.js');
+  const { engineOptions } = await import('../../src/models/engine/index.js');
+  assert.equal(engineOptions(engineSchema.parse({})).memoryArena, false, 'off by default (memory-lean)');
+  const opts = engineOptions(engineSchema.parse({ kind: 'onnx', threads: 1, memoryArena: true }));
+  assert.equal(opts.memoryArena, true);
+  const w = weights(4);
+  const e = await createEngine(graph, w, opts);
+  try {
+    // Batches that grow, shrink and grow again with different data: a stale or mis-sized arena buffer shows as a wrong value.
+    for (const n of [3, 1, 5, 2]) {
+      const x = Float32Array.from({ length: n * 60 }, (_, i) => Math.cos(i * 0.37 + n));
+      const ref = runReference(graph, w, x, n).y!;
+      const y = (await e.run(x, n)).y!;
+      assert.equal(y.length, ref.length);
+      y.forEach((v, i) => assert.ok(Math.abs(v - ref[i]!) < 1e-4, `batch ${n} value ${i}: ${v} vs ${ref[i]}`));
+    }
+  } finally {
+    await e.dispose();
+  }
+});

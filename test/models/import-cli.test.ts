@@ -1,4 +1,5 @@
 import { after, before, test } from 'node:test';
+import { engineSchema } from '../../src/config/sections/engine.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,7 +57,7 @@ test('the official format (single-file V1 checkpoint) imports through the CLI an
   assert.deepEqual(readFileSync(join(f('m-v1'), m.extras!.pca!)), readFileSync(npz()));
   assert.deepEqual(pcaFromModelDir(md)!.means, readPcaParams(npz()).means);
 
-  const model = await openVggish(f('m-v1'), { kind: 'onnx', tfjsBackend: 'auto', threads: 1, batchSize: 9 });
+  const model = await openVggish(f('m-v1'), engineSchema.parse({ kind: 'onnx', threads: 1, batchSize: 9 }));
   try {
     const emb = await embedPatches(model.engine, f32(sharedPath('golden/vggish-net/input.f32')), 9, 9);
     const want = f32(sharedPath('golden/vggish-net/embedding.f32'));

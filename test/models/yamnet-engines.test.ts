@@ -9,7 +9,7 @@ import { yamnetGraph } from '../../src/models/yamnet/graph.js';
 import { readModelDir } from '../../src/models/modeldir.js';
 import { runReference } from '../../src/models/graph/reference.js';
 import { isEarshotError } from '../../src/errors.js';
-import type { EngineConfig } from '../../src/config/sections/engine.js';
+import { engineSchema, type EngineConfig } from '../../src/config/sections/engine.js';
 import { sharedPath } from '../helpers/shared.js';
 
 let root = '';
@@ -21,7 +21,7 @@ before(() => {
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
-const engine = (kind: EngineConfig['kind'], tfjsBackend: EngineConfig['tfjsBackend'] = 'auto'): EngineConfig => ({ kind, tfjsBackend, threads: 2, batchSize: 4 });
+const engine = (kind: EngineConfig['kind'], tfjsBackend: EngineConfig['tfjsBackend'] = 'auto'): EngineConfig => engineSchema.parse({ kind, tfjsBackend, threads: 2, batchSize: 4 });
 
 /** The Coral speech patch plus variants covering other input statistics (time-reversed, quieter, silence at log(0.001)). */
 function patches(): { data: Float32Array; count: number } {

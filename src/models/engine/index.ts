@@ -18,12 +18,14 @@ export interface EngineOptions {
   readonly weightsDigest?: string;
   /** ORT busy-waiting between ops (default off: see OnnxEngineOptions.spinning). */
   readonly spinning?: boolean;
+  /** ORT keeps activation buffers between runs (config engine.memoryArena). */
+  readonly memoryArena?: boolean;
   /** Version stamp of the weights file (see OnnxEngineOptions.cacheStamp). */
   readonly cacheStamp?: string;
 }
 
 export function engineOptions(cfg: EngineConfig, extra: Partial<Pick<EngineOptions, 'cacheDir' | 'weightsDigest' | 'spinning' | 'cacheStamp'>> = {}): EngineOptions {
-  return { kind: cfg.kind, tfjsBackend: cfg.tfjsBackend, threads: cfg.threads, ...extra };
+  return { kind: cfg.kind, tfjsBackend: cfg.tfjsBackend, threads: cfg.threads, memoryArena: cfg.memoryArena, ...extra };
 }
 
 export interface EngineAvailability {
@@ -75,6 +77,7 @@ function onnxOptions(opts: EngineOptions) {
     ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
     ...(opts.weightsDigest !== undefined ? { weightsDigest: opts.weightsDigest } : {}),
     ...(opts.spinning !== undefined ? { spinning: opts.spinning } : {}),
+    ...(opts.memoryArena !== undefined ? { memoryArena: opts.memoryArena } : {}),
     ...(opts.cacheStamp !== undefined ? { cacheStamp: opts.cacheStamp } : {}),
   };
 }
