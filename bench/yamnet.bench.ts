@@ -107,10 +107,10 @@ async function tagPath(dir: string, file: string) {
   }
 }
 
-/** The CLI as a user runs it (includes node + tsx start-up and model load). */
+/** The CLI as a user runs it (bin/earshot.js on the built dist/: Node start-up, model load, tagging). */
 function cliWall(dir: string, file: string): { seconds: number; realTimeFactor: number } {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'tag', file, '--model', dir, '--json'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [join(root, 'bin/earshot.js'), 'tag', file, '--model', dir, '--json'], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
   const s = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`earshot tag failed: ${r.stderr}`);
   return { seconds: s, realTimeFactor: 60 / s };
