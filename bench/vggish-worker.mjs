@@ -13,13 +13,17 @@ function randomPatches(n) {
   });
 }
 
-/** This process's own peak RSS (VmHWM). getrusage's maxRSS would also count the spawning parent's. */
+/**
+ * This process's own peak RSS: VmHWM (getrusage's maxRSS would also count the spawning parent's),
+ * or the current RSS when higher, since the kernel updates VmHWM lazily (on unmap and exit).
+ */
 function peakRssMB() {
+  const now = process.memoryUsage().rss / 1e6;
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) / 1024;
+    if (m) return Math.max((Number(m[1]) * 1024) / 1e6, now);
   } catch {}
-  return process.resourceUsage().maxRSS / 1024;
+  return Math.max((process.resourceUsage().maxRSS * 1024) / 1e6, now);
 }
 
 const spec = JSON.parse(process.argv[2]);

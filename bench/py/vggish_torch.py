@@ -49,15 +49,15 @@ def forward(x):  # x: [N, 96, 64] log-mel
 
 
 def peak_rss_mb():
-    """This process's own peak RSS (VmHWM); ru_maxrss would also count the spawning parent's."""
+    """This process's own peak RSS in MB (VmHWM, KiB); ru_maxrss would also count the spawning parent's."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
                 if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
+                    return int(line.split()[1]) * 1024 / 1e6
     except OSError:
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
 
 
 golden_in = torch.from_numpy(np.fromfile(f"{golden_dir}/input.f32", dtype="<f4").reshape(-1, 96, 64))
