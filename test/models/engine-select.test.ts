@@ -109,9 +109,9 @@ test('tfjs engines on different backends interleave correctly (one global tfjs b
 test('engine.memoryArena: the config flag reaches the onnx engine, whose reused buffers never leak one call into the next', async () => {
   const { engineSchema } = await import('../../src/config/sections/engine.js');
   const { engineOptions } = await import('../../src/models/engine/index.js');
-  assert.equal(engineOptions(engineSchema.parse({})).memoryArena, false, 'off by default (memory-lean)');
-  const opts = engineOptions(engineSchema.parse({ kind: 'onnx', threads: 1, memoryArena: true }));
-  assert.equal(opts.memoryArena, true);
+  assert.equal(engineOptions(engineSchema.parse({})).memoryArena, true, 'on by default');
+  assert.equal(engineOptions(engineSchema.parse({ memoryArena: false })).memoryArena, false);
+  const opts = engineOptions(engineSchema.parse({ kind: 'onnx', threads: 1 }));
   const w = weights(4);
   const e = await createEngine(graph, w, opts);
   try {
