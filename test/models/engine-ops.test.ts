@@ -162,3 +162,40 @@ test('flat [features] input: dense-only MLP with every activation on every engin
   const g: ModelGraph = { inputShape: [10], layers, outputs: ['h3', 'h0', 'h1', 'h2'] };
   await checkAll('mlp', g, w, randn(r, 5 * 10, 3), 5);
 });
+
+test('onnx: dense layers above the block size run as column-block Gemms + Concat with the same results', async () => {
+  const { compileOnnx, columnBlock } = await import('../../src/models/engine/onnx-graph.js');
+  const { writeOnnxFiles } = await import('../../src/models/engine/onnx.js');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const ort = await import('onnxruntime-node');
+  const r = rng(41);
+  const w: W = new Map();
+  // 7 output columns do not divide into the blocks evenly; relu and none both run per block.
+  const g: ModelGraph = {
+    inputShape: [5],
+    layers: [
+      { op: 'dense', weights: addW(w, r, 'a', [5, 7]), bias: addW(w, r, 'ab', [7]), activation: 'relu' },
+      { op: 'dense', weights: addW(w, r, 'b', [7, 3]), activation: 'none', output: 'y' },
+    ],
+    outputs: ['y'],
+  };
+  assert.deepEqual([...columnBlock(Float32Array.from([1, 2, 3, 4, 5, 6]), 2, 3, 1, 3)], [2, 3, 5, 6]);
+  const blockBytes = 3 * 5 * 4; // 'a' (140 bytes) -> 3 blocks of at most 3 columns; 'b' (84 bytes) -> 2
+  const ops = compileOnnx(g, w, { denseBlockBytes: blockBytes }).model.graph.node.map((n) => n.opType);
+  assert.equal(ops.filter((o) => o === 'Gemm').length, 5);
+  assert.equal(ops.filter((o) => o === 'Concat').length, 2);
+  assert.equal(compileOnnx(g, w).model.graph.node.filter((n) => n.opType === 'Gemm').length, 2, 'small weights stay one Gemm by default');
+
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-dense-blocks-'));
+  try {
+    const session = await ort.InferenceSession.create(writeOnnxFiles(g, w, dir, 'blocks', { denseBlockBytes: blockBytes }));
+    const x = randn(r, 4 * 5);
+    const y = (await session.run({ input: new ort.Tensor('float32', x, [4, 5]) })).y!.data as Float32Array;
+    await session.release();
+    assert.ok(relDiff(y, runReference(g, w, x, 4).y!) < 1e-5);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -7,10 +7,23 @@ import { ATTR_FLOAT, ATTR_INT, ATTR_INTS, ONNX_FLOAT, type OnnxAttribute, type O
  * NCHW-native and its NCHWc transformer only applies to NCHW convs). The NHWC
  * input is transposed once; tensors are transposed back to NHWC before flatten
  * and for rank-4 outputs, so dense weights stay in their TF [in, out] layout
- * and are written to the data file unchanged.
+ * (large ones cut into column blocks, see DENSE_BLOCK_BYTES).
  */
 export const ONNX_OPSET = 17;
-export const ONNX_CONVERTER_VERSION = 'earshot-onnx-1';
+export const ONNX_CONVERTER_VERSION = 'earshot-onnx-2';
+
+/**
+ * Dense weights larger than this are split into column blocks (one Gemm each, then Concat).
+ * ORT prepacks each Gemm's weights into a new buffer while the original is still resident, so
+ * load-time RSS peaks at the largest single weight above the steady state: VGGish's fc1_1
+ * (201 MB) took the peak from ~390 to ~520 MB; 32 MiB blocks keep it near 420 MB. Same
+ * arithmetic per output column, same speed.
+ */
+export const DENSE_BLOCK_BYTES = 32 * 1024 * 1024;
+
+export interface CompileOptions {
+  readonly denseBlockBytes?: number;
+}
 
 /** One initializer's payload: written verbatim (or via `fill`) into the external data file. */
 export interface ExternalTensor {
@@ -91,6 +104,30 @@ class Builder {
   }
 }
 
+/** Column block `[c0, c1)` of a row-major [rows, cols] matrix. */
+export function columnBlock(w: Float32Array, rows: number, cols: number, c0: number, c1: number): Float32Array {
+  const out = new Float32Array(rows * (c1 - c0));
+  for (let r = 0; r < rows; r++) out.set(w.subarray(r * cols + c0, r * cols + c1), r * (c1 - c0));
+  return out;
+}
+
+function denseNodes(b: Builder, x: string, l: Extract<Layer, { op: 'dense' }>, weights: Weights, blockBytes: number): string {
+  const w = weights.get(l.weights)!;
+  const [rows, cols] = w.shape as [number, number];
+  const gemm = (inputs: string[]) => b.activation(b.node('Gemm', inputs, [{ name: 'alpha', type: ATTR_FLOAT, f: 1 }, { name: 'beta', type: ATTR_FLOAT, f: 1 }]), l.activation);
+  const blocks = Math.min(cols, Math.max(1, Math.ceil(w.data.byteLength / blockBytes)));
+  if (blocks === 1) return gemm([x, b.tensor(l.weights, w.shape, () => w.data), ...(l.bias !== undefined ? [b.tensor(l.bias, [cols], () => weights.get(l.bias!)!.data)] : [])]);
+  const width = Math.ceil(cols / blocks);
+  const outs: string[] = [];
+  for (let c0 = 0; c0 < cols; c0 += width) {
+    const c1 = Math.min(cols, c0 + width);
+    const inputs = [x, b.tensor(`${l.weights}:cols${c0}-${c1}`, [rows, c1 - c0], () => columnBlock(w.data, rows, cols, c0, c1))];
+    if (l.bias !== undefined) inputs.push(b.tensor(`${l.bias}:cols${c0}-${c1}`, [c1 - c0], () => weights.get(l.bias!)!.data.slice(c0, c1)));
+    outs.push(gemm(inputs));
+  }
+  return b.node('Concat', outs, [{ name: 'axis', type: ATTR_INT, i: 1 }]);
+}
+
 function convNode(b: Builder, x: string, info: LayerInfo, l: Extract<Layer, { op: 'conv2d' | 'depthwiseConv2d' }>, weights: Weights): string {
   const w = weights.get(l.weights)!;
   const depthwise = l.op === 'depthwiseConv2d';
@@ -103,7 +140,8 @@ function convNode(b: Builder, x: string, info: LayerInfo, l: Extract<Layer, { op
   return b.activation(conv, l.activation);
 }
 
-export function compileOnnx(graph: ModelGraph, weights: Weights): CompiledOnnx {
+export function compileOnnx(graph: ModelGraph, weights: Weights, opts: CompileOptions = {}): CompiledOnnx {
+  const blockBytes = opts.denseBlockBytes ?? DENSE_BLOCK_BYTES;
   const infos = inferShapes(graph, weights);
   const b = new Builder();
   const inputName = 'input';
@@ -129,13 +167,9 @@ export function compileOnnx(graph: ModelGraph, weights: Weights): CompiledOnnx {
         if (nchw) x = b.node('Flatten', [b.node('Transpose', [x], [attrInts('perm', [0, 2, 3, 1])])], [{ name: 'axis', type: ATTR_INT, i: 1 }]);
         nchw = false;
         break;
-      case 'dense': {
-        const w = weights.get(l.weights)!;
-        const inputs = [x, b.tensor(l.weights, w.shape, () => w.data)];
-        if (l.bias !== undefined) inputs.push(b.tensor(l.bias, weights.get(l.bias)!.shape, () => weights.get(l.bias!)!.data));
-        x = b.activation(b.node('Gemm', inputs, [{ name: 'alpha', type: ATTR_FLOAT, f: 1 }, { name: 'beta', type: ATTR_FLOAT, f: 1 }]), l.activation);
+      case 'dense':
+        x = denseNodes(b, x, l, weights, blockBytes);
         break;
-      }
     }
     if (l.output !== undefined && graph.outputs.includes(l.output)) {
       if (nchw) b.node('Transpose', [x], [attrInts('perm', [0, 2, 3, 1])], l.output);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EarshotError, toEarshotError } from '../../errors.js';
 import type { EmbeddingEngine, ModelGraph, Weights } from '../contracts.js';
 import { inferShapes, outputShapes, size } from '../graph/shapes.js';
-import { compileOnnx, ONNX_CONVERTER_VERSION, withExternalData } from './onnx-graph.js';
+import { compileOnnx, ONNX_CONVERTER_VERSION, withExternalData, type CompileOptions } from './onnx-graph.js';
 import { encodeModel } from './onnx-proto.js';
 
 type Ort = typeof import('onnxruntime-node');
@@ -68,10 +68,10 @@ export function onnxCacheKey(graph: ModelGraph, weightsDigest: string): string {
 }
 
 /** Writes `<dir>/<key>.onnx` + `<key>.onnx.data` atomically (data first, model last: the model's presence means complete). */
-export function writeOnnxFiles(graph: ModelGraph, weights: Weights, dir: string, key: string): string {
+export function writeOnnxFiles(graph: ModelGraph, weights: Weights, dir: string, key: string, compile?: CompileOptions): string {
   const modelPath = join(dir, `${key}.onnx`);
   const dataName = `${key}.onnx.data`;
-  const compiled = compileOnnx(graph, weights);
+  const compiled = compileOnnx(graph, weights, compile);
   const { model, offsets, totalBytes } = withExternalData(compiled, dataName);
   const suffix = `.tmp-${process.pid}-${Date.now()}`;
   const dataTmp = join(dir, dataName + suffix);
