@@ -25,12 +25,19 @@ export interface CompileOptions {
   readonly denseBlockBytes?: number;
 }
 
-/** One initializer's payload: written verbatim (or via `fill`) into the external data file. */
+/** One initializer's payload, written into the external data file. */
 export interface ExternalTensor {
   readonly name: string;
   readonly dims: readonly number[];
-  /** float32 values in ONNX layout. */
-  readonly data: Float32Array;
+  /**
+   * Makes the float32 values in ONNX layout. Called when the tensor is written, so the
+   * writer holds one transposed or column-block copy at a time, not all of them at once.
+   */
+  readonly data: () => Float32Array;
+}
+
+export function tensorBytes(t: ExternalTensor): number {
+  return 4 * t.dims.reduce((a, b) => a * b, 1);
 }
 
 export interface CompiledOnnx {
@@ -85,7 +92,7 @@ class Builder {
   tensor(name: string, dims: readonly number[], data: () => Float32Array): string {
     if (!this.seen.has(name)) {
       this.seen.add(name);
-      this.tensors.push({ name, dims, data: data() });
+      this.tensors.push({ name, dims, data });
     }
     return name;
   }
@@ -195,7 +202,7 @@ export function withExternalData(c: CompiledOnnx, dataFile: string): { model: On
   const offsets: number[] = [];
   const initializer = c.tensors.map((t) => {
     offsets.push(off);
-    const len = t.data.byteLength;
+    const len = tensorBytes(t);
     const entry = {
       name: t.name,
       dims: [...t.dims],

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EarshotError, toEarshotError } from '../../errors.js';
 import type { EmbeddingEngine, ModelGraph, Weights } from '../contracts.js';
 import { inferShapes, outputShapes, size } from '../graph/shapes.js';
-import { compileOnnx, ONNX_CONVERTER_VERSION, withExternalData, type CompileOptions } from './onnx-graph.js';
+import { compileOnnx, ONNX_CONVERTER_VERSION, tensorBytes, withExternalData, type CompileOptions } from './onnx-graph.js';
 import { encodeModel } from './onnx-proto.js';
 
 type Ort = typeof import('onnxruntime-node');
@@ -77,7 +77,11 @@ export function writeOnnxFiles(graph: ModelGraph, weights: Weights, dir: string,
   const dataTmp = join(dir, dataName + suffix);
   const fd = openSync(dataTmp, 'w');
   try {
-    compiled.tensors.forEach((t, i) => writeSync(fd, new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), 0, t.data.byteLength, offsets[i]!));
+    compiled.tensors.forEach((t, i) => {
+      const d = t.data();
+      if (d.length * 4 !== tensorBytes(t)) throw new EarshotError('INTERNAL', `onnx tensor ${t.name} has ${d.length} values for dims [${t.dims.join(',')}]`);
+      writeSync(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength), 0, d.byteLength, offsets[i]!);
+    });
     // Pad to the aligned end so the last tensor's mapping never runs past EOF.
     if (totalBytes > 0) writeSync(fd, new Uint8Array(1), 0, 1, totalBytes - 1);
   } finally {
