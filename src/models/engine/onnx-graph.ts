@@ -16,8 +16,8 @@ export const ONNX_CONVERTER_VERSION = 'earshot-onnx-2';
  * Dense weights larger than this are split into column blocks (one Gemm each, then Concat).
  * ORT prepacks each Gemm's weights into a new buffer while the original is still resident, so
  * load-time RSS peaks at the largest single weight above the steady state: VGGish's fc1_1
- * (201 MB) took the peak from ~390 to ~520 MB; 32 MiB blocks keep it near 420 MB. Same
- * arithmetic per output column, same speed.
+ * (201 MB) put the peak at ~520 MB against ~390 MB steady; 32 MiB blocks keep it near 420 MB.
+ * Same arithmetic per output column, same speed.
  */
 export const DENSE_BLOCK_BYTES = 32 * 1024 * 1024;
 
