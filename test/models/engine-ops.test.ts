@@ -199,3 +199,22 @@ test('onnx: dense layers above the block size run as column-block Gemms + Concat
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('onnx: a last weight ending exactly on the data file alignment keeps its last value', async () => {
+  // Regression: padding the external data file used to write a zero byte at its aligned end,
+  // which is the last tensor's own last byte when that tensor ends on a 4096-byte boundary
+  // (here a [1024] bias: 4096 bytes). Its last output came out wrong.
+  const r = rng(43);
+  const w: W = new Map();
+  const g: ModelGraph = { inputShape: [3], layers: [{ op: 'dense', weights: addW(w, r, 'w', [3, 1024]), bias: addW(w, r, 'b', [1024]), activation: 'none', output: 'y' }], outputs: ['y'] };
+  const x = randn(r, 2 * 3);
+  const e = await createOnnxEngine(g, w, { threads: 1 });
+  try {
+    const y = (await e.run(x, 2)).y!;
+    const ref = runReference(g, w, x, 2).y!;
+    for (const i of [1023, 2047]) assert.ok(Math.abs(y[i]! - ref[i]!) < 1e-5, `output ${i}: ${y[i]} vs ${ref[i]}`);
+    assert.ok(relDiff(y, ref) < 1e-5);
+  } finally {
+    await e.dispose();
+  }
+});

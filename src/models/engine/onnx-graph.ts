@@ -10,7 +10,7 @@ import { ATTR_FLOAT, ATTR_INT, ATTR_INTS, ONNX_FLOAT, type OnnxAttribute, type O
  * (large ones cut into column blocks, see DENSE_BLOCK_BYTES).
  */
 export const ONNX_OPSET = 17;
-export const ONNX_CONVERTER_VERSION = 'earshot-onnx-2';
+export const ONNX_CONVERTER_VERSION = 'earshot-onnx-3'; // 3: data-file padding no longer overwrites the last byte
 
 /**
  * Dense weights larger than this are split into column blocks (one Gemm each, then Concat).

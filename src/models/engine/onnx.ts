@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EarshotError, toEarshotError } from '../../errors.js';
@@ -82,8 +82,9 @@ export function writeOnnxFiles(graph: ModelGraph, weights: Weights, dir: string,
       if (d.length * 4 !== tensorBytes(t)) throw new EarshotError('INTERNAL', `onnx tensor ${t.name} has ${d.length} values for dims [${t.dims.join(',')}]`);
       writeSync(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength), 0, d.byteLength, offsets[i]!);
     });
-    // Pad to the aligned end so the last tensor's mapping never runs past EOF.
-    if (totalBytes > 0) writeSync(fd, new Uint8Array(1), 0, 1, totalBytes - 1);
+    // Zero-pad to the aligned end so the last tensor's mapping never runs past EOF. (Not by writing
+    // a byte at totalBytes - 1: when the last tensor ends exactly there, that byte is its own.)
+    ftruncateSync(fd, totalBytes);
   } finally {
     closeSync(fd);
   }
