@@ -7,6 +7,8 @@ import type { EmbeddingEngine, ModelGraph, Weights } from '../contracts.js';
 import { inferShapes, outputShapes, size } from '../graph/shapes.js';
 import { compileOnnx, ONNX_CONVERTER_VERSION, tensorBytes, withExternalData, type CompileOptions } from './onnx-graph.js';
 import { encodeModel } from './onnx-proto.js';
+import { onnxEngine, type OnnxPart } from './onnx-run.js';
+import { splitTrunk } from './split.js';
 
 type Ort = typeof import('onnxruntime-node');
 
@@ -36,6 +38,8 @@ export interface OnnxEngineOptions {
 interface CacheInfo {
   readonly stamp: string;
   readonly outputShapes: Record<string, readonly number[]>;
+  /** Values in the graph's largest per-example tensor (input or any layer output). */
+  readonly largestTensorValues: number;
 }
 
 export async function loadOrt(): Promise<Ort> {
@@ -128,84 +132,85 @@ async function createSession(ort: Ort, modelPath: string, opts: OnnxEngineOption
   }
 }
 
-export async function createOnnxEngine(graph: ModelGraph, weights: Weights, opts: OnnxEngineOptions): Promise<EmbeddingEngine> {
-  const ort = await loadOrt();
+/** Compiles (or finds fresh in `dir`) one graph and opens it. */
+async function compilePart(ort: Ort, graph: ModelGraph, weights: Weights, dir: string, digest: string, opts: OnnxEngineOptions): Promise<OnnxPart> {
   const infos = inferShapes(graph, weights);
   const shapes = outputShapes(graph, infos);
-  const key = onnxCacheKey(graph, opts.weightsDigest ?? digestWeights(graph, weights));
+  const largestTensorValues = Math.max(size(graph.inputShape), ...infos.map((i) => size(i.outputShape)));
+  const key = onnxCacheKey(graph, digest);
+  const cached = join(dir, `${key}.onnx`);
+  const stamp = opts.cacheStamp ?? '';
+  const fresh = existsSync(cached) && readCacheInfo(dir, key)?.stamp === stamp;
+  const modelPath = fresh ? cached : writeOnnxFiles(graph, weights, dir, key);
+  if (!fresh) {
+    const side = join(dir, `${key}.json`);
+    writeFileSync(`${side}.tmp-${process.pid}`, JSON.stringify({ stamp, outputShapes: shapes, largestTensorValues } satisfies CacheInfo));
+    renameSync(`${side}.tmp-${process.pid}`, side);
+  }
+  return { graph, session: await createSession(ort, modelPath, opts), shapes, largestTensorValues };
+}
+
+export async function createOnnxEngine(graph: ModelGraph, weights: Weights, opts: OnnxEngineOptions): Promise<EmbeddingEngine> {
+  const ort = await loadOrt();
+  inferShapes(graph, weights); // the whole graph's errors name its own layers, not a part's
+  const digest = opts.weightsDigest ?? digestWeights(graph, weights);
   const dir = opts.cacheDir ?? mkdtempSync(join(tmpdir(), 'earshot-onnx-'));
-  let session: import('onnxruntime-node').InferenceSession;
+  const opened: OnnxPart[] = [];
+  const open = async (g: ModelGraph) => {
+    const part = await compilePart(ort, g, weights, dir, digest, opts);
+    opened.push(part);
+    return part;
+  };
   try {
     mkdirSync(dir, { recursive: true });
-    const cached = join(dir, `${key}.onnx`);
-    const stamp = opts.cacheStamp ?? '';
-    const fresh = existsSync(cached) && readCacheInfo(dir, key)?.stamp === stamp;
-    const modelPath = fresh ? cached : writeOnnxFiles(graph, weights, dir, key);
-    if (!fresh) {
-      const side = join(dir, `${key}.json`);
-      writeFileSync(`${side}.tmp-${process.pid}`, JSON.stringify({ stamp, outputShapes: shapes } satisfies CacheInfo));
-      renameSync(`${side}.tmp-${process.pid}`, side);
-    }
-    session = await createSession(ort, modelPath, opts);
+    const split = splitTrunk(graph);
+    if (!split) return onnxEngine(ort, graph, { whole: await open(graph) });
+    const trunk = await open(split.trunk);
+    return onnxEngine(ort, graph, { trunk, head: await open(split.head(trunk.shapes[split.link]!)), link: split.link });
   } catch (e) {
+    await Promise.all(opened.map((p) => p.session.release()));
     throw toEarshotError(e, 'MODEL_INVALID');
   } finally {
     if (opts.cacheDir === undefined) rmSync(dir, { recursive: true, force: true });
   }
-  return sessionEngine(ort, session, graph, shapes);
+}
+
+interface CacheEntry {
+  readonly graph: ModelGraph;
+  readonly key: string;
+  readonly info: CacheInfo;
+}
+
+function freshEntry(graph: ModelGraph, opts: OnnxEngineOptions & { readonly cacheDir: string; readonly weightsDigest: string }): CacheEntry | undefined {
+  const key = onnxCacheKey(graph, opts.weightsDigest);
+  const info = readCacheInfo(opts.cacheDir, key);
+  if (!existsSync(join(opts.cacheDir, `${key}.onnx`)) || !info || info.stamp !== (opts.cacheStamp ?? '')) return undefined;
+  if (graph.outputs.some((o) => !info.outputShapes[o]) || !(info.largestTensorValues > 0)) return undefined;
+  return { graph, key, info };
 }
 
 /**
  * Serves a graph compiled earlier for the same weights digest and stamp without
- * touching the weights (a start then costs one ORT load, and the ~300 MB of
+ * touching the weights (a start then costs one ORT load per part, and the ~300 MB of
  * JS-side weights are never read). Undefined when there is no fresh entry.
  */
 export async function openCachedOnnxEngine(graph: ModelGraph, opts: OnnxEngineOptions & { readonly cacheDir: string; readonly weightsDigest: string }): Promise<EmbeddingEngine | undefined> {
-  const key = onnxCacheKey(graph, opts.weightsDigest);
-  const modelPath = join(opts.cacheDir, `${key}.onnx`);
-  const info = readCacheInfo(opts.cacheDir, key);
-  if (!existsSync(modelPath) || !info || info.stamp !== (opts.cacheStamp ?? '')) return undefined;
-  if (graph.outputs.some((o) => !info.outputShapes[o])) return undefined;
+  const split = splitTrunk(graph);
+  const first = freshEntry(split ? split.trunk : graph, opts);
+  if (!first) return undefined;
+  const linkShape = split ? first.info.outputShapes[split.link] : undefined;
+  const second = split && linkShape ? freshEntry(split.head(linkShape), opts) : undefined;
+  if (split && !second) return undefined;
+  const entries = second ? [first, second] : [first];
   const ort = await loadOrt();
+  const opened: OnnxPart[] = [];
   try {
-    return sessionEngine(ort, await createSession(ort, modelPath, opts, true), graph, info.outputShapes);
+    for (const e of entries) opened.push({ graph: e.graph, session: await createSession(ort, join(opts.cacheDir, `${e.key}.onnx`), opts, true), shapes: e.info.outputShapes, largestTensorValues: e.info.largestTensorValues });
   } catch {
     // A damaged cache entry (truncated data file, foreign edit) is dropped and recompiled by the caller.
-    for (const f of [`${key}.json`, `${key}.onnx`, `${key}.onnx.data`]) rmSync(join(opts.cacheDir, f), { force: true });
+    await Promise.all(opened.map((p) => p.session.release()));
+    for (const e of entries) for (const f of [`${e.key}.json`, `${e.key}.onnx`, `${e.key}.onnx.data`]) rmSync(join(opts.cacheDir, f), { force: true });
     return undefined;
   }
-}
-
-function sessionEngine(ort: Ort, session: import('onnxruntime-node').InferenceSession, graph: ModelGraph, shapes: Record<string, readonly number[]>): EmbeddingEngine {
-  const inSize = size(graph.inputShape);
-  let disposed = false;
-  return {
-    kind: 'onnx',
-    backend: 'cpu',
-    graph,
-    async run(input, count) {
-      if (disposed) throw new EarshotError('ENGINE_UNAVAILABLE', 'onnx engine has been disposed');
-      if (!Number.isInteger(count) || count < 0 || input.length !== count * inSize) {
-        throw new EarshotError('INPUT_INVALID', `input has ${input.length} values, expected ${count} x ${inSize} ([${graph.inputShape.join(',')}])`);
-      }
-      if (count === 0) return Object.fromEntries(graph.outputs.map((o) => [o, new Float32Array(0)]));
-      const x = new ort.Tensor('float32', input, [count, ...graph.inputShape]);
-      const results = await session.run({ input: x });
-      x.dispose();
-      const out: Record<string, Float32Array> = {};
-      for (const name of graph.outputs) {
-        const t = results[name]!;
-        const data = t.data as Float32Array;
-        if (data.length !== count * size(shapes[name]!)) throw new EarshotError('INTERNAL', `onnx output ${name} has ${data.length} values, expected ${count * size(shapes[name]!)}`);
-        out[name] = data.slice();
-      }
-      for (const t of Object.values(results)) t.dispose();
-      return out;
-    },
-    async dispose() {
-      if (disposed) return;
-      disposed = true;
-      await session.release();
-    },
-  };
+  return onnxEngine(ort, graph, split ? { trunk: opened[0]!, head: opened[1]!, link: split.link } : { whole: opened[0]! });
 }
