@@ -105,9 +105,9 @@ export function sessionOptions(threads: number, spinning: boolean, memoryArena =
     executionMode: 'sequential',
     intraOpNumThreads: threads > 0 ? threads : availableParallelism(),
     interOpNumThreads: 1,
-    // Measured on VGGish at batch 32: the arena keeps ~85 MB of activations resident and saves the
-    // page faults of fresh buffers on every run (+10-12% patches/s); at batch 1 it holds ~4 MB.
-    // Prepacking (on) costs a load-time peak but ~10% less CPU.
+    // The arena (config engine.memoryArena) reuses activation buffers between runs; with graphs
+    // split into trunk and head (split.ts) it holds a few MB. Prepacking (on) costs a load-time
+    // peak but ~10% less CPU.
     enableCpuMemArena: memoryArena,
     enableMemPattern: true,
     // Flushing denormals (tiny activations) to zero avoids the CPU's slow microcode path; the error is < 1e-38.
