@@ -20,11 +20,10 @@ export type OnnxParts = { readonly whole: OnnxPart } | { readonly trunk: OnnxPar
 /**
  * A split graph's trunk runs as many examples per call as keep its largest tensor within
  * this many bytes. Measured on VGGish (largest tensor: conv1's output, 1.5 MB a patch, so
- * 5 patches a call): 32 patches run as fast in calls of 5-8 as in one call of 32 (~111 ms),
- * and a batch-32 job's RSS falls from 511 to ~446 MB (calls of 8: 457 MB; of 4: 436 MB but
- * ~4% slower).
+ * 4 patches a call): batch 32 runs within 1% of one 32-patch call, and a batch-32 job's RSS
+ * falls from 511 to 436 MB (8 MiB, 5 patches a call: 446-450 MB).
  */
-export const TRUNK_CALL_BYTES = 8 * 1024 * 1024;
+export const TRUNK_CALL_BYTES = 6 * 1024 * 1024;
 
 export function trunkBatch(trunk: OnnxPart): number {
   return Math.max(1, Math.floor(TRUNK_CALL_BYTES / (4 * trunk.largestTensorValues)));

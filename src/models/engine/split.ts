@@ -8,8 +8,8 @@ import type { Shape } from '../graph/shapes.js';
  * Trunk activations grow with the batch (VGGish: ~85 MB at 32 patches, which an
  * activation arena then keeps) while its speed does not (its convs are as efficient
  * at 8 patches as at 32); the head's cost is streaming its dense weights once per
- * call, so it wants the whole batch. Measured on VGGish at batch 32: same patches/s,
- * ~100 MB less RSS.
+ * call, so it wants the whole batch. Measured on VGGish at batch 32: 1-3% fewer
+ * patches/s, 75 MB less RSS.
  */
 export interface TrunkSplit {
   readonly trunk: ModelGraph;
