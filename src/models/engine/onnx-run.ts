@@ -1,6 +1,7 @@
 import { EarshotError } from '../../errors.js';
 import type { EmbeddingEngine, ModelGraph } from '../contracts.js';
 import { size } from '../graph/shapes.js';
+import { checkRunInput } from './run-input.js';
 
 type Ort = typeof import('onnxruntime-node');
 type Session = import('onnxruntime-node').InferenceSession;
@@ -64,7 +65,6 @@ async function runSplit(ort: Ort, p: Extract<OnnxParts, { trunk: OnnxPart }>, in
 
 /** The EmbeddingEngine over compiled parts; it releases their sessions on dispose. */
 export function onnxEngine(ort: Ort, graph: ModelGraph, parts: OnnxParts): EmbeddingEngine {
-  const inSize = size(graph.inputShape);
   const sessions = 'whole' in parts ? [parts.whole.session] : [parts.trunk.session, parts.head.session];
   let disposed = false;
   return {
@@ -72,11 +72,8 @@ export function onnxEngine(ort: Ort, graph: ModelGraph, parts: OnnxParts): Embed
     backend: 'cpu',
     graph,
     async run(input, count) {
-      if (disposed) throw new EarshotError('ENGINE_UNAVAILABLE', 'onnx engine has been disposed');
-      if (!Number.isInteger(count) || count < 0 || input.length !== count * inSize) {
-        throw new EarshotError('INPUT_INVALID', `input has ${input.length} values, expected ${count} x ${inSize} ([${graph.inputShape.join(',')}])`);
-      }
-      if (count === 0) return Object.fromEntries(graph.outputs.map((o) => [o, new Float32Array(0)]));
+      const empty = checkRunInput('onnx', disposed, graph, input, count);
+      if (empty) return empty;
       let all: Record<string, Float32Array>;
       if ('whole' in parts) {
         all = {};

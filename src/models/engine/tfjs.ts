@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { EarshotError } from '../../errors.js';
 import type { Activation, EmbeddingEngine, ModelGraph, Weights } from '../contracts.js';
 import { inferShapes, outputShapes, size } from '../graph/shapes.js';
+import { checkRunInput } from './run-input.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
@@ -137,7 +138,6 @@ export async function createTfjsEngine(graph: ModelGraph, weights: Weights, opts
     tensors.set(name, tf.tensor(w.data, [...w.shape], 'float32'));
   }
   const t = (name: string | undefined) => (name === undefined ? undefined : tensors.get(name)!);
-  const inSize = size(graph.inputShape);
   let disposed = false;
 
   const forward = (x0: Tensor): Tensor[] => {
@@ -175,11 +175,8 @@ export async function createTfjsEngine(graph: ModelGraph, weights: Weights, opts
     backend,
     graph,
     async run(input, count) {
-      if (disposed) throw new EarshotError('ENGINE_UNAVAILABLE', 'tfjs engine has been disposed');
-      if (!Number.isInteger(count) || count < 0 || input.length !== count * inSize) {
-        throw new EarshotError('INPUT_INVALID', `input has ${input.length} values, expected ${count} x ${inSize} ([${graph.inputShape.join(',')}])`);
-      }
-      if (count === 0) return Object.fromEntries(graph.outputs.map((o) => [o, new Float32Array(0)]));
+      const empty = checkRunInput('tfjs', disposed, graph, input, count);
+      if (empty) return empty;
       select();
       const outs = tf.tidy(() => forward(tf.tensor(input, [count, ...graph.inputShape], 'float32')));
       try {
