@@ -138,10 +138,9 @@ async function compilePart(ort: Ort, graph: ModelGraph, weights: Weights, dir: s
   const shapes = outputShapes(graph, infos);
   const largestTensorValues = Math.max(size(graph.inputShape), ...infos.map((i) => size(i.outputShape)));
   const key = onnxCacheKey(graph, digest);
-  const cached = join(dir, `${key}.onnx`);
   const stamp = opts.cacheStamp ?? '';
-  const fresh = existsSync(cached) && readCacheInfo(dir, key)?.stamp === stamp;
-  const modelPath = fresh ? cached : writeOnnxFiles(graph, weights, dir, key);
+  const fresh = freshEntry(graph, dir, digest, stamp) !== undefined;
+  const modelPath = fresh ? join(dir, `${key}.onnx`) : writeOnnxFiles(graph, weights, dir, key);
   if (!fresh) {
     const side = join(dir, `${key}.json`);
     writeFileSync(`${side}.tmp-${process.pid}`, JSON.stringify({ stamp, outputShapes: shapes, largestTensorValues } satisfies CacheInfo));
@@ -181,10 +180,11 @@ interface CacheEntry {
   readonly info: CacheInfo;
 }
 
-function freshEntry(graph: ModelGraph, opts: OnnxEngineOptions & { readonly cacheDir: string; readonly weightsDigest: string }): CacheEntry | undefined {
-  const key = onnxCacheKey(graph, opts.weightsDigest);
-  const info = readCacheInfo(opts.cacheDir, key);
-  if (!existsSync(join(opts.cacheDir, `${key}.onnx`)) || !info || info.stamp !== (opts.cacheStamp ?? '')) return undefined;
+/** The complete cache entry in `dir` for this graph, weights digest and stamp, if there is one. */
+function freshEntry(graph: ModelGraph, dir: string, digest: string, stamp: string): CacheEntry | undefined {
+  const key = onnxCacheKey(graph, digest);
+  const info = readCacheInfo(dir, key);
+  if (!existsSync(join(dir, `${key}.onnx`)) || !info || info.stamp !== stamp) return undefined;
   if (graph.outputs.some((o) => !info.outputShapes[o]) || !(info.largestTensorValues > 0)) return undefined;
   return { graph, key, info };
 }
@@ -196,10 +196,11 @@ function freshEntry(graph: ModelGraph, opts: OnnxEngineOptions & { readonly cach
  */
 export async function openCachedOnnxEngine(graph: ModelGraph, opts: OnnxEngineOptions & { readonly cacheDir: string; readonly weightsDigest: string }): Promise<EmbeddingEngine | undefined> {
   const split = splitTrunk(graph);
-  const first = freshEntry(split ? split.trunk : graph, opts);
+  const fresh = (g: ModelGraph) => freshEntry(g, opts.cacheDir, opts.weightsDigest, opts.cacheStamp ?? '');
+  const first = fresh(split ? split.trunk : graph);
   if (!first) return undefined;
   const linkShape = split ? first.info.outputShapes[split.link] : undefined;
-  const second = split && linkShape ? freshEntry(split.head(linkShape), opts) : undefined;
+  const second = split && linkShape ? fresh(split.head(linkShape)) : undefined;
   if (split && !second) return undefined;
   const entries = second ? [first, second] : [first];
   const ort = await loadOrt();
