@@ -64,6 +64,26 @@ async function spawnS3rver(dir: string, buckets: readonly string[], port: number
   return { child, port: (JSON.parse(line) as { port: number }).port };
 }
 
+/**
+ * A real S3 PUT is atomic; s3rver writes an object's data and its metadata JSON as separate
+ * files, so a SIGKILL can leave a truncated metadata file behind, on which every later
+ * listing of that prefix fails with 500. Before a restart, objects whose metadata does not
+ * parse are removed, as if their interrupted PUT had never happened.
+ */
+function dropTornObjects(root: string): void {
+  const suffix = '._S3rver_metadata.json';
+  for (const entry of readdirSync(root, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith(suffix)) continue;
+    const meta = join(entry.parentPath, entry.name);
+    try {
+      JSON.parse(readFileSync(meta, 'utf8'));
+    } catch {
+      const base = meta.slice(0, -suffix.length);
+      for (const f of [meta, `${base}._S3rver_object`, `${base}._S3rver_object.md5`]) rmSync(f, { force: true });
+    }
+  }
+}
+
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
@@ -92,6 +112,7 @@ export async function startS3rver(opts: { bucket?: string; extraBuckets?: string
       live.delete(child);
     },
     async restart() {
+      dropTornObjects(dir);
       ({ child } = await spawnS3rver(dir, buckets, port));
       live.add(child);
     },
