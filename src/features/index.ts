@@ -5,8 +5,11 @@ export {
   kaiserBestKernel,
   makeResampleKernel,
   resample,
+  resampleEngine,
   resampledLength,
+  type ResampleEngine,
   type ResampleKernel,
+  type ResampleOptions,
   type StreamingResampler,
 } from './resample.js';
 export { hertzToMel, linspace, melMatrix, sparseMel, type MelSpec, type SparseMel } from './mel.js';

@@ -2,12 +2,27 @@
  * Band-limited resampling equal to resampy 0.4.2 `resample(x, srIn, srOut)` with its
  * default `kaiser_best` filter (what VGGish's vggish_input.py calls), in float64.
  *
- * Batch and streaming share `resampleOne`, the per-output-sample kernel that mirrors
- * resampy's interpn `_resample_loop` term by term and in the same summation order, so
- * the streaming resampler is bit-identical to the batch one for any chunking.
+ * Two engines, chosen per rate pair:
+ * - 'wasm' (default where it applies): the polyphase WebAssembly SIMD kernel of
+ *   resample-wasm.ts, the same filter taps as the TypeScript path, equal to it within
+ *   1e-6 (a different summation order; see there).
+ * - 'js': `resampleOne`, the per-output-sample kernel that mirrors resampy's interpn
+ *   `_resample_loop` term by term and in the same summation order.
+ * Within an engine, batch and streaming run the same per-sample computation, so the
+ * streaming resampler is bit-identical to the batch one for any chunking.
  */
 import { EarshotError } from '../errors.js';
 import { kaiserBest, type SincFilter } from './kaiser.js';
+import { makePolyphasePlan, type PolyphasePlan } from './resample-wasm.js';
+
+export type ResampleEngine = 'wasm' | 'js';
+
+export interface ResampleOptions {
+  /** 'auto' (default) takes the WebAssembly polyphase path where it applies; 'js' forces the TypeScript one. */
+  readonly engine?: 'auto' | 'js';
+  /** Kernel to use instead of the memoised kaiser_best one for this rate pair. */
+  readonly kernel?: ResampleKernel;
+}
 
 /** Everything the kernel needs for one (srIn, srOut) pair; immutable once built. */
 export interface ResampleKernel {
@@ -101,6 +116,25 @@ export function kaiserBestKernel(srInHz: number, srOutHz: number): ResampleKerne
   return k;
 }
 
+// A plan is a pure function of its (immutable) kernel: built once per kernel, dropped with it.
+const plans = new WeakMap<ResampleKernel, PolyphasePlan | null>();
+
+function planFor(k: ResampleKernel, opts: ResampleOptions): PolyphasePlan | null {
+  if (opts.engine === 'js') return null;
+  let plan = plans.get(k);
+  if (plan === undefined) {
+    plan = makePolyphasePlan(k);
+    plans.set(k, plan);
+  }
+  return plan;
+}
+
+/** The engine resample / createStreamingResampler use for this rate pair (equal rates copy: 'js'). */
+export function resampleEngine(srInHz: number, srOutHz: number, opts: ResampleOptions = {}): ResampleEngine {
+  if (srInHz === srOutHz) return 'js';
+  return planFor(opts.kernel ?? kaiserBestKernel(srInHz, srOutHz), opts) === null ? 'js' : 'wasm';
+}
+
 /** resampy's output length: int(n * srOut / srIn), evaluated left to right in float64. */
 export function resampledLength(nIn: number, srInHz: number, srOutHz: number): number {
   return Math.floor((nIn * srOutHz) / srInHz);
@@ -140,15 +174,20 @@ export function resampleOne(k: ResampleKernel, x: Float64Array, x0: number, nOri
 }
 
 /** Batch resampling (resampy.resample with kaiser_best). Equal rates return a float64 copy. */
-export function resample(x: Float32Array | Float64Array, srInHz: number, srOutHz: number, kernel?: ResampleKernel): Float64Array {
+export function resample(x: Float32Array | Float64Array, srInHz: number, srOutHz: number, opts: ResampleOptions = {}): Float64Array {
   if (srInHz === srOutHz) {
     checkRate('srInHz', srInHz);
     return Float64Array.from(x);
   }
-  const k = kernel ?? kaiserBestKernel(srInHz, srOutHz);
-  const xd = x instanceof Float64Array ? x : Float64Array.from(x);
-  const nOut = resampledLength(xd.length, srInHz, srOutHz);
+  const k = opts.kernel ?? kaiserBestKernel(srInHz, srOutHz);
+  const nOut = resampledLength(x.length, srInHz, srOutHz);
   const y = new Float64Array(Math.max(0, nOut));
+  const plan = planFor(k, opts);
+  if (plan !== null) {
+    plan.compute(0, y.length, { x, base: 0 }, x.length, y, 0);
+    return y;
+  }
+  const xd = x instanceof Float64Array ? x : Float64Array.from(x);
   for (let t = 0; t < nOut; t++) y[t] = resampleOne(k, xd, 0, xd.length, t);
   return y;
 }
@@ -165,9 +204,10 @@ export interface StreamingResampler {
   end(): Float64Array;
   /** Output samples emitted so far. */
   readonly emitted: number;
+  readonly engine: ResampleEngine;
 }
 
-export function createStreamingResampler(srInHz: number, srOutHz: number, kernel?: ResampleKernel): StreamingResampler {
+export function createStreamingResampler(srInHz: number, srOutHz: number, opts: ResampleOptions = {}): StreamingResampler {
   if (srInHz === srOutHz) {
     checkRate('srInHz', srInHz);
     let emitted = 0;
@@ -180,9 +220,14 @@ export function createStreamingResampler(srInHz: number, srOutHz: number, kernel
       get emitted() {
         return emitted;
       },
+      engine: 'js',
     };
   }
-  const k = kernel ?? kaiserBestKernel(srInHz, srOutHz);
+  const k = opts.kernel ?? kaiserBestKernel(srInHz, srOutHz);
+  const plan = planFor(k, opts);
+  // What each engine reads: output t needs input [firstRead(t), lastRead(t)).
+  const firstRead = plan === null ? (t: number) => Math.trunc(t * k.timeIncrement) - k.maxTaps : plan.windowStart;
+  const lastRead = plan === null ? (t: number) => Math.trunc(t * k.timeIncrement) + k.maxTaps + 1 : (t: number) => plan.windowStart(t) + plan.taps;
   let buf = new Float64Array(4096);
   let base = 0; // absolute index of buf[0]
   let len = 0; // valid samples in buf
@@ -191,7 +236,7 @@ export function createStreamingResampler(srInHz: number, srOutHz: number, kernel
   let ended = false;
 
   function append(chunk: Float32Array | Float64Array): void {
-    const keepFrom = Math.max(0, Math.trunc(next * k.timeIncrement) - k.maxTaps);
+    const keepFrom = Math.max(0, firstRead(next));
     const drop = Math.min(len, Math.max(0, keepFrom - base));
     if (drop > 0) {
       buf.copyWithin(0, drop, len);
@@ -209,13 +254,16 @@ export function createStreamingResampler(srInHz: number, srOutHz: number, kernel
   }
 
   function drain(nOrig: number, limit: number): Float64Array {
-    const out = new Float64Array(Math.max(0, limit - next));
-    let i = 0;
-    for (; next < limit; next++, i++) {
-      if (!ended && Math.trunc(next * k.timeIncrement) + k.maxTaps + 1 > received) break;
-      out[i] = resampleOne(k, buf, base, nOrig, next);
+    let stop = next;
+    while (stop < limit && (ended || lastRead(stop) <= received)) stop++;
+    const out = new Float64Array(Math.max(0, stop - next));
+    if (plan !== null) {
+      plan.compute(next, out.length, { x: buf.subarray(0, len), base }, nOrig, out, 0);
+      next = stop;
+    } else {
+      for (let i = 0; next < stop; next++, i++) out[i] = resampleOne(k, buf, base, nOrig, next);
     }
-    return i === out.length ? out : out.slice(0, i);
+    return out;
   }
 
   return {
@@ -233,5 +281,6 @@ export function createStreamingResampler(srInHz: number, srOutHz: number, kernel
     get emitted() {
       return next;
     },
+    engine: plan === null ? 'js' : 'wasm',
   };
 }

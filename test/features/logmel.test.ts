@@ -44,7 +44,8 @@ describe('VGGish golden log-mel examples (../shared/golden/vggish-frontend)', ()
       const golden = readF32(join(dir, c.logmel));
       assert.deepEqual([got.count, got.frames, got.bands], c.shape);
       assert.equal(got.data.length, golden.length);
-      // Observed: 0 (bit-identical float32) for every case; 1e-4 is the contract.
+      // Observed: 0 (bit-identical float32) for every case but tone44k_stereo, 1.5e-8 (one float32
+      // ulp) there from the WebAssembly resampler's summation order; 1e-4 is the contract.
       const diff = maxAbsDiff(got.data, golden);
       assert.ok(diff <= 1e-4, `${name}: max abs diff ${diff}`);
     });

@@ -76,39 +76,51 @@ describe('resampler (resampy kaiser_best)', () => {
   });
 });
 
-describe('streaming resampler equals batch for any chunking', () => {
-  const rates = [44100, 22050, 8000, 48000, 16000];
-  const chunkings: (number | { seed: number; max: number })[] = [1, 1000, { seed: 7, max: 3000 }, { seed: 99, max: 17 }];
-  for (const srIn of rates) {
-    const x = testSignal(Math.round(srIn * 0.7) + 13, srIn, srIn);
-    const batch = resample(x, srIn, 16000);
-    for (const c of chunkings) {
-      test(`${srIn} Hz, chunks ${JSON.stringify(c)}`, () => {
-        const r = createStreamingResampler(srIn, 16000);
-        const outs: Float64Array[] = [];
-        let at = 0;
-        for (const n of chunkSizes(x.length, c)) {
-          outs.push(r.push(x.subarray(at, at + n)));
-          at += n;
-        }
-        outs.push(r.end());
-        const y = concat(outs);
-        assert.equal(y.length, batch.length);
-        // Bit-identical: same kernel, same summation order.
-        assert.deepEqual(y, batch);
-        assert.equal(r.emitted, batch.length);
-      });
+for (const engine of ['auto', 'js'] as const) {
+  describe(`streaming resampler equals batch for any chunking (engine ${engine})`, () => {
+    const rates: [number, number][] = [
+      [44100, 16000],
+      [22050, 16000],
+      [8000, 16000],
+      [48000, 16000],
+      [16000, 16000],
+      [32000, 16000],
+      [16000, 32000],
+      [44100, 32000],
+    ];
+    const chunkings: (number | { seed: number; max: number })[] = [1, 1000, { seed: 7, max: 3000 }, { seed: 99, max: 17 }];
+    for (const [srIn, srOut] of rates) {
+      const x = testSignal(Math.round(srIn * 0.7) + 13, srIn, srIn);
+      const batch = resample(x, srIn, srOut, { engine });
+      for (const c of chunkings) {
+        test(`${srIn} -> ${srOut} Hz, chunks ${JSON.stringify(c)}`, () => {
+          const r = createStreamingResampler(srIn, srOut, { engine });
+          assert.equal(r.engine, srIn === srOut || engine === 'js' ? 'js' : 'wasm');
+          const outs: Float64Array[] = [];
+          let at = 0;
+          for (const n of chunkSizes(x.length, c)) {
+            outs.push(r.push(x.subarray(at, at + n)));
+            at += n;
+          }
+          outs.push(r.end());
+          const y = concat(outs);
+          assert.equal(y.length, batch.length);
+          // Bit-identical: same kernel, same summation order.
+          assert.deepEqual(y, batch);
+          assert.equal(r.emitted, batch.length);
+        });
+      }
     }
-  }
 
-  test('holds back only the output that needs future input', () => {
-    const r = createStreamingResampler(44100, 16000);
-    const x = testSignal(44100, 44100);
-    const first = r.push(x);
-    // Right wing of kaiser_best at this ratio reads ~138 input samples ahead.
-    assert.ok(first.length > 16000 - 60 && first.length < 16000, `emitted ${first.length}`);
-    const tail = r.end();
-    assert.equal(first.length + tail.length, 16000);
-    assert.throws(() => r.push(x), (e) => isEarshotError(e, 'STREAM_FAILED'));
+    test('holds back only the output that needs future input', () => {
+      const r = createStreamingResampler(44100, 16000, { engine });
+      const x = testSignal(44100, 44100);
+      const first = r.push(x);
+      // Right wing of kaiser_best at this ratio reads ~139 input samples (~51 outputs) ahead.
+      assert.ok(first.length > 16000 - 60 && first.length < 16000, `emitted ${first.length}`);
+      const tail = r.end();
+      assert.equal(first.length + tail.length, 16000);
+      assert.throws(() => r.push(x), (e) => isEarshotError(e, 'STREAM_FAILED'));
+    });
   });
-});
+}
