@@ -1,12 +1,14 @@
 // Frontend throughput: log-mel frames/s (earshot vs a numpy peer of the same algorithm,
-// both single-threaded float64) and resampler throughput (seconds of audio per second).
+// both single-threaded float64), resampler throughput per engine (seconds of audio per
+// second) and the whole-file frontend of a 44.1 kHz stereo file (decode + resample + log-mel).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { frontendSchema } from '../src/config/sections/frontend.js';
-import { createLogMelFrontend, createStreamingPatcher, frameCount, resample } from '../src/features/index.js';
+import { decodeAudioFile } from '../src/audio/decode.js';
+import { computeLogMelPatches, createLogMelFrontend, createStreamingPatcher, frameCount, resample, resampleEngine } from '../src/features/index.js';
 
 const cfg = frontendSchema.parse({});
 const REPEATS = 15;
@@ -82,9 +84,69 @@ function rate(amount: number, t: Timing): { wall: number; cpu: number } {
   return { wall: Math.round(amount / median(t.wall)), cpu: Math.round(amount / median(t.cpu)) };
 }
 
-function resampleBench(srIn: number, audioSeconds: number): { wall: number; cpu: number } {
+/** Rate pairs earshot meets: common file rates to 16 kHz, and to 32 kHz for EfficientAT. */
+const RESAMPLE_PAIRS: [number, number][] = [
+  [44100, 16000],
+  [48000, 16000],
+  [22050, 16000],
+  [8000, 16000],
+  [32000, 16000],
+  [16000, 32000],
+  [44100, 32000],
+];
+
+function resampleBench(srIn: number, srOut: number, audioSeconds: number) {
   const x = signal(srIn * audioSeconds, srIn);
-  return rate(audioSeconds, timeIt(() => void resample(x, srIn, 16000), 3));
+  const engine = resampleEngine(srIn, srOut);
+  const fast = rate(audioSeconds, timeIt(() => void resample(x, srIn, srOut), 5));
+  const js = rate(audioSeconds, timeIt(() => void resample(x, srIn, srOut, { engine: 'js' }), 3));
+  return { engine, default: fast, typeScript: js, speedupCpu: Number((fast.cpu / js.cpu).toFixed(1)) };
+}
+
+/**
+ * The whole-file frontend of `earshot tag` / `earshot index` on a 60 s 44.1 kHz stereo WAV:
+ * decode (with downmix), resample to 16 kHz, log-mel patches; per engine of the resampler.
+ */
+function synthWav(path: string, rateHz: number, channels: number, seconds: number): void {
+  const r = spawnSync('sox', ['-n', '-r', String(rateHz), '-c', String(channels), '-b', '16', path, 'synth', String(seconds), 'sine', '440', 'pinknoise', 'remix', '-', 'vol', '0.3', 'channels', String(channels)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sox failed: ${r.stderr}`);
+}
+
+async function fileFrontendBench(seconds: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-bench-'));
+  try {
+    const file = join(dir, 'stereo44k.wav');
+    synthWav(file, 44100, 2, seconds);
+    const stage = { decode: [] as number[], resample: [] as number[], resampleTs: [] as number[], logMel: [] as number[] };
+    for (let i = 0; i < 4; i++) {
+      const c0 = process.cpuUsage().user;
+      const audio = await decodeAudioFile(file);
+      const c1 = process.cpuUsage().user;
+      const x = resample(audio.samples, audio.sampleRateHz, cfg.sampleRateHz);
+      const c2 = process.cpuUsage().user;
+      resample(audio.samples, audio.sampleRateHz, cfg.sampleRateHz, { engine: 'js' });
+      const c3 = process.cpuUsage().user;
+      computeLogMelPatches(x, cfg.sampleRateHz, cfg);
+      const c4 = process.cpuUsage().user;
+      if (i === 0) continue; // warm-up
+      stage.decode.push((c1 - c0) / 1e6);
+      stage.resample.push((c2 - c1) / 1e6);
+      stage.resampleTs.push((c3 - c2) / 1e6);
+      stage.logMel.push((c4 - c3) / 1e6);
+    }
+    const m = Object.fromEntries(Object.entries(stage).map(([k, v]) => [k, median(v)])) as Record<keyof typeof stage, number>;
+    const rt = (cpu: number): number => Math.round(seconds / cpu);
+    return {
+      audioSeconds: seconds,
+      cpuSecondsPerStage: m,
+      realTimeFactorCpu: {
+        default: rt(m.decode + m.resample + m.logMel),
+        typeScriptResampler: rt(m.decode + m.resampleTs + m.logMel),
+      },
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function streamingBench(srIn: number, audioSeconds: number): { wall: number; cpu: number } {
@@ -119,12 +181,8 @@ export async function run(): Promise<Record<string, unknown>> {
     ratioEarshotOverNumpy: { wall: Number((ours_.wall / np_.wall).toFixed(2)), cpu: Number((ours_.cpu / np_.cpu).toFixed(2)) },
     ratioTypeScriptOnlyOverNumpy: { wall: Number((oursJs_.wall / np_.wall).toFixed(2)), cpu: Number((oursJs_.cpu / np_.cpu).toFixed(2)) },
     maxAbsDiffVsNumpy: maxAbsDiff,
-    resampleAudioSecondsPerSecond: {
-      '44100->16000': resampleBench(44100, 10),
-      '48000->16000': resampleBench(48000, 10),
-      '22050->16000': resampleBench(22050, 10),
-      '8000->16000': resampleBench(8000, 10),
-    },
+    resampleAudioSecondsPerSecond: Object.fromEntries(RESAMPLE_PAIRS.map(([a, b]) => [`${a}->${b}`, resampleBench(a, b, 10)])),
+    fileFrontend44kStereo: await fileFrontendBench(60),
     streamingPatchesAudioSecondsPerSecond: { '44100': streamingBench(44100, 10), '16000': streamingBench(16000, 30) },
   };
 }
