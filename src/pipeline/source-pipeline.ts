@@ -7,6 +7,7 @@ import type { SupervisionConfig } from '../config/sections/sources.js';
 import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import { EventSegmenter } from '../events/segment.js';
 import { smoothScores } from '../events/smooth.js';
+import { resolveThresholds } from '../events/thresholds.js';
 import type { Patch } from '../features/contracts.js';
 import { toEarshotError } from '../errors.js';
 import type { SourceStatus } from '../server/protocol.js';
@@ -73,6 +74,9 @@ export function windowEndSeconds(startSeconds: number, frames: number, fe: Front
  * across restarts (the gap's wall time is added), so event times stay ordered.
  */
 export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions): SourcePipeline {
+  // Config errors surface here, synchronously: inside the stream they would only be
+  // retried (with backoff) as if the source had failed, and never heal.
+  resolveThresholds(opts.events, spec.tagger.labels);
   let eventsCfg = opts.events;
   const segmenters = new Set<EventSegmenter>();
   const stoppers = new Set<() => void>();
@@ -196,6 +200,7 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
   return {
     output,
     setEventsConfig(cfg) {
+      resolveThresholds(cfg, spec.tagger.labels);
       eventsCfg = cfg;
       for (const s of segmenters) s.setConfig(cfg);
     },
