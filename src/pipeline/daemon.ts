@@ -33,8 +33,10 @@ export interface DaemonDeps {
 export interface Daemon {
   readonly address: { host: string; port: number };
   readonly metrics: DaemonMetrics;
-  /** Resolves once every source has ended or been stopped. */
+  /** Resolves once every source has ended, failed or been stopped. */
   readonly finished: Promise<void>;
+  /** Sources in state `failed` (an error no restart can fix, e.g. a missing file), in order. */
+  failures(): readonly { readonly sourceId: string; readonly error: NonNullable<SourceStatus['error']> }[];
   /** SIGHUP: thresholds, smoothing-free event settings and server token/limits; sources/models need a restart. */
   reload(config: Config): void;
   /** Reverse start order: sources (closing events), server, models; bounded by supervision.stopBudgetSeconds. */
@@ -183,6 +185,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     address: server.address,
     metrics,
     finished: Promise.all(ended).then(() => undefined),
+    failures: () => records.flatMap((r) => (r.status.state === 'failed' && r.status.error ? [{ sourceId: r.cfg.id, error: r.status.error }] : [])),
     reload(next: Config) {
       // Validate against every source's labels first, so a bad override changes nothing.
       const byId = new Map(next.sources.map((s) => [s.id, s]));

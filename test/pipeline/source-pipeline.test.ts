@@ -160,3 +160,23 @@ test('a stage failing mid-stream restarts the whole chain: after "up" the source
   const downAt = outs.findIndex((o) => o.kind === 'status' && o.status.state === 'down');
   assert.ok(outs.slice(downAt).filter((o) => o.kind === 'frame').length >= 10, 'frames flow after the restart');
 });
+
+test('a missing file is not retried: the source reports failed with the error and completes', async () => {
+  const { sourceFromConfig } = await import('../../src/audio/from-config.js');
+  const src = parseConfig({ sources: [{ id: 'f', kind: 'file', path: '/nonexistent/missing.wav' }] }).sources[0]!;
+  let opens = 0;
+  const outs = await lastValueFrom(
+    pipeline(() =>
+      defer(() => {
+        opens++;
+        return sourceFromConfig(src);
+      }),
+    ).output.pipe(toArray()),
+  );
+  const statuses = outs.flatMap((o) => (o.kind === 'status' ? [[o.status.state, o.status.error?.code ?? null, o.status.retryInSeconds ?? null]] : []));
+  assert.deepEqual(statuses, [
+    ['starting', null, null],
+    ['failed', 'AUDIO_FILE_NOT_FOUND', null],
+  ]);
+  assert.equal(opens, 1, 'opened once, never retried');
+});
