@@ -111,8 +111,12 @@ export class EventSegmenter {
       if (this.labels.length && frame.labels.length !== this.labels.length) {
         throw new EarshotError('INPUT_INVALID', `score frame from ${frame.sourceId} has ${frame.labels.length} labels, segmenter was started with ${this.labels.length}`);
       }
+      // Resolve before touching any state: a bad override must fail every frame the
+      // same way, not leave labels set with no thresholds and no states (a segmenter
+      // that silently emits nothing after its source restarts).
+      const thresholds = resolveThresholds(this.cfg, frame.labels);
       this.labels = frame.labels;
-      this.thresholds = resolveThresholds(this.cfg, frame.labels);
+      this.thresholds = thresholds;
       if (this.states.length === 0) {
         this.states = frame.labels.map(() => ({ kind: 'idle' }));
         this.seq = frame.labels.map(() => 0);

@@ -1,6 +1,7 @@
 import type { LabelInfo } from '../classify/contracts.js';
 import type { EventsConfig } from '../config/sections/events.js';
 import { EarshotError } from '../errors.js';
+import { didYouMean, findLabels } from '../classify/label-match.js';
 
 /** Resolved per-label thresholds, indexed like the tagger's label table. */
 export interface LabelThresholds {
@@ -11,9 +12,10 @@ export interface LabelThresholds {
 }
 
 /**
- * Applies `events.labels` overrides (keyed by display name or ontology id) over the
- * global thresholds. An override key matching no label is a config error: a typo
- * would otherwise silently leave the default in place.
+ * Applies `events.labels` overrides (keyed by display name, any case, or ontology id)
+ * over the global thresholds. An override key matching no label is a config error
+ * with the closest label name suggested: a typo would otherwise silently leave the
+ * default in place.
  */
 export function resolveThresholds(cfg: EventsConfig, labels: readonly LabelInfo[]): LabelThresholds {
   const n = labels.length;
@@ -23,13 +25,12 @@ export function resolveThresholds(cfg: EventsConfig, labels: readonly LabelInfo[
     minDurationSeconds: new Float64Array(n).fill(cfg.minDurationSeconds),
     mergeGapSeconds: new Float64Array(n).fill(cfg.mergeGapSeconds),
   };
-  const byKey = new Map<string, number[]>();
-  for (const l of labels) {
-    for (const k of [l.name, l.id]) byKey.set(k, [...(byKey.get(k) ?? []), l.index]);
-  }
   for (const [key, o] of Object.entries(cfg.labels)) {
-    const idx = byKey.get(key);
-    if (!idx) throw new EarshotError('CONFIG_INVALID', `events.labels: "${key}" is neither a label name nor an ontology id of the tagger`, { key });
+    const idx = findLabels(key, labels);
+    if (!idx.length) {
+      const hint = didYouMean(key, labels.map((l) => l.name));
+      throw new EarshotError('CONFIG_INVALID', `events.labels: "${key}" is neither a label name nor an ontology id of the tagger${hint}`, { key });
+    }
     for (const i of idx) {
       if (o.onThreshold !== undefined) t.on[i] = o.onThreshold;
       if (o.offThreshold !== undefined) t.off[i] = o.offThreshold;

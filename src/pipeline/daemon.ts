@@ -33,8 +33,10 @@ export interface DaemonDeps {
 export interface Daemon {
   readonly address: { host: string; port: number };
   readonly metrics: DaemonMetrics;
-  /** Resolves once every source has ended or been stopped. */
+  /** Resolves once every source has ended, failed or been stopped. */
   readonly finished: Promise<void>;
+  /** Sources in state `failed` (an error no restart can fix, e.g. a missing file), in order. */
+  failures(): readonly { readonly sourceId: string; readonly error: NonNullable<SourceStatus['error']> }[];
   /** SIGHUP: thresholds, smoothing-free event settings and server token/limits; sources/models need a restart. */
   reload(config: Config): void;
   /** Reverse start order: sources (closing events), server, models; bounded by supervision.stopBudgetSeconds. */
@@ -77,6 +79,25 @@ export function eventsFor(src: SourceConfig, config: Config): EventsConfig {
   return r.data;
 }
 
+/** One source's pipeline over its tagger; throws CONFIG_INVALID for event overrides naming no label. */
+function createRecord(cfg: SourceConfig, config: Config, taggers: ReadonlyMap<string, Tagger>, deps: DaemonDeps, metrics: DaemonMetrics, scheduler: SchedulerLike): SourceRecord {
+  const tagger = taggers.get(modelDirFor(cfg, config))!;
+  const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
+  const pipeline = createSourcePipeline(
+    { id: cfg.id, open: (gate) => deps.openSource(cfg, gate), tagger, frontend },
+    {
+      supervision: config.supervision,
+      maxBacklogPatches: config.supervision.maxBacklogPatches,
+      events: eventsFor(cfg, config),
+      scheduler,
+      patches: deps.patches,
+      onInference: (s) => metrics.inferenceSeconds.observe({ source: cfg.id }, s),
+      onDrop: () => metrics.patchesDropped.inc({ source: cfg.id }),
+    },
+  );
+  return { cfg, pipeline, tagger, status: { sourceId: cfg.id, state: 'starting', restarts: 0, backend: tagger.backend }, lastAudioAt: null, streamSeconds: 0 };
+}
+
 /** config -> models -> server -> sources. */
 export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Daemon> {
   let config = initial;
@@ -92,23 +113,14 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   const metrics = createMetrics();
   const taggers = await loadTaggers(config.sources, config, deps.loadTagger);
 
-  const records: SourceRecord[] = config.sources.map((cfg) => {
-    const tagger = taggers.get(modelDirFor(cfg, config))!;
-    const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
-    const pipeline = createSourcePipeline(
-      { id: cfg.id, open: (gate) => deps.openSource(cfg, gate), tagger, frontend },
-      {
-        supervision: config.supervision,
-        maxBacklogPatches: config.supervision.maxBacklogPatches,
-        events: eventsFor(cfg, config),
-        scheduler,
-        patches: deps.patches,
-        onInference: (s) => metrics.inferenceSeconds.observe({ source: cfg.id }, s),
-        onDrop: () => metrics.patchesDropped.inc({ source: cfg.id }),
-      },
-    );
-    return { cfg, pipeline, tagger, status: { sourceId: cfg.id, state: 'starting', restarts: 0, backend: tagger.backend }, lastAudioAt: null, streamSeconds: 0 };
-  });
+  let records: SourceRecord[];
+  try {
+    records = config.sources.map((cfg) => createRecord(cfg, config, taggers, deps, metrics, scheduler));
+  } catch (e) {
+    // e.g. an events.labels key the tagger does not know: nothing has started yet
+    await Promise.all([...taggers.values()].map((t) => t.dispose()));
+    throw e;
+  }
 
   let server: ProtocolServer;
   try {
@@ -173,6 +185,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     address: server.address,
     metrics,
     finished: Promise.all(ended).then(() => undefined),
+    failures: () => records.flatMap((r) => (r.status.state === 'failed' && r.status.error ? [{ sourceId: r.cfg.id, error: r.status.error }] : [])),
     reload(next: Config) {
       // Validate against every source's labels first, so a bad override changes nothing.
       const byId = new Map(next.sources.map((s) => [s.id, s]));

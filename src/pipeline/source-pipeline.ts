@@ -7,8 +7,9 @@ import type { SupervisionConfig } from '../config/sections/sources.js';
 import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import { EventSegmenter } from '../events/segment.js';
 import { smoothScores } from '../events/smooth.js';
+import { resolveThresholds } from '../events/thresholds.js';
 import type { Patch } from '../features/contracts.js';
-import { toEarshotError } from '../errors.js';
+import { toEarshotError, type ErrorCode } from '../errors.js';
 import type { SourceStatus } from '../server/protocol.js';
 import { restartDelaySeconds, SilenceTracker } from './silence.js';
 import type { FlowGate } from './paced-file.js';
@@ -55,6 +56,20 @@ export interface SourcePipeline {
   stop(): void;
 }
 
+/**
+ * Failures a restart cannot fix: the same file, config or input fails the same way
+ * every time. The source reports `failed` and completes instead of retrying forever
+ * (devices, streams and engines may come back, so their errors stay retried).
+ */
+export const PERMANENT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'AUDIO_FILE_NOT_FOUND',
+  'AUDIO_FILE_EMPTY',
+  'AUDIO_HEADER_INVALID',
+  'AUDIO_CODEC_UNSUPPORTED',
+  'CONFIG_INVALID',
+  'INPUT_INVALID',
+]);
+
 /** Stream time of the newest sample in a patch: the end of the hop it completes. */
 export function patchEndSeconds(p: Patch, fe: FrontendConfig): number {
   return windowEndSeconds(p.startSeconds, p.frames, fe);
@@ -73,6 +88,9 @@ export function windowEndSeconds(startSeconds: number, frames: number, fe: Front
  * across restarts (the gap's wall time is added), so event times stay ordered.
  */
 export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions): SourcePipeline {
+  // Config errors surface here, synchronously: inside the stream they would only be
+  // retried (with backoff) as if the source had failed, and never heal.
+  resolveThresholds(opts.events, spec.tagger.labels);
   let eventsCfg = opts.events;
   const segmenters = new Set<EventSegmenter>();
   const stoppers = new Set<() => void>();
@@ -161,6 +179,11 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
           error: (e: unknown) => {
             flush();
             const err = toEarshotError(e, 'STREAM_FAILED');
+            if (PERMANENT_ERRORS.has(err.code)) {
+              status('failed', { error: { code: err.code, message: err.message } });
+              sub.complete();
+              return;
+            }
             downSinceMs ??= lastAudioMs ?? now();
             const delay = restartDelaySeconds(failures++, sup.restartInitialSeconds, sup.restartMaxSeconds);
             restarts++;
@@ -196,6 +219,7 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
   return {
     output,
     setEventsConfig(cfg) {
+      resolveThresholds(cfg, spec.tagger.labels);
       eventsCfg = cfg;
       for (const s of segmenters) s.setConfig(cfg);
     },

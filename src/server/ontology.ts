@@ -19,6 +19,11 @@ export class Ontology {
     }
   }
 
+  /** Display names of every node (for "did you mean" suggestions). */
+  names(): string[] {
+    return [...this.byId.values()].map((n) => n.name);
+  }
+
   find(term: string): OntologyNode | undefined {
     return this.byId.get(term) ?? this.byName.get(term.toLowerCase());
   }

@@ -67,8 +67,8 @@ export interface ModelInfo {
   readonly labels: readonly LabelInfo[];
 }
 
-/** ended: the input finished (a file without loop); stopped: daemon shutdown. */
-export type SourceState = 'starting' | 'up' | 'down' | 'silent' | 'ended' | 'stopped';
+/** ended: the input finished (a file without loop); failed: an error no restart can fix (not retried); stopped: daemon shutdown. */
+export type SourceState = 'starting' | 'up' | 'down' | 'silent' | 'ended' | 'failed' | 'stopped';
 
 export interface SourceStatus {
   readonly sourceId: string;

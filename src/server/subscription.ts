@@ -1,6 +1,7 @@
 import type { LabelInfo } from '../classify/contracts.js';
 import type { ScoreFrame } from '../events/contracts.js';
 import { EarshotError } from '../errors.js';
+import { didYouMean, namesLabel } from '../classify/label-match.js';
 import type { Ontology } from './ontology.js';
 import { round4, type MessageKind, type SubscribeMessage } from './protocol.js';
 
@@ -16,8 +17,8 @@ export interface Subscription {
 
 /**
  * Resolves names/ontology ids against each subscribed source's label table.
- * A term matches a label by display name or id, or, through the ontology, any label
- * descending from it. A term matching nothing in any subscribed source is an error,
+ * A term matches a label by display name (any case) or id, or, through the ontology,
+ * any label descending from it. A term matching nothing in any subscribed source is an error,
  * as is an unknown source: silently empty subscriptions hide typos.
  */
 export function resolveSubscription(
@@ -43,17 +44,21 @@ export function resolveSubscription(
     const mask = new Uint8Array(labels.length);
     const okIds = new Set<string>();
     for (const l of labels) {
-      const hit = wanted.find((w) => w.ids.has(l.id) || w.term === l.name || w.term === l.id);
-      if (hit) {
+      const hits = wanted.filter((w) => w.ids.has(l.id) || namesLabel(w.term, l));
+      if (hits.length) {
         mask[l.index] = 1;
         okIds.add(l.id);
-        for (const w of wanted) if (w.ids.has(l.id) || w.term === l.name || w.term === l.id) matched.add(w.term);
+        for (const w of hits) matched.add(w.term);
       }
     }
     sources.set(id, { mask, ids: okIds });
   }
   const missing = (terms ?? []).filter((t) => !matched.has(t));
-  if (missing.length) throw new EarshotError('PROTOCOL_ERROR', `labels match nothing in the subscribed sources: ${missing.map((m) => JSON.stringify(m)).join(', ')}`);
+  if (missing.length) {
+    const names = new Set([...ids.flatMap((id) => labelsBySource.get(id)!.map((l) => l.name)), ...(ontology?.names() ?? [])]);
+    const listed = missing.map((m) => `${JSON.stringify(m)}${didYouMean(m, names)}`).join(', ');
+    throw new EarshotError('PROTOCOL_ERROR', `labels match nothing in the subscribed sources: ${listed}`);
+  }
   const topK = msg.topK ?? defaultTopK;
   const key = JSON.stringify([[...ids].sort(), terms ? [...terms].sort() : null, msg.minScore, topK]);
   return { sources, minScore: msg.minScore, topK, kinds: new Set(msg.kinds), key };

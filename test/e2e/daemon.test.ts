@@ -264,3 +264,20 @@ test('earshot run --once exits by itself (code 0) when every source has ended', 
   assert.match(r.stderr, /source file \(file .*speech\.wav\): ended/);
   assert.match(r.stderr, /all sources ended: stopping/);
 });
+
+test('earshot run with a misspelt events.labels key exits 2 before listening, suggesting the label', async () => {
+  const cfgPath = join(root, 'speach.yaml');
+  writeFileSync(cfgPath, stringifyYaml(baseConfig({ events: { labels: { Speach: { onThreshold: 0.6 } } } })));
+  const r = await runCli(['--config', cfgPath, 'run', '--source', `file:${join(root, 'speech.wav')}`, '--fast', '--once', '--port', '0']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /error \[CONFIG_INVALID\]: events\.labels: "Speach" .*did you mean "Speech"\?/);
+  assert.doesNotMatch(r.stdout, /listening/);
+});
+
+test('earshot run --once with a missing file exits 2 with the error instead of retrying', async () => {
+  const r = await runCli(['run', '--source', 'file:/nonexistent/missing.wav', '--once', '--model', model, '--port', '0'], { env: { EARSHOT_CONFIG: '' }, timeoutMs: 60_000 });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /source file \(file \/nonexistent\/missing\.wav\): failed: \[AUDIO_FILE_NOT_FOUND\]/);
+  assert.match(r.stderr, /error \[AUDIO_FILE_NOT_FOUND\]: source file: .*missing\.wav/);
+  assert.doesNotMatch(r.stderr, /retry in/);
+});

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { eventsSchema } from '../../src/config/sections/events.js';
-import { EventSegmenter, segmentEvents, smoothScores, type ScoreFrame } from '../../src/events/index.js';
+import { EventSegmenter, resolveThresholds, segmentEvents, smoothScores, type ScoreFrame } from '../../src/events/index.js';
 import type { LabelInfo } from '../../src/classify/contracts.js';
 import { isEarshotError } from '../../src/errors.js';
 
@@ -116,12 +116,23 @@ test('per-label overrides by name and by ontology id', async () => {
   );
 });
 
-test('an override naming no label is a config error naming the key', () => {
+test('an override naming no label is a config error naming the key and the closest label, on every frame', () => {
   const seg = new EventSegmenter(cfg({ labels: { Speach: { onThreshold: 0.9 } } }), { hopSeconds: HOP });
-  assert.throws(
-    () => seg.push(frames([0], [0])[0]!),
-    (e) => isEarshotError(e, 'CONFIG_INVALID') && e.message.includes('Speach'),
-  );
+  const fs = frames([0.9, 0.9, 0.9], [0, 0, 0]);
+  // the second push must fail like the first: a half-initialised segmenter used to emit nothing, silently
+  for (const f of fs) {
+    assert.throws(
+      () => seg.push(f),
+      (e) => isEarshotError(e, 'CONFIG_INVALID') && e.message.includes('"Speach"') && e.message.includes('did you mean "Speech"?'),
+    );
+  }
+  assert.throws(() => resolveThresholds(cfg({ labels: { Zzzzqqq: {} } }), labels), (e) => isEarshotError(e, 'CONFIG_INVALID') && !e.message.includes('did you mean'), 'no far-fetched suggestion');
+});
+
+test('override keys match label names case-insensitively (ids exactly)', () => {
+  const th = resolveThresholds(cfg({ labels: { speech: { onThreshold: 0.8 }, 'SINE WAVE': { onThreshold: 0.2, offThreshold: 0.1 } } }), labels);
+  assert.deepEqual([...th.on], [0.8, 0.2]);
+  assert.throws(() => resolveThresholds(cfg({ labels: { '/M/09X0R': {} } }), labels), (e) => isEarshotError(e, 'CONFIG_INVALID'));
 });
 
 test('a frame with the wrong score count errors the stream', async () => {

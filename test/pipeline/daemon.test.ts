@@ -132,3 +132,21 @@ test('per-source event settings merge over config.events (labels merged key by k
   assert.equal(e.offThreshold, c.events.offThreshold);
   assert.deepEqual(Object.keys(e.labels).sort(), ['Music', 'Speech']);
 });
+
+test('daemon: a misspelt events.labels key (top-level or per source) stops the start with a suggestion; nothing listens', async () => {
+  let disposed = 0;
+  const tagger = energyTagger();
+  const counting = deps({ loadTagger: async () => ({ ...tagger, dispose: async () => void disposed++ }) });
+  await assert.rejects(
+    startDaemon(cfg({ events: { labels: { Lowd: { onThreshold: 0.6 } } } }), counting),
+    (e) => isEarshotError(e, 'CONFIG_INVALID') && /events\.labels: "Lowd" .*did you mean "Loud"\?/.test(e.message),
+  );
+  await assert.rejects(
+    startDaemon(cfg({ sources: [{ id: 'a', kind: 'stdin', events: { labels: { Quite: { onThreshold: 0.6 } } } }] }), counting),
+    (e) => isEarshotError(e, 'CONFIG_INVALID') && /did you mean "Quiet"\?/.test(e.message),
+  );
+  assert.equal(disposed, 2, 'the loaded taggers were freed');
+  // names match case-insensitively
+  const d = await startDaemon(cfg({ events: { labels: { loud: { onThreshold: 0.6 } } } }), deps());
+  await d.stop();
+});

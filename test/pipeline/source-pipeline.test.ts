@@ -6,7 +6,7 @@ import type { AudioChunk } from '../../src/audio/contracts.js';
 import { parseConfig } from '../../src/config/load.js';
 import { frontendSchema } from '../../src/config/sections/frontend.js';
 import { logMelPatches } from '../../src/features/patches.js';
-import { EarshotError } from '../../src/errors.js';
+import { EarshotError, isEarshotError } from '../../src/errors.js';
 import { createSourcePipeline, type SourceOutput } from '../../src/pipeline/source-pipeline.js';
 import { restartDelaySeconds, SilenceTracker } from '../../src/pipeline/silence.js';
 import { energyTagger, toneBursts } from './fakes.js';
@@ -119,4 +119,64 @@ test('backoff is capped and silence needs its full duration', () => {
   assert.equal(t.push(quiet), 'silent');
   assert.equal(t.push(quiet), undefined);
   assert.equal(t.push({ ...quiet, samples: new Float32Array(8000).fill(0.1) }), 'sound');
+});
+
+test('an event override naming no label fails at creation with a suggestion, not as a restart loop', () => {
+  const tagger = energyTagger();
+  const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
+  const events = parseConfig({ events: { labels: { Lowd: { onThreshold: 0.6 } } } }).events;
+  assert.throws(
+    () => createSourcePipeline({ id: 'src', open: () => chunkAudio({ samples: new Float32Array(16000), sampleRateHz: RATE, channels: 1 }), tagger, frontend }, { supervision: config.supervision, events, scheduler: asyncScheduler, patches: logMelPatches }),
+    (e) => isEarshotError(e, 'CONFIG_INVALID') && /"Lowd".*did you mean "Loud"\?/.test(e.message),
+  );
+  const p = pipeline(() => chunkAudio({ samples: new Float32Array(16000), sampleRateHz: RATE, channels: 1 }));
+  assert.throws(() => p.setEventsConfig(events), (e) => isEarshotError(e, 'CONFIG_INVALID'), 'a reload with the typo is refused too');
+});
+
+test('a stage failing mid-stream restarts the whole chain: after "up" the source tags and segments again', async () => {
+  // the tagger dies on its 6th patch (inside a Loud event); every stage must work after the restart
+  let calls = 0;
+  const base = energyTagger();
+  const tagger = {
+    ...base,
+    openSession: () => {
+      const s = base.openSession();
+      return { tag: async (p: Parameters<typeof s.tag>[0]) => (++calls === 6 ? Promise.reject(new Error('engine crashed')) : s.tag(p)) };
+    },
+  };
+  const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
+  const audio = toneBursts(RATE, [[4, 0.5], [2, 0.001]]);
+  const p = createSourcePipeline(
+    { id: 'src', open: () => chunkAudio({ samples: audio, sampleRateHz: RATE, channels: 1 }), tagger, frontend },
+    { supervision: config.supervision, events: config.events, scheduler: asyncScheduler, patches: logMelPatches },
+  );
+  const outs = await lastValueFrom(p.output.pipe(toArray()));
+  const s = summary(outs);
+  const down = s.indexOf('status:down');
+  assert.ok(down > 0, s.join(' '));
+  const after = s.slice(down);
+  assert.deepEqual(after.filter((x) => x.startsWith('status')), ['status:down', 'status:up', 'status:ended']);
+  assert.deepEqual(after.filter((x) => x.endsWith(':Loud')), ['event.start:Loud', 'event.end:Loud'], 'events flow after the restart');
+  const downAt = outs.findIndex((o) => o.kind === 'status' && o.status.state === 'down');
+  assert.ok(outs.slice(downAt).filter((o) => o.kind === 'frame').length >= 10, 'frames flow after the restart');
+});
+
+test('a missing file is not retried: the source reports failed with the error and completes', async () => {
+  const { sourceFromConfig } = await import('../../src/audio/from-config.js');
+  const src = parseConfig({ sources: [{ id: 'f', kind: 'file', path: '/nonexistent/missing.wav' }] }).sources[0]!;
+  let opens = 0;
+  const outs = await lastValueFrom(
+    pipeline(() =>
+      defer(() => {
+        opens++;
+        return sourceFromConfig(src);
+      }),
+    ).output.pipe(toArray()),
+  );
+  const statuses = outs.flatMap((o) => (o.kind === 'status' ? [[o.status.state, o.status.error?.code ?? null, o.status.retryInSeconds ?? null]] : []));
+  assert.deepEqual(statuses, [
+    ['starting', null, null],
+    ['failed', 'AUDIO_FILE_NOT_FOUND', null],
+  ]);
+  assert.equal(opens, 1, 'opened once, never retried');
 });

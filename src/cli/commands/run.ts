@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { action, configFrom } from '../common.js';
+import { action, configFrom, exitCodeFor } from '../common.js';
 import type { ConfigObject } from '../../config/load.js';
 import { EarshotError } from '../../errors.js';
 import { defaultDaemonDeps, startDaemon } from '../../pipeline/daemon.js';
@@ -45,7 +45,7 @@ export function registerRun(program: Command): void {
     .option('--host <addr>', 'listen address (default: config server.host, 127.0.0.1)')
     .option('--loop', 'loop file sources')
     .option('--fast', 'read file sources as fast as possible instead of in real time')
-    .option('--once', 'exit when every source has ended (file sources without --loop)')
+    .option('--once', 'exit when every source has ended (file sources without --loop); a source that failed for good (e.g. a missing file) makes the exit code 2')
     .action(
       action(async (opts: RunOpts, cmd: Command) => {
         const overrides = overridesFrom(opts);
@@ -80,6 +80,12 @@ export function registerRun(program: Command): void {
           process.on('SIGHUP', onHup);
           if (opts.once) void daemon.finished.then(() => stop('all sources ended'));
         });
+        // --once reports a source that failed for good (a missing file, ...) as the command's error
+        const failed = opts.once ? daemon.failures()[0] : undefined;
+        if (failed) {
+          process.stderr.write(`error [${failed.error.code}]: source ${failed.sourceId}: ${failed.error.message}\n`);
+          process.exitCode = exitCodeFor(new EarshotError(failed.error.code, failed.error.message));
+        }
         // stdin or lingering handles (a wedged child) must not keep a stopped daemon alive
         process.exit(process.exitCode ?? 0);
       }),
