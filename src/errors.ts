@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'DOWNLOAD_FAILED'
   | 'PROTOCOL_ERROR'
   | 'AUTH_FAILED'
+  | 'HISTORY_FAILED'
+  | 'HISTORY_FULL'
   | 'INTERNAL';
 
 export class EarshotError extends Error {

@@ -35,6 +35,11 @@ import type { FrontendConfig } from '../config/sections/frontend.js';
 
 export interface TaggerSession {
   tag(patch: Patch): Promise<Float32Array>;
+  /**
+   * Scores plus the patch's embedding (YAMNet: 1024-d; VGGish: the 128-d post-processed
+   * one, dequantized), both fresh arrays the caller owns. History stores the embedding.
+   */
+  tagWithEmbedding?(patch: Patch): Promise<{ scores: Float32Array; embedding: Float32Array }>;
 }
 
 export interface Tagger {

@@ -7,11 +7,14 @@ import { eventsSchema } from './sections/events.js';
 import { serverSchema } from './sections/server.js';
 import { storageSchema } from './sections/storage.js';
 import { trainSchema } from './sections/train.js';
+import { historySchema } from './sections/history.js';
 
 /** The one configuration object. Defaults and validation live here and in ./sections only. */
 export const configSchema = z
   .object({
     logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+    /** Daemon state (history database, later clips); '' = $STATE_DIRECTORY under systemd, else ~/.local/state/earshot. */
+    stateDir: z.string().default(''),
     frontend: frontendSchema.prefault({}),
     engine: engineSchema.prefault({}),
     models: modelsSchema.prefault({}),
@@ -21,6 +24,7 @@ export const configSchema = z
     server: serverSchema.prefault({}),
     storage: storageSchema.prefault({}),
     train: trainSchema.prefault({}),
+    history: historySchema.prefault({}),
   })
   .strict();
 

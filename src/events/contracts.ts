@@ -13,6 +13,8 @@ export interface ScoreFrame {
   readonly tSeconds: number;
   readonly scores: Float32Array;
   readonly labels: readonly LabelInfo[];
+  /** The patch's embedding when the tagger provides one (history stores it). */
+  readonly embedding?: Float32Array;
 }
 
 export interface LabelEvent {

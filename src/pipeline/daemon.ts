@@ -16,6 +16,7 @@ import { createSourcePipeline, type SourceOutput, type SourcePipeline } from './
 import { loadTaggers, modelDirFor, type TaggerLoader } from './taggers.js';
 import { pacedAudio, type FlowGate } from './paced-file.js';
 import { resolveThresholds } from '../events/thresholds.js';
+import { startRecording, type HistoryDeps, type Recording } from './history-tap.js';
 
 export interface DaemonDeps {
   /** `gate` opens while the tagger keeps up (see SourceRuntime.open). */
@@ -28,11 +29,15 @@ export interface DaemonDeps {
   readonly log?: (line: string) => void;
   /** Taps every pipeline output (benchmarks measure latency from it). */
   readonly onOutput?: (o: SourceOutput) => void;
+  /** Where history goes (the CLI resolves the path); absent or history.enabled false = not recorded. */
+  readonly history?: HistoryDeps;
 }
 
 export interface Daemon {
   readonly address: { host: string; port: number };
   readonly metrics: DaemonMetrics;
+  /** The history recording, when on. */
+  readonly recording?: Recording;
   /** Resolves once every source has ended, failed or been stopped. */
   readonly finished: Promise<void>;
   /** Sources in state `failed` (an error no restart can fix, e.g. a missing file), in order. */
@@ -142,10 +147,13 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     throw e;
   }
 
+  const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const ended: Promise<void>[] = [];
   for (const r of records) {
+    const tap = recording?.tap(r.cfg.id, r.tagger);
     const onOutput = (o: SourceOutput) => {
       deps.onOutput?.(o);
+      tap?.(o);
       switch (o.kind) {
         case 'frame':
           metrics.patches.inc({ source: r.cfg.id });
@@ -184,6 +192,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   return {
     address: server.address,
     metrics,
+    ...(recording ? { recording } : {}),
     finished: Promise.all(ended).then(() => undefined),
     failures: () => records.flatMap((r) => (r.status.state === 'failed' && r.status.error ? [{ sourceId: r.cfg.id, error: r.status.error }] : [])),
     reload(next: Config) {
@@ -202,6 +211,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
         let timer: NodeJS.Timeout | undefined;
         const work = (async () => {
           for (const r of [...records].reverse()) r.pipeline.stop();
+          await recording?.stop();
           await server.close();
           await Promise.all([...taggers.values()].map((t) => t.dispose()));
         })();

@@ -165,9 +165,9 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
           }),
           opts.patches(fe),
           tagPatches(session, { maxBacklog: opts.maxBacklogPatches ?? 64, nowMs: now, onBacklog, ...(opts.onDrop ? { onDrop: opts.onDrop } : {}) }),
-          map(({ patch, scores, inferenceMs }): ScoreFrame => {
+          map(({ patch, scores, inferenceMs, embedding }): ScoreFrame => {
             opts.onInference?.(inferenceMs / 1000);
-            return { sourceId: spec.id, tSeconds: offset() + patchEndSeconds(patch, fe), scores, labels: spec.tagger.labels };
+            return { sourceId: spec.id, tSeconds: offset() + patchEndSeconds(patch, fe), scores, labels: spec.tagger.labels, ...(embedding ? { embedding } : {}) };
           }),
           smoothScores(eventsCfg.smoothingSeconds),
           map((frame) => {

@@ -7,6 +7,8 @@ export interface TaggedPatch {
   readonly patch: Patch;
   readonly scores: Float32Array;
   readonly inferenceMs: number;
+  /** Present when the session provides one (tagWithEmbedding). */
+  readonly embedding?: Float32Array;
 }
 
 export interface TagOptions {
@@ -43,11 +45,12 @@ export function tagPatches(session: TaggerSession, opts: TagOptions): OperatorFu
         }
         busy = true;
         const t0 = opts.nowMs();
-        session.tag(p).then(
-          (scores) => {
+        const run = session.tagWithEmbedding ? session.tagWithEmbedding(p) : session.tag(p).then((scores) => ({ scores, embedding: undefined }));
+        run.then(
+          ({ scores, embedding }) => {
             busy = false;
             if (sub.closed) return;
-            sub.next({ patch: p, scores, inferenceMs: opts.nowMs() - t0 });
+            sub.next({ patch: p, scores, inferenceMs: opts.nowMs() - t0, ...(embedding ? { embedding } : {}) });
             next();
           },
           (e: unknown) => {

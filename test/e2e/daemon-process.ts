@@ -25,7 +25,8 @@ export async function startDaemonProcess(
   writeFileSync(cfgPath, stringify(config));
   const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), '--config', cfgPath, 'run', '--port', '0', ...(opts.args ?? [])], {
     cwd: projectRoot,
-    env: { ...process.env, ...opts.env },
+    // History goes into the test's directory, never the runner's ~/.local/state.
+    env: { ...process.env, STATE_DIRECTORY: dir, ...opts.env },
     stdio: [opts.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
   let out = '';

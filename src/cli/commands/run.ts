@@ -6,6 +6,7 @@ import { EarshotError } from '../../errors.js';
 import { defaultDaemonDeps, startDaemon } from '../../pipeline/daemon.js';
 import { sourcesFromFlags } from '../../pipeline/cli-sources.js';
 import { systemdNotifier } from '../../pipeline/notify.js';
+import { historyPathOf } from '../../history/paths.js';
 
 interface RunOpts {
   source?: string[];
@@ -15,6 +16,9 @@ interface RunOpts {
   loop?: boolean;
   fast?: boolean;
   once?: boolean;
+  stateDir?: string;
+  /** commander: false with --no-history. */
+  history?: boolean;
 }
 
 function overridesFrom(opts: RunOpts): ConfigObject {
@@ -28,6 +32,8 @@ function overridesFrom(opts: RunOpts): ConfigObject {
     server.port = port;
   }
   if (opts.host) server.host = opts.host;
+  if (opts.stateDir) o.stateDir = opts.stateDir;
+  if (opts.history === false) o.history = { enabled: false };
   if (Object.keys(server).length) o.server = server;
   return o;
 }
@@ -46,6 +52,8 @@ export function registerRun(program: Command): void {
     .option('--loop', 'loop file sources')
     .option('--fast', 'read file sources as fast as possible instead of in real time')
     .option('--once', 'exit when every source has ended (file sources without --loop); a source that failed for good (e.g. a missing file) makes the exit code 2')
+    .option('--state-dir <dir>', 'state directory (history database); default config stateDir, $STATE_DIRECTORY, ~/.local/state/earshot')
+    .option('--no-history', 'do not record events and segments to the history database')
     .action(
       action(async (opts: RunOpts, cmd: Command) => {
         const overrides = overridesFrom(opts);
@@ -53,7 +61,8 @@ export function registerRun(program: Command): void {
         const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
         const log = (line: string) => process.stderr.write(`${line}\n`);
         const notify = systemdNotifier(process.env.NOTIFY_SOCKET);
-        const daemon = await startDaemon(config, await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, log }));
+        const deps = await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, log });
+        const daemon = await startDaemon(config, { ...deps, history: { path: historyPathOf(config, process.env) } });
         const { host, port } = daemon.address;
         const hostUrl = host.includes(':') ? `[${host}]` : host;
         process.stdout.write(`earshot listening on ws://${hostUrl}:${port}/ (health http://${hostUrl}:${port}/healthz, metrics /metrics)\n`);

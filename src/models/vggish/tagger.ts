@@ -10,7 +10,7 @@ import { classifierSession } from '../../classify/window.js';
 import type { EngineConfig } from '../../config/sections/engine.js';
 import { EarshotError } from '../../errors.js';
 import { embedPatches, openVggish } from './index.js';
-import { postprocess } from './postprocess.js';
+import { dequantize, postprocess } from './postprocess.js';
 
 export async function loadVggishClassifierTagger(vggishDir: string, classifierDir: string, engine: EngineConfig): Promise<Tagger> {
   const { head, labels } = loadClassifier(classifierDir);
@@ -32,6 +32,10 @@ export async function loadVggishClassifierTagger(vggishDir: string, classifierDi
         async tag(patch) {
           const raw = await embedPatches(model.engine, patch.data, 1, 1);
           return window.score(postprocess(raw, 1, pca));
+        },
+        async tagWithEmbedding(patch) {
+          const q = postprocess(await embedPatches(model.engine, patch.data, 1, 1), 1, pca);
+          return { scores: await window.score(q), embedding: dequantize(q) };
         },
       };
     },

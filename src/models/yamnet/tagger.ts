@@ -95,6 +95,11 @@ export async function loadYamnetTagger(dir: string, engine: EngineConfig): Promi
           const r = await e.run(patch.data, 1);
           return r.scores!;
         },
+        async tagWithEmbedding(patch: Patch) {
+          checkPatch(patch);
+          const r = await e.run(patch.data, 1);
+          return { scores: r.scores!, embedding: r.embedding! };
+        },
       };
     },
     dispose: () => e.dispose(),

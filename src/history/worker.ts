@@ -1,0 +1,30 @@
+/**
+ * Worker thread that owns the history database connection: better-sqlite3 is
+ * synchronous, so commits, retention and vacuum run here, never on the event loop
+ * that serves the pipeline and WebSocket clients. One request at a time, in order.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { toEarshotError } from '../errors.js';
+import { SqliteHistoryStore, type SqliteStoreOptions } from './sqlite.js';
+import type { WorkerReply, WorkerRequest } from './worker-client.js';
+
+const { path, options } = workerData as { path: string; options: SqliteStoreOptions };
+const port = parentPort!;
+let store: SqliteHistoryStore | undefined;
+let openError: unknown;
+try {
+  store = new SqliteHistoryStore(path, options);
+} catch (e) {
+  openError = e;
+}
+
+port.on('message', (req: WorkerRequest) => {
+  const reply = (r: WorkerReply) => port.postMessage(r);
+  const fail = (e: unknown) => {
+    const err = toEarshotError(e, 'HISTORY_FAILED');
+    reply({ id: req.id, ok: false, code: err.code, message: err.message });
+  };
+  if (!store) return fail(openError);
+  const run = req.op === 'write' ? store.write(req.batch) : req.op === 'retain' ? store.retain(req.policy) : store.close();
+  (run as Promise<unknown>).then((value) => reply({ id: req.id, ok: true, value }), fail);
+});

@@ -1,0 +1,66 @@
+import type { Registry, } from 'prom-client';
+import type { SchedulerLike } from 'rxjs';
+import type { Tagger } from '../classify/contracts.js';
+import type { Config } from '../config/schema.js';
+import { createHistoryMetrics, type HistoryMetrics } from '../history/metrics.js';
+import { SourceRecorder } from '../history/recorder.js';
+import type { SqliteStoreOptions } from '../history/sqlite.js';
+import { WorkerSink } from '../history/worker-client.js';
+import { HistoryWriter } from '../history/writer.js';
+import type { SourceOutput } from './source-pipeline.js';
+
+export interface HistoryDeps {
+  readonly path: string;
+  /** Test hook: e.g. max_page_count to make a small "full disk". */
+  readonly storeOptions?: SqliteStoreOptions;
+}
+
+export interface Recording {
+  readonly path: string;
+  readonly metrics: HistoryMetrics;
+  readonly writer: HistoryWriter;
+  /** A source's tap: frames and events in, records to the writer; never waits. */
+  tap(sourceId: string, tagger: Tagger): (o: SourceOutput) => void;
+  /** Flushes partial segments and every accepted record, then closes the database. */
+  stop(): Promise<void>;
+}
+
+/** The daemon's history: one writer thread, one recorder per source. */
+export function startRecording(config: Config, deps: HistoryDeps, registry: Registry, scheduler: SchedulerLike, log: (line: string) => void): Recording {
+  const h = config.history;
+  const metrics = createHistoryMetrics(registry);
+  const writer = new HistoryWriter(new WorkerSink(deps.path, deps.storeOptions), {
+    queueMaxRecords: h.queueMaxRecords,
+    batchMaxRecords: h.batchMaxRecords,
+    flushSeconds: h.flushSeconds,
+    retrySeconds: h.retrySeconds,
+    metrics,
+    log,
+    retention: { maxAgeMs: h.maxAgeDays * 86_400_000, maxBytes: h.maxBytes, intervalSeconds: h.retentionIntervalSeconds },
+    nowMs: () => scheduler.now(),
+  });
+  // Distinguishes this run's event ids (`<run>/<source>:<label>:<seq>`) from earlier runs'.
+  const runId = Math.floor(scheduler.now()).toString(36);
+  const recorders: SourceRecorder[] = [];
+  log(`history: recording to ${deps.path}`);
+  return {
+    path: deps.path,
+    metrics,
+    writer,
+    tap(sourceId, tagger) {
+      const hop = Number(tagger.frontend.patchHopSeconds ?? config.frontend.patchHopSeconds);
+      const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, writer, () => scheduler.now());
+      recorders.push(rec);
+      const index = new Map(tagger.labels.map((l) => [l.id, l.index]));
+      return (o) => {
+        if (o.kind === 'frame') rec.frame(o.frame);
+        else if (o.kind === 'event') rec.event(o.event, index.get(o.event.labelId) ?? 0);
+        else if (o.kind === 'status' && (o.status.state === 'ended' || o.status.state === 'stopped')) rec.flush();
+      };
+    },
+    async stop() {
+      for (const r of recorders) r.flush();
+      await writer.stop();
+    },
+  };
+}
