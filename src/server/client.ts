@@ -46,8 +46,14 @@ export class Client {
     return this.queue.stats();
   }
 
+  /** Bytes this client holds in the daemon: its queue plus what ws has framed but the socket has not taken. */
+  get backlogBytes(): number {
+    return this.queue.bytes + this.ws.bufferedAmount;
+  }
+
   markClosed(): void {
     this.closed = true;
+    this.queue.clear();
   }
 
   /**

@@ -18,16 +18,19 @@ export class SubscriberQueue {
   private items: QueuedMessage[] = [];
   private droppedCount = 0;
   private sentCount = 0;
+  private queuedBytes = 0;
 
   constructor(readonly capacity: number) {}
 
   push(m: QueuedMessage): EnqueueResult {
     if (this.items.length < this.capacity) {
       this.items.push(m);
+      this.queuedBytes += m.data.length;
       return 'queued';
     }
     const victim = this.items.findIndex((x) => x.droppable);
     if (victim >= 0) {
+      this.queuedBytes += m.data.length - this.items[victim]!.data.length;
       this.items.splice(victim, 1);
       this.items.push(m);
       this.droppedCount++;
@@ -42,8 +45,22 @@ export class SubscriberQueue {
 
   shift(): QueuedMessage | undefined {
     const m = this.items.shift();
-    if (m) this.sentCount++;
+    if (m) {
+      this.sentCount++;
+      this.queuedBytes -= m.data.length;
+    }
     return m;
+  }
+
+  /** Releases everything queued (a client cut off); what it held no longer counts. */
+  clear(): void {
+    this.items = [];
+    this.queuedBytes = 0;
+  }
+
+  /** String lengths queued: bytes for the one-byte (ASCII) strings JSON messages are; shared broadcast strings count once per queue. */
+  get bytes(): number {
+    return this.queuedBytes;
   }
 
   get length(): number {

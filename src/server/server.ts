@@ -8,6 +8,7 @@ import type { LabelInfo } from '../classify/contracts.js';
 import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import { EarshotError, toEarshotError } from '../errors.js';
 import { Client } from './client.js';
+import { QueueBudget } from './budget.js';
 import { SubscriberQueue } from './queue.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { Ontology } from './ontology.js';
@@ -58,6 +59,7 @@ export class ProtocolServer {
   private nextClientId = 1;
   private sweepTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly budget: QueueBudget;
 
   private constructor(
     private cfg: ServerConfig,
@@ -65,6 +67,7 @@ export class ProtocolServer {
   ) {
     this.http = createServer((req, res) => void this.onHttp(req, res));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxMessageBytes });
+    this.budget = new QueueBudget(ctx.metrics.registry, cfg);
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
 
@@ -89,6 +92,7 @@ export class ProtocolServer {
   setConfig(cfg: ServerConfig): void {
     this.cfg = cfg;
     this.wss.options.maxPayload = cfg.maxMessageBytes;
+    this.budget.setLimits(cfg);
     this.startTimers();
   }
 
@@ -104,6 +108,7 @@ export class ProtocolServer {
       }
       if (msg !== undefined) this.deliver(c, msg, true);
     }
+    this.enforceBudget();
   }
 
   publishEvent(ev: LabelEvent): void {
@@ -112,11 +117,13 @@ export class ProtocolServer {
     this.retained.push({ seq, ev, data });
     if (this.retained.length > this.cfg.replayEvents) this.retained.splice(0, this.retained.length - this.cfg.replayEvents);
     for (const c of this.clients) if (c.subscription && wantsEvent(c.subscription, ev.sourceId, ev.labelId)) this.deliver(c, data, false);
+    this.enforceBudget();
   }
 
   publishStatus(s: SourceStatus): void {
     const data = statusMessage(s, new Date(this.ctx.nowMs()).toISOString());
     for (const c of this.clients) if (c.subscription?.kinds.has('status') && c.subscription.sources.has(s.sourceId)) this.deliver(c, data, true);
+    this.enforceBudget();
   }
 
   clientStats(): { id: number; remote: string; queued: number; dropped: number; sent: number }[] {
@@ -145,9 +152,29 @@ export class ProtocolServer {
     else if (r === 'overflow') this.disconnectStalled(c);
   }
 
-  /** Terminate, not close: a stalled peer would never read a close frame. */
+  /** Replies count against the client's queue like anything else; one that does not fit means the client is stalled. */
+  private reply(c: Client, data: string): void {
+    if (c.enqueue(data, false) === 'overflow') {
+      this.budget.repliesDropped.inc();
+      this.disconnectStalled(c);
+    }
+    this.enforceBudget();
+  }
+
+  private enforceBudget(): void {
+    for (const c of this.budget.victims(this.clients)) {
+      this.budget.budgetDisconnects.inc();
+      this.cutOff(c);
+    }
+  }
+
   private disconnectStalled(c: Client): void {
     this.ctx.metrics.stalledDisconnects.inc();
+    this.cutOff(c);
+  }
+
+  /** Terminate, not close: a stalled peer would never read a close frame. */
+  private cutOff(c: Client): void {
     c.markClosed();
     c.ws.terminate();
     this.clients.delete(c);
@@ -197,6 +224,10 @@ export class ProtocolServer {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nunauthorized\n');
       return;
     }
+    if (!this.budget.admit(this.clients.size)) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 17\r\n\r\ntoo many clients\n');
+      return;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
   }
 
@@ -214,7 +245,7 @@ export class ProtocolServer {
       this.ctx.metrics.subscribers.set(this.clients.size);
     });
     ws.on('message', (data, isBinary) => this.onMessage(c, data, isBinary));
-    c.enqueue(helloMessage(this.ctx.version, this.ctx.sources(), this.ctx.models(), this.ctx.status()), false);
+    this.reply(c, helloMessage(this.ctx.version, this.ctx.sources(), this.ctx.models(), this.ctx.status()));
   }
 
   private onMessage(c: Client, data: RawData, isBinary: boolean): void {
@@ -225,27 +256,27 @@ export class ProtocolServer {
       const msg = parseClientMessage(text);
       switch (msg.type) {
         case 'ping':
-          c.enqueue(JSON.stringify({ type: 'pong', ...(msg.id !== undefined ? { id: msg.id } : {}), at: new Date(this.ctx.nowMs()).toISOString() }), false);
+          this.reply(c, JSON.stringify({ type: 'pong', ...(msg.id !== undefined ? { id: msg.id } : {}), at: new Date(this.ctx.nowMs()).toISOString() }));
           break;
         case 'stats':
-          c.enqueue(JSON.stringify({ type: 'stats', ...c.stats() }), false);
+          this.reply(c, JSON.stringify({ type: 'stats', ...c.stats() }));
           break;
         case 'unsubscribe':
           c.subscription = undefined;
-          c.enqueue(JSON.stringify({ type: 'unsubscribed' }), false);
+          this.reply(c, JSON.stringify({ type: 'unsubscribed' }));
           break;
         case 'subscribe': {
           const labels = this.ctx.labelsBySource();
           const sub = resolveSubscription(msg, labels, this.ctx.ontology, this.ctx.defaultTopK());
           c.subscription = sub;
           const perSource = [...sub.sources].map(([id, s]) => ({ source: id, labels: s.ids ? s.ids.size : labels.get(id)!.length }));
-          c.enqueue(JSON.stringify({ type: 'subscribed', sources: perSource, kinds: [...sub.kinds], minScore: sub.minScore, topK: sub.topK }), false);
+          this.reply(c, JSON.stringify({ type: 'subscribed', sources: perSource, kinds: [...sub.kinds], minScore: sub.minScore, topK: sub.topK }));
           if (msg.since !== undefined && sub.kinds.has('events')) this.replay(c, msg.since);
           break;
         }
       }
     } catch (e) {
-      c.enqueue(errorMessage(toEarshotError(e, 'PROTOCOL_ERROR')), false);
+      this.reply(c, errorMessage(toEarshotError(e, 'PROTOCOL_ERROR')));
     }
   }
 
@@ -260,6 +291,7 @@ export class ProtocolServer {
     }
     if (from < 0) return;
     for (const r of this.retained.slice(from)) if (wantsEvent(c.subscription!, r.ev.sourceId, r.ev.labelId)) this.deliver(c, r.data, false);
+    this.enforceBudget();
   }
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -11,6 +11,14 @@ export const serverSchema = z
     stalledDisconnectSeconds: z.number().positive().default(30),
     heartbeatSeconds: z.number().positive().default(15),
     replayEvents: z.number().int().nonnegative().default(1000),
+    /**
+     * Bytes all clients together may hold unsent (queues + socket buffers). Past it the
+     * clients holding the most are cut off first. Per-client queues alone (256 messages
+     * of up to ~60 KB) would let a hundred non-reading clients hold over 1 GB.
+     */
+    queueBudgetBytes: z.number().int().min(64 * 1024).max(2 ** 34).default(64 * 1024 * 1024),
+    /** WebSocket connections at once; the next upgrade gets 503. */
+    maxClients: z.number().int().min(1).max(100_000).default(1000),
   })
   .strict();
 
