@@ -11,12 +11,21 @@
  * every tensor they create (tf.tidy/dispose; ORT tensors released) before
  * resolving. `dispose()` frees weights; a disposed engine rejects further calls.
  */
-export type Activation = 'none' | 'relu' | 'relu6' | 'sigmoid';
+export type Activation = 'none' | 'relu' | 'relu6' | 'sigmoid' | 'hardswish';
 export type Padding = 'same' | 'valid';
+/** Explicit zero padding [top, left, bottom, right] (PyTorch-style symmetric pads); overrides `padding`. */
+export type Pads = readonly [number, number, number, number];
 
 export type Layer =
-  | { op: 'conv2d'; weights: string; bias?: string; strides: [number, number]; padding: Padding; activation: Activation; output?: string }
-  | { op: 'depthwiseConv2d'; weights: string; bias?: string; strides: [number, number]; padding: Padding; activation: Activation; output?: string }
+  | { op: 'conv2d'; weights: string; bias?: string; strides: [number, number]; padding: Padding; pads?: Pads; activation: Activation; output?: string }
+  | { op: 'depthwiseConv2d'; weights: string; bias?: string; strides: [number, number]; padding: Padding; pads?: Pads; activation: Activation; output?: string }
+  /**
+   * Squeeze-excitation on an [H,W,C] input: s = sigmoid(relu(mean_hw(x) squeeze + b1) excite + b2),
+   * output x * s per channel. Dense weights [C, S] and [S, C].
+   */
+  | { op: 'squeezeExcite'; squeeze: string; squeezeBias: string; excite: string; exciteBias: string; output?: string }
+  /** Residual: adds the output of an earlier layer (named by its `output`) of the same shape. */
+  | { op: 'add'; from: string; output?: string }
   | { op: 'maxPool'; size: [number, number]; strides: [number, number]; padding: Padding; output?: string }
   | { op: 'globalAvgPool'; output?: string }
   | { op: 'flatten'; output?: string }

@@ -13,6 +13,7 @@ interface FeaturesOptions {
   raw?: string;
   rate?: string;
   hopSeconds?: string;
+  model?: string;
 }
 
 interface Patches {
@@ -49,8 +50,13 @@ export function registerFeatures(program: Command): void {
     .option('--raw <format>', 'read headerless PCM from stdin (s16le)')
     .option('--rate <hz>', 'sample rate of --raw input', '16000')
     .option('--hop-seconds <s>', 'patch hop (default frontend.patchHopSeconds, 0.96)')
+    .option('-m, --model <dir>', "that model's own frontend instead (EfficientAT: log-mel [128, frames] float32 row-major)")
     .action(
       action(async (file: string, opts: FeaturesOptions, cmd: Command) => {
+        if (opts.model !== undefined) {
+          const { modelFeatures } = await import('./features-model.js');
+          return modelFeatures(file, opts.model, configFrom(cmd), opts);
+        }
         const hop = opts.hopSeconds === undefined ? undefined : parsePositive('--hop-seconds', opts.hopSeconds);
         const cfg = configFrom(cmd, hop === undefined ? undefined : { frontend: { patchHopSeconds: hop } });
         let patches: Patches;

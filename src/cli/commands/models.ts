@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerModelsVggish } from './models-vggish.js';
 import { registerModelsYamnet } from './models-yamnet.js';
+import { registerModelsEfficientAt } from './models-efficientat.js';
 
 /** `earshot models import|fetch <kind> ...`: each model family registers its own subcommands. */
 export function registerModels(program: Command): void {
@@ -9,4 +10,5 @@ export function registerModels(program: Command): void {
   const fetchCmd = models.command('fetch').description('download published weights, verify and import');
   registerModelsVggish(importCmd, fetchCmd);
   registerModelsYamnet(importCmd);
+  registerModelsEfficientAt(importCmd);
 }

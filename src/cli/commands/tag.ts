@@ -13,6 +13,7 @@ interface TagOpts {
   top?: string;
   json?: boolean;
   events?: boolean;
+  clip?: boolean;
 }
 
 const ENGINES = ['auto', 'onnx', 'tfjs'];
@@ -57,6 +58,7 @@ export function registerTag(program: Command): void {
     .option('-k, --top <k>', 'labels per hop (default: config events.topK)')
     .option('--json', 'JSON lines: {"t": seconds, "top": [{"label", "id", "score"}]}, and event lines with "type"')
     .option('--no-events', 'omit the detected events (hysteresis segmentation as `earshot run`, config events.*)')
+    .option('--clip', 'one prediction over the whole file: one line with t = duration (EfficientAT: the whole file in one pass; YAMNet: the mean of its hop scores)')
     .action(
       action(async (file: string, opts: TagOpts, cmd: Command) => {
         const engine = oneOf(opts.engine, ENGINES, '--engine');
@@ -66,7 +68,13 @@ export function registerTag(program: Command): void {
         });
         const k = positiveInt(opts.top, '--top') ?? cfg.events.topK;
         if (cfg.models.tagger === 'vggish') throw new EarshotError('CONFIG_INVALID', 'earshot tag runs YAMNet; models.tagger is vggish (set it to auto or yamnet)', { tagger: cfg.models.tagger });
-        const dir = opts.model ?? cfg.models.yamnetDir;
+        const { isEfficientAtDir } = await import('../../models/efficientat/tagger.js');
+        const { resolveModelDir } = await import('../../models/packaged.js');
+        const dir = resolveModelDir(opts.model ?? (cfg.models.tagger === 'efficientat' ? cfg.models.efficientatDir : cfg.models.yamnetDir));
+        if (isEfficientAtDir(dir)) {
+          const { tagWithEfficientAt } = await import('./tag-efficientat.js');
+          return tagWithEfficientAt(file, dir, cfg, k, opts);
+        }
         // Loaded on use: decoders and engines are heavy, and every CLI start registers this command.
         const [{ decodeAudioFile }, { loadYamnetTagger }, { tagWaveform, topLabels }] = await Promise.all([
           import('../../audio/decode.js'),
@@ -80,6 +88,14 @@ export function registerTag(program: Command): void {
           const frontend = frontendSchema.parse({ ...cfg.frontend, ...tagger.frontend });
           const r = await tagWaveform(tagger, audio.samples, audio.sampleRateHz, frontend);
           const classes = r.labels.length;
+          if (opts.clip) {
+            const { clipMean } = await import('../../models/efficientat/tag-audio.js');
+            const t = Math.round((audio.samples.length / audio.sampleRateHz) * 1e6) / 1e6;
+            const top = topLabels(clipMean(r), r.labels, k);
+            const text = opts.json ? JSON.stringify({ t, top: top.map((l) => ({ label: l.label, id: l.id, score: Number(l.score.toFixed(6)) })) }) : `${t.toFixed(2).padStart(8)}s  ${top.map((l) => `${l.label} ${l.score.toFixed(3)}`).join(' | ')}`;
+            process.stdout.write(text + '\n');
+            return;
+          }
           const lines: Array<{ t: number; text: string }> = [];
           for (let i = 0; i < r.count; i++) {
             const top = topLabels(r.scores.subarray(i * classes, (i + 1) * classes), r.labels, k);

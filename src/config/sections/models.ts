@@ -4,11 +4,19 @@ import { z } from 'zod';
 export const modelsSchema = z
   .object({
     /** Which tagger `run`/`tag` use: auto = vggish+classifier when both are installed, else yamnet. */
-    tagger: z.enum(['auto', 'yamnet', 'vggish']).default('auto'),
+    tagger: z.enum(['auto', 'yamnet', 'vggish', 'efficientat']).default('auto'),
     /** Imported with `earshot models import yamnet`; relative paths resolve from the working directory. */
     yamnetDir: z.string().default('models/yamnet'),
     vggishDir: z.string().default('models/vggish'),
     classifierDir: z.string().default('models/classifier'),
+    /** EfficientAT model directory (`earshot models import efficientat`). */
+    efficientatDir: z.string().default('models/efficientat-mn04'),
+    /**
+     * Context-window taggers (EfficientAT, trained on 10 s clips) score the last
+     * contextWindowSeconds of audio every contextHopSeconds and attribute the scores to that hop.
+     */
+    contextWindowSeconds: z.number().positive().max(60).default(10),
+    contextHopSeconds: z.number().positive().max(60).default(1),
     /** AudioSet ontology.json, for subscribing to a parent label's children; '' = flat labels only. */
     ontologyPath: z.string().default(''),
     /** Base URL for `earshot models fetch`. */

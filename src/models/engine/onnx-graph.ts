@@ -107,6 +107,8 @@ class Builder {
         return this.node('Sigmoid', [x]);
       case 'relu6':
         return this.node('Clip', [x, this.tensor('const/zero', [], () => Float32Array.of(0)), this.tensor('const/six', [], () => Float32Array.of(6))]);
+      case 'hardswish':
+        return this.node('HardSwish', [x]);
     }
   }
 }
@@ -147,6 +149,29 @@ function convNode(b: Builder, x: string, info: LayerInfo, l: Extract<Layer, { op
   return b.activation(conv, l.activation);
 }
 
+/** Dense [rows, cols] -> 1x1 conv weights [cols, rows, 1, 1] (OIHW). */
+function denseAsConv1x1(w: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c]!;
+  return out;
+}
+
+/**
+ * Squeeze-excitation in NCHW without reshapes: the pooled [N,C,1,1] tensor goes through
+ * the two dense layers as 1x1 convs, and Mul broadcasts the [N,C,1,1] scale over H and W.
+ */
+function squeezeExciteNodes(b: Builder, x: string, l: Extract<Layer, { op: 'squeezeExcite' }>, weights: Weights): string {
+  const conv = (input: string, wName: string, bName: string): string => {
+    const w = weights.get(wName)!;
+    const [rows, cols] = w.shape as [number, number];
+    const wt = b.tensor(`${wName}:conv1x1`, [cols, rows, 1, 1], () => denseAsConv1x1(w.data, rows, cols));
+    return b.node('Conv', [input, wt, b.tensor(bName, [cols], () => weights.get(bName)!.data)], [attrInts('kernel_shape', [1, 1])]);
+  };
+  const pooled = b.node('GlobalAveragePool', [x]);
+  const scale = b.activation(conv(b.activation(conv(pooled, l.squeeze, l.squeezeBias), 'relu'), l.excite, l.exciteBias), 'sigmoid');
+  return b.node('Mul', [x, scale]);
+}
+
 export function compileOnnx(graph: ModelGraph, weights: Weights, opts: CompileOptions = {}): CompiledOnnx {
   const blockBytes = opts.denseBlockBytes ?? DENSE_BLOCK_BYTES;
   const infos = inferShapes(graph, weights);
@@ -156,9 +181,16 @@ export function compileOnnx(graph: ModelGraph, weights: Weights, opts: CompileOp
   let nchw = graph.inputShape.length === 3;
   const outputs: OnnxValueInfo[] = [];
   const shapes = outputShapes(graph, infos);
+  const named = new Map<string, string>();
   for (const info of infos) {
     const l = info.layer;
     switch (l.op) {
+      case 'squeezeExcite':
+        x = squeezeExciteNodes(b, x, l, weights);
+        break;
+      case 'add':
+        x = b.node('Add', [x, named.get(l.from)!]);
+        break;
       case 'conv2d':
       case 'depthwiseConv2d':
         x = convNode(b, x, info, l, weights);
@@ -178,6 +210,7 @@ export function compileOnnx(graph: ModelGraph, weights: Weights, opts: CompileOp
         x = denseNodes(b, x, l, weights, blockBytes);
         break;
     }
+    if (l.output !== undefined) named.set(l.output, x);
     if (l.output !== undefined && graph.outputs.includes(l.output)) {
       if (nchw) b.node('Transpose', [x], [attrInts('perm', [0, 2, 3, 1])], l.output);
       else b.node('Identity', [x], [], l.output);

@@ -4,7 +4,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EarshotError, toEarshotError } from '../../errors.js';
 import type { EmbeddingEngine, ModelGraph, Weights } from '../contracts.js';
-import { inferShapes, outputShapes, size } from '../graph/shapes.js';
+import { inferShapes, layerWeightNames, outputShapes, size } from '../graph/shapes.js';
 import { compileOnnx, ONNX_CONVERTER_VERSION, tensorBytes, withExternalData, type CompileOptions } from './onnx-graph.js';
 import { encodeModel } from './onnx-proto.js';
 import { onnxEngine, type OnnxPart } from './onnx-run.js';
@@ -54,10 +54,7 @@ export async function loadOrt(): Promise<Ort> {
 export function digestWeights(graph: ModelGraph, weights: Weights): string {
   const h = createHash('sha256');
   const names = new Set<string>();
-  for (const l of graph.layers) {
-    if ('weights' in l) names.add(l.weights);
-    if ('bias' in l && l.bias !== undefined) names.add(l.bias);
-  }
+  for (const l of graph.layers) for (const n of layerWeightNames(l)) names.add(n);
   for (const n of [...names].sort()) {
     const w = weights.get(n);
     if (!w) continue; // inferShapes reports it

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { EarshotError } from '../../errors.js';
 import type { Activation, EmbeddingEngine, ModelGraph, Weights } from '../contracts.js';
-import { inferShapes, outputShapes, size } from '../graph/shapes.js';
+import { inferShapes, layerWeightNames, outputShapes, size } from '../graph/shapes.js';
 import { checkRunInput } from './run-input.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
@@ -113,7 +113,8 @@ export async function probeTfjsBackends(): Promise<BackendProbe[]> {
   return out;
 }
 
-const FUSED: Record<Activation, 'linear' | 'relu' | 'relu6' | 'sigmoid'> = { none: 'linear', relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid' };
+/** hardswish is not one of TF.js's fused activations: it runs after the op (see `after`). */
+const FUSED: Record<Activation, 'linear' | 'relu' | 'relu6' | 'sigmoid'> = { none: 'linear', relu: 'relu', relu6: 'relu6', sigmoid: 'sigmoid', hardswish: 'linear' };
 
 export async function createTfjsEngine(graph: ModelGraph, weights: Weights, opts: TfjsEngineOptions): Promise<EmbeddingEngine> {
   const infos = inferShapes(graph, weights);
@@ -129,10 +130,7 @@ export async function createTfjsEngine(graph: ModelGraph, weights: Weights, opts
   select();
   const tensors = new Map<string, Tensor>();
   const used = new Set<string>();
-  for (const l of graph.layers) {
-    if ('weights' in l) used.add(l.weights);
-    if ('bias' in l && l.bias !== undefined) used.add(l.bias);
-  }
+  for (const l of graph.layers) for (const n of layerWeightNames(l)) used.add(n);
   for (const name of used) {
     const w = weights.get(name)!;
     tensors.set(name, tf.tensor(w.data, [...w.shape], 'float32'));
@@ -140,6 +138,14 @@ export async function createTfjsEngine(graph: ModelGraph, weights: Weights, opts
   const t = (name: string | undefined) => (name === undefined ? undefined : tensors.get(name)!);
   let disposed = false;
 
+  const after = (y: Tensor, a: Activation): Tensor => (a === 'hardswish' ? tf.div(tf.mul(y, tf.relu6(tf.add(y, 3))), 6) : y);
+  /** Explicit pads: symmetric ones are TF.js's numeric pad; others pad first and convolve 'valid'. */
+  const padded = (x: Tensor, l: { padding: 'same' | 'valid'; pads?: readonly [number, number, number, number] }): { x: Rank4; pad: 'same' | 'valid' | number } => {
+    const p = l.pads;
+    if (p === undefined) return { x: x as Rank4, pad: l.padding };
+    if (p.every((v) => v === p[0])) return { x: x as Rank4, pad: p[0] };
+    return { x: tf.pad(x as Rank4, [[0, 0], [p[0], p[2]], [p[1], p[3]], [0, 0]]), pad: 'valid' };
+  };
   const forward = (x0: Tensor): Tensor[] => {
     let x = x0;
     const captured = new Map<string, Tensor>();
@@ -147,10 +153,21 @@ export async function createTfjsEngine(graph: ModelGraph, weights: Weights, opts
       const l = info.layer;
       switch (l.op) {
         case 'conv2d':
-          x = tf.fused.conv2d({ x: x as Rank4, filter: t(l.weights) as Rank4, strides: l.strides, pad: l.padding, bias: t(l.bias), activation: FUSED[l.activation] });
+          x = after(tf.fused.conv2d({ ...padded(x, l), filter: t(l.weights) as Rank4, strides: l.strides, bias: t(l.bias), activation: FUSED[l.activation] }), l.activation);
           break;
         case 'depthwiseConv2d':
-          x = tf.fused.depthwiseConv2d({ x: x as Rank4, filter: t(l.weights) as Rank4, strides: l.strides, pad: l.padding, bias: t(l.bias), activation: FUSED[l.activation] });
+          x = after(tf.fused.depthwiseConv2d({ ...padded(x, l), filter: t(l.weights) as Rank4, strides: l.strides, bias: t(l.bias), activation: FUSED[l.activation] }), l.activation);
+          break;
+        case 'squeezeExcite': {
+          const c = x.shape[3]!;
+          const pooled = tf.reshape(tf.mean(x, [1, 2]), [-1, c]) as Rank2;
+          const hidden = tf.fused.matMul({ a: pooled, b: t(l.squeeze) as Rank2, bias: t(l.squeezeBias), activation: 'relu' });
+          const scale = tf.fused.matMul({ a: hidden, b: t(l.excite) as Rank2, bias: t(l.exciteBias), activation: 'sigmoid' });
+          x = tf.mul(x, tf.reshape(scale, [-1, 1, 1, c]));
+          break;
+        }
+        case 'add':
+          x = tf.add(x, captured.get(l.from)!);
           break;
         case 'maxPool':
           x = tf.maxPool(x as Rank4, l.size, l.strides, l.padding);
@@ -162,7 +179,7 @@ export async function createTfjsEngine(graph: ModelGraph, weights: Weights, opts
           x = tf.reshape(x, [x.shape[0]!, -1]);
           break;
         case 'dense':
-          x = tf.fused.matMul({ a: x as Rank2, b: t(l.weights) as Rank2, bias: t(l.bias), activation: FUSED[l.activation] });
+          x = after(tf.fused.matMul({ a: x as Rank2, b: t(l.weights) as Rank2, bias: t(l.bias), activation: FUSED[l.activation] }), l.activation);
           break;
       }
       if (l.output !== undefined) captured.set(l.output, x);

@@ -20,6 +20,8 @@ export function activate(x: number, a: Activation): number {
       return Math.min(Math.max(x, 0), 6);
     case 'sigmoid':
       return 1 / (1 + Math.exp(-x));
+    case 'hardswish':
+      return (x * Math.min(Math.max(x + 3, 0), 6)) / 6;
   }
 }
 
@@ -101,6 +103,16 @@ function dense(x: Float32Array, w: Float32Array, inN: number, outN: number, bias
   return out;
 }
 
+function squeezeExcite(info: LayerInfo, x: Float32Array, w1: Float32Array, b1: Float32Array, w2: Float32Array, b2: Float32Array): Float32Array {
+  const [h, wd, c] = info.inputShape as [number, number, number];
+  const mean = globalAvgPool(info, x);
+  const s = b1.length;
+  const scale = dense(dense(mean, w1, c, s, b1, 'relu'), w2, s, c, b2, 'sigmoid');
+  const out = new Float32Array(x.length);
+  for (let p = 0; p < h * wd; p++) for (let ci = 0; ci < c; ci++) out[p * c + ci] = x[p * c + ci]! * scale[ci]!;
+  return out;
+}
+
 /** Runs `graph` on `count` examples; returns one Float32Array [count, ...shape] per graph output. */
 export function runReference(graph: ModelGraph, weights: Weights, input: Float32Array, count: number): Record<string, Float32Array> {
   const infos = inferShapes(graph, weights);
@@ -114,6 +126,7 @@ export function runReference(graph: ModelGraph, weights: Weights, input: Float32
   const get = (name: string | undefined) => (name === undefined ? undefined : weights.get(name)!.data);
   for (let n = 0; n < count; n++) {
     let x = input.subarray(n * inSize, (n + 1) * inSize);
+    const named = new Map<string, Float32Array>();
     for (const info of infos) {
       const l = info.layer;
       switch (l.op) {
@@ -132,7 +145,18 @@ export function runReference(graph: ModelGraph, weights: Weights, input: Float32
         case 'dense':
           x = dense(x, get(l.weights)!, info.inputShape[0]!, info.outputShape[0]!, get(l.bias), l.activation);
           break;
+        case 'squeezeExcite':
+          x = squeezeExcite(info, x, get(l.squeeze)!, get(l.squeezeBias)!, get(l.excite)!, get(l.exciteBias)!);
+          break;
+        case 'add': {
+          const y = named.get(l.from)!;
+          const sum = new Float32Array(x.length);
+          for (let i = 0; i < x.length; i++) sum[i] = x[i]! + y[i]!;
+          x = sum;
+          break;
+        }
       }
+      if (l.output !== undefined) named.set(l.output, x);
       if (l.output !== undefined && result[l.output]) result[l.output]!.set(x, n * size(info.outputShape));
     }
   }

@@ -58,10 +58,18 @@ function checkPositive(pair: readonly number[], what: string, where: string): vo
   if (pair.length !== 2 || pair.some((v) => !Number.isInteger(v) || v < 1)) throw new EarshotError('MODEL_INVALID', `${where}: ${what} must be two positive integers, got [${pair.join(',')}]`);
 }
 
-function spatial(inShape: Shape, k: readonly [number, number], s: readonly [number, number], padding: Padding, where: string) {
+/** Output size for explicit pads (PyTorch arithmetic: floor((in + before + after - k) / s) + 1). */
+function explicitAlong(inSize: number, k: number, s: number, before: number, after: number): { out: number; before: number; after: number } {
+  return { out: Math.floor((inSize + before + after - k) / s) + 1, before, after };
+}
+
+function spatial(inShape: Shape, k: readonly [number, number], s: readonly [number, number], padding: Padding, where: string, pads?: readonly number[]) {
   const [h, w] = inShape as [number, number, number];
-  const ph = padAlong(h, k[0], s[0], padding);
-  const pw = padAlong(w, k[1], s[1], padding);
+  if (pads !== undefined && (pads.length !== 4 || pads.some((p) => !Number.isInteger(p) || p < 0))) {
+    throw new EarshotError('MODEL_INVALID', `${where}: pads must be four non-negative integers [top,left,bottom,right], got [${pads.join(',')}]`);
+  }
+  const ph = pads ? explicitAlong(h, k[0], s[0], pads[0]!, pads[2]!) : padAlong(h, k[0], s[0], padding);
+  const pw = pads ? explicitAlong(w, k[1], s[1], pads[1]!, pads[3]!) : padAlong(w, k[1], s[1], padding);
   if (ph.out < 1 || pw.out < 1) throw new EarshotError('MODEL_SHAPE_MISMATCH', `${where}: input ${h}x${w} is smaller than the ${k[0]}x${k[1]} window`, {});
   return { oh: ph.out, ow: pw.out, pads: [ph.before, pw.before, ph.after, pw.after] as const };
 }
@@ -74,10 +82,11 @@ export function inferShapes(graph: ModelGraph, weights: Weights): LayerInfo[] {
   if (graph.inputShape.some((d) => !Number.isInteger(d) || d < 1)) throw new EarshotError('MODEL_INVALID', `graph input shape [${graph.inputShape.join(',')}] has a non-positive dimension`);
   const infos: LayerInfo[] = [];
   const names = new Set<string>();
+  const shapesByName = new Map<string, Shape>();
   let shape: Shape = graph.inputShape;
   graph.layers.forEach((layer, index) => {
     const where = layerName(index, layer);
-    const rank4 = ['conv2d', 'depthwiseConv2d', 'maxPool', 'globalAvgPool'];
+    const rank4 = ['conv2d', 'depthwiseConv2d', 'maxPool', 'globalAvgPool', 'squeezeExcite'];
     if (rank4.includes(layer.op) && shape.length !== 3) throw new EarshotError('MODEL_INVALID', `${where} needs an [H,W,C] input, got [${shape.join(',')}]`);
     let out: Shape;
     let extra: Pick<LayerInfo, 'pads' | 'kernel'> = {};
@@ -88,7 +97,7 @@ export function inferShapes(graph: ModelGraph, weights: Weights): LayerInfo[] {
         if (w.shape.length !== 4 || w.shape[2] !== shape[2]) expectShape(layer.weights, w.shape, [w.shape[0] ?? 0, w.shape[1] ?? 0, shape[2]!, w.shape[3] ?? 0], `${where} (HWIO)`);
         const k = [w.shape[0]!, w.shape[1]!] as const;
         checkBias(weights, layer.bias, w.shape[3]!, where);
-        const s = spatial(shape, k, layer.strides, layer.padding, where);
+        const s = spatial(shape, k, layer.strides, layer.padding, where, layer.pads);
         out = [s.oh, s.ow, w.shape[3]!];
         extra = { pads: s.pads, kernel: k };
         break;
@@ -100,7 +109,7 @@ export function inferShapes(graph: ModelGraph, weights: Weights): LayerInfo[] {
         const k = [w.shape[0]!, w.shape[1]!] as const;
         const outC = shape[2]! * w.shape[3]!;
         checkBias(weights, layer.bias, outC, where);
-        const s = spatial(shape, k, layer.strides, layer.padding, where);
+        const s = spatial(shape, k, layer.strides, layer.padding, where, layer.pads);
         out = [s.oh, s.ow, outC];
         extra = { pads: s.pads, kernel: k };
         break;
@@ -119,6 +128,26 @@ export function inferShapes(graph: ModelGraph, weights: Weights): LayerInfo[] {
       case 'flatten':
         out = [shape.reduce((a, b) => a * b, 1)];
         break;
+      case 'squeezeExcite': {
+        const c = shape[2]!;
+        const sq = weight(weights, layer.squeeze, where);
+        if (sq.shape.length !== 2 || sq.shape[0] !== c) expectShape(layer.squeeze, sq.shape, [c, sq.shape[1] ?? 0], `${where} ([C, S])`);
+        const s = sq.shape[1]!;
+        checkBias(weights, layer.squeezeBias, s, where);
+        expectShape(layer.excite, weight(weights, layer.excite, where).shape, [s, c], `${where} ([S, C])`);
+        checkBias(weights, layer.exciteBias, c, where);
+        out = shape;
+        break;
+      }
+      case 'add': {
+        const from = shapesByName.get(layer.from);
+        if (!from) throw new EarshotError('MODEL_INVALID', `${where} adds '${layer.from}', which no earlier layer outputs`);
+        if (from.length !== shape.length || from.some((d, i) => d !== shape[i])) {
+          throw new EarshotError('MODEL_SHAPE_MISMATCH', `${where}: '${layer.from}' has shape [${from.join(',')}], the running tensor [${shape.join(',')}]`);
+        }
+        out = shape;
+        break;
+      }
       case 'dense': {
         if (shape.length !== 1) throw new EarshotError('MODEL_INVALID', `${where} needs a flat input, got [${shape.join(',')}]: add a flatten layer`);
         const w = weight(weights, layer.weights, where);
@@ -135,6 +164,7 @@ export function inferShapes(graph: ModelGraph, weights: Weights): LayerInfo[] {
     if (layer.output !== undefined) {
       if (names.has(layer.output)) throw new EarshotError('MODEL_INVALID', `${where}: output name '${layer.output}' is used twice`);
       names.add(layer.output);
+      shapesByName.set(layer.output, out);
     }
     infos.push({ index, layer, inputShape: shape, outputShape: out, ...extra });
     shape = out;
@@ -142,6 +172,20 @@ export function inferShapes(graph: ModelGraph, weights: Weights): LayerInfo[] {
   if (graph.outputs.length === 0) throw new EarshotError('MODEL_INVALID', 'graph has no outputs');
   for (const o of graph.outputs) if (!names.has(o)) throw new EarshotError('MODEL_INVALID', `graph output '${o}' is not the output of any layer`);
   return infos;
+}
+
+/** Names of the weight tensors a layer reads. */
+export function layerWeightNames(l: Layer): string[] {
+  switch (l.op) {
+    case 'conv2d':
+    case 'depthwiseConv2d':
+    case 'dense':
+      return l.bias === undefined ? [l.weights] : [l.weights, l.bias];
+    case 'squeezeExcite':
+      return [l.squeeze, l.squeezeBias, l.excite, l.exciteBias];
+    default:
+      return [];
+  }
 }
 
 /** Output shapes (per example) keyed by output name. */
@@ -168,6 +212,9 @@ export function graphMacs(infos: readonly LayerInfo[], weights: Weights): number
     } else if (l.op === 'dense') {
       const w = weights.get(l.weights)!.shape;
       macs += w[0]! * w[1]!;
+    } else if (l.op === 'squeezeExcite') {
+      const w = weights.get(l.squeeze)!.shape;
+      macs += 2 * w[0]! * w[1]!;
     }
   }
   return macs;
