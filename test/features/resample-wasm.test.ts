@@ -11,7 +11,7 @@ import { resampleOne } from '../../src/features/resample.js';
 import { makePolyphasePlan } from '../../src/features/resample-wasm.js';
 import { RESAMPLE_WASM_BASE64 } from '../../src/features/wasm/resample-bytes.js';
 import { sharedPath } from '../helpers/shared.js';
-import { maxAbsDiff, rng, testSignal } from './util.js';
+import { chunkSizes, concat, maxAbsDiff, rng, testSignal } from './util.js';
 
 const wat = fileURLToPath(new URL('../../src/features/wasm/resample.wat', import.meta.url));
 
@@ -121,5 +121,19 @@ describe('WebAssembly polyphase resampler', () => {
       plan.compute(t, 1, { x, base: 0 }, x.length, one, 0);
       assert.equal(one[0], all[t], `t = ${t}`);
     }
+  });
+
+  test('streaming across staging blocks (chunks up to 100,000 samples) equals batch bit for bit', () => {
+    const x = noise(48000 * 10 + 5, 8);
+    const batch = resample(x, 48000, 16000);
+    const r = createStreamingResampler(48000, 16000);
+    const outs: Float64Array[] = [];
+    let at = 0;
+    for (const n of chunkSizes(x.length, { seed: 3, max: 100_000 })) {
+      outs.push(r.push(x.subarray(at, at + n)));
+      at += n;
+    }
+    outs.push(r.end());
+    assert.deepEqual(concat(outs), batch);
   });
 });
