@@ -237,10 +237,12 @@ export class ProtocolServer {
         case 'subscribe': {
           const labels = this.ctx.labelsBySource();
           const sub = resolveSubscription(msg, labels, this.ctx.ontology, this.ctx.defaultTopK());
+          // Resolve `since` before replacing anything: a bad one must keep the old subscription.
+          const from = msg.since !== undefined ? this.replayStart(msg.since) : -1;
           c.subscription = sub;
           const perSource = [...sub.sources].map(([id, s]) => ({ source: id, labels: s.ids ? s.ids.size : labels.get(id)!.length }));
           c.enqueue(JSON.stringify({ type: 'subscribed', sources: perSource, kinds: [...sub.kinds], minScore: sub.minScore, topK: sub.topK }), false);
-          if (msg.since !== undefined && sub.kinds.has('events')) this.replay(c, msg.since);
+          if (from >= 0 && sub.kinds.has('events')) for (const r of this.retained.slice(from)) if (wantsEvent(sub, r.ev.sourceId, r.ev.labelId)) this.deliver(c, r.data, false);
           break;
         }
       }
@@ -249,17 +251,12 @@ export class ProtocolServer {
     }
   }
 
-  /** Retained events after `since` (a seq, or the first message bearing that event id). */
-  private replay(c: Client, since: string | number): void {
-    let from: number;
-    if (typeof since === 'number') from = this.retained.findIndex((r) => r.seq > since);
-    else {
-      const at = this.retained.findIndex((r) => r.ev.id === since);
-      if (at < 0) throw new EarshotError('PROTOCOL_ERROR', `since: event id "${since}" is not among the ${this.retained.length} retained events`);
-      from = at + 1;
-    }
-    if (from < 0) return;
-    for (const r of this.retained.slice(from)) if (wantsEvent(c.subscription!, r.ev.sourceId, r.ev.labelId)) this.deliver(c, r.data, false);
+  /** Index of the first retained event after `since` (a seq, or the first message bearing that event id); -1 = none. */
+  private replayStart(since: string | number): number {
+    if (typeof since === 'number') return this.retained.findIndex((r) => r.seq > since);
+    const at = this.retained.findIndex((r) => r.ev.id === since);
+    if (at < 0) throw new EarshotError('PROTOCOL_ERROR', `since: event id "${since}" is not among the ${this.retained.length} retained events`);
+    return at + 1;
   }
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
