@@ -84,6 +84,8 @@ export function scoresMessage(frame: ScoreFrame, sub: Subscription): string | un
     type: 'scores',
     source: frame.sourceId,
     t: Math.round(frame.tSeconds * 1e6) / 1e6,
+    start: Math.round((frame.startSeconds ?? frame.tSeconds) * 1e6) / 1e6,
+    end: Math.round(frame.tSeconds * 1e6) / 1e6,
     top: top.map((i) => ({ label: frame.labels[i]!.name, id: frame.labels[i]!.id, score: round4(frame.scores[i]!) })),
   });
 }

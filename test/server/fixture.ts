@@ -38,5 +38,5 @@ export async function startTestServer(over: Record<string, unknown> = {}, health
 }
 
 export function speechEvent(type: LabelEvent['type'], n: number): LabelEvent {
-  return { type, id: `a:${SPEECH.index}:${n}`, sourceId: 'a', label: SPEECH.name, labelId: SPEECH.id, tSeconds: n, startSeconds: n, score: 0.9 };
+  return { type, id: `a:${SPEECH.index}:${n}`, sourceId: 'a', label: SPEECH.name, labelId: SPEECH.id, tSeconds: n, startSeconds: n, endSeconds: n, score: 0.9 };
 }

@@ -47,7 +47,7 @@ function frame(sourceId: string, t: number, hot: Record<number, number>): ScoreF
 }
 
 function ev(type: LabelEvent['type'], n: number, label = labels[SPEECH]!): LabelEvent {
-  return { type, id: `a:${label.index}:${n}`, sourceId: 'a', label: label.name, labelId: label.id, tSeconds: n, startSeconds: n, score: 0.9 };
+  return { type, id: `a:${label.index}:${n}`, sourceId: 'a', label: label.name, labelId: label.id, tSeconds: n, startSeconds: n, endSeconds: n, score: 0.9 };
 }
 
 test('hello first, nothing else until subscribe; filtered scores afterwards', async (t) => {
