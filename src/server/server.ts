@@ -11,7 +11,7 @@ import { Client } from './client.js';
 import { SubscriberQueue } from './queue.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { Ontology } from './ontology.js';
-import { errorMessage, eventMessage, helloMessage, parseClientMessage, statusMessage, type ModelInfo, type SourceInfo, type SourceStatus } from './protocol.js';
+import { errorMessage, eventMessage, helloMessage, labelsMessage, parseClientMessage, statusMessage, type ModelInfo, type SourceInfo, type SourceStatus } from './protocol.js';
 import { resolveSubscription, scoresMessage, wantsEvent } from './subscription.js';
 
 export interface SourceHealth {
@@ -230,6 +230,9 @@ export class ProtocolServer {
         case 'stats':
           c.enqueue(JSON.stringify({ type: 'stats', ...c.stats() }), false);
           break;
+        case 'labels':
+          c.enqueue(labelsMessage(this.ctx.models()), false);
+          break;
         case 'unsubscribe':
           c.subscription = undefined;
           c.enqueue(JSON.stringify({ type: 'unsubscribed' }), false);
@@ -267,11 +270,13 @@ export class ProtocolServer {
         const ok = sources.every((s) => s.state === 'up' || s.state === 'silent' || s.state === 'ended');
         const body = JSON.stringify({ status: ok ? 'ok' : 'degraded', sources, clients: this.clientStats() });
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(body);
+      } else if (path === '/api/labels') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(labelsMessage(this.ctx.models()));
       } else if (path === '/metrics') {
         const body = await this.ctx.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': this.ctx.metrics.registry.contentType }).end(body);
       } else {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics'] }));
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics', '/api/labels'] }));
       }
     } catch (e) {
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: toEarshotError(e).message }));
