@@ -9,8 +9,10 @@ import type { LabelInfo } from '../classify/contracts.js';
 
 export interface ScoreFrame {
   readonly sourceId: string;
-  /** Stream time of the hop's end, seconds. */
+  /** Stream time of the end of the audio the scores describe (the window's newest sample, clipped to the stream's end), seconds. */
   readonly tSeconds: number;
+  /** Stream time of the window's first sample; absent = tSeconds - hop (frames built by hand in tests). */
+  readonly startSeconds?: number;
   readonly scores: Float32Array;
   readonly labels: readonly LabelInfo[];
   /** The patch's embedding when the tagger provides one (history stores it). */
@@ -25,6 +27,9 @@ export interface LabelEvent {
   readonly labelId: string;
   /** start: onset time; end: offset time (stream seconds). */
   readonly tSeconds: number;
+  /** Onset (see EventSegmenter for how it is attributed). */
   readonly startSeconds: number;
+  /** End of the audio known to be in the event: on start, so far; on end, the offset. Never past the stream's end. */
+  readonly endSeconds: number;
   readonly score: number;
 }

@@ -8,8 +8,12 @@ import { EarshotError } from '../errors.js';
 /**
  * Hysteresis event segmentation without lookahead.
  *
- * A frame at time t scores the hop (t - hop, t]. Per label:
- * - idle -> pending when score >= on; onset = t - hop.
+ * A frame at time t scores a window ending at t (frame.startSeconds .. t); each frame
+ * adds the audio after the previous frame's end. Per label:
+ * - idle -> pending when score >= on; onset = the start of the audio this frame added:
+ *   max(window start, previous frame's t). The previous frame was below threshold, so
+ *   the sound is attributed to the new audio; the first frame of a stream (or after a
+ *   gap) added its whole window, so a sound at 0.0 s starts at 0.0, not one hop later.
  * - pending: while score >= off the event grows; it is announced (`event.start`,
  *   tSeconds/startSeconds back-dated to the onset) on the first frame where
  *   lastActive - onset >= minDuration. Dropping below off first discards it, so an
@@ -39,6 +43,8 @@ export class EventSegmenter {
   private states: State[] = [];
   private seq: number[] = [];
   private sourceId = '';
+  /** tSeconds of the previous frame; undefined before the first. */
+  private prevT: number | undefined;
 
   constructor(
     private cfg: EventsConfig,
@@ -59,23 +65,26 @@ export class EventSegmenter {
     const out: LabelEvent[] = [];
     const t = frame.tSeconds;
     const hop = this.opts.hopSeconds;
+    const windowStart = frame.startSeconds ?? t - hop;
+    const onset = this.prevT === undefined ? windowStart : Math.max(windowStart, this.prevT);
+    this.prevT = t;
     for (let i = 0; i < this.states.length; i++) {
       const s = frame.scores[i]!;
       const st = this.states[i]!;
       const on = th.on[i]!;
       const off = th.off[i]!;
       if (st.kind === 'idle') {
-        if (s >= on) this.states[i] = this.open(i, t - hop, t, s, th, out, frame);
+        if (s >= on) this.states[i] = this.open(i, onset, t, s, th, out, frame);
         continue;
       }
       if (st.kind === 'ending') {
-        if (s >= on && t - hop - st.lastActive <= th.mergeGapSeconds[i]! + EPS) {
+        if (s >= on && onset - st.lastActive <= th.mergeGapSeconds[i]! + EPS) {
           st.kind = 'active';
           st.lastActive = t;
           st.peak = Math.max(st.peak, s);
         } else if (t - st.lastActive > th.mergeGapSeconds[i]! + EPS) {
           out.push(this.event('event.end', frame.sourceId, i, st, st.lastActive));
-          this.states[i] = s >= on ? this.open(i, t - hop, t, s, th, out, frame) : { kind: 'idle' };
+          this.states[i] = s >= on ? this.open(i, onset, t, s, th, out, frame) : { kind: 'idle' };
         }
         continue;
       }
@@ -103,6 +112,8 @@ export class EventSegmenter {
       if (st.kind === 'active' || st.kind === 'ending') out.push(this.event('event.end', this.sourceId, i, st, st.lastActive));
       this.states[i] = { kind: 'idle' };
     });
+    // what follows a flush (a restarted source) is a new stream: its first frame adds its whole window
+    this.prevT = undefined;
     return out;
   }
 
@@ -144,7 +155,7 @@ export class EventSegmenter {
 
   private event(type: LabelEvent['type'], sourceId: string, i: number, st: Exclude<State, { kind: 'idle' }>, t: number): LabelEvent {
     const l = this.labels[i]!;
-    return { type, id: st.id, sourceId, label: l.name, labelId: l.id, tSeconds: round(t), startSeconds: round(st.onset), score: st.peak };
+    return { type, id: st.id, sourceId, label: l.name, labelId: l.id, tSeconds: round(t), startSeconds: round(st.onset), endSeconds: round(st.lastActive), score: st.peak };
   }
 }
 

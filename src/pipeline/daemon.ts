@@ -17,6 +17,7 @@ import { loadTaggers, modelDirFor, type TaggerLoader } from './taggers.js';
 import { pacedAudio, type FlowGate } from './paced-file.js';
 import { resolveThresholds } from '../events/thresholds.js';
 import { startRecording, type HistoryDeps, type Recording } from './history-tap.js';
+import { describeUnapplied, unappliedChanges } from './reload.js';
 
 export interface DaemonDeps {
   /** `gate` opens while the tagger keeps up (see SourceRuntime.open). */
@@ -200,6 +201,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       const byId = new Map(next.sources.map((s) => [s.id, s]));
       const eventsOf = (r: SourceRecord) => eventsFor(byId.get(r.cfg.id) ?? r.cfg, next);
       for (const r of records) resolveThresholds(eventsOf(r), r.tagger.labels);
+      // against the start-up config: what a reload does not apply stays as it was then
+      for (const c of unappliedChanges(initial, next)) log(describeUnapplied(c));
       config = next;
       for (const r of records) r.pipeline.setEventsConfig(eventsOf(r));
       server.setConfig({ ...next.server, host: initial.server.host, port: initial.server.port });

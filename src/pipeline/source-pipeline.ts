@@ -167,7 +167,9 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
           tagPatches(session, { maxBacklog: opts.maxBacklogPatches ?? 64, nowMs: now, onBacklog, ...(opts.onDrop ? { onDrop: opts.onDrop } : {}) }),
           map(({ patch, scores, inferenceMs, embedding }): ScoreFrame => {
             opts.onInference?.(inferenceMs / 1000);
-            return { sourceId: spec.id, tSeconds: offset() + patchEndSeconds(patch, fe), scores, labels: spec.tagger.labels, ...(embedding ? { embedding } : {}) };
+            // clipped to the audio read: a window never describes time after the stream's end
+            const end = Math.min(offset() + patchEndSeconds(patch, fe), lastEnd);
+            return { sourceId: spec.id, startSeconds: offset() + patch.startSeconds, tSeconds: end, scores, labels: spec.tagger.labels, ...(embedding ? { embedding } : {}) };
           }),
           smoothScores(eventsCfg.smoothingSeconds),
           map((frame) => {

@@ -29,6 +29,7 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('unsubscribe') }).strict(),
   z.object({ type: z.literal('ping'), id: z.union([z.string(), z.number()]).optional() }).strict(),
   z.object({ type: z.literal('stats') }).strict(),
+  z.object({ type: z.literal('labels') }).strict(),
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
@@ -87,12 +88,26 @@ export function helloMessage(version: string, sources: readonly SourceInfo[], mo
     version,
     protocol: PROTOCOL_VERSION,
     sources: sources.map((s) => ({ ...s, state: stateOf.get(s.id) ?? 'starting' })),
+    // the label tables (521/527 entries, ~27 kB) come on request: `labels` message, GET /api/labels
+    models: models.map((m) => ({ name: m.name, backend: m.backend, labelCount: m.labels.length })),
+  });
+}
+
+/** Every model's full label table: the reply to `{"type":"labels"}` and the body of GET /api/labels. */
+export function labelsMessage(models: readonly ModelInfo[]): string {
+  return JSON.stringify({
+    type: 'labels',
     models: models.map((m) => ({ name: m.name, backend: m.backend, labels: m.labels.map((l) => ({ index: l.index, id: l.id, name: l.name })) })),
   });
 }
 
+/** An event as sent on the wire; `seq` is the server's (absent when printed by `run --print`). */
+export function eventPayload(e: LabelEvent, seq?: number): Record<string, unknown> & { type: string } {
+  return { type: e.type, id: e.id, ...(seq !== undefined ? { seq } : {}), source: e.sourceId, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, end: e.endSeconds, score: round4(e.score) };
+}
+
 export function eventMessage(e: LabelEvent, seq: number): string {
-  return JSON.stringify({ type: e.type, id: e.id, seq, source: e.sourceId, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, score: round4(e.score) });
+  return JSON.stringify(eventPayload(e, seq));
 }
 
 export function statusMessage(s: SourceStatus, wallIso: string): string {

@@ -12,7 +12,7 @@ import { QueueBudget } from './budget.js';
 import { SubscriberQueue } from './queue.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { Ontology } from './ontology.js';
-import { errorMessage, eventMessage, helloMessage, parseClientMessage, statusMessage, type ModelInfo, type SourceInfo, type SourceStatus } from './protocol.js';
+import { errorMessage, eventMessage, helloMessage, labelsMessage, parseClientMessage, statusMessage, type ModelInfo, type SourceInfo, type SourceStatus } from './protocol.js';
 import { resolveSubscription, scoresMessage, wantsEvent } from './subscription.js';
 
 export interface SourceHealth {
@@ -261,6 +261,9 @@ export class ProtocolServer {
         case 'stats':
           this.reply(c, JSON.stringify({ type: 'stats', ...c.stats() }));
           break;
+        case 'labels':
+          this.reply(c, labelsMessage(this.ctx.models()));
+          break;
         case 'unsubscribe':
           c.subscription = undefined;
           this.reply(c, JSON.stringify({ type: 'unsubscribed' }));
@@ -268,10 +271,15 @@ export class ProtocolServer {
         case 'subscribe': {
           const labels = this.ctx.labelsBySource();
           const sub = resolveSubscription(msg, labels, this.ctx.ontology, this.ctx.defaultTopK());
+          // Resolve `since` before replacing anything: a bad one must keep the old subscription.
+          const from = msg.since !== undefined ? this.replayStart(msg.since) : -1;
           c.subscription = sub;
           const perSource = [...sub.sources].map(([id, s]) => ({ source: id, labels: s.ids ? s.ids.size : labels.get(id)!.length }));
           this.reply(c, JSON.stringify({ type: 'subscribed', sources: perSource, kinds: [...sub.kinds], minScore: sub.minScore, topK: sub.topK }));
-          if (msg.since !== undefined && sub.kinds.has('events')) this.replay(c, msg.since);
+          if (from >= 0 && sub.kinds.has('events')) {
+            for (const r of this.retained.slice(from)) if (wantsEvent(sub, r.ev.sourceId, r.ev.labelId)) this.deliver(c, r.data, false);
+            this.enforceBudget();
+          }
           break;
         }
       }
@@ -280,18 +288,12 @@ export class ProtocolServer {
     }
   }
 
-  /** Retained events after `since` (a seq, or the first message bearing that event id). */
-  private replay(c: Client, since: string | number): void {
-    let from: number;
-    if (typeof since === 'number') from = this.retained.findIndex((r) => r.seq > since);
-    else {
-      const at = this.retained.findIndex((r) => r.ev.id === since);
-      if (at < 0) throw new EarshotError('PROTOCOL_ERROR', `since: event id "${since}" is not among the ${this.retained.length} retained events`);
-      from = at + 1;
-    }
-    if (from < 0) return;
-    for (const r of this.retained.slice(from)) if (wantsEvent(c.subscription!, r.ev.sourceId, r.ev.labelId)) this.deliver(c, r.data, false);
-    this.enforceBudget();
+  /** Index of the first retained event after `since` (a seq, or the first message bearing that event id); -1 = none. */
+  private replayStart(since: string | number): number {
+    if (typeof since === 'number') return this.retained.findIndex((r) => r.seq > since);
+    const at = this.retained.findIndex((r) => r.ev.id === since);
+    if (at < 0) throw new EarshotError('PROTOCOL_ERROR', `since: event id "${since}" is not among the ${this.retained.length} retained events`);
+    return at + 1;
   }
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -302,11 +304,13 @@ export class ProtocolServer {
         const ok = sources.every((s) => s.state === 'up' || s.state === 'silent' || s.state === 'ended');
         const body = JSON.stringify({ status: ok ? 'ok' : 'degraded', sources, clients: this.clientStats() });
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(body);
+      } else if (path === '/api/labels') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(labelsMessage(this.ctx.models()));
       } else if (path === '/metrics') {
         const body = await this.ctx.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': this.ctx.metrics.registry.contentType }).end(body);
       } else {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics'] }));
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics', '/api/labels'] }));
       }
     } catch (e) {
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: toEarshotError(e).message }));

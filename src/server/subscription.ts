@@ -80,12 +80,20 @@ export function scoresMessage(frame: ScoreFrame, sub: Subscription): string | un
   if (!s) return undefined;
   const top = topK(frame.scores, sub.topK, sub.minScore, s.mask);
   if (top.length === 0) return undefined;
-  return JSON.stringify({
+  return JSON.stringify(scoresPayload(frame, top));
+}
+
+/** A `scores` message for the label indices `top` (best first). */
+export function scoresPayload(frame: ScoreFrame, top: readonly number[]): Record<string, unknown> & { type: string } {
+  const us = (t: number) => Math.round(t * 1e6) / 1e6;
+  return {
     type: 'scores',
     source: frame.sourceId,
-    t: Math.round(frame.tSeconds * 1e6) / 1e6,
+    t: us(frame.tSeconds),
+    start: us(frame.startSeconds ?? frame.tSeconds),
+    end: us(frame.tSeconds),
     top: top.map((i) => ({ label: frame.labels[i]!.name, id: frame.labels[i]!.id, score: round4(frame.scores[i]!) })),
-  });
+  };
 }
 
 /** Indices of the k best scores >= minScore (masked), best first; O(n k) with small k. */

@@ -83,9 +83,9 @@ test('file sources: hello, filtered scores, Speech and Sine wave events, malform
   const voice = await connect(d.ws, { authorization: 'Bearer e2e-token' });
   const hello = await voice.waitFor((m) => m.type === 'hello');
   assert.deepEqual((hello.sources as { id: string }[]).map((s) => s.id), ['speech', 'sine']);
-  const models = hello.models as { name: string; backend: string; labels: unknown[] }[];
+  const models = hello.models as { name: string; backend: string; labelCount: number }[];
   assert.equal(models.length, 1);
-  assert.equal(models[0]!.labels.length, 521);
+  assert.equal(models[0]!.labelCount, 521);
   // "Human voice" (an ontology parent, not a YAMNet class) subscribes to Speech and its other descendants
   const ack = await voice.request({ type: 'subscribe', sources: ['speech'], labels: ['/m/09l8g'], topK: 3, kinds: ['scores', 'events'] }, 'subscribed');
   assert.equal(ack.type, 'subscribed', JSON.stringify(ack));
@@ -280,4 +280,17 @@ test('earshot run --once with a missing file exits 2 with the error instead of r
   assert.match(r.stderr, /source file \(file \/nonexistent\/missing\.wav\): failed: \[AUDIO_FILE_NOT_FOUND\]/);
   assert.match(r.stderr, /error \[AUDIO_FILE_NOT_FOUND\]: source file: .*missing\.wav/);
   assert.doesNotMatch(r.stderr, /retry in/);
+});
+
+test('earshot run --print json --print-scores writes events and top labels to stdout', async () => {
+  const r = await runCli(['run', '--source', `file:${join(root, 'speech.wav')}`, '--fast', '--once', '--model', model, '--port', '0', '--print', 'json', '--print-scores'], { env: { EARSHOT_CONFIG: '' } });
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.match(lines[0]!, /^earshot listening on/);
+  const msgs = lines.slice(1).map((l) => JSON.parse(l) as { type: string; label?: string; start: number; end: number; top?: unknown[] });
+  const start = msgs.find((m) => m.type === 'event.start' && m.label === 'Speech');
+  assert.ok(start, r.stdout);
+  assert.ok(msgs.some((m) => m.type === 'event.end' && m.label === 'Speech'));
+  const scores = msgs.filter((m) => m.type === 'scores');
+  assert.ok(scores.length > 5 && scores.every((m) => m.top!.length === 5 && m.end > m.start));
 });

@@ -158,3 +158,21 @@ test('smoothing: exponential over stream time, inputs untouched', async () => {
   assert.ok(Math.abs(out[2]!.scores[0]! - (1 - a) * (1 - a)) < 1e-6);
   assert.equal(fs[1]!.scores[0], 0);
 });
+
+test('onsets: the first frame of a stream adds its whole window, later ones the audio after the previous frame', () => {
+  const cfg0 = cfg({ minDurationSeconds: 0, mergeGapSeconds: 0 });
+  // YAMNet-like: 0.975 s windows every 0.48 s, sound from 0.0 s
+  const win = (k: number, s: number): ScoreFrame => ({ sourceId: 'mic', startSeconds: k * 0.48, tSeconds: k * 0.48 + 0.975, scores: Float32Array.from([s, 0]), labels });
+  const a = new EventSegmenter(cfg0, { hopSeconds: 0.48 });
+  const start = a.push(win(0, 0.9));
+  assert.deepEqual(start.map((e) => [e.type, e.startSeconds, e.endSeconds]), [['event.start', 0, 0.975]], 'speech at 0.0 s starts at 0.0, not 0.495');
+  // a later crossing: attributed to the audio the crossing frame added, after the previous frame's end
+  const b = new EventSegmenter(cfg0, { hopSeconds: 0.48 });
+  assert.deepEqual(b.push(win(0, 0.1)), []);
+  assert.deepEqual(b.push(win(1, 0.9)).map((e) => [e.startSeconds, e.endSeconds]), [[0.975, 1.455]]);
+  const end = b.push(win(2, 0.0));
+  assert.deepEqual(end.map((e) => [e.type, e.startSeconds, e.tSeconds, e.endSeconds]), [['event.end', 0.975, 1.455, 1.455]]);
+  // after a flush (source down) the next frame starts a new stream
+  b.flush();
+  assert.deepEqual(b.push(win(10, 0.9)).map((e) => e.startSeconds), [4.8]);
+});

@@ -150,3 +150,28 @@ test('daemon: a misspelt events.labels key (top-level or per source) stops the s
   const d = await startDaemon(cfg({ events: { labels: { loud: { onThreshold: 0.6 } } } }), deps());
   await d.stop();
 });
+
+test('daemon: reload logs every changed key it does not apply, with the reason', async () => {
+  const lines: string[] = [];
+  const src = { id: 'a', kind: 'file', path: 'a.wav', loop: true, realtime: false };
+  const d = await startDaemon(
+    cfg({ sources: [src] }),
+    deps({ log: (l) => lines.push(l), openSource: (_c, gate) => pacedAudio(async () => ({ samples: bursts, sampleRateHz: RATE, channels: 1 }), { loop: true }, gate) }),
+  );
+  d.reload(cfg({ sources: [src], events: { onThreshold: 0.7 }, server: { port: 0, token: 'new' } }));
+  assert.deepEqual(lines.filter((l) => /not applied/.test(l)), [], 'events and token apply: nothing to report');
+  d.reload(
+    cfg({
+      sources: [{ ...src, path: 'other.wav', events: { onThreshold: 0.8 } }, { id: 'b', kind: 'stdin' }],
+      server: { port: 9999, host: '0.0.0.0' },
+      supervision: { restartMaxSeconds: 7 },
+    }),
+  );
+  const notApplied = lines.filter((l) => /not applied/.test(l));
+  assert.deepEqual(notApplied.map((l) => /reload: (\S+)/.exec(l)![1]).sort(), ['server.host', 'server.port', 'sources.a', 'sources.b', 'supervision.restartMaxSeconds']);
+  assert.ok(notApplied.some((l) => /server\.port 0 -> 9999 not applied \(the listener is bound at start; restart earshot to apply it\)/.test(l)), notApplied.join('\n'));
+  assert.ok(notApplied.some((l) => /sources\.b added not applied \(sources are opened at start/.test(l)));
+  assert.ok(lines.some((l) => /configuration reloaded/.test(l)));
+  assert.equal(d.address.port > 0 && d.address.port !== 9999, true, 'still on the original port');
+  await d.stop();
+});

@@ -180,3 +180,17 @@ test('a missing file is not retried: the source reports failed with the error an
   ]);
   assert.equal(opens, 1, 'opened once, never retried');
 });
+
+test('times: frames carry their window, events start at the first window for sound at 0 s and end within the stream', async () => {
+  // loud from the very first sample to the end of a 4.3 s stream
+  const audio = toneBursts(RATE, [[4.3, 0.5]]);
+  const outs = await lastValueFrom(pipeline(() => chunkAudio({ samples: audio, sampleRateHz: RATE, channels: 1 })).output.pipe(toArray()));
+  const frames = outs.flatMap((o) => (o.kind === 'frame' ? [o.frame] : []));
+  assert.equal(frames[0]!.startSeconds, 0);
+  assert.ok(Math.abs(frames[0]!.tSeconds - 0.975) < 1e-9, `first window ends at ${frames[0]!.tSeconds}`);
+  for (const f of frames) assert.ok(f.tSeconds <= 4.3 + 1e-9 && f.startSeconds! < f.tSeconds);
+  const loud = outs.flatMap((o) => (o.kind === 'event' && o.event.label === 'Loud' ? [o.event] : []));
+  assert.deepEqual(loud.map((e) => e.type), ['event.start', 'event.end']);
+  assert.equal(loud[0]!.startSeconds, 0, 'not one hop late');
+  assert.ok(loud[1]!.tSeconds <= 4.3 && loud[1]!.endSeconds === loud[1]!.tSeconds, `end ${loud[1]!.tSeconds}`);
+});

@@ -7,6 +7,10 @@ import { defaultDaemonDeps, startDaemon } from '../../pipeline/daemon.js';
 import { sourcesFromFlags } from '../../pipeline/cli-sources.js';
 import { systemdNotifier } from '../../pipeline/notify.js';
 import { historyPathOf } from '../../history/paths.js';
+import type { SourceOutput } from '../../pipeline/source-pipeline.js';
+import { eventPayload } from '../../server/protocol.js';
+import { scoresPayload, topK } from '../../server/subscription.js';
+import { formatMessage, PRINT_MODES, type PrintMode } from '../live-format.js';
 
 interface RunOpts {
   source?: string[];
@@ -19,6 +23,8 @@ interface RunOpts {
   stateDir?: string;
   /** commander: false with --no-history. */
   history?: boolean;
+  print?: string | boolean;
+  printScores?: boolean;
 }
 
 function overridesFrom(opts: RunOpts): ConfigObject {
@@ -40,6 +46,15 @@ function overridesFrom(opts: RunOpts): ConfigObject {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/** `--print`: events (and with k > 0, each hop's top k labels) as protocol messages on stdout. */
+function outputPrinter(mode: PrintMode, k: number): (o: SourceOutput) => void {
+  return (o) => {
+    const m = o.kind === 'event' ? eventPayload(o.event) : o.kind === 'frame' && k > 0 ? scoresPayload(o.frame, topK(o.frame.scores, k, 0)) : undefined;
+    const line = m && formatMessage(m, mode);
+    if (line !== undefined) process.stdout.write(`${line}\n`);
+  };
+}
+
 /** `earshot run`: the daemon. Flags override the config file; SIGHUP re-reads it. */
 export function registerRun(program: Command): void {
   program
@@ -51,6 +66,8 @@ export function registerRun(program: Command): void {
     .option('--host <addr>', 'listen address (default: config server.host, 127.0.0.1)')
     .option('--loop', 'loop file sources')
     .option('--fast', 'read file sources as fast as possible instead of in real time')
+    .option('--print [format]', `also write events to stdout: ${PRINT_MODES.join('|')} (default text)`)
+    .option('--print-scores', 'with --print, also the top labels (config events.topK) of every hop')
     .option('--once', 'exit when every source has ended (file sources without --loop); a source that failed for good (e.g. a missing file) makes the exit code 2')
     .option('--state-dir <dir>', 'state directory (history database); default config stateDir, $STATE_DIRECTORY, ~/.local/state/earshot')
     .option('--no-history', 'do not record events and segments to the history database')
@@ -61,8 +78,15 @@ export function registerRun(program: Command): void {
         const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
         const log = (line: string) => process.stderr.write(`${line}\n`);
         const notify = systemdNotifier(process.env.NOTIFY_SOCKET);
+        const printMode = opts.print === undefined || opts.print === false ? undefined : opts.print === true ? 'text' : opts.print;
+        if (printMode !== undefined && !(PRINT_MODES as readonly string[]).includes(printMode)) {
+          throw new EarshotError('INPUT_INVALID', `--print must be one of ${PRINT_MODES.join(', ')}, got '${printMode}'`, { flag: '--print', value: printMode });
+        }
+        if (opts.printScores && printMode === undefined) throw new EarshotError('INPUT_INVALID', '--print-scores needs --print', { flag: '--print-scores' });
         const deps = await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, log });
-        const daemon = await startDaemon(config, { ...deps, history: { path: historyPathOf(config, process.env) } });
+        const printer = printMode ? outputPrinter(printMode as PrintMode, opts.printScores ? config.events.topK : 0) : undefined;
+        const history = { path: historyPathOf(config, process.env) };
+        const daemon = await startDaemon(config, printer ? { ...deps, history, onOutput: printer } : { ...deps, history });
         const { host, port } = daemon.address;
         const hostUrl = host.includes(':') ? `[${host}]` : host;
         process.stdout.write(`earshot listening on ws://${hostUrl}:${port}/ (health http://${hostUrl}:${port}/healthz, metrics /metrics)\n`);

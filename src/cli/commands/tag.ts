@@ -31,18 +31,24 @@ function oneOf(v: string | undefined, allowed: readonly string[], flag: string):
   return v;
 }
 
+/** Stream time at which hop `i`'s window ends, clipped to the file's end (YAMNet pads the last hop with zeros). */
+async function hopEnd(r: TaggedAudio, i: number, frontend: FrontendConfig, durationSeconds: number): Promise<number> {
+  const { windowEndSeconds } = await import('../../pipeline/source-pipeline.js');
+  return Math.min(windowEndSeconds(r.startSeconds[i]!, frontend.patchFrames, frontend), durationSeconds);
+}
+
 /**
- * The daemon's event stage over a file's hops: frames are stamped at hop end (the
- * time the daemon would have them), smoothed and segmented with config events.*.
+ * The daemon's event stage over a file's hops: frames are stamped with their window
+ * (start, end clipped to the file's end) as the daemon does, smoothed and segmented with config events.*.
  */
-async function detectEvents(r: TaggedAudio, frontend: FrontendConfig, events: EventsConfig): Promise<LabelEvent[]> {
+async function detectEvents(r: TaggedAudio, frontend: FrontendConfig, events: EventsConfig, durationSeconds: number): Promise<LabelEvent[]> {
   const { from, lastValueFrom, toArray } = await import('rxjs');
   const { segmentEvents, smoothScores } = await import('../../events/index.js');
-  const { windowEndSeconds } = await import('../../pipeline/source-pipeline.js');
   const classes = r.labels.length;
   const frames: ScoreFrame[] = [];
   for (let i = 0; i < r.count; i++) {
-    frames.push({ sourceId: 'file', tSeconds: windowEndSeconds(r.startSeconds[i]!, frontend.patchFrames, frontend), scores: r.scores.subarray(i * classes, (i + 1) * classes), labels: r.labels });
+    const tSeconds = await hopEnd(r, i, frontend, durationSeconds);
+    frames.push({ sourceId: 'file', startSeconds: r.startSeconds[i]!, tSeconds, scores: r.scores.subarray(i * classes, (i + 1) * classes), labels: r.labels });
   }
   return lastValueFrom(from(frames).pipe(smoothScores(events.smoothingSeconds), segmentEvents(events, { hopSeconds: frontend.patchHopSeconds }), toArray()));
 }
@@ -56,7 +62,7 @@ export function registerTag(program: Command): void {
     .option('-e, --engine <kind>', `inference engine: ${ENGINES.join('|')} (default: config engine.kind)`)
     .option('--tfjs-backend <name>', `TF.js backend: ${BACKENDS.join('|')} (default: config engine.tfjsBackend)`)
     .option('-k, --top <k>', 'labels per hop (default: config events.topK)')
-    .option('--json', 'JSON lines: {"t": seconds, "top": [{"label", "id", "score"}]}, and event lines with "type"')
+    .option('--json', 'JSON lines: {"t", "start", "end" (seconds of the window scored; t = start), "top": [{"label", "id", "score"}]}, and event lines with "type", "start", "end"')
     .option('--no-events', 'omit the detected events (hysteresis segmentation as `earshot run`, config events.*)')
     .option('--clip', 'one prediction over the whole file: one line with t = duration (EfficientAT: the whole file in one pass; YAMNet: the mean of its hop scores)')
     .action(
@@ -88,6 +94,7 @@ export function registerTag(program: Command): void {
           const frontend = frontendSchema.parse({ ...cfg.frontend, ...tagger.frontend });
           const r = await tagWaveform(tagger, audio.samples, audio.sampleRateHz, frontend);
           const classes = r.labels.length;
+          const duration = audio.samples.length / audio.sampleRateHz;
           if (opts.clip) {
             const { clipMean } = await import('../../models/efficientat/tag-audio.js');
             const t = Math.round((audio.samples.length / audio.sampleRateHz) * 1e6) / 1e6;
@@ -100,17 +107,18 @@ export function registerTag(program: Command): void {
           for (let i = 0; i < r.count; i++) {
             const top = topLabels(r.scores.subarray(i * classes, (i + 1) * classes), r.labels, k);
             const t = r.startSeconds[i]!;
+            const end = Math.round((await hopEnd(r, i, frontend, duration)) * 1e6) / 1e6;
             lines.push({
               t,
               text: opts.json
-                ? JSON.stringify({ t, top: top.map((l) => ({ label: l.label, id: l.id, score: Number(l.score.toFixed(6)) })) })
+                ? JSON.stringify({ t, start: t, end, top: top.map((l) => ({ label: l.label, id: l.id, score: Number(l.score.toFixed(6)) })) })
                 : `${t.toFixed(2).padStart(8)}s  ${top.map((l) => `${l.label} ${l.score.toFixed(3)}`).join(' | ')}`,
             });
           }
           if (opts.events !== false) {
-            for (const e of await detectEvents(r, frontend, cfg.events)) {
+            for (const e of await detectEvents(r, frontend, cfg.events, duration)) {
               const text = opts.json
-                ? JSON.stringify({ type: e.type, id: e.id, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, score: Number(e.score.toFixed(6)) })
+                ? JSON.stringify({ type: e.type, id: e.id, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, end: e.endSeconds, score: Number(e.score.toFixed(6)) })
                 : `${e.tSeconds.toFixed(2).padStart(8)}s  ${e.type === 'event.start' ? '>>' : '<<'} ${e.label} (${e.type}, ${e.id}, score ${e.score.toFixed(3)})`;
               lines.push({ t: e.tSeconds, text });
             }
