@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, configFrom } from '../common.js';
+import { action, configFrom, intFlag } from '../common.js';
 import { EarshotError } from '../../errors.js';
 import { frontendSchema, type FrontendConfig } from '../../config/sections/frontend.js';
 import type { EventsConfig } from '../../config/sections/events.js';
@@ -17,13 +17,6 @@ interface TagOpts {
 
 const ENGINES = ['auto', 'onnx', 'tfjs'];
 const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
-
-function positiveInt(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new EarshotError('INPUT_INVALID', `${flag} must be a positive integer, got '${v}'`, { flag, value: v });
-  return n;
-}
 
 function oneOf(v: string | undefined, allowed: readonly string[], flag: string): string | undefined {
   if (v !== undefined && !allowed.includes(v)) throw new EarshotError('INPUT_INVALID', `${flag} must be one of ${allowed.join(', ')}, got '${v}'`, { flag, value: v });
@@ -64,7 +57,7 @@ export function registerTag(program: Command): void {
         const cfg = configFrom(cmd, {
           ...(engine || backend ? { engine: { ...(engine ? { kind: engine } : {}), ...(backend ? { tfjsBackend: backend } : {}) } } : {}),
         });
-        const k = positiveInt(opts.top, '--top') ?? cfg.events.topK;
+        const k = intFlag('--top', opts.top, { min: 1 }) ?? cfg.events.topK;
         if (cfg.models.tagger === 'vggish') throw new EarshotError('CONFIG_INVALID', 'earshot tag runs YAMNet; models.tagger is vggish (set it to auto or yamnet)', { tagger: cfg.models.tagger });
         const dir = opts.model ?? cfg.models.yamnetDir;
         // Loaded on use: decoders and engines are heavy, and every CLI start registers this command.
