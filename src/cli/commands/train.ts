@@ -11,6 +11,7 @@ import { parseLabelsCsv } from '../../models/modeldir.js';
 import { defaultBlas } from '../../classify/blas.js';
 import { loadClassifier } from '../../classify/store.js';
 import { loadSplit, positivesPerClass, runTraining } from '../../train/run.js';
+import { metadataBeside } from '../../train/datasets/audioset.js';
 import { dequantize } from '../../train/data.js';
 import { evaluate } from '../../train/metrics.js';
 import { buildReport, perClassApSvg, reportMarkdown, trainingCurveSvg } from '../../train/report.js';
@@ -39,11 +40,23 @@ function log(msg: string): void {
 }
 
 async function readLabels(flags: TrainFlags, cfg: Config): Promise<{ text: string; source: string }> {
-  if (flags.labels) return { text: readFileSync(flags.labels, 'utf8'), source: flags.labels };
-  // AudioSet layout: <root>/features/<split>/*.tfrecord beside <root>/metadata/class_labels_indices.csv.
-  const guess = openStorage(`${flags.data.replace(/\/+$/, '')}/../../metadata`, cfg.storage);
-  if (await guess.exists('class_labels_indices.csv')) return { text: (await guess.read('class_labels_indices.csv')).toString('utf8'), source: `${guess.url}/class_labels_indices.csv` };
-  throw new EarshotError('INPUT_INVALID', `no --labels given and no class_labels_indices.csv at ${guess.url}`);
+  if (flags.labels) {
+    if (!existsSync(flags.labels)) throw new EarshotError('DATA_NOT_FOUND', `--labels ${flags.labels} not found`, { file: flags.labels });
+    return { text: readFileSync(flags.labels, 'utf8'), source: flags.labels };
+  }
+  const beside = metadataBeside(flags.data);
+  if (beside !== undefined) {
+    const guess = openStorage(beside, cfg.storage);
+    if (await guess.exists('class_labels_indices.csv')) return { text: (await guess.read('class_labels_indices.csv')).toString('utf8'), source: `${guess.url}/class_labels_indices.csv` };
+    throw new EarshotError('INPUT_INVALID', `no --labels given and no class_labels_indices.csv at ${guess.url} (AudioSet's metadata/ beside features/<split>); pass --labels`, { url: guess.url });
+  }
+  throw new EarshotError('INPUT_INVALID', `no --labels given and --data ${flags.data} is not inside an AudioSet tree (<root>/features/<split>); pass --labels`, { data: flags.data });
+}
+
+/** A missing or empty --data fails here, naming it, before labels are looked for beside it. */
+async function requireData(flag: string, url: string, cfg: Config): Promise<void> {
+  const keys = await openStorage(url, cfg.storage).list();
+  if (keys.length === 0) throw new EarshotError('DATA_NOT_FOUND', `${flag} ${url}: no such directory or prefix, or it holds no files`, { flag, url });
 }
 
 /** Flags that set a train.* key: they go through the config schema like a config file would. */
@@ -75,6 +88,8 @@ async function trainCommand(flags: TrainFlags, cmd: Command): Promise<void> {
   const cfg = trainConfig(flags, cmd);
   const t = cfg.train;
   const { modelType, balance } = t;
+  await requireData('--data', flags.data, cfg);
+  if (flags.val) await requireData('--val', flags.val, cfg);
   const { text, source } = await readLabels(flags, cfg);
   const labels = parseLabelsCsv(text, source);
   const spec = { modelType, timeSteps: 10, inputDim: 128, hidden: t.hiddenUnits, classes: labels.length };
