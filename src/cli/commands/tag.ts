@@ -61,17 +61,18 @@ export function registerTag(program: Command): void {
         if (cfg.models.tagger === 'vggish') throw new EarshotError('CONFIG_INVALID', 'earshot tag runs YAMNet; models.tagger is vggish (set it to auto or yamnet)', { tagger: cfg.models.tagger });
         const dir = opts.model ?? cfg.models.yamnetDir;
         // Loaded on use: decoders and engines are heavy, and every CLI start registers this command.
-        const [{ decodeAudioFile }, { loadYamnetTagger }, { tagWaveform, topLabels }] = await Promise.all([
-          import('../../audio/decode.js'),
+        const [{ openAudioStream }, { loadYamnetTagger }, { tagStream, topLabels }] = await Promise.all([
+          import('../../audio/stream.js'),
           import('../../models/yamnet/tagger.js'),
           import('../../models/yamnet/tag-audio.js'),
         ]);
         // Decode before loading the model: a bad file should fail fast and cheaply.
-        const audio = await decodeAudioFile(file);
+        // Streamed (WAV read block by block): memory does not grow with the file's length.
+        const audio = await openAudioStream(file);
         const tagger = await loadYamnetTagger(dir, cfg.engine);
         try {
           const frontend = frontendSchema.parse({ ...cfg.frontend, ...tagger.frontend });
-          const r = await tagWaveform(tagger, audio.samples, audio.sampleRateHz, frontend);
+          const r = await tagStream(tagger, audio.blocks(), audio.sampleRateHz, frontend);
           const classes = r.labels.length;
           const lines: Array<{ t: number; text: string }> = [];
           for (let i = 0; i < r.count; i++) {
