@@ -22,3 +22,10 @@ export interface DecodedAudio {
   readonly sampleRateHz: number;
   readonly channels: number;
 }
+
+/**
+ * Sample rates a file may declare. Outside this range a header is taken as corrupt:
+ * a 1 Hz header would make the resampler expand every second of data 16,000-fold.
+ */
+export const MIN_SAMPLE_RATE_HZ = 1000;
+export const MAX_SAMPLE_RATE_HZ = 768_000;

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import decodeEncoded from 'audio-decode';
 import { EarshotError, isEarshotError, type ErrorCode } from '../errors.js';
-import type { DecodedAudio } from './contracts.js';
+import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, type DecodedAudio } from './contracts.js';
 import { averagePlanar } from './pcm.js';
 import { collectProcess, defaultSpawn, type SpawnLike } from './process.js';
 import { decodeFloat32Wav, decodeWavSamples, isRiffWave, parseWav, type WavLayout } from './wav.js';
@@ -37,6 +37,9 @@ async function readAudioBytes(file: string): Promise<Uint8Array> {
 function nonEmpty(file: string, audio: DecodedAudio): DecodedAudio {
   if (audio.samples.length === 0) throw fail('AUDIO_FILE_EMPTY', file, 'audio file contains 0 samples');
   if (!(audio.sampleRateHz > 0)) throw fail('AUDIO_DECODE_FAILED', file, `decoder reported sample rate ${audio.sampleRateHz}`);
+  if (audio.sampleRateHz < MIN_SAMPLE_RATE_HZ || audio.sampleRateHz > MAX_SAMPLE_RATE_HZ) {
+    throw fail('AUDIO_HEADER_INVALID', file, `sample rate ${audio.sampleRateHz} Hz is outside ${MIN_SAMPLE_RATE_HZ}..${MAX_SAMPLE_RATE_HZ} Hz`, { sampleRateHz: audio.sampleRateHz });
+  }
   return audio;
 }
 
@@ -150,7 +153,7 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions = {}): P
   try {
     const audio = await decodeWithAudioDecode(bytes);
     // Nothing decoded is not proof of an empty file: let ffmpeg have a go before saying so.
-    if (audio.samples.length > 0 && audio.sampleRateHz > 0) return audio;
+    if (audio.samples.length > 0 && audio.sampleRateHz > 0) return nonEmpty(file, audio);
     inProcessError = new Error(`audio-decode returned ${audio.samples.length} samples at ${audio.sampleRateHz} Hz`);
   } catch (e) {
     inProcessError = e;

@@ -8,3 +8,4 @@ export { createS16leDecoder, averageInterleaved, averagePlanar, INT16_SCALE, typ
 export { parseWav, isRiffWave, decodeWavSamples, type WavLayout } from './wav.js';
 export { pcmFromProcess, collectProcess, stderrTail, defaultSpawn, type SpawnLike, type ProcessFailure } from './process.js';
 export { sourceFromConfig, type SourceDeps } from './from-config.js';
+export { openAudioStream, type AudioStream } from './stream.js';

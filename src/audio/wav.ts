@@ -1,6 +1,7 @@
 import wavefile from 'wavefile';
 import { EarshotError } from '../errors.js';
 import { averageInterleaved } from './pcm.js';
+import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from './contracts.js';
 
 const { WaveFile } = wavefile;
 
@@ -95,7 +96,9 @@ export function parseWav(bytes: Uint8Array, file: string): WavLayout {
   const blockAlign = fmt.getUint16(12, true);
   const bitsPerSample = fmt.getUint16(14, true);
   if (channels === 0) throw headerError(file, 'fmt declares 0 channels');
-  if (sampleRateHz === 0) throw headerError(file, 'fmt declares sample rate 0');
+  if (sampleRateHz < MIN_SAMPLE_RATE_HZ || sampleRateHz > MAX_SAMPLE_RATE_HZ) {
+    throw headerError(file, `sample rate ${sampleRateHz} Hz is outside ${MIN_SAMPLE_RATE_HZ}..${MAX_SAMPLE_RATE_HZ} Hz`, { sampleRateHz });
+  }
   const { tag, kind } = sampleKind(formatTag, fmt, fmtSize);
   if (kind !== null) {
     const validBits = kind === 'pcm' ? [8, 16, 24, 32] : [32, 64];

@@ -8,15 +8,17 @@ import { registerTag } from './commands/tag.js';
 import { registerTrain } from './commands/train.js';
 import { registerRun } from './commands/run.js';
 import { registerWatch } from './commands/watch.js';
+import { commanderErrorsAsEarshot, exitCodeForCommander } from './common.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 export function buildProgram(): Command {
-  const program = new Command('earshot')
-    .description('Streaming AudioSet tagging: features, embeddings, classifier training, live daemon')
-    .version(pkg.version)
-    .option('-c, --config <file>', 'YAML/JSON config file (default: $EARSHOT_CONFIG, else built-in defaults)')
-    .showHelpAfterError();
+  const program = commanderErrorsAsEarshot(
+    new Command('earshot')
+      .description('Streaming AudioSet tagging: features, embeddings, classifier training, live daemon')
+      .version(pkg.version)
+      .option('-c, --config <file>', 'YAML/JSON config file (default: $EARSHOT_CONFIG, else built-in defaults)'),
+  );
   registerFeatures(program);
   registerEmbed(program);
   registerModels(program);
@@ -27,4 +29,8 @@ export function buildProgram(): Command {
   return program;
 }
 
-await buildProgram().parseAsync(process.argv);
+try {
+  await buildProgram().parseAsync(process.argv);
+} catch (e) {
+  process.exitCode = exitCodeForCommander(e);
+}

@@ -80,6 +80,11 @@ export function computeLogMelPatches(
  */
 export interface StreamingPatcher {
   push(chunk: AudioChunk): Patch[];
+  /**
+   * Samples already at the frontend rate, for callers that resample and pad themselves
+   * (YAMNet's whole-file padding is counted after resampling). Not mixed with push().
+   */
+  pushAtFrontendRate(samples: Float64Array): Patch[];
   end(): Patch[];
 }
 
@@ -169,6 +174,11 @@ export function createStreamingPatcher(cfg: FrontendConfig): StreamingPatcher {
       }
       expectedStart += chunk.samples.length;
       addSamples(resampler.push(chunk.samples));
+      return takePatches();
+    },
+    pushAtFrontendRate(y) {
+      if (resampler !== undefined) throw new EarshotError('INPUT_INVALID', 'pushAtFrontendRate after push(): a stream is fed one way');
+      addSamples(y);
       return takePatches();
     },
     end() {

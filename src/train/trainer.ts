@@ -101,7 +101,9 @@ export async function train(data: Dataset, o: TrainOptions): Promise<TrainState>
     st.iteration += 1;
     st.history.push({ iteration: st.iteration, loss });
     o.onStep?.({ iteration: st.iteration, iterations: o.iterations, loss, clips: idx.length });
-    if (o.val && st.iteration % o.evalEveryIterations === 0) {
+    // The last iteration is always validated: a run shorter than the interval (or not a
+    // multiple of it) would otherwise end without the figure its log promised.
+    if (o.val && (st.iteration % o.evalEveryIterations === 0 || st.iteration === o.iterations)) {
       const r = validate(o, st, o.val);
       st.history[st.history.length - 1]!.valMAP = r.mAP;
       o.onEval?.({ iteration: st.iteration, ...r });

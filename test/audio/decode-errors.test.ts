@@ -70,7 +70,11 @@ describe('decodeAudioFile typed errors', () => {
     await expectCode(patched('fmt-small.wav', (v) => v.setUint32(16, 8, true)), 'AUDIO_HEADER_INVALID', /fmt chunk is 8 bytes/);
     await expectCode(patched('align.wav', (v) => v.setUint16(32, 3, true)), 'AUDIO_HEADER_INVALID', /blockAlign 3/);
     await expectCode(patched('zero-ch.wav', (v) => v.setUint16(22, 0, true)), 'AUDIO_HEADER_INVALID', /0 channels/);
-    await expectCode(patched('zero-rate.wav', (v) => v.setUint32(24, 0, true)), 'AUDIO_HEADER_INVALID', /sample rate 0/);
+    await expectCode(patched('zero-rate.wav', (v) => v.setUint32(24, 0, true)), 'AUDIO_HEADER_INVALID', /sample rate 0 Hz is outside/);
+    // Issue #19: a header saying 1 Hz (byte rate 2) made `tag` resample each second 16,000-fold (7.4 GB).
+    await expectCode(patched('rate-1hz.wav', (v) => { v.setUint32(24, 1, true); v.setUint32(28, 2, true); }), 'AUDIO_HEADER_INVALID', /sample rate 1 Hz is outside 1000\.\.768000 Hz/);
+    await expectCode(patched('rate-999hz.wav', (v) => v.setUint32(24, 999, true)), 'AUDIO_HEADER_INVALID', /sample rate 999 Hz/);
+    await expectCode(patched('rate-10mhz.wav', (v) => v.setUint32(24, 10_000_000, true)), 'AUDIO_HEADER_INVALID', /sample rate 10000000 Hz/);
   });
 
   test('data chunk shorter than declared (truncated recording) decodes the whole samples present', async () => {

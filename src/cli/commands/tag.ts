@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { action, configFrom } from '../common.js';
+import { action, configFrom, intFlag } from '../common.js';
 import { EarshotError } from '../../errors.js';
 import { frontendSchema, type FrontendConfig } from '../../config/sections/frontend.js';
 import type { EventsConfig } from '../../config/sections/events.js';
@@ -18,13 +18,6 @@ interface TagOpts {
 
 const ENGINES = ['auto', 'onnx', 'tfjs'];
 const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
-
-function positiveInt(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new EarshotError('INPUT_INVALID', `${flag} must be a positive integer, got '${v}'`, { flag, value: v });
-  return n;
-}
 
 function oneOf(v: string | undefined, allowed: readonly string[], flag: string): string | undefined {
   if (v !== undefined && !allowed.includes(v)) throw new EarshotError('INPUT_INVALID', `${flag} must be one of ${allowed.join(', ')}, got '${v}'`, { flag, value: v });
@@ -72,7 +65,7 @@ export function registerTag(program: Command): void {
         const cfg = configFrom(cmd, {
           ...(engine || backend ? { engine: { ...(engine ? { kind: engine } : {}), ...(backend ? { tfjsBackend: backend } : {}) } } : {}),
         });
-        const k = positiveInt(opts.top, '--top') ?? cfg.events.topK;
+        const k = intFlag('--top', opts.top, { min: 1 }) ?? cfg.events.topK;
         if (cfg.models.tagger === 'vggish') throw new EarshotError('CONFIG_INVALID', 'earshot tag runs YAMNet; models.tagger is vggish (set it to auto or yamnet)', { tagger: cfg.models.tagger });
         const { isEfficientAtDir } = await import('../../models/efficientat/tagger.js');
         const { resolveModelDir } = await import('../../models/packaged.js');
@@ -82,17 +75,18 @@ export function registerTag(program: Command): void {
           return tagWithEfficientAt(file, dir, cfg, k, opts);
         }
         // Loaded on use: decoders and engines are heavy, and every CLI start registers this command.
-        const [{ decodeAudioFile }, { loadYamnetTagger }, { tagWaveform, topLabels }] = await Promise.all([
-          import('../../audio/decode.js'),
+        const [{ openAudioStream }, { loadYamnetTagger }, { tagStream, topLabels }] = await Promise.all([
+          import('../../audio/stream.js'),
           import('../../models/yamnet/tagger.js'),
           import('../../models/yamnet/tag-audio.js'),
         ]);
         // Decode before loading the model: a bad file should fail fast and cheaply.
-        const audio = await decodeAudioFile(file);
+        // Streamed (WAV read block by block): memory does not grow with the file's length.
+        const audio = await openAudioStream(file);
         const tagger = await loadYamnetTagger(dir, cfg.engine);
         try {
           const frontend = frontendSchema.parse({ ...cfg.frontend, ...tagger.frontend });
-          const r = await tagWaveform(tagger, audio.samples, audio.sampleRateHz, frontend);
+          const r = await tagStream(tagger, audio.blocks(), audio.sampleRateHz, frontend);
           const classes = r.labels.length;
           const duration = audio.samples.length / audio.sampleRateHz;
           if (opts.clip) {

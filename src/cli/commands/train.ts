@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { action, configFrom } from '../common.js';
+import { action, configFrom, definedOnly, intFlag, numericOverride } from '../common.js';
 import { EarshotError } from '../../errors.js';
 import type { Config } from '../../config/schema.js';
 import { modelTypes } from '../../config/sections/train.js';
@@ -11,16 +11,11 @@ import { parseLabelsCsv } from '../../models/modeldir.js';
 import { defaultBlas } from '../../classify/blas.js';
 import { loadClassifier } from '../../classify/store.js';
 import { loadSplit, positivesPerClass, runTraining } from '../../train/run.js';
+import { metadataBeside } from '../../train/datasets/audioset.js';
 import { dequantize } from '../../train/data.js';
 import { evaluate } from '../../train/metrics.js';
 import { buildReport, perClassApSvg, reportMarkdown, trainingCurveSvg } from '../../train/report.js';
 import type { HistoryPoint } from '../../train/checkpoint.js';
-
-const int = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new EarshotError('INPUT_INVALID', `${name} must be a non-negative integer, got ${v}`);
-  return n;
-};
 
 const isRemote = (url: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file:');
 
@@ -29,12 +24,12 @@ interface TrainFlags {
   val?: string;
   labels?: string;
   modelType?: string;
-  iterations?: number;
-  batchSize?: number;
-  seed?: number;
+  iterations?: string;
+  batchSize?: string;
+  seed?: string;
   balance?: string;
-  evalEvery?: number;
-  checkpointEvery?: number;
+  evalEvery?: string;
+  checkpointEvery?: string;
   checkpoints?: string;
   resume?: boolean;
   out: string;
@@ -45,23 +40,59 @@ function log(msg: string): void {
 }
 
 async function readLabels(flags: TrainFlags, cfg: Config): Promise<{ text: string; source: string }> {
-  if (flags.labels) return { text: readFileSync(flags.labels, 'utf8'), source: flags.labels };
-  // AudioSet layout: <root>/features/<split>/*.tfrecord beside <root>/metadata/class_labels_indices.csv.
-  const guess = openStorage(`${flags.data.replace(/\/+$/, '')}/../../metadata`, cfg.storage);
-  if (await guess.exists('class_labels_indices.csv')) return { text: (await guess.read('class_labels_indices.csv')).toString('utf8'), source: `${guess.url}/class_labels_indices.csv` };
-  throw new EarshotError('INPUT_INVALID', `no --labels given and no class_labels_indices.csv at ${guess.url}`);
+  if (flags.labels) {
+    if (!existsSync(flags.labels)) throw new EarshotError('DATA_NOT_FOUND', `--labels ${flags.labels} not found`, { file: flags.labels });
+    return { text: readFileSync(flags.labels, 'utf8'), source: flags.labels };
+  }
+  const beside = metadataBeside(flags.data);
+  if (beside !== undefined) {
+    const guess = openStorage(beside, cfg.storage);
+    if (await guess.exists('class_labels_indices.csv')) return { text: (await guess.read('class_labels_indices.csv')).toString('utf8'), source: `${guess.url}/class_labels_indices.csv` };
+    throw new EarshotError('INPUT_INVALID', `no --labels given and no class_labels_indices.csv at ${guess.url} (AudioSet's metadata/ beside features/<split>); pass --labels`, { url: guess.url });
+  }
+  throw new EarshotError('INPUT_INVALID', `no --labels given and --data ${flags.data} is not inside an AudioSet tree (<root>/features/<split>); pass --labels`, { data: flags.data });
+}
+
+/** A missing or empty --data fails here, naming it, before labels are looked for beside it. */
+async function requireData(flag: string, url: string, cfg: Config): Promise<void> {
+  const keys = await openStorage(url, cfg.storage).list();
+  if (keys.length === 0) throw new EarshotError('DATA_NOT_FOUND', `${flag} ${url}: no such directory or prefix, or it holds no files`, { flag, url });
+}
+
+/** Flags that set a train.* key: they go through the config schema like a config file would. */
+const TRAIN_FLAGS = {
+  modelType: '--model-type',
+  iterations: '--iterations',
+  batchSize: '--batch-size',
+  seed: '--seed',
+  balance: '--balance',
+  evalEveryIterations: '--eval-every',
+  checkpointEveryIterations: '--checkpoint-every',
+} as const;
+
+function trainConfig(flags: TrainFlags, cmd: Command): Config {
+  const train = definedOnly({
+    modelType: flags.modelType,
+    iterations: numericOverride(flags.iterations),
+    batchSize: numericOverride(flags.batchSize),
+    seed: numericOverride(flags.seed),
+    balance: flags.balance,
+    evalEveryIterations: numericOverride(flags.evalEvery),
+    checkpointEveryIterations: numericOverride(flags.checkpointEvery),
+  });
+  const names = Object.fromEntries(Object.entries(TRAIN_FLAGS).map(([k, f]) => [`train.${k}`, f]));
+  return configFrom(cmd, { train }, names);
 }
 
 async function trainCommand(flags: TrainFlags, cmd: Command): Promise<void> {
-  const cfg = configFrom(cmd);
+  const cfg = trainConfig(flags, cmd);
   const t = cfg.train;
-  const modelType = flags.modelType ?? t.modelType;
-  if (!(modelTypes as readonly string[]).includes(modelType)) throw new EarshotError('INPUT_INVALID', `--model-type ${modelType} is not one of ${modelTypes.join(', ')}`);
-  const balance = flags.balance ?? t.balance;
-  if (balance !== 'balance_in_batch' && balance !== 'no_balance') throw new EarshotError('INPUT_INVALID', `--balance ${balance} must be balance_in_batch or no_balance`);
+  const { modelType, balance } = t;
+  await requireData('--data', flags.data, cfg);
+  if (flags.val) await requireData('--val', flags.val, cfg);
   const { text, source } = await readLabels(flags, cfg);
   const labels = parseLabelsCsv(text, source);
-  const spec = { modelType: modelType as (typeof modelTypes)[number], timeSteps: 10, inputDim: 128, hidden: t.hiddenUnits, classes: labels.length };
+  const spec = { modelType, timeSteps: 10, inputDim: 128, hidden: t.hiddenUnits, classes: labels.length };
   log(`loading ${flags.data} ...`);
   const data = await loadSplit(openStorage(flags.data, cfg.storage), spec.timeSteps, spec.classes);
   const val = flags.val ? await loadSplit(openStorage(flags.val, cfg.storage), spec.timeSteps, spec.classes) : undefined;
@@ -70,7 +101,7 @@ async function trainCommand(flags: TrainFlags, cmd: Command): Promise<void> {
   const ckptUrl = flags.checkpoints ?? (isRemote(flags.out) ? flags.out.replace(/\/+$/, '') : `${flags.out.replace(/\/+$/, '')}.checkpoints`);
   const blas = defaultBlas();
   if (blas.name !== 'openblas') log('warning: native OpenBLAS addon not built (npm run build:native); using the slow TypeScript sgemm');
-  const iterations = flags.iterations ?? t.iterations;
+  const iterations = t.iterations;
   const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} | loss {loss} | {rate} clips/s | ETA {eta_formatted}', stream: process.stderr, etaBuffer: 50 }, cliProgress.Presets.shades_classic) : undefined;
   let rate = 0;
   let last = Date.now();
@@ -82,13 +113,13 @@ async function trainCommand(flags: TrainFlags, cmd: Command): Promise<void> {
     labels,
     labelsSource: source,
     dropout: t.dropout,
-    batchSize: flags.batchSize ?? t.batchSize,
+    batchSize: t.batchSize,
     learningRate: t.learningRate,
     iterations,
     balance,
-    seed: flags.seed ?? t.seed,
-    evalEveryIterations: flags.evalEvery ?? t.evalEveryIterations,
-    checkpointEveryIterations: flags.checkpointEvery ?? t.checkpointEveryIterations,
+    seed: t.seed,
+    evalEveryIterations: t.evalEveryIterations,
+    checkpointEveryIterations: t.checkpointEveryIterations,
     blas,
     checkpoints: openStorage(ckptUrl, cfg.storage),
     resume: flags.resume ?? false,
@@ -147,11 +178,12 @@ async function evalCommand(flags: EvalFlags, cmd: Command): Promise<void> {
 interface PredictFlags {
   model: string;
   data: string;
-  top: number;
+  top: string;
   json?: boolean;
 }
 
 async function predictCommand(flags: PredictFlags, cmd: Command): Promise<void> {
+  const topK = intFlag('--top', flags.top, { min: 1 })!;
   const cfg = configFrom(cmd);
   const { head, labels } = loadClassifier(flags.model);
   const split = await loadSplit(openStorage(flags.data, cfg.storage), head.timeSteps, head.classes);
@@ -159,7 +191,7 @@ async function predictCommand(flags: PredictFlags, cmd: Command): Promise<void> 
   const C = head.classes;
   for (let i = 0; i < split.count; i++) {
     const row = probs.subarray(i * C, (i + 1) * C);
-    const top = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]!).slice(0, flags.top);
+    const top = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]!).slice(0, topK);
     const items = top.map((k) => ({ index: k, id: labels[k]?.id ?? '', name: labels[k]?.name ?? `class ${k}`, score: row[k]! }));
     if (flags.json) process.stdout.write(JSON.stringify({ videoId: split.videoIds[i], top: items }) + '\n');
     else process.stdout.write(`${split.videoIds[i]}\t${items.map((t) => `${t.name} ${t.score.toFixed(3)}`).join('\t')}\n`);
@@ -175,12 +207,12 @@ export function registerTrain(program: Command): void {
     .option('--val <url>', 'validation TFRecords, evaluated every train.evalEveryIterations')
     .option('--labels <csv>', 'class_labels_indices.csv (default: ../../metadata/ beside --data)')
     .option('--model-type <type>', `one of ${modelTypes.join(', ')} (default: train.modelType)`)
-    .option('--iterations <n>', 'training iterations (default: train.iterations)', int('--iterations'))
-    .option('--batch-size <n>', 'clips per batch (default: train.batchSize)', int('--batch-size'))
-    .option('--seed <n>', 'random seed (default: train.seed)', int('--seed'))
+    .option('--iterations <n>', 'training iterations (default: train.iterations)')
+    .option('--batch-size <n>', 'clips per batch (default: train.batchSize)')
+    .option('--seed <n>', 'random seed (default: train.seed)')
     .option('--balance <kind>', 'balance_in_batch | no_balance (default: train.balance)')
-    .option('--eval-every <n>', 'validation interval in iterations', int('--eval-every'))
-    .option('--checkpoint-every <n>', 'checkpoint interval in iterations', int('--checkpoint-every'))
+    .option('--eval-every <n>', 'validation interval in iterations')
+    .option('--checkpoint-every <n>', 'checkpoint interval in iterations')
     .option('--checkpoints <url>', 'checkpoint store, local dir or s3:// prefix; checkpoints go under its checkpoints/ (default: <out>.checkpoints, or <out> itself on S3)')
     .option('--resume', 'continue from the latest checkpoint')
     .requiredOption('--out <url>', 'model directory to write (local path or s3://bucket/prefix)')
@@ -199,7 +231,7 @@ export function registerTrain(program: Command): void {
     .description('Top-k labels per clip of embedding TFRecords')
     .requiredOption('--model <dir>', 'classifier model directory')
     .requiredOption('--data <url>', 'TFRecords: directory or s3://bucket/prefix')
-    .option('--top <k>', 'labels per clip', int('--top'), 5)
+    .option('--top <k>', 'labels per clip', '5')
     .option('--json', 'one JSON object per clip')
     .action(action(predictCommand));
 }

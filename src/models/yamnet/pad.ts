@@ -16,13 +16,20 @@ import type { FrontendConfig } from '../../config/sections/frontend.js';
  * Works at any rate: the sample counts are computed at `sampleRateHz` from the
  * frontend's durations (rounded up, so resampling never loses the last frame).
  */
-export function padWaveformForYamnet<T extends Float32Array | Float64Array>(samples: T, sampleRateHz: number, fe: Pick<FrontendConfig, 'patchFrames' | 'stftHopSeconds' | 'stftWindowSeconds' | 'patchHopSeconds'>): T {
+type PadConfig = Pick<FrontendConfig, 'patchFrames' | 'stftHopSeconds' | 'stftWindowSeconds' | 'patchHopSeconds'>;
+
+/** Length in samples after YAMNet's padding of `length` samples (streamed tagging pads by this count). */
+export function yamnetPaddedLength(length: number, sampleRateHz: number, fe: PadConfig): number {
   const patchWindowSeconds = fe.patchFrames * fe.stftHopSeconds;
   const minSamples = Math.ceil((patchWindowSeconds + fe.stftWindowSeconds - fe.stftHopSeconds) * sampleRateHz - 1e-6);
   const hopSamples = Math.round(fe.patchHopSeconds * sampleRateHz);
-  const n = Math.max(samples.length, minSamples);
+  const n = Math.max(length, minSamples);
   const hops = Math.ceil((n - minSamples) / hopSamples);
-  const total = minSamples + hops * hopSamples;
+  return minSamples + hops * hopSamples;
+}
+
+export function padWaveformForYamnet<T extends Float32Array | Float64Array>(samples: T, sampleRateHz: number, fe: PadConfig): T {
+  const total = yamnetPaddedLength(samples.length, sampleRateHz, fe);
   if (total === samples.length) return samples;
   const out = (samples instanceof Float64Array ? new Float64Array(total) : new Float32Array(total)) as T;
   out.set(samples);

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EarshotError } from '../../errors.js';
 import type { Storage } from '../../storage/contracts.js';
 import type { Clip } from '../contracts.js';
@@ -8,6 +10,21 @@ import { DEFAULT_CHUNK_BYTES, readTFRecords, type TFRecordReadOptions } from './
 /** AudioSet v1 release: 527 classes, 128-dim uint8 embeddings at 1 Hz. */
 export const AUDIOSET_CLASSES = 527;
 export const EMBEDDING_DIM = 128;
+
+/**
+ * AudioSet's release keeps <root>/metadata/ (class_labels_indices.csv) two levels above
+ * <root>/features/<split>/. Computed on the URL (never a `..` storage key, which S3 keys
+ * refuse); undefined when an S3 prefix is too shallow to have such a root.
+ */
+export function metadataBeside(dataUrl: string): string | undefined {
+  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(dataUrl);
+  if (s3) {
+    const segs = s3[2]!.split('/').filter(Boolean);
+    return segs.length < 2 ? undefined : `s3://${s3[1]}/${[...segs.slice(0, -2), 'metadata'].join('/')}`;
+  }
+  const path = dataUrl.startsWith('file:') ? fileURLToPath(dataUrl) : resolve(dataUrl);
+  return resolve(path, '..', '..', 'metadata');
+}
 
 export interface Where {
   readonly url: string;

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCli } from '../helpers/cli.js';
+
+// Bad number flags, unknown commands and options: `error [CODE]: …` naming the flag and
+// value, exit 2, never a stack trace (issue #20, defect 3).
+const base = ['train', '--data', '/nonexistent-data', '--out', '/nonexistent-out'];
+const cases: Array<{ args: string[]; code: string; want: RegExp }> = [
+  { args: [...base, '--iterations', '-5'], code: 'CONFIG_INVALID', want: /train\.iterations: .*\(got -5\) \(from --iterations\)/ },
+  { args: [...base, '--batch-size', 'abc'], code: 'CONFIG_INVALID', want: /train\.batchSize: .*\(got "abc"\) \(from --batch-size\)/ },
+  { args: [...base, '--seed', 'x'], code: 'CONFIG_INVALID', want: /train\.seed: .*\(got "x"\) \(from --seed\)/ },
+  { args: [...base, '--eval-every', 'x'], code: 'CONFIG_INVALID', want: /train\.evalEveryIterations: .*\(got "x"\) \(from --eval-every\)/ },
+  { args: [...base, '--checkpoint-every', '1.5'], code: 'CONFIG_INVALID', want: /train\.checkpointEveryIterations: .*\(got 1\.5\) \(from --checkpoint-every\)/ },
+  { args: [...base, '--model-type', 'lstm'], code: 'CONFIG_INVALID', want: /train\.modelType: .*"lstm".*\(from --model-type\)/ },
+  { args: ['predict', '--model', '/m', '--data', '/d', '--top', 'x'], code: 'INPUT_INVALID', want: /--top must be an integer >= 1, got 'x'/ },
+  { args: ['tag', '/nonexistent.wav', '--top', '0'], code: 'INPUT_INVALID', want: /--top must be an integer >= 1, got '0'/ },
+  { args: ['trian'], code: 'INPUT_INVALID', want: /unknown command 'trian'\n\(Did you mean train\?\)/ },
+  { args: [...base, '--iteratons', '5'], code: 'INPUT_INVALID', want: /unknown option '--iteratons'\n\(Did you mean --iterations\?\)/ },
+  { args: ['tag'], code: 'INPUT_INVALID', want: /missing required argument 'audio-file'/ },
+];
+
+for (const c of cases) {
+  test(`earshot ${c.args.join(' ')} → error [${c.code}], exit 2`, async () => {
+    const r = await runCli(c.args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.ok(r.stderr.startsWith(`error [${c.code}]: `), r.stderr);
+    assert.match(r.stderr, c.want);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+}
+
+test('--help and --version still exit 0', async () => {
+  const h = await runCli(['train', '--help']);
+  assert.equal(h.code, 0, h.stderr);
+  assert.match(h.stdout, /--iterations <n>/);
+  const v = await runCli(['--version']);
+  assert.equal(v.code, 0, v.stderr);
+  assert.match(v.stdout, /^\d+\.\d+\.\d+/);
+});
