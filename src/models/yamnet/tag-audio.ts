@@ -18,6 +18,8 @@ export interface TaggedAudio {
   readonly scores: Float32Array;
   readonly count: number;
   readonly labels: readonly LabelInfo[];
+  /** [count, 1024] embeddings (history stores them for similarity search). */
+  readonly embeddings: Float32Array;
 }
 
 /** The k best labels of one score row, best first (ties keep label order). */
@@ -37,8 +39,8 @@ export async function tagWaveform(tagger: YamnetTagger, samples: Float32Array, s
   const atRate = sampleRateHz === frontend.sampleRateHz ? samples : resample(samples, sampleRateHz, frontend.sampleRateHz);
   const padded = padWaveformForYamnet(atRate, frontend.sampleRateHz, frontend);
   const patches = computeLogMelPatches(padded, frontend.sampleRateHz, frontend);
-  const { scores } = await tagger.scorePatches(patches.data, patches.count);
+  const { scores, embeddings } = await tagger.scorePatches(patches.data, patches.count);
   const hopSeconds = Math.round(frontend.patchHopSeconds / frontend.stftHopSeconds) * frontend.stftHopSeconds;
   const startSeconds = Array.from({ length: patches.count }, (_, i) => Math.round(i * hopSeconds * 1e6) / 1e6);
-  return { startSeconds, scores, count: patches.count, labels: tagger.labels };
+  return { startSeconds, scores, count: patches.count, labels: tagger.labels, embeddings };
 }
