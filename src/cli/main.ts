@@ -9,6 +9,7 @@ import { registerTrain } from './commands/train.js';
 import { registerRun } from './commands/run.js';
 import { registerWatch } from './commands/watch.js';
 import { commanderErrorsAsEarshot, exitCodeForCommander } from './common.js';
+import { registerHistory } from './commands/history.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerTrain(program);
   registerRun(program);
   registerWatch(program);
+  registerHistory(program);
   return program;
 }
 

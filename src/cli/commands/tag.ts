@@ -88,10 +88,10 @@ export function registerTag(program: Command): void {
           const frontend = frontendSchema.parse({ ...cfg.frontend, ...tagger.frontend });
           const r = await tagStream(tagger, audio.blocks(), audio.sampleRateHz, frontend);
           const classes = r.labels.length;
-          const duration = audio.samples.length / audio.sampleRateHz;
+          const duration = r.durationSeconds;
           if (opts.clip) {
             const { clipMean } = await import('../../models/efficientat/tag-audio.js');
-            const t = Math.round((audio.samples.length / audio.sampleRateHz) * 1e6) / 1e6;
+            const t = Math.round(duration * 1e6) / 1e6;
             const top = topLabels(clipMean(r), r.labels, k);
             const text = opts.json ? JSON.stringify({ t, top: top.map((l) => ({ label: l.label, id: l.id, score: Number(l.score.toFixed(6)) })) }) : `${t.toFixed(2).padStart(8)}s  ${top.map((l) => `${l.label} ${l.score.toFixed(3)}`).join(' | ')}`;
             process.stdout.write(text + '\n');

@@ -21,6 +21,8 @@ export interface TaggedAudio {
   readonly scores: Float32Array;
   readonly count: number;
   readonly labels: readonly LabelInfo[];
+  /** [count, 1024] embeddings (history stores them for similarity search); absent where a path does not keep them. */
+  readonly embeddings?: Float32Array;
 }
 
 /** The k best labels of one score row, best first (ties keep label order). */
@@ -35,15 +37,15 @@ export function topLabels(scores: Float32Array, labels: readonly LabelInfo[], k:
  * patchHopSeconds, score them in engine batches. `frontend` is the effective
  * config (config.frontend with the model's overrides merged over it).
  */
-export async function tagWaveform(tagger: YamnetTagger, samples: Float32Array, sampleRateHz: number, frontend: FrontendConfig): Promise<TaggedAudio> {
+export async function tagWaveform(tagger: YamnetTagger, samples: Float32Array, sampleRateHz: number, frontend: FrontendConfig): Promise<TaggedAudio & { readonly embeddings: Float32Array }> {
   // Resample first so the padding is counted in frontend-rate samples, exactly as in yamnet.py.
   const atRate = sampleRateHz === frontend.sampleRateHz ? samples : resample(samples, sampleRateHz, frontend.sampleRateHz);
   const padded = padWaveformForYamnet(atRate, frontend.sampleRateHz, frontend);
   const patches = computeLogMelPatches(padded, frontend.sampleRateHz, frontend);
-  const { scores } = await tagger.scorePatches(patches.data, patches.count);
+  const { scores, embeddings } = await tagger.scorePatches(patches.data, patches.count);
   const hopSeconds = Math.round(frontend.patchHopSeconds / frontend.stftHopSeconds) * frontend.stftHopSeconds;
   const startSeconds = Array.from({ length: patches.count }, (_, i) => Math.round(i * hopSeconds * 1e6) / 1e6);
-  return { startSeconds, scores, count: patches.count, labels: tagger.labels };
+  return { startSeconds, scores, count: patches.count, labels: tagger.labels, embeddings };
 }
 
 /** Patches scored per engine call on the streamed path: bounds the patch buffer (~25 KB each). */
@@ -55,7 +57,12 @@ const STREAM_BATCH_PATCHES = 64;
  * (2 KB per 0.48 s hop) whatever the file's length. Same patches as the whole-file
  * path (the streaming resampler and patcher equal batch for any chunking).
  */
-export async function tagStream(tagger: YamnetTagger, blocks: AsyncIterable<Float32Array>, sampleRateHz: number, frontend: FrontendConfig): Promise<TaggedAudio> {
+export async function tagStream(
+  tagger: YamnetTagger,
+  blocks: AsyncIterable<Float32Array>,
+  sampleRateHz: number,
+  frontend: FrontendConfig,
+): Promise<TaggedAudio & { readonly durationSeconds: number }> {
   const rs = createStreamingResampler(sampleRateHz, frontend.sampleRateHz);
   const patcher = createStreamingPatcher(frontend);
   const classes = tagger.labels.length;
@@ -77,7 +84,11 @@ export async function tagStream(tagger: YamnetTagger, blocks: AsyncIterable<Floa
     pending.push(...patcher.pushAtFrontendRate(y));
     await flush(false);
   };
-  for await (const block of blocks) await feed(rs.push(block));
+  let inputSamples = 0;
+  for await (const block of blocks) {
+    inputSamples += block.length;
+    await feed(rs.push(block));
+  }
   await feed(rs.end());
   // Padding is counted in frontend-rate samples after resampling, exactly as in yamnet.py.
   await feed(new Float64Array(yamnetPaddedLength(emitted, frontend.sampleRateHz, frontend) - emitted));
@@ -93,5 +104,5 @@ export async function tagStream(tagger: YamnetTagger, blocks: AsyncIterable<Floa
   pending = [];
   const hopSeconds = Math.round(frontend.patchHopSeconds / frontend.stftHopSeconds) * frontend.stftHopSeconds;
   const startSeconds = Array.from({ length: count }, (_, i) => Math.round(i * hopSeconds * 1e6) / 1e6);
-  return { startSeconds, scores, count, labels: tagger.labels };
+  return { startSeconds, scores, count, labels: tagger.labels, durationSeconds: inputSamples / sampleRateHz };
 }
