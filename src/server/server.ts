@@ -9,6 +9,7 @@ import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import { EarshotError, toEarshotError } from '../errors.js';
 import { Client } from './client.js';
 import { QueueBudget } from './budget.js';
+import { originAllowed } from './origin.js';
 import { SubscriberQueue } from './queue.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { Ontology } from './ontology.js';
@@ -220,6 +221,10 @@ export class ProtocolServer {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    if (!originAllowed(req, this.cfg.allowedOrigins)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 18\r\n\r\norigin not allowed');
+      return;
+    }
     if (!this.authorized(req)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nunauthorized\n');
       return;

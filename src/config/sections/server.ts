@@ -19,6 +19,11 @@ export const serverSchema = z
     queueBudgetBytes: z.number().int().min(64 * 1024).max(2 ** 34).default(64 * 1024 * 1024),
     /** WebSocket connections at once; the next upgrade gets 503. */
     maxClients: z.number().int().min(1).max(100_000).default(1000),
+    /**
+     * Browser origins (e.g. `https://dash.example:8443`, or `*`) allowed to open the WebSocket
+     * besides the daemon's own; others get 403. Requests without Origin (non-browser) pass.
+     */
+    allowedOrigins: z.array(z.string().min(1)).default([]),
   })
   .strict();
 
