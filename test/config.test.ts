@@ -61,3 +61,14 @@ test('per-source events block is validated and typed', () => {
   assert.throws(() => parseConfig({ sources: [{ id: 'a', kind: 'file', path: '/x.wav', events: { onThreshold: 2 } }] }), /sources\.0\.events\.onThreshold.*2/);
   assert.throws(() => parseConfig({ sources: [{ id: 'a', kind: 'file', path: '/x.wav', events: { bogus: 1 } }] }), /sources\.0\.events/);
 });
+
+test('tokens are strings: an all-digit or exponent-looking env value and a YAML number stay tokens', () => {
+  for (const raw of ['123', '1e3', '0123']) {
+    const c = loadConfig({ env: { EARSHOT__SERVER__TOKEN: raw, EARSHOT__SERVER__METRICSTOKEN: raw } });
+    assert.equal(c.server.token, raw);
+    assert.equal(c.server.metricsToken, raw);
+  }
+  assert.equal(parseConfig({ server: { token: 123 } }).server.token, '123');
+  // numeric keys still parse from env
+  assert.equal(loadConfig({ env: { EARSHOT__SERVER__PORT: '9100' } }).server.port, 9100);
+});

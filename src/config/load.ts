@@ -46,7 +46,8 @@ export function envOverrides(env: NodeJS.ProcessEnv, defaults: Obj): Obj {
       const keys = isObj(shape) ? Object.keys(shape) : [];
       const key = keys.find((k) => k.toLowerCase() === seg.toLowerCase()) ?? seg;
       if (i === segs.length - 1) {
-        target[key] = parseEnvValue(raw);
+        // A string-typed key takes the text as is: a token `123` or `1e3` must not become a number.
+        target[key] = isObj(shape) && typeof shape[key] === 'string' ? raw : parseEnvValue(raw);
       } else {
         const next = isObj(target[key]) ? (target[key] as Obj) : {};
         target[key] = next;

@@ -1,11 +1,20 @@
 import { z } from 'zod';
 
+/** A token is a string; YAML `token: 123` or an all-digit env value arrives as a number. */
+const tokenSchema = z
+  .union([z.string(), z.number().transform((n) => String(n))])
+  .default('');
+
 export const serverSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(8765),
     /** Empty = no auth. Clients send `Authorization: Bearer <token>` or `?token=`. */
-    token: z.string().default(''),
+    token: tokenSchema,
+    /** Token for /metrics (a scraper's); empty = the main token, when that is set. */
+    metricsToken: tokenSchema,
+    /** What /healthz tells a request without the token (when one is set): status only, everything, or 401. */
+    publicHealth: z.enum(['status', 'full', 'none']).default('status'),
     maxMessageBytes: z.number().int().positive().default(64 * 1024),
     clientQueueMessages: z.number().int().positive().default(256),
     stalledDisconnectSeconds: z.number().positive().default(30),
