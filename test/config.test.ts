@@ -95,3 +95,18 @@ test('numeric keys have sane ranges; errors name the key and the value', () => {
   assert.throws(() => loadConfig({ env: { EARSHOT__ENGINE__THREADS: '1e9' } }), /engine\.threads: .*\(got 1000000000\)/);
   assert.equal(parseConfig({ supervision: { restartInitialSeconds: 30, restartMaxSeconds: 30 } }).supervision.restartInitialSeconds, 30);
 });
+
+test('a circular YAML alias is CONFIG_INVALID naming the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-cfg-'));
+  for (const [name, text] of [
+    ['self.yaml', 'a: &a [*a]\n'],
+    ['nested.yaml', 'server: &s\n  host: 127.0.0.1\n  x: { y: *s }\n'],
+  ] as const) {
+    const f = join(dir, name);
+    writeFileSync(f, text);
+    assert.throws(
+      () => loadConfig({ file: f, env: {} }),
+      (e: unknown) => isEarshotError(e) && e.code === 'CONFIG_INVALID' && e.message.includes(f) && /circular/.test(e.message),
+    );
+  }
+});
