@@ -61,3 +61,52 @@ test('per-source events block is validated and typed', () => {
   assert.throws(() => parseConfig({ sources: [{ id: 'a', kind: 'file', path: '/x.wav', events: { onThreshold: 2 } }] }), /sources\.0\.events\.onThreshold.*2/);
   assert.throws(() => parseConfig({ sources: [{ id: 'a', kind: 'file', path: '/x.wav', events: { bogus: 1 } }] }), /sources\.0\.events/);
 });
+
+test('tokens are strings: an all-digit or exponent-looking env value and a YAML number stay tokens', () => {
+  for (const raw of ['123', '1e3', '0123']) {
+    const c = loadConfig({ env: { EARSHOT__SERVER__TOKEN: raw, EARSHOT__SERVER__METRICSTOKEN: raw } });
+    assert.equal(c.server.token, raw);
+    assert.equal(c.server.metricsToken, raw);
+  }
+  assert.equal(parseConfig({ server: { token: 123 } }).server.token, '123');
+  // numeric keys still parse from env
+  assert.equal(loadConfig({ env: { EARSHOT__SERVER__PORT: '9100' } }).server.port, 9100);
+});
+
+test('numeric keys have sane ranges; errors name the key and the value', () => {
+  const bad: [Record<string, unknown>, string][] = [
+    [{ server: { heartbeatSeconds: 3_000_000 } }, 'server.heartbeatSeconds'],
+    [{ server: { heartbeatSeconds: 0.000001 } }, 'server.heartbeatSeconds'],
+    [{ server: { stalledDisconnectSeconds: 1e12 } }, 'server.stalledDisconnectSeconds'],
+    [{ engine: { threads: 1e9 } }, 'engine.threads'],
+    [{ engine: { batchSize: 1e7 } }, 'engine.batchSize'],
+    [{ supervision: { restartInitialSeconds: 60, restartMaxSeconds: 30 } }, 'supervision.restartInitialSeconds'],
+    [{ sources: [{ id: 'm', kind: 'mic', sampleRateHz: 10_000_000 }] }, 'sources.0.sampleRateHz'],
+    [{ server: { queueBudgetBytes: 10 } }, 'server.queueBudgetBytes'],
+    [{ events: { topK: 1e6 } }, 'events.topK'],
+  ];
+  for (const [input, key] of bad) {
+    assert.throws(
+      () => parseConfig(input),
+      (e: unknown) => isEarshotError(e) && e.code === 'CONFIG_INVALID' && e.message.includes(`${key}:`),
+      JSON.stringify(input),
+    );
+  }
+  assert.throws(() => loadConfig({ env: { EARSHOT__ENGINE__THREADS: '1e9' } }), /engine\.threads: .*\(got 1000000000\)/);
+  assert.equal(parseConfig({ supervision: { restartInitialSeconds: 30, restartMaxSeconds: 30 } }).supervision.restartInitialSeconds, 30);
+});
+
+test('a circular YAML alias is CONFIG_INVALID naming the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-cfg-'));
+  for (const [name, text] of [
+    ['self.yaml', 'a: &a [*a]\n'],
+    ['nested.yaml', 'server: &s\n  host: 127.0.0.1\n  x: { y: *s }\n'],
+  ] as const) {
+    const f = join(dir, name);
+    writeFileSync(f, text);
+    assert.throws(
+      () => loadConfig({ file: f, env: {} }),
+      (e: unknown) => isEarshotError(e) && e.code === 'CONFIG_INVALID' && e.message.includes(f) && /circular/.test(e.message),
+    );
+  }
+});

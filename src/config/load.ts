@@ -46,7 +46,8 @@ export function envOverrides(env: NodeJS.ProcessEnv, defaults: Obj): Obj {
       const keys = isObj(shape) ? Object.keys(shape) : [];
       const key = keys.find((k) => k.toLowerCase() === seg.toLowerCase()) ?? seg;
       if (i === segs.length - 1) {
-        target[key] = parseEnvValue(raw);
+        // A string-typed key takes the text as is: a token `123` or `1e3` must not become a number.
+        target[key] = isObj(shape) && typeof shape[key] === 'string' ? raw : parseEnvValue(raw);
       } else {
         const next = isObj(target[key]) ? (target[key] as Obj) : {};
         target[key] = next;
@@ -92,6 +93,16 @@ function deepFreeze<T>(o: T): T {
   return o;
 }
 
+/** `a: &a [*a]` parses to an array that contains itself; merging or printing it would recurse forever. */
+function isCircular(v: unknown, ancestors: Set<unknown> = new Set()): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (ancestors.has(v)) return true;
+  ancestors.add(v);
+  const found = Object.values(v).some((x) => isCircular(x, ancestors));
+  ancestors.delete(v);
+  return found;
+}
+
 export function readConfigFile(path: string): Obj {
   if (!existsSync(path)) throw new EarshotError('CONFIG_NOT_FOUND', `config file not found: ${path}`, { path });
   let parsed: unknown;
@@ -100,6 +111,7 @@ export function readConfigFile(path: string): Obj {
   } catch (e) {
     throw new EarshotError('CONFIG_INVALID', `config file ${path} is not valid YAML/JSON: ${(e as Error).message}`, { path });
   }
+  if (isCircular(parsed)) throw new EarshotError('CONFIG_INVALID', `config file ${path} holds a circular YAML alias (an anchor used inside itself)`, { path });
   if (parsed === null || parsed === undefined) return {};
   if (!isObj(parsed)) throw new EarshotError('CONFIG_INVALID', `config file ${path} must hold a mapping at the top level`, { path });
   return parsed;

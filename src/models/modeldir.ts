@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { EarshotError } from '../errors.js';
 import type { LabelInfo } from '../classify/contracts.js';
 import type { ModelManifest, TensorSpec, Weights } from './contracts.js';
+import { checkManifest } from './manifest-check.js';
 
 const MANIFEST = 'manifest.json';
 const WEIGHTS = 'weights.bin';
@@ -132,14 +133,13 @@ export function writeModelDir(dir: string, fields: ManifestFields, weights: Weig
 export function readManifest(dir: string): ModelManifest {
   const p = join(dir, MANIFEST);
   if (!existsSync(p)) throw new EarshotError('MODEL_NOT_FOUND', `no model directory at ${dir} (missing ${MANIFEST})`, { dir });
-  let m: ModelManifest;
+  let m: unknown;
   try {
-    m = JSON.parse(readFileSync(p, 'utf8')) as ModelManifest;
+    m = JSON.parse(readFileSync(p, 'utf8'));
   } catch (e) {
     throw new EarshotError('MODEL_INVALID', `${p} is not valid JSON: ${(e as Error).message}`, { dir });
   }
-  if (m.format !== 'earshot-model' || m.formatVersion !== 1) throw new EarshotError('MODEL_INVALID', `${p}: not an earshot model manifest (format ${String(m.format)} v${String(m.formatVersion)})`, { dir });
-  return m;
+  return checkManifest(m, dir, p);
 }
 
 /** Reads and verifies (sha256, tensor bounds) a model directory. */

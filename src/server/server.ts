@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { ServerConfig } from '../config/sections/server.js';
@@ -9,6 +8,8 @@ import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import { EarshotError, toEarshotError } from '../errors.js';
 import { Client } from './client.js';
 import { QueueBudget } from './budget.js';
+import { originAllowed } from './origin.js';
+import { authorized, httpAccess, sendAuthFailed } from './auth.js';
 import { SubscriberQueue } from './queue.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { Ontology } from './ontology.js';
@@ -205,23 +206,14 @@ export class ProtocolServer {
     this.heartbeatTimer.unref();
   }
 
-  private authorized(req: IncomingMessage): boolean {
-    const token = this.cfg.token;
-    if (!token) return true;
-    const header = req.headers.authorization;
-    const fromHeader = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    const fromQuery = new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? undefined;
-    const given = fromHeader ?? fromQuery;
-    if (given === undefined) return false;
-    const a = Buffer.from(given);
-    const b = Buffer.from(token);
-    return a.length === b.length && timingSafeEqual(a, b);
-  }
-
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    if (!this.authorized(req)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nunauthorized\n');
+    if (!originAllowed(req, this.cfg.allowedOrigins)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 18\r\n\r\norigin not allowed');
+      return;
+    }
+    if (!authorized(req, this.cfg)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nWWW-Authenticate: Bearer\r\nContent-Type: text/plain\r\nContent-Length: 25\r\n\r\nAUTH_FAILED: unauthorized');
       return;
     }
     if (!this.budget.admit(this.clients.size)) {
@@ -298,11 +290,13 @@ export class ProtocolServer {
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const access = httpAccess(req, path, this.cfg);
+    if (access === 'denied') return sendAuthFailed(res, path);
     try {
       if (path === '/healthz') {
         const sources = this.ctx.health();
         const ok = sources.every((s) => s.state === 'up' || s.state === 'silent' || s.state === 'ended');
-        const body = JSON.stringify({ status: ok ? 'ok' : 'degraded', sources, clients: this.clientStats() });
+        const body = JSON.stringify(access === 'status' ? { status: ok ? 'ok' : 'degraded' } : { status: ok ? 'ok' : 'degraded', sources, clients: this.clientStats() });
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(body);
       } else if (path === '/api/labels') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(labelsMessage(this.ctx.models()));

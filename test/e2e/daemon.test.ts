@@ -121,13 +121,13 @@ test('file sources: hello, filtered scores, Speech and Sine wave events, malform
   }
   assert.equal((await voice.request({ type: 'ping', id: 1 }, 'pong')).id, 1, 'the connection survived');
 
-  const health = await httpGet(`${d.http}/healthz`);
+  const health = await httpGet(`${d.http}/healthz?token=e2e-token`);
   assert.equal(health.status, 200);
   const h = JSON.parse(health.body) as { sources: { id: string; state: string; backend: string }[] };
   assert.deepEqual(h.sources.map((s) => s.id), ['speech', 'sine']);
   // the padded files are silent for 3 s of every loop: live either way
   assert.ok(h.sources.every((s) => ['up', 'silent'].includes(s.state) && s.backend.startsWith('onnx')), JSON.stringify(h.sources));
-  const metrics = (await httpGet(`${d.http}/metrics`)).body;
+  const metrics = (await httpGet(`${d.http}/metrics?token=e2e-token`)).body;
   assert.match(metrics, /earshot_patches_total\{source="speech"\} [1-9]/);
   assert.match(metrics, /earshot_inference_seconds_count\{source="sine"\} [1-9]/);
   assert.match(metrics, /earshot_subscribers 2/);

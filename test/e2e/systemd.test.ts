@@ -44,3 +44,20 @@ test('systemd-analyze verify accepts the unit (ExecStart pointed at this checkou
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('systemd-analyze security --offline rates the unit at most 3.5 exposure', (t) => {
+  const probe = spawnSync('systemd-analyze', ['--version'], { encoding: 'utf8' });
+  if (probe.error) {
+    t.skip('systemd-analyze not installed (Debian package systemd)');
+    return;
+  }
+  const r = spawnSync('systemd-analyze', ['security', '--offline=true', join(projectRoot, 'systemd/earshot.service')], { encoding: 'utf8' });
+  const m = /Overall exposure level for earshot\.service: (\d+(?:\.\d+)?)/.exec(r.stdout);
+  assert.ok(m, `no exposure score in: ${r.stdout.slice(-400)} ${r.stderr}`);
+  assert.ok(Number(m[1]) <= 3.5, `exposure ${m[1]}`);
+  // what the JIT needs stays off, and why is written next to it
+  assert.deepEqual(directive('MemoryDenyWriteExecute'), []);
+  assert.match(unit, /MemoryDenyWriteExecute=yes\. Node's JIT/);
+  assert.deepEqual(directive('CapabilityBoundingSet'), ['']);
+  assert.deepEqual(directive('DeviceAllow'), ['char-alsa rw']);
+});

@@ -7,9 +7,9 @@ export const engineSchema = z
     /** TF.js backend preference when kind is tfjs (auto: tfjs-node-gpu > tfjs-node > wasm > cpu). */
     tfjsBackend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
     /** Intra-op threads; 0 = number of cores. */
-    threads: z.number().int().nonnegative().default(0),
+    threads: z.number().int().min(0).max(256).default(0),
     /** Patches per inference call in batch jobs. */
-    batchSize: z.number().int().positive().default(32),
+    batchSize: z.number().int().min(1).max(4096).default(32),
     /**
      * ONNX engine keeps its activation buffers between calls (ORT's arena) instead of allocating
      * fresh ones every call. Measured on VGGish at batch 32: same speed, steadier memory (436 MB

@@ -3,8 +3,8 @@ import { z } from 'zod';
 const thresholds = {
   onThreshold: z.number().min(0).max(1),
   offThreshold: z.number().min(0).max(1),
-  minDurationSeconds: z.number().nonnegative(),
-  mergeGapSeconds: z.number().nonnegative(),
+  minDurationSeconds: z.number().min(0).max(3600),
+  mergeGapSeconds: z.number().min(0).max(3600),
 };
 
 export const eventsSchema = z
@@ -14,10 +14,10 @@ export const eventsSchema = z
     minDurationSeconds: thresholds.minDurationSeconds.default(0.96),
     mergeGapSeconds: thresholds.mergeGapSeconds.default(1.0),
     /** Exponential smoothing time constant of scores; 0 = none. */
-    smoothingSeconds: z.number().nonnegative().default(0),
+    smoothingSeconds: z.number().min(0).max(3600).default(0),
     /** Per-label overrides keyed by label name or ontology id. */
     labels: z.record(z.string(), z.object(thresholds).partial().strict()).default({}),
-    topK: z.number().int().positive().default(5),
+    topK: z.number().int().min(1).max(1000).default(5),
   })
   .strict()
   .refine((e) => e.offThreshold <= e.onThreshold, { message: 'offThreshold must not exceed onThreshold', path: ['offThreshold'] });
@@ -31,9 +31,9 @@ export const sourceEventsSchema = z
     offThreshold: thresholds.offThreshold,
     minDurationSeconds: thresholds.minDurationSeconds,
     mergeGapSeconds: thresholds.mergeGapSeconds,
-    smoothingSeconds: z.number().nonnegative(),
+    smoothingSeconds: z.number().min(0).max(3600),
     labels: z.record(z.string(), z.object(thresholds).partial().strict()),
-    topK: z.number().int().positive(),
+    topK: z.number().int().min(1).max(1000),
   })
   .partial()
   .strict();

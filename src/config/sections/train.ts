@@ -11,15 +11,15 @@ export const modelTypes = [
 export const trainSchema = z
   .object({
     modelType: z.enum(modelTypes).default('decision_level_multi_attention'),
-    hiddenUnits: z.number().int().positive().default(1024),
+    hiddenUnits: z.number().int().min(1).max(65_536).default(1024),
     dropout: z.number().min(0).max(1).default(0.5),
-    batchSize: z.number().int().positive().default(500),
-    learningRate: z.number().positive().default(1e-3),
-    iterations: z.number().int().positive().default(10000),
+    batchSize: z.number().int().min(1).max(1_000_000).default(500),
+    learningRate: z.number().positive().max(10).default(1e-3),
+    iterations: z.number().int().min(1).max(1e9).default(10000),
     balance: z.enum(['balance_in_batch', 'no_balance']).default('balance_in_batch'),
-    seed: z.number().int().nonnegative().default(1234),
-    evalEveryIterations: z.number().int().positive().default(500),
-    checkpointEveryIterations: z.number().int().positive().default(500),
+    seed: z.number().int().min(0).max(2 ** 32 - 1).default(1234),
+    evalEveryIterations: z.number().int().min(1).max(1e9).default(500),
+    checkpointEveryIterations: z.number().int().min(1).max(1e9).default(500),
   })
   .strict();
 

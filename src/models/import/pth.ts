@@ -181,9 +181,13 @@ function ndarrayToTensor(name: string, o: PyObject, file: string): RawTensor | {
   return { name, shape, data: gather(flat, 0, shape, stride, `${file}: ${name}`) };
 }
 
-function collect(v: PyValue, prefix: string, file: string, out: RawTensor[], skipped: Array<{ name: string; dtype: string }>): void {
+/** State dicts nest a few levels (module.sub.layer); a crafted pickle can nest 200k deep and overflow the stack. */
+const MAX_NESTING = 64;
+
+function collect(v: PyValue, prefix: string, file: string, out: RawTensor[], skipped: Array<{ name: string; dtype: string }>, depth = 0): void {
+  if (depth > MAX_NESTING) throw new EarshotError('MODEL_INVALID', `${file}: containers nest deeper than ${MAX_NESTING} levels (at ${prefix.slice(0, 80)}…); not a state dict`, { file });
   if (v instanceof PyDict) {
-    for (const [k, x] of v.entries) collect(x, prefix ? `${prefix}.${k}` : String(k), file, out, skipped);
+    for (const [k, x] of v.entries) collect(x, prefix ? `${prefix}.${k}` : String(k), file, out, skipped, depth + 1);
   } else if (v instanceof TorchTensor) {
     const el = ELEMENT[v.storage.type]!;
     if (!el.float) skipped.push({ name: prefix, dtype: v.storage.type });
@@ -193,7 +197,7 @@ function collect(v: PyValue, prefix: string, file: string, out: RawTensor[], ski
     if ('skip' in t) skipped.push({ name: prefix, dtype: t.skip });
     else out.push(t);
   } else if (v instanceof PyList || v instanceof PyTuple) {
-    v.items.forEach((x, i) => collect(x, `${prefix}.${i}`, file, out, skipped));
+    v.items.forEach((x, i) => collect(x, `${prefix}.${i}`, file, out, skipped, depth + 1));
   }
 }
 

@@ -1,0 +1,44 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { ServerConfig } from '../config/sections/server.js';
+
+/** The token a request carries: `Authorization: Bearer <t>` (scheme case-insensitive, RFC 7235) or `?token=`. */
+export function requestToken(req: IncomingMessage): string | undefined {
+  const m = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
+  if (m) return m[1];
+  return new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? undefined;
+}
+
+function sameToken(given: string | undefined, token: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** WebSocket upgrade: open when no token is configured. */
+export function authorized(req: IncomingMessage, cfg: ServerConfig): boolean {
+  return !cfg.token || sameToken(requestToken(req), cfg.token);
+}
+
+/**
+ * What an HTTP request may see. /metrics needs server.metricsToken, else the main token
+ * (when either is set). /healthz with the token, or with no token configured, is full;
+ * without it, server.publicHealth decides: `status` (only ok/degraded), `full`, or `none`.
+ */
+export function httpAccess(req: IncomingMessage, path: string, cfg: ServerConfig): 'full' | 'status' | 'denied' {
+  if (path === '/metrics') {
+    const need = cfg.metricsToken || cfg.token;
+    if (!need) return 'full';
+    const given = requestToken(req);
+    return sameToken(given, need) || (cfg.token !== '' && sameToken(given, cfg.token)) ? 'full' : 'denied';
+  }
+  if (path !== '/healthz' || authorized(req, cfg)) return 'full';
+  return cfg.publicHealth === 'full' ? 'full' : cfg.publicHealth === 'status' ? 'status' : 'denied';
+}
+
+export function sendAuthFailed(res: ServerResponse, what: string): void {
+  res
+    .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' })
+    .end(JSON.stringify({ code: 'AUTH_FAILED', message: `${what} needs the token: send Authorization: Bearer <token> or ?token=<token>` }));
+}
