@@ -59,7 +59,8 @@ export interface EmbeddingEngine {
 
 /**
  * On-disk model directory: manifest.json + weights.bin (+ labels.csv, cache/).
- * weights.bin is the named tensors' float32 LE data concatenated in manifest order.
+ * weights.bin is the named tensors' LE data concatenated in manifest order (float32, or
+ * float16 / int8 with per-channel scales for compact shipped models), 4-byte aligned.
  */
 export interface ModelManifest {
   readonly format: 'earshot-model';
@@ -67,7 +68,8 @@ export interface ModelManifest {
   readonly name: string; // 'vggish' | 'yamnet' | 'classifier' | user's
   readonly architecture: string; // 'vggish' | 'yamnet' | one of the classifier model types
   readonly version: string;
-  readonly weights: { readonly file: string; readonly sha256: string; readonly tensors: ReadonlyArray<TensorSpec & { readonly offsetBytes: number }> };
+  /** A tensor's `dtype` is its stored form (float32 when absent; see weight-dtypes.ts); engines get float32. */
+  readonly weights: { readonly file: string; readonly sha256: string; readonly tensors: ReadonlyArray<TensorSpec & { readonly offsetBytes: number; readonly dtype?: 'float32' | 'float16' | 'int8' }> };
   readonly input: TensorSpec;
   readonly outputs: readonly TensorSpec[];
   readonly labels?: { readonly file: string; readonly count: number };

@@ -5,6 +5,7 @@ import { EarshotError } from '../errors.js';
 import type { LabelInfo } from '../classify/contracts.js';
 import type { ModelManifest, TensorSpec, Weights } from './contracts.js';
 import { checkManifest } from './manifest-check.js';
+import { align4, decodeTensor, encodeTensor, storedBytes, storedDtype, WEIGHT_DTYPES, type WeightDtype } from './weight-dtypes.js';
 
 const MANIFEST = 'manifest.json';
 const WEIGHTS = 'weights.bin';
@@ -97,21 +98,21 @@ export function formatLabelsCsv(labels: readonly LabelInfo[]): string {
  * Writes a model directory atomically: everything goes to a sibling temp dir which
  * replaces `dir` by rename, so a crash never leaves a half-written model.
  */
-export function writeModelDir(dir: string, fields: ManifestFields, weights: Weights, labels?: readonly LabelInfo[], extraFiles: Record<string, Uint8Array | string> = {}): ModelManifest {
-  const tensors: Array<TensorSpec & { offsetBytes: number }> = [];
+export function writeModelDir(dir: string, fields: ManifestFields, weights: Weights, labels?: readonly LabelInfo[], extraFiles: Record<string, Uint8Array | string> = {}, dtype: WeightDtype = 'float32'): ModelManifest {
+  const tensors: Array<TensorSpec & { offsetBytes: number; dtype?: WeightDtype }> = [];
+  const encoded: Uint8Array[] = [];
   let total = 0;
   for (const [name, t] of weights) {
     const n = t.shape.reduce((a, b) => a * b, 1);
     if (n !== t.data.length) throw new EarshotError('MODEL_SHAPE_MISMATCH', `tensor ${name}: shape [${t.shape.join(',')}] holds ${n} values, data has ${t.data.length}`, { tensor: name });
-    tensors.push({ name, shape: [...t.shape], offsetBytes: total });
-    total += t.data.byteLength;
+    const d = storedDtype(t.shape, dtype);
+    tensors.push({ name, shape: [...t.shape], offsetBytes: total, ...(d === 'float32' ? {} : { dtype: d }) });
+    const bytes = encodeTensor(t.data, t.shape, d);
+    encoded.push(bytes);
+    total = align4(total + bytes.byteLength);
   }
   const blob = new Uint8Array(total);
-  let off = 0;
-  for (const t of weights.values()) {
-    blob.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), off);
-    off += t.data.byteLength;
-  }
+  encoded.forEach((b, i) => blob.set(b, tensors[i]!.offsetBytes));
   const manifest: ModelManifest = {
     format: 'earshot-model',
     formatVersion: 1,
@@ -156,9 +157,11 @@ export function readModelDir(dir: string): ModelDir {
   const aligned = blob.byteOffset % 4 === 0 ? blob : Uint8Array.from(blob);
   const weights = new Map<string, { shape: readonly number[]; data: Float32Array }>();
   for (const t of manifest.weights.tensors) {
-    const n = t.shape.reduce((a, b) => a * b, 1);
-    if (t.offsetBytes + n * 4 > aligned.byteLength) throw new EarshotError('MODEL_INVALID', `${dir}: tensor ${t.name} runs past the end of ${manifest.weights.file}`, { dir, tensor: t.name });
-    weights.set(t.name, { shape: t.shape, data: new Float32Array(aligned.buffer, aligned.byteOffset + t.offsetBytes, n) });
+    const dtype = t.dtype ?? 'float32';
+    if (!WEIGHT_DTYPES.includes(dtype)) throw new EarshotError('MODEL_INVALID', `${dir}: tensor ${t.name} has unknown dtype '${String(dtype)}'`, { dir, tensor: t.name });
+    if (t.offsetBytes + storedBytes(t.shape, dtype) > aligned.byteLength) throw new EarshotError('MODEL_INVALID', `${dir}: tensor ${t.name} runs past the end of ${manifest.weights.file}`, { dir, tensor: t.name });
+    // float32 tensors are views in place; compact ones (float16/int8) are expanded to float32 copies.
+    weights.set(t.name, { shape: t.shape, data: decodeTensor(aligned.subarray(t.offsetBytes), t.shape, dtype, `${dir}: tensor ${t.name}`) });
   }
   const labels = manifest.labels ? parseLabelsCsv(readFileSync(join(dir, manifest.labels.file), 'utf8'), join(dir, manifest.labels.file)) : [];
   return { dir, manifest, weights, labels };

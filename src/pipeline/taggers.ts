@@ -5,6 +5,7 @@ import type { Tagger } from '../classify/contracts.js';
 import type { Config } from '../config/schema.js';
 import type { SourceConfig } from '../config/sections/sources.js';
 import { EarshotError } from '../errors.js';
+import { resolveModelDir } from '../models/packaged.js';
 
 /** Loads the tagger stored in a model directory; the daemon injects it (tests may pass fakes). */
 export type TaggerLoader = (dir: string, config: Config) => Promise<Tagger>;
@@ -18,7 +19,8 @@ export function modelDirFor(src: SourceConfig, config: Config): string {
   const m = config.models;
   const vggishReady = existsSync(join(m.vggishDir, 'manifest.json')) && existsSync(join(m.classifierDir, 'manifest.json'));
   if (m.tagger === 'vggish' || (m.tagger === 'auto' && vggishReady)) return m.classifierDir;
-  return m.yamnetDir;
+  // The package ships models/yamnet: a default relative path falls back to it from any working directory.
+  return resolveModelDir(m.yamnetDir);
 }
 
 /** Architecture recorded in `<dir>/manifest.json`, so a per-source modelDir picks its loader. */

@@ -11,7 +11,8 @@ export interface CliResult {
 /** Runs the CLI from source (no build needed) and collects its output. */
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: Buffer; cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), ...args], {
+    // tsx resolved here, not from the child's cwd: tests may run the CLI from a directory outside the project.
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(projectRoot, 'src/cli/main.ts'), ...args], {
       cwd: opts.cwd ?? projectRoot,
       env: { ...process.env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -218,3 +218,58 @@ test('onnx: a last weight ending exactly on the data file alignment keeps its la
     await e.dispose();
   }
 });
+
+test('EfficientAT ops: explicit PyTorch pads, hardswish, squeezeExcite and residual add on every engine', async () => {
+  const r = rng(16);
+  const w: W = new Map();
+  const layers: Layer[] = [
+    // Symmetric pads with stride 2 on odd and even sizes (PyTorch's alignment, not TF's 'same').
+    { op: 'conv2d', weights: addW(w, r, 'c1', [3, 3, 1, 6]), bias: addW(w, r, 'c1b', [6]), strides: [2, 2], padding: 'valid', pads: [1, 1, 1, 1], activation: 'hardswish', output: 'stem' },
+    { op: 'conv2d', weights: addW(w, r, 'e', [1, 1, 6, 12]), bias: addW(w, r, 'eb', [12]), strides: [1, 1], padding: 'valid', pads: [0, 0, 0, 0], activation: 'relu' },
+    { op: 'depthwiseConv2d', weights: addW(w, r, 'd', [5, 5, 12, 1]), bias: addW(w, r, 'db', [12]), strides: [1, 1], padding: 'valid', pads: [2, 2, 2, 2], activation: 'hardswish' },
+    { op: 'squeezeExcite', squeeze: addW(w, r, 's1', [12, 8]), squeezeBias: addW(w, r, 's1b', [8]), excite: addW(w, r, 's2', [8, 12]), exciteBias: addW(w, r, 's2b', [12]) },
+    { op: 'conv2d', weights: addW(w, r, 'p', [1, 1, 12, 6]), bias: addW(w, r, 'pb', [6]), strides: [1, 1], padding: 'valid', activation: 'none' },
+    { op: 'add', from: 'stem', output: 'block' },
+    // Asymmetric explicit pads (TF.js pads first, then 'valid').
+    { op: 'depthwiseConv2d', weights: addW(w, r, 'd2', [3, 3, 6, 1]), strides: [2, 2], padding: 'valid', pads: [0, 1, 1, 0], activation: 'relu' },
+    { op: 'globalAvgPool', output: 'features' },
+    { op: 'dense', weights: addW(w, r, 'h', [6, 10]), bias: addW(w, r, 'hb', [10]), activation: 'hardswish' },
+    { op: 'dense', weights: addW(w, r, 'o', [10, 4]), activation: 'none', output: 'logits' },
+  ];
+  for (const [h, wd] of [[9, 14], [8, 7]] as const) {
+    const graph: ModelGraph = { inputShape: [h, wd, 1], layers, outputs: ['logits', 'features', 'block'] };
+    const infos = inferShapes(graph, w);
+    // floor((9 + 2 - 3) / 2) + 1 = 5 rows, floor((14 + 2 - 3) / 2) + 1 = 7 columns.
+    if (h === 9) assert.deepEqual(infos[0]!.outputShape, [5, 7, 6]);
+    await checkAll(`efficientat ops ${h}x${wd}`, graph, w, randn(r, 3 * h * wd, 2), 3);
+  }
+});
+
+test('reference hardswish, squeezeExcite and add match hand-computed values; bad add and SE are named errors', () => {
+  const w: W = new Map([
+    ['s1', { shape: [2, 1], data: Float32Array.of(1, 1) }],
+    ['s1b', { shape: [1], data: Float32Array.of(0) }],
+    ['s2', { shape: [1, 2], data: Float32Array.of(0, 1) }],
+    ['s2b', { shape: [2], data: Float32Array.of(0, 0) }],
+  ]);
+  const graph: ModelGraph = {
+    inputShape: [1, 2, 2],
+    layers: [
+      { op: 'squeezeExcite', squeeze: 's1', squeezeBias: 's1b', excite: 's2', exciteBias: 's2b', output: 'se' },
+      { op: 'add', from: 'se', output: 'out' },
+    ],
+    outputs: ['out'],
+  };
+  // x = [[1, 2], [3, 4]] (2 positions x 2 channels); channel means 2 and 3; hidden relu(5) = 5;
+  // scales sigmoid(0) = 0.5 and sigmoid(5); se = x * scale; out = se + se.
+  const s5 = 1 / (1 + Math.exp(-5));
+  const out = runReference(graph, w, Float32Array.of(1, 2, 3, 4), 1)['out']!;
+  const expect = [1 * 0.5 * 2, 2 * s5 * 2, 3 * 0.5 * 2, 4 * s5 * 2];
+  expect.forEach((v, i) => assert.ok(Math.abs(out[i]! - v) < 1e-6, `out[${i}] = ${out[i]}, expected ${v}`));
+  const hs = runReference({ inputShape: [3], layers: [{ op: 'dense', weights: 'i', activation: 'hardswish', output: 'y' }], outputs: ['y'] }, new Map([['i', { shape: [3, 3], data: Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0, 1) }]]), Float32Array.of(-4, 1, 5), 1)['y']!;
+  assert.deepEqual([...hs].map((v) => v + 0), [0, 1 * 4 / 6, 5].map(Math.fround)); // -4 * 0 is -0
+  assert.throws(() => inferShapes({ ...graph, layers: [{ op: 'add', from: 'nowhere', output: 'out' }] }, w), (e) => isEarshotError(e, 'MODEL_INVALID') && /adds 'nowhere'/.test((e as Error).message));
+  const bad = new Map(w);
+  bad.set('s2', { shape: [1, 3], data: new Float32Array(3) });
+  assert.throws(() => inferShapes(graph, bad), (e) => isEarshotError(e, 'MODEL_SHAPE_MISMATCH') && /'s2'/.test((e as Error).message));
+});

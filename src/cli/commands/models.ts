@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerModelsVggish } from './models-vggish.js';
 import { registerModelsYamnet } from './models-yamnet.js';
 import { registerModelsEfficientAt } from './models-efficientat.js';
+import { registerModelsConvert } from './models-convert.js';
 
 /** `earshot models import|fetch <kind> ...`: each model family registers its own subcommands. */
 export function registerModels(program: Command): void {
@@ -11,4 +12,5 @@ export function registerModels(program: Command): void {
   registerModelsVggish(importCmd, fetchCmd);
   registerModelsYamnet(importCmd);
   registerModelsEfficientAt(importCmd);
+  registerModelsConvert(models);
 }

@@ -69,10 +69,13 @@ export function registerTag(program: Command): void {
         if (cfg.models.tagger === 'vggish') throw new EarshotError('CONFIG_INVALID', 'earshot tag runs YAMNet; models.tagger is vggish (set it to auto or yamnet)', { tagger: cfg.models.tagger });
         const { isEfficientAtDir } = await import('../../models/efficientat/tagger.js');
         const { resolveModelDir } = await import('../../models/packaged.js');
-        const dir = resolveModelDir(opts.model ?? (cfg.models.tagger === 'efficientat' ? cfg.models.efficientatDir : cfg.models.yamnetDir));
-        if (isEfficientAtDir(dir)) {
+        // auto: EfficientAT mn04 when installed (shipped in models/; measured better, see README), else YAMNet.
+        const mn = resolveModelDir(cfg.models.efficientatDir);
+        const preferMn = cfg.models.tagger === 'efficientat' || (cfg.models.tagger === 'auto' && isEfficientAtDir(mn));
+        const dir = opts.model ?? (preferMn ? mn : resolveModelDir(cfg.models.yamnetDir));
+        if (isEfficientAtDir(resolveModelDir(dir))) {
           const { tagWithEfficientAt } = await import('./tag-efficientat.js');
-          return tagWithEfficientAt(file, dir, cfg, k, opts);
+          return tagWithEfficientAt(file, resolveModelDir(dir), cfg, k, opts);
         }
         // Loaded on use: decoders and engines are heavy, and every CLI start registers this command.
         const [{ openAudioStream }, { loadYamnetTagger }, { tagStream, topLabels }] = await Promise.all([

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { EarshotError } from '../../errors.js';
 import type { LabelInfo } from '../../classify/contracts.js';
 import type { Weights } from '../contracts.js';
@@ -140,7 +141,7 @@ export function importEfficientAt(opts: ImportOptions): EfficientAtImport {
       ],
       frontend: { ...EFFICIENTAT_MEL, widthMult },
       provenance: {
-        source: opts.ptPath,
+        source: basename(opts.ptPath),
         model: `EfficientAT ${tag}_as (Schmid, Koutini, Widmer 2023), MobileNetV3 width ${widthMult}, mlp head`,
         licence: 'MIT, https://github.com/fschmid56/EfficientAT',
         batchNormFolded: { eps: BN_EPS },
