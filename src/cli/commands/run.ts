@@ -7,6 +7,7 @@ import { defaultDaemonDeps, startDaemon } from '../../pipeline/daemon.js';
 import { sourcesFromFlags } from '../../pipeline/cli-sources.js';
 import { systemdNotifier } from '../../pipeline/notify.js';
 import { historyPathOf } from '../../history/paths.js';
+import { clipsDirOf } from '../../clips/paths.js';
 
 interface RunOpts {
   source?: string[];
@@ -62,7 +63,7 @@ export function registerRun(program: Command): void {
         const log = (line: string) => process.stderr.write(`${line}\n`);
         const notify = systemdNotifier(process.env.NOTIFY_SOCKET);
         const deps = await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, log });
-        const daemon = await startDaemon(config, { ...deps, history: { path: historyPathOf(config, process.env) } });
+        const daemon = await startDaemon(config, { ...deps, history: { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env) } });
         const { host, port } = daemon.address;
         const hostUrl = host.includes(':') ? `[${host}]` : host;
         process.stdout.write(`earshot listening on ws://${hostUrl}:${port}/ (health http://${hostUrl}:${port}/healthz, metrics /metrics)\n`);
