@@ -31,6 +31,7 @@ export type ErrorCode =
   | 'AUTH_FAILED'
   | 'HISTORY_FAILED'
   | 'HISTORY_FULL'
+  | 'CLIP_FAILED'
   | 'INTERNAL';
 
 export class EarshotError extends Error {

@@ -69,9 +69,26 @@ export interface FileRecord {
   readonly model: string;
 }
 
+/** An event clip (src/clips): upserted by id as it goes writing -> done | failed. */
+export interface ClipRecord {
+  /** `<event id>` or `<event id>.<part>` for the 2nd.. part of a split event; URL-safe. */
+  readonly id: string;
+  readonly eventId: string;
+  /** Relative to clips.dir. */
+  readonly path: string;
+  readonly state: 'writing' | 'done' | 'failed';
+  readonly startSeconds: number;
+  readonly endSeconds: number | null;
+  readonly sampleRateHz: number;
+  readonly bytes: number;
+  readonly error: string | null;
+}
+
 export interface HistoryBatch {
   readonly events: readonly EventRecord[];
   readonly segments: readonly SegmentRecord[];
+  /** Optional so batches from before clips existed stay valid. */
+  readonly clips?: readonly ClipRecord[];
 }
 
 export interface TimeFilter {
@@ -164,6 +181,9 @@ export interface HistoryStore {
   putFile(file: FileRecord, batch: HistoryBatch): Promise<void>;
   events(q: EventQuery): Promise<EventPage>;
   event(id: string): Promise<StoredEvent | undefined>;
+  /** Clips of one event, in part order. */
+  clipsOf(eventId: string): Promise<ClipRecord[]>;
+  clip(id: string): Promise<ClipRecord | undefined>;
   searchLabels(q: LabelSearch): Promise<SegmentHit[]>;
   similar(q: SimilarQuery): Promise<SimilarHit[]>;
   /** Mean embedding of the segments an event spans (for `--like <event-id>`). */

@@ -33,6 +33,18 @@ CREATE INDEX events_stream ON events(stream_id, seq);
 CREATE INDEX events_created ON events(created_ms);
 `,
   },
+  {
+    // Event clips (src/clips). No foreign key to events: history retention may drop an
+    // event row while its clip file still lives under the clip sweeper's own policy.
+    version: 2,
+    sql: `
+CREATE TABLE clips(
+  id TEXT PRIMARY KEY, event_id TEXT NOT NULL, path TEXT NOT NULL, state TEXT NOT NULL,
+  start_s REAL NOT NULL, end_s REAL, rate INTEGER NOT NULL, bytes INTEGER NOT NULL, error TEXT,
+  created_ms INTEGER NOT NULL);
+CREATE INDEX clips_event ON clips(event_id);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EarshotError } from '../errors.js';
 import type {
+  ClipRecord,
   EventPage, EventQuery, EventRecord, FileRecord, HistoryBatch, HistoryStore, LabelSearch, QuantizedEmbedding,
   RetentionPolicy, RetentionResult, SegmentHit, SegmentRecord, SimilarHit, SimilarQuery, SourceSummary, StoredEvent, StreamKind, StreamRef,
 } from './contracts.js';
@@ -34,6 +35,12 @@ interface EventRow {
 
 const EVENT_COLS = `e.seq, e.id, st.kind, st.name, l.name AS label, l.label_id, e.start_s, e.end_s, e.peak, e.mean, e.model, e.wall_start_ms`;
 const EVENT_FROM = `FROM events e JOIN streams st ON st.id = e.stream_id JOIN labels l ON l.id = e.label`;
+
+interface ClipRow { id: string; event_id: string; path: string; state: ClipRecord['state']; start_s: number; end_s: number | null; rate: number; bytes: number; error: string | null }
+const CLIP_COLS = 'id, event_id, path, state, start_s, end_s, rate, bytes, error';
+function toClip(r: ClipRow): ClipRecord {
+  return { id: r.id, eventId: r.event_id, path: r.path, state: r.state, startSeconds: r.start_s, endSeconds: r.end_s, sampleRateHz: r.rate, bytes: r.bytes, error: r.error };
+}
 
 function toEvent(r: EventRow): StoredEvent {
   return {
@@ -116,6 +123,24 @@ export class SqliteHistoryStore implements HistoryStore {
     );
     for (const s of batch.segments) this.insertSegment(seg, lab, s, createdMs);
     for (const e of batch.events) this.insertEvent(ev, e, createdMs);
+    if (batch.clips?.length) {
+      const cl = this.db.prepare(
+        `INSERT INTO clips(id, event_id, path, state, start_s, end_s, rate, bytes, error, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET state = excluded.state, end_s = coalesce(excluded.end_s, end_s), bytes = excluded.bytes, error = excluded.error`,
+      );
+      for (const c of batch.clips) cl.run(c.id, c.eventId, c.path, c.state, c.startSeconds, c.endSeconds, c.sampleRateHz, c.bytes, c.error, createdMs);
+    }
+  }
+
+  clipsOf(eventId: string): Promise<ClipRecord[]> {
+    return this.guard('clips', () => (this.db.prepare(`SELECT ${CLIP_COLS} FROM clips WHERE event_id = ? ORDER BY start_s, id`).all(eventId) as ClipRow[]).map(toClip));
+  }
+
+  clip(id: string): Promise<ClipRecord | undefined> {
+    return this.guard('clips', () => {
+      const r = this.db.prepare(`SELECT ${CLIP_COLS} FROM clips WHERE id = ?`).get(id) as ClipRow | undefined;
+      return r ? toClip(r) : undefined;
+    });
   }
 
   private insertSegment(seg: Database.Statement, lab: Database.Statement, s: SegmentRecord, createdMs: number): void {

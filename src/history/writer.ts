@@ -1,4 +1,4 @@
-import type { EventRecord, HistoryBatch, SegmentRecord } from './contracts.js';
+import type { ClipRecord, EventRecord, HistoryBatch, SegmentRecord } from './contracts.js';
 import type { HistoryMetrics } from './metrics.js';
 import type { HistorySink } from './worker-client.js';
 import { toEarshotError } from '../errors.js';
@@ -26,6 +26,8 @@ export interface WriterOptions {
 export class HistoryWriter {
   private events: EventRecord[] = [];
   private segments: SegmentRecord[] = [];
+  /** Few (one per clip state change) and never dropped: a clip row must end up matching its file. */
+  private clips: ClipRecord[] = [];
   private retry: HistoryBatch | undefined;
   private inFlight: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -48,7 +50,8 @@ export class HistoryWriter {
   }
 
   get queued(): number {
-    return this.events.length + this.segments.length + (this.retry ? this.retry.events.length + this.retry.segments.length : 0);
+    const r = this.retry;
+    return this.events.length + this.segments.length + this.clips.length + (r ? r.events.length + r.segments.length + (r.clips?.length ?? 0) : 0);
   }
 
   addSegment(s: SegmentRecord): void {
@@ -60,6 +63,12 @@ export class HistoryWriter {
   addEvent(e: EventRecord): void {
     if (this.stopped) return;
     this.events.push(e);
+    this.admitted();
+  }
+
+  addClip(c: ClipRecord): void {
+    if (this.stopped) return;
+    this.clips.push(c);
     this.admitted();
   }
 
@@ -89,11 +98,13 @@ export class HistoryWriter {
 
   private take(): HistoryBatch | undefined {
     if (this.retry) return this.retry;
-    if (this.events.length + this.segments.length === 0) return undefined;
+    if (this.events.length + this.segments.length + this.clips.length === 0) return undefined;
     const max = this.opts.batchMaxRecords;
+    // Events before clips: a clip row is upserted after its event exists.
     const events = this.events.splice(0, max);
     const segments = this.segments.splice(0, max - events.length);
-    return { events, segments };
+    const clips = this.clips.splice(0, this.clips.length);
+    return clips.length ? { events, segments, clips } : { events, segments };
   }
 
   /** Commits one batch; resolves false when it failed (kept for retry). */
@@ -109,6 +120,7 @@ export class HistoryWriter {
         this.retry = undefined;
         if (batch.events.length) this.opts.metrics.written.inc({ kind: 'event' }, batch.events.length);
         if (batch.segments.length) this.opts.metrics.written.inc({ kind: 'segment' }, batch.segments.length);
+        if (batch.clips?.length) this.opts.metrics.written.inc({ kind: 'clip' }, batch.clips.length);
         if (this.failing) this.opts.log('history: writes succeed again');
         this.failing = false;
       },

@@ -18,6 +18,8 @@ import { pacedAudio, type FlowGate } from './paced-file.js';
 import { resolveThresholds } from '../events/thresholds.js';
 import { startRecording, type HistoryDeps, type Recording } from './history-tap.js';
 import { describeUnapplied, unappliedChanges } from './reload.js';
+import { ClipManager } from '../clips/manager.js';
+import { clipFilterFor } from '../clips/filter.js';
 
 export interface DaemonDeps {
   /** `gate` opens while the tagger keeps up (see SourceRuntime.open). */
@@ -39,6 +41,8 @@ export interface Daemon {
   readonly metrics: DaemonMetrics;
   /** The history recording, when on. */
   readonly recording?: Recording;
+  /** Event clips, when on (history on, clips.enabled, a clips dir given). */
+  readonly clips?: ClipManager;
   /** Resolves once every source has ended, failed or been stopped. */
   readonly finished: Promise<void>;
   /** Sources in state `failed` (an error no restart can fix, e.g. a missing file), in order. */
@@ -86,7 +90,15 @@ export function eventsFor(src: SourceConfig, config: Config): EventsConfig {
 }
 
 /** One source's pipeline over its tagger; throws CONFIG_INVALID for event overrides naming no label. */
-function createRecord(cfg: SourceConfig, config: Config, taggers: ReadonlyMap<string, Tagger>, deps: DaemonDeps, metrics: DaemonMetrics, scheduler: SchedulerLike): SourceRecord {
+function createRecord(
+  cfg: SourceConfig,
+  config: Config,
+  taggers: ReadonlyMap<string, Tagger>,
+  deps: DaemonDeps,
+  metrics: DaemonMetrics,
+  scheduler: SchedulerLike,
+  onAudio?: (chunk: AudioChunk, baseSeconds: number) => void,
+): SourceRecord {
   const tagger = taggers.get(modelDirFor(cfg, config))!;
   const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
   const pipeline = createSourcePipeline(
@@ -99,6 +111,7 @@ function createRecord(cfg: SourceConfig, config: Config, taggers: ReadonlyMap<st
       patches: deps.patches,
       onInference: (s) => metrics.inferenceSeconds.observe({ source: cfg.id }, s),
       onDrop: () => metrics.patchesDropped.inc({ source: cfg.id }),
+      ...(onAudio ? { onAudio } : {}),
     },
   );
   return { cfg, pipeline, tagger, status: { sourceId: cfg.id, state: 'starting', restarts: 0, backend: tagger.backend }, lastAudioAt: null, streamSeconds: 0 };
@@ -120,8 +133,11 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   const taggers = await loadTaggers(config.sources, config, deps.loadTagger);
 
   let records: SourceRecord[];
+  const clipTaps = new Map<string, ReturnType<ClipManager['tap']>>();
   try {
-    records = config.sources.map((cfg) => createRecord(cfg, config, taggers, deps, metrics, scheduler));
+    // Clip taps are created with the recording (after the server); the pipelines only start then.
+    records = config.sources.map((cfg) => createRecord(cfg, config, taggers, deps, metrics, scheduler, (c, b) => clipTaps.get(cfg.id)?.audio(c, b)));
+    if (config.clips.enabled) for (const r of records) clipFilterFor(config.clips, r.cfg.id, r.tagger.labels);
   } catch (e) {
     // e.g. an events.labels key the tagger does not know: nothing has started yet
     await Promise.all([...taggers.values()].map((t) => t.dispose()));
@@ -149,12 +165,23 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   }
 
   const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
+  const clipsDir = deps.history?.clipsDir;
+  const clips =
+    recording && config.clips.enabled && clipsDir
+      ? new ClipManager(config.clips, { dir: clipsDir, runId: recording.runId, record: (c) => recording.writer.addClip(c), log }, metrics.registry)
+      : undefined;
+  if (clips) {
+    await clips.recover();
+    for (const r of records) clipTaps.set(r.cfg.id, clips.tap(r.cfg.id, r.tagger.labels));
+  }
   const ended: Promise<void>[] = [];
   for (const r of records) {
     const tap = recording?.tap(r.cfg.id, r.tagger);
+    const clipTap = clipTaps.get(r.cfg.id);
     const onOutput = (o: SourceOutput) => {
       deps.onOutput?.(o);
       tap?.(o);
+      clipTap?.output(o);
       switch (o.kind) {
         case 'frame':
           metrics.patches.inc({ source: r.cfg.id });
@@ -194,6 +221,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     address: server.address,
     metrics,
     ...(recording ? { recording } : {}),
+    ...(clips ? { clips } : {}),
     finished: Promise.all(ended).then(() => undefined),
     failures: () => records.flatMap((r) => (r.status.state === 'failed' && r.status.error ? [{ sourceId: r.cfg.id, error: r.status.error }] : [])),
     reload(next: Config) {
@@ -214,6 +242,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
         let timer: NodeJS.Timeout | undefined;
         const work = (async () => {
           for (const r of [...records].reverse()) r.pipeline.stop();
+          await clips?.stop();
           await recording?.stop();
           await server.close();
           await Promise.all([...taggers.values()].map((t) => t.dispose()));

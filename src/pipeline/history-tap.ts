@@ -13,12 +13,16 @@ export interface HistoryDeps {
   readonly path: string;
   /** Test hook: e.g. max_page_count to make a small "full disk". */
   readonly storeOptions?: SqliteStoreOptions;
+  /** Where clips go (the CLI resolves clips.dir); absent = no clips. */
+  readonly clipsDir?: string;
 }
 
 export interface Recording {
   readonly path: string;
   readonly metrics: HistoryMetrics;
   readonly writer: HistoryWriter;
+  /** Prefix of this run's history event ids (`<run>/<event id>`). */
+  readonly runId: string;
   /** A source's tap: frames and events in, records to the writer; never waits. */
   tap(sourceId: string, tagger: Tagger): (o: SourceOutput) => void;
   /** Flushes partial segments and every accepted record, then closes the database. */
@@ -47,6 +51,7 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
     path: deps.path,
     metrics,
     writer,
+    runId,
     tap(sourceId, tagger) {
       const hop = Number(tagger.frontend.patchHopSeconds ?? config.frontend.patchHopSeconds);
       const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, writer, () => scheduler.now());

@@ -46,6 +46,12 @@ export interface PipelineOptions {
   /** Live sources shed the oldest waiting patch beyond this backlog (default 64, ~30 s of YAMNet hops). */
   readonly maxBacklogPatches?: number;
   readonly onDrop?: (p: Patch) => void;
+  /**
+   * Every decoded chunk before the frontend, with the stream seconds its attempt
+   * starts at (stream time of the chunk = base + startSample / rate). Must not keep
+   * `chunk.samples` (the frontend owns it) and must not block (clips copy into a ring).
+   */
+  readonly onAudio?: (chunk: AudioChunk, baseSeconds: number) => void;
 }
 
 export interface SourcePipeline {
@@ -127,6 +133,7 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
         } else status('up');
       }
       lastAudioMs = now();
+      opts.onAudio?.(chunk, base);
       const chunkSeconds = chunk.samples.length / chunk.sampleRateHz;
       lastEnd = base + chunk.startSample / chunk.sampleRateHz + chunkSeconds;
       sub.next({ kind: 'audio', streamSeconds: lastEnd, chunkSeconds });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
+import { SCHEMA_VERSION } from '../../src/history/sqlite-schema.js';
 import { quantize } from '../../src/history/embedding.js';
 import { historyPathOf } from '../../src/history/paths.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -64,7 +65,7 @@ test('a real SQLite file: migrations, events upsert, keyword search by label, cu
   await again.close();
 
   const db = new Database(path, { readonly: true });
-  assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+  assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })));
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   db.close();
 });

@@ -11,6 +11,7 @@ import type { SourceOutput } from '../../pipeline/source-pipeline.js';
 import { eventPayload } from '../../server/protocol.js';
 import { scoresPayload, topK } from '../../server/subscription.js';
 import { formatMessage, PRINT_MODES, type PrintMode } from '../live-format.js';
+import { clipsDirOf } from '../../clips/paths.js';
 
 interface RunOpts {
   source?: string[];
@@ -85,7 +86,7 @@ export function registerRun(program: Command): void {
         if (opts.printScores && printMode === undefined) throw new EarshotError('INPUT_INVALID', '--print-scores needs --print', { flag: '--print-scores' });
         const deps = await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, log });
         const printer = printMode ? outputPrinter(printMode as PrintMode, opts.printScores ? config.events.topK : 0) : undefined;
-        const history = { path: historyPathOf(config, process.env) };
+        const history = { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env) };
         const daemon = await startDaemon(config, printer ? { ...deps, history, onOutput: printer } : { ...deps, history });
         const { host, port } = daemon.address;
         const hostUrl = host.includes(':') ? `[${host}]` : host;

@@ -1,0 +1,161 @@
+import { mkdirSync } from 'node:fs';
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { Registry } from 'prom-client';
+import type { AudioChunk } from '../audio/contracts.js';
+import type { LabelInfo } from '../classify/contracts.js';
+import type { SourceOutput } from '../pipeline/source-pipeline.js';
+import { clipFilterFor } from './filter.js';
+import type { ClipsConfig } from '../config/sections/clips.js';
+import type { LabelEvent } from '../events/contracts.js';
+import type { ClipRecord } from '../history/contracts.js';
+import { toEarshotError } from '../errors.js';
+import { CLIP_EXT, startEncoder, type ClipEncoder } from './encoder.js';
+import { createClipMetrics, type ClipMetrics } from './metrics.js';
+import { SourceClips, type ClipHost, type OpenClip } from './source-clips.js';
+
+export interface ClipManagerDeps {
+  readonly dir: string;
+  /** Prefix of history event ids (`<run>/<event id>`), so clip rows point at their event. */
+  readonly runId: string;
+  /** Clip rows go to history through this (the HistoryWriter: never waits). */
+  readonly record: (c: ClipRecord) => void;
+  readonly log: (line: string) => void;
+  readonly ffmpeg?: string;
+}
+
+/** Clip ids are file names and URL path segments: anything but [A-Za-z0-9._-] becomes '_'. */
+export function clipId(eventId: string, part: number): string {
+  const base = eventId.replace(/[^A-Za-z0-9._-]/g, '_');
+  return part === 0 ? base : `${base}.${part}`;
+}
+
+/**
+ * The daemon's clips: one SourceClips (ring + open clips) per source, a shared
+ * limit of open encoders, files under `dir/<source>/`, rows in history.
+ * `stop` closes every open clip and waits for the encoders.
+ */
+export class ClipManager {
+  readonly metrics: ClipMetrics;
+  private readonly sources = new Map<string, SourceClips>();
+  private readonly pending = new Set<Promise<void>>();
+  private openCount = 0;
+
+  constructor(
+    private readonly cfg: ClipsConfig,
+    private readonly deps: ClipManagerDeps,
+    registry: Registry,
+  ) {
+    this.metrics = createClipMetrics(registry);
+    mkdirSync(deps.dir, { recursive: true });
+  }
+
+  /**
+   * A crash (SIGKILL, power loss) leaves `.part` files: they are removed and their
+   * rows marked failed, so history never lists a clip whose file is not complete.
+   */
+  async recover(): Promise<number> {
+    let n = 0;
+    for (const f of await walk(this.deps.dir)) {
+      if (!f.endsWith('.part')) continue;
+      await rm(f, { force: true });
+      const path = relative(this.deps.dir, f).slice(0, -'.part'.length);
+      const id = path.split('/').pop()!.replace(/\.[a-z]+$/, '');
+      this.deps.record({ id, eventId: '', path, state: 'failed', startSeconds: 0, endSeconds: null, sampleRateHz: 0, bytes: 0, error: 'interrupted: the daemon stopped while writing' });
+      n++;
+    }
+    if (n) this.deps.log(`clips: removed ${n} partial clip file(s) left by an interrupted run`);
+    return n;
+  }
+
+  /**
+   * The source's clip tap; `labels` are its tagger's (for the include/exclude filter).
+   * `audio` takes every decoded chunk (copied into the ring), `output` the pipeline's outputs.
+   */
+  tap(sourceId: string, labels: readonly LabelInfo[]): { audio(chunk: AudioChunk, baseSeconds: number): void; output(o: SourceOutput): void } {
+    const filter = clipFilterFor(this.cfg, sourceId, labels);
+    const host: ClipHost = {
+      preRollSeconds: this.cfg.preRollSeconds,
+      postRollSeconds: this.cfg.postRollSeconds,
+      maxSeconds: this.cfg.maxSeconds,
+      lagSeconds: this.cfg.ringMarginSeconds,
+      open: (e, part, start, rate) => this.open(sourceId, e, part, start, rate),
+    };
+    const s = new SourceClips(host, (e) => filter(e.labelId), this.cfg.preRollSeconds + this.cfg.ringMarginSeconds);
+    this.sources.set(sourceId, s);
+    this.metrics.ringBytes.set({ source: sourceId }, 0);
+    return {
+      audio: (chunk, base) => {
+        s.audio(chunk, base);
+        this.metrics.ringBytes.set({ source: sourceId }, s.ring.bytes);
+      },
+      output: (o) => {
+        if (o.kind === 'frame') s.frame(o.frame);
+        else if (o.kind === 'event') s.event(o.event);
+        else if (o.kind === 'status' && (o.status.state === 'ended' || o.status.state === 'stopped' || o.status.state === 'failed')) s.flush();
+      },
+    };
+  }
+
+  private open(sourceId: string, e: LabelEvent, part: number, start: number, rate: number): OpenClip | undefined {
+    if (this.openCount >= this.cfg.maxConcurrent) {
+      this.metrics.dropped.inc({ reason: 'busy' });
+      return undefined;
+    }
+    const eventId = `${this.deps.runId}/${e.id}`;
+    const id = clipId(eventId, part);
+    const sub = sourceId.replace(/[^A-Za-z0-9._-]/g, '_');
+    mkdirSync(join(this.deps.dir, sub), { recursive: true });
+    const path = `${sub}/${id}.${CLIP_EXT[this.cfg.codec]}`;
+    const full = join(this.deps.dir, path);
+    const enc: ClipEncoder = startEncoder(this.deps.ffmpeg ?? 'ffmpeg', this.cfg.codec, rate, full);
+    const base = { id, eventId, path, startSeconds: start / rate, sampleRateHz: rate };
+    this.deps.record({ ...base, state: 'writing', endSeconds: null, bytes: 0, error: null });
+    this.openCount++;
+    this.metrics.open.set(this.openCount);
+    return {
+      write: (samples) => enc.write(samples),
+      close: (end, scores) => {
+        const endSeconds = end / rate;
+        const done = (async () => {
+          try {
+            const bytes = await enc.finish();
+            const sidecar = { clip: { ...base, endSeconds, samples: end - start, codec: this.cfg.codec }, event: { ...e, id: eventId, source: sourceId }, label: e.label, labelId: e.labelId, scores };
+            await writeFile(full.replace(/\.[a-z]+$/, '.json'), JSON.stringify(sidecar, null, 1));
+            this.deps.record({ ...base, state: 'done', endSeconds, bytes, error: null });
+            this.metrics.clips.inc({ state: 'done' });
+            this.metrics.bytes.inc(bytes);
+          } catch (err) {
+            const x = toEarshotError(err, 'CLIP_FAILED');
+            await enc.abort().catch(() => undefined);
+            await rm(full, { force: true });
+            this.deps.record({ ...base, state: 'failed', endSeconds, bytes: 0, error: x.message });
+            this.metrics.clips.inc({ state: 'failed' });
+            this.deps.log(`clips: ${id} failed: [${x.code}] ${x.message}`);
+          } finally {
+            this.openCount--;
+            this.metrics.open.set(this.openCount);
+          }
+        })();
+        this.pending.add(done);
+        void done.finally(() => this.pending.delete(done));
+      },
+    };
+  }
+
+  /** Closes every open clip with what its ring holds and waits for the files. */
+  async stop(): Promise<void> {
+    for (const s of this.sources.values()) s.flush();
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) out.push(...(await walk(p)));
+    else out.push(p);
+  }
+  return out;
+}

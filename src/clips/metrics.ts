@@ -1,0 +1,20 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+export interface ClipMetrics {
+  readonly ringBytes: Gauge<'source'>;
+  readonly open: Gauge<never>;
+  readonly clips: Counter<'state'>;
+  readonly dropped: Counter<'reason'>;
+  readonly bytes: Counter<never>;
+}
+
+export function createClipMetrics(registry: Registry): ClipMetrics {
+  const registers = [registry];
+  return {
+    ringBytes: new Gauge({ name: 'earshot_clip_ring_bytes', help: 'Bytes held by the clip ring buffer, per source', labelNames: ['source'], registers }),
+    open: new Gauge({ name: 'earshot_clips_open', help: 'Clips being encoded', registers }),
+    clips: new Counter({ name: 'earshot_clips_total', help: 'Clips finished, by final state (done, failed)', labelNames: ['state'], registers }),
+    dropped: new Counter({ name: 'earshot_clips_dropped_total', help: 'Events that got no clip, by reason (busy: clips.maxConcurrent open)', labelNames: ['reason'], registers }),
+    bytes: new Counter({ name: 'earshot_clips_bytes_total', help: 'Bytes of clip files written', registers }),
+  };
+}

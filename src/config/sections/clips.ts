@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+const labelFilter = z
+  .object({
+    /** Label names or ontology ids (any case); empty = every label. */
+    include: z.array(z.string()).default([]),
+    /** Never clipped, even when included. */
+    exclude: z.array(z.string()).default([]),
+  })
+  .strict();
+
+/** Event clips (src/clips): a ring buffer of source audio per source, written around each event. */
+export const clipsSchema = z
+  .object({
+    /** Clips are written only while history is recorded too (the clip index lives there). */
+    enabled: z.boolean().default(true),
+    /** '' = `<stateDir>/clips`. */
+    dir: z.string().default(''),
+    /** Which events get a clip: `labels` for every source, `sources.<id>` replaces it for one source. */
+    labels: labelFilter.prefault({}),
+    sources: z.record(z.string(), labelFilter).default({}),
+    preRollSeconds: z.number().nonnegative().max(60).default(5),
+    postRollSeconds: z.number().nonnegative().max(60).default(2),
+    /** A longer event is split into clips of at most this length. */
+    maxSeconds: z.number().positive().max(3600).default(60),
+    /** Audio kept beyond the pre-roll, for the detection delay (tagger latency and backlog). */
+    ringMarginSeconds: z.number().nonnegative().max(300).default(10),
+    codec: z.enum(['flac', 'opus']).default('flac'),
+    /** Clips being encoded at once (all sources); an event beyond it gets no clip (earshot_clips_dropped_total). */
+    maxConcurrent: z.number().int().positive().default(8),
+  })
+  .strict();
+
+export type ClipsConfig = z.infer<typeof clipsSchema>;
+export type ClipLabelFilter = z.infer<typeof labelFilter>;
