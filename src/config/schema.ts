@@ -8,6 +8,7 @@ import { serverSchema } from './sections/server.js';
 import { storageSchema } from './sections/storage.js';
 import { trainSchema } from './sections/train.js';
 import { historySchema } from './sections/history.js';
+import { mqttSchema } from './sections/mqtt.js';
 
 /** The one configuration object. Defaults and validation live here and in ./sections only. */
 export const configSchema = z
@@ -25,6 +26,7 @@ export const configSchema = z
     storage: storageSchema.prefault({}),
     train: trainSchema.prefault({}),
     history: historySchema.prefault({}),
+    mqtt: mqttSchema.prefault({}),
   })
   .strict();
 

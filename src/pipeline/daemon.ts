@@ -17,6 +17,8 @@ import { loadTaggers, modelDirFor, type TaggerLoader } from './taggers.js';
 import { pacedAudio, type FlowGate } from './paced-file.js';
 import { resolveThresholds } from '../events/thresholds.js';
 import { startRecording, type HistoryDeps, type Recording } from './history-tap.js';
+import { startIntegrations } from '../integrations/index.js';
+import type { Integrations } from '../integrations/contracts.js';
 
 export interface DaemonDeps {
   /** `gate` opens while the tagger keeps up (see SourceRuntime.open). */
@@ -127,6 +129,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     throw e;
   }
 
+  let integrations: Integrations | undefined;
   let server: ProtocolServer;
   try {
     server = await ProtocolServer.start(config.server, {
@@ -141,12 +144,27 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
         records.map((r) => ({ id: r.cfg.id, state: r.status.state, backend: r.status.backend, restarts: r.status.restarts, lastAudioAt: r.lastAudioAt, streamSeconds: r.streamSeconds })),
       defaultTopK: () => config.events.topK,
       nowMs: () => scheduler.now(),
+      integrations: () => integrations?.health(),
     });
   } catch (e) {
     await Promise.all([...taggers.values()].map((t) => t.dispose()));
     throw e;
   }
 
+  try {
+    integrations = startIntegrations(config, {
+      sources: records.map((r) => ({ id: r.cfg.id, labels: r.tagger.labels })),
+      version: deps.version,
+      registry: metrics.registry,
+      log,
+      nowMs: () => scheduler.now(),
+      runId: Math.floor(scheduler.now()).toString(36),
+    });
+  } catch (e) {
+    await server.close();
+    await Promise.all([...taggers.values()].map((t) => t.dispose()));
+    throw e;
+  }
   const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const ended: Promise<void>[] = [];
   for (const r of records) {
@@ -154,6 +172,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     const onOutput = (o: SourceOutput) => {
       deps.onOutput?.(o);
       tap?.(o);
+      integrations?.tap(r.cfg.id, o);
       switch (o.kind) {
         case 'frame':
           metrics.patches.inc({ source: r.cfg.id });
@@ -212,6 +231,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
         const work = (async () => {
           for (const r of [...records].reverse()) r.pipeline.stop();
           await recording?.stop();
+          await integrations?.stop();
           await server.close();
           await Promise.all([...taggers.values()].map((t) => t.dispose()));
         })();

@@ -38,6 +38,8 @@ export interface ServerContext {
   health(): readonly SourceHealth[];
   defaultTopK(): number;
   nowMs(): number;
+  /** MQTT/webhook state for /healthz; informative only, never makes it 503. */
+  integrations?(): unknown;
 }
 
 interface Retained {
@@ -300,7 +302,8 @@ export class ProtocolServer {
       if (path === '/healthz') {
         const sources = this.ctx.health();
         const ok = sources.every((s) => s.state === 'up' || s.state === 'silent' || s.state === 'ended');
-        const body = JSON.stringify({ status: ok ? 'ok' : 'degraded', sources, clients: this.clientStats() });
+        const integrations = this.ctx.integrations?.();
+        const body = JSON.stringify({ status: ok ? 'ok' : 'degraded', sources, clients: this.clientStats(), ...(integrations ? { integrations } : {}) });
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(body);
       } else if (path === '/metrics') {
         const body = await this.ctx.metrics.registry.metrics();
