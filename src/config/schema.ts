@@ -9,6 +9,7 @@ import { storageSchema } from './sections/storage.js';
 import { trainSchema } from './sections/train.js';
 import { historySchema } from './sections/history.js';
 import { clipsSchema } from './sections/clips.js';
+import { mqttSchema } from './sections/mqtt.js';
 
 /** The one configuration object. Defaults and validation live here and in ./sections only. */
 export const configSchema = z
@@ -27,6 +28,7 @@ export const configSchema = z
     train: trainSchema.prefault({}),
     history: historySchema.prefault({}),
     clips: clipsSchema.prefault({}),
+    mqtt: mqttSchema.prefault({}),
   })
   .strict();
 

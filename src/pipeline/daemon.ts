@@ -20,6 +20,8 @@ import { startRecording, type HistoryDeps, type Recording } from './history-tap.
 import { describeUnapplied, unappliedChanges } from './reload.js';
 import { ClipManager } from '../clips/manager.js';
 import { clipFilterFor } from '../clips/filter.js';
+import { startIntegrations } from '../integrations/index.js';
+import type { Integrations } from '../integrations/contracts.js';
 
 export interface DaemonDeps {
   /** `gate` opens while the tagger keeps up (see SourceRuntime.open). */
@@ -144,6 +146,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     throw e;
   }
 
+  let integrations: Integrations | undefined;
   let server: ProtocolServer;
   try {
     server = await ProtocolServer.start(config.server, {
@@ -158,12 +161,27 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
         records.map((r) => ({ id: r.cfg.id, state: r.status.state, backend: r.status.backend, restarts: r.status.restarts, lastAudioAt: r.lastAudioAt, streamSeconds: r.streamSeconds })),
       defaultTopK: () => config.events.topK,
       nowMs: () => scheduler.now(),
+      integrations: () => integrations?.health(),
     });
   } catch (e) {
     await Promise.all([...taggers.values()].map((t) => t.dispose()));
     throw e;
   }
 
+  try {
+    integrations = startIntegrations(config, {
+      sources: records.map((r) => ({ id: r.cfg.id, labels: r.tagger.labels })),
+      version: deps.version,
+      registry: metrics.registry,
+      log,
+      nowMs: () => scheduler.now(),
+      runId: Math.floor(scheduler.now()).toString(36),
+    });
+  } catch (e) {
+    await server.close();
+    await Promise.all([...taggers.values()].map((t) => t.dispose()));
+    throw e;
+  }
   const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const clipsDir = deps.history?.clipsDir;
   const clips =
@@ -182,6 +200,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       deps.onOutput?.(o);
       tap?.(o);
       clipTap?.output(o);
+      integrations?.tap(r.cfg.id, o);
       switch (o.kind) {
         case 'frame':
           metrics.patches.inc({ source: r.cfg.id });
@@ -244,6 +263,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           for (const r of [...records].reverse()) r.pipeline.stop();
           await clips?.stop();
           await recording?.stop();
+          await integrations?.stop();
           await server.close();
           await Promise.all([...taggers.values()].map((t) => t.dispose()));
         })();

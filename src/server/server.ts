@@ -39,6 +39,8 @@ export interface ServerContext {
   health(): readonly SourceHealth[];
   defaultTopK(): number;
   nowMs(): number;
+  /** MQTT/webhook state for /healthz; informative only, never makes it 503. */
+  integrations?(): unknown;
 }
 
 interface Retained {
@@ -296,7 +298,12 @@ export class ProtocolServer {
       if (path === '/healthz') {
         const sources = this.ctx.health();
         const ok = sources.every((s) => s.state === 'up' || s.state === 'silent' || s.state === 'ended');
-        const body = JSON.stringify(access === 'status' ? { status: ok ? 'ok' : 'degraded' } : { status: ok ? 'ok' : 'degraded', sources, clients: this.clientStats() });
+        const integrations = this.ctx.integrations?.();
+        const body = JSON.stringify(
+          access === 'status'
+            ? { status: ok ? 'ok' : 'degraded' }
+            : { status: ok ? 'ok' : 'degraded', sources, clients: this.clientStats(), ...(integrations ? { integrations } : {}) },
+        );
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(body);
       } else if (path === '/api/labels') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(labelsMessage(this.ctx.models()));

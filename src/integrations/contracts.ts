@@ -1,0 +1,46 @@
+/**
+ * Boundary: pipeline outputs -> integrations (MQTT, Home Assistant discovery; later webhooks).
+ *
+ * The daemon hands every SourceOutput to `Integrations.tap` on the event loop. Nothing
+ * here blocks or awaits there: events go into a bounded in-memory queue (oldest dropped
+ * beyond the bound, counted), ON/OFF states are last-value-wins, `top` is throttled and
+ * dropped while the broker is away. Network I/O is mqtt.js's, asynchronous. Payloads are
+ * fresh strings built from the event (the pipeline's objects are never kept or mutated).
+ *
+ * Event ids: `<run>/<source>:<label index>:<seq>`, the same id history stores; a start and
+ * its end share the id and differ in `type`, so (id, type) identifies one message.
+ */
+import type { SourceOutput } from '../pipeline/source-pipeline.js';
+
+export interface EventMessage {
+  readonly id: string;
+  readonly type: 'start' | 'end';
+  readonly source: string;
+  readonly label: string;
+  readonly labelId: string;
+  /** start: the onset score; end: the peak over the event. */
+  readonly score: number;
+  /** Stream seconds. */
+  readonly startSeconds: number;
+  readonly endSeconds: number | null;
+  /** Wall clock of the onset / offset, ISO 8601. */
+  readonly time: string;
+  /** Recorded clip, when clips are on. */
+  readonly clip?: string;
+}
+
+export interface IntegrationHealth {
+  readonly mqtt?: {
+    readonly state: 'connecting' | 'connected' | 'disconnected' | 'stopped';
+    readonly queued: number;
+    readonly lastError: string | null;
+  };
+}
+
+export interface Integrations {
+  /** One source's outputs; never waits. */
+  tap(sourceId: string, o: SourceOutput): void;
+  health(): IntegrationHealth;
+  /** Publishes `offline`, hands over what the broker acknowledges within the budget, disconnects. */
+  stop(): Promise<void>;
+}

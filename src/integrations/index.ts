@@ -1,0 +1,96 @@
+import type { Registry } from 'prom-client';
+import type { LabelInfo } from '../classify/contracts.js';
+import { didYouMean, findLabels } from '../classify/label-match.js';
+import { DEFAULT_WATCHED_LABELS, type MqttConfig } from '../config/sections/mqtt.js';
+import { EarshotError } from '../errors.js';
+import type { LabelEvent } from '../events/contracts.js';
+import type { SourceOutput } from '../pipeline/source-pipeline.js';
+import type { EventMessage, Integrations } from './contracts.js';
+import type { WatchedLabel } from './discovery.js';
+import { createMqttMetrics } from './metrics.js';
+import { MqttPublisher } from './mqtt.js';
+import { slug } from './slug.js';
+
+export interface IntegrationsDeps {
+  readonly sources: readonly { readonly id: string; readonly labels: readonly LabelInfo[] }[];
+  readonly version: string;
+  readonly registry: Registry;
+  readonly log: (line: string) => void;
+  readonly nowMs: () => number;
+  /** Distinguishes this run's event ids from earlier runs' (ids restart with every run). */
+  readonly runId: string;
+}
+
+/**
+ * A source's watched labels resolved against its tagger's labels. The household default
+ * set is skipped where a model lacks a name; a label the user named that the model does
+ * not know is CONFIG_INVALID (a silent miss would hide a typo).
+ */
+export function watchedLabels(cfg: MqttConfig, sourceId: string, labels: readonly LabelInfo[]): WatchedLabel[] {
+  const own = cfg.sourceLabels[sourceId];
+  const base = own ?? cfg.watchedLabels;
+  const isDefault = own === undefined && base.length === DEFAULT_WATCHED_LABELS.length && base.every((l, i) => l === DEFAULT_WATCHED_LABELS[i]);
+  const out = new Map<string, WatchedLabel>();
+  for (const [term, optional] of [...base.map((t) => [t, isDefault] as const), ...cfg.customLabels.map((t) => [t, false] as const)]) {
+    const idx = findLabels(term, labels);
+    if (idx.length === 0) {
+      if (optional) continue;
+      throw new EarshotError('CONFIG_INVALID', `mqtt: source "${sourceId}" watches "${term}", which its model has no label for${didYouMean(term, labels.map((l) => l.name))}`, { label: term });
+    }
+    const name = labels[idx[0]!]!.name;
+    out.set(name, { sourceId, label: name, slug: slug(name) });
+  }
+  return [...out.values()];
+}
+
+function message(e: LabelEvent, runId: string, nowMs: number): EventMessage {
+  const clip = (e as { clip?: unknown }).clip;
+  const start = e.type === 'event.start';
+  return {
+    id: `${runId}/${e.id}`,
+    type: start ? 'start' : 'end',
+    source: e.sourceId,
+    label: e.label,
+    labelId: e.labelId,
+    score: Math.round(e.score * 1e4) / 1e4,
+    startSeconds: e.startSeconds,
+    endSeconds: start ? null : e.tSeconds,
+    time: new Date(nowMs).toISOString(),
+    ...(typeof clip === 'string' ? { clip } : {}),
+  };
+}
+
+/** MQTT (when mqtt.url is set) over the daemon's outputs; undefined when nothing is configured. */
+export function startIntegrations(cfg: { readonly mqtt: MqttConfig }, deps: IntegrationsDeps): Integrations | undefined {
+  if (!cfg.mqtt.url) return undefined;
+  const watched = new Map(deps.sources.map((s) => [s.id, watchedLabels(cfg.mqtt, s.id, s.labels)]));
+  const mqtt = new MqttPublisher({
+    cfg: cfg.mqtt,
+    sources: deps.sources.map((s) => s.id),
+    watched: [...watched.values()].flat(),
+    version: deps.version,
+    metrics: createMqttMetrics(deps.registry),
+    log: deps.log,
+  });
+  const slugs = new Map([...watched].map(([id, ws]) => [id, new Map(ws.map((w) => [w.label, w.slug]))]));
+  return {
+    tap(sourceId, o: SourceOutput) {
+      if (o.kind === 'event') {
+        const e = o.event;
+        const s = slugs.get(sourceId)?.get(e.label);
+        if (s !== undefined) mqtt.setState(sourceId, s, e.type === 'event.start');
+        mqtt.event(message(e, deps.runId, deps.nowMs()));
+      } else if (o.kind === 'frame') {
+        const f = o.frame;
+        mqtt.top(sourceId, deps.nowMs(), () => {
+          let best = 0;
+          for (let i = 1; i < f.scores.length; i++) if (f.scores[i]! > f.scores[best]!) best = i;
+          const l = f.labels[best]!;
+          return JSON.stringify({ label: l.name, labelId: l.id, score: Math.round(f.scores[best]! * 1e4) / 1e4, tSeconds: f.tSeconds });
+        });
+      }
+    },
+    health: () => ({ mqtt: mqtt.health() }),
+    stop: () => mqtt.stop(2000),
+  };
+}
