@@ -32,6 +32,8 @@ export interface LabelInfo {
  */
 import type { Patch } from '../features/contracts.js';
 import type { FrontendConfig } from '../config/sections/frontend.js';
+import type { OperatorFunction } from 'rxjs';
+import type { AudioChunk } from '../audio/contracts.js';
 
 export interface TaggerSession {
   tag(patch: Patch): Promise<Float32Array>;
@@ -49,6 +51,11 @@ export interface Tagger {
   readonly frontend: Partial<FrontendConfig>;
   /** Engine/backend in use, for status messages, e.g. 'onnx/cpu'. */
   readonly backend: string;
+  /**
+   * The tagger's own frontend when its input is not VGGish log-mel patches (EfficientAT:
+   * one window of recent context per hop); the pipeline uses it instead of its default.
+   */
+  readonly patches?: (fe: FrontendConfig) => OperatorFunction<AudioChunk, Patch>;
   openSession(): TaggerSession;
   dispose(): Promise<void>;
 }

@@ -170,7 +170,7 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
             onChunk(first, chunk, silence);
             first = false;
           }),
-          opts.patches(fe),
+          (spec.tagger.patches ?? opts.patches)(fe),
           tagPatches(session, { maxBacklog: opts.maxBacklogPatches ?? 64, nowMs: now, onBacklog, ...(opts.onDrop ? { onDrop: opts.onDrop } : {}) }),
           map(({ patch, scores, inferenceMs, embedding }): ScoreFrame => {
             opts.onInference?.(inferenceMs / 1000);

@@ -19,6 +19,7 @@ export function modelDirFor(src: SourceConfig, config: Config): string {
   const m = config.models;
   const vggishReady = existsSync(join(m.vggishDir, 'manifest.json')) && existsSync(join(m.classifierDir, 'manifest.json'));
   if (m.tagger === 'vggish' || (m.tagger === 'auto' && vggishReady)) return m.classifierDir;
+  if (m.tagger === 'efficientat') return resolveModelDir(m.efficientatDir);
   // The package ships models/yamnet: a default relative path falls back to it from any working directory.
   return resolveModelDir(m.yamnetDir);
 }
@@ -44,6 +45,10 @@ export async function defaultTaggerLoader(dir: string, config: Config): Promise<
   if (arch === 'yamnet') {
     const { loadYamnetTagger } = await import('../models/yamnet/tagger.js');
     return loadYamnetTagger(dir, config.engine);
+  }
+  if (arch === 'efficientat-mn') {
+    const { loadEfficientAtStreamTagger } = await import('../models/efficientat/stream-tagger.js');
+    return loadEfficientAtStreamTagger(dir, config);
   }
   if ((MODEL_TYPES as readonly string[]).includes(arch)) {
     const { loadVggishClassifierTagger } = await import('../models/vggish/tagger.js');
