@@ -9,7 +9,7 @@ import { eventsSchema, type EventsConfig } from '../config/sections/events.js';
 import { EarshotError } from '../errors.js';
 import type { Patch } from '../features/contracts.js';
 import { createMetrics, type DaemonMetrics } from '../server/metrics.js';
-import { loadOntology, type Ontology } from '../server/ontology.js';
+import { loadOntology, ontologyPathFor, type Ontology } from '../server/ontology.js';
 import type { SourceStatus } from '../server/protocol.js';
 import { ProtocolServer, type SourceHealth } from '../server/server.js';
 import { createSourcePipeline, type SourceOutput, type SourcePipeline } from './source-pipeline.js';
@@ -110,7 +110,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   }
   const log = deps.log ?? (() => undefined);
   const scheduler = deps.scheduler ?? asyncScheduler;
-  const ontology: Ontology | undefined = config.models.ontologyPath ? loadOntology(config.models.ontologyPath) : undefined;
+  const ontologyPath = ontologyPathFor(config.models.ontologyPath);
+  const ontology: Ontology | undefined = ontologyPath ? loadOntology(ontologyPath) : undefined;
   const metrics = createMetrics();
   const taggers = await loadTaggers(config.sources, config, deps.loadTagger);
 

@@ -9,7 +9,7 @@ export const modelsSchema = z
     yamnetDir: z.string().default('models/yamnet'),
     vggishDir: z.string().default('models/vggish'),
     classifierDir: z.string().default('models/classifier'),
-    /** AudioSet ontology.json, for subscribing to a parent label's children; '' = flat labels only. */
+    /** AudioSet ontology.json, for subscribing to a parent label's children; '' = the copy shipped with earshot, 'none' = flat labels only. */
     ontologyPath: z.string().default(''),
     /** Base URL for `earshot models fetch`. */
     fetchBaseUrl: z.string().default('https://storage.googleapis.com/audioset'),
