@@ -8,7 +8,7 @@ import type { SourceConfig } from '../config/sections/sources.js';
 import { eventsSchema, type EventsConfig } from '../config/sections/events.js';
 import { EarshotError } from '../errors.js';
 import type { Patch } from '../features/contracts.js';
-import { createMetrics, type DaemonMetrics } from '../server/metrics.js';
+import { createMetrics, initSourceMetrics, setSourceState, type DaemonMetrics } from '../server/metrics.js';
 import { loadOntology, ontologyPathFor, type Ontology } from '../server/ontology.js';
 import type { SourceStatus } from '../server/protocol.js';
 import { ProtocolServer, type SourceHealth } from '../server/server.js';
@@ -51,7 +51,15 @@ interface SourceRecord {
   status: SourceStatus;
   lastAudioAt: string | null;
   streamSeconds: number;
+  lastError?: { code: string; message: string; at: string };
+  /** state + error code last logged: a retry loop failing the same way logs once. */
+  logged?: string;
   sub?: Subscription;
+}
+
+/** A listener reachable from other hosts; without a token anyone there can subscribe. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) || host === '::ffff:127.0.0.1';
 }
 
 export function sourceSummary(s: SourceConfig): string {
@@ -135,7 +143,15 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       labelsBySource: () => new Map(records.map((r) => [r.cfg.id, r.tagger.labels])),
       status: () => records.map((r) => r.status),
       health: (): SourceHealth[] =>
-        records.map((r) => ({ id: r.cfg.id, state: r.status.state, backend: r.status.backend, restarts: r.status.restarts, lastAudioAt: r.lastAudioAt, streamSeconds: r.streamSeconds })),
+        records.map((r) => ({
+          id: r.cfg.id,
+          state: r.status.state,
+          backend: r.status.backend,
+          restarts: r.status.restarts,
+          lastAudioAt: r.lastAudioAt,
+          streamSeconds: r.streamSeconds,
+          ...(r.lastError ? { lastError: r.lastError } : {}),
+        })),
       defaultTopK: () => config.events.topK,
       nowMs: () => scheduler.now(),
     });
@@ -144,8 +160,12 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     throw e;
   }
 
+  if (!config.server.token && !isLoopback(config.server.host)) {
+    log(`warning: listening on ${config.server.host} without server.token: anyone who can reach port ${server.address.port} can subscribe; set server.token or bind 127.0.0.1`);
+  }
   const ended: Promise<void>[] = [];
   for (const r of records) {
+    initSourceMetrics(metrics, r.cfg.id, r.status.state);
     const onOutput = (o: SourceOutput) => {
       deps.onOutput?.(o);
       switch (o.kind) {
@@ -166,10 +186,16 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           const { retryInSeconds, ...status } = o.status;
           if (status.state === 'down') metrics.sourceRestarts.inc({ source: r.cfg.id });
           r.status = status;
-          const why = status.error ? `: [${status.error.code}] ${status.error.message}` : '';
-          const retry = retryInSeconds !== undefined ? ` (retry in ${retryInSeconds}s)` : '';
-          const gap = status.gapSeconds !== undefined ? ` after a ${status.gapSeconds.toFixed(2)}s gap` : '';
-          log(`source ${r.cfg.id} (${sourceSummary(r.cfg)}): ${status.state}${gap}${why}${retry}`);
+          setSourceState(metrics, r.cfg.id, status.state);
+          if (status.error) r.lastError = { ...status.error, at: new Date(scheduler.now()).toISOString() };
+          const key = `${status.state}:${status.error?.code ?? ''}`;
+          if (key !== r.logged) {
+            r.logged = key;
+            const why = status.error ? `: [${status.error.code}] ${status.error.message}` : '';
+            const retry = retryInSeconds !== undefined ? ` (retry in ${retryInSeconds}s, backing off; repeats of this failure are not logged)` : '';
+            const gap = status.gapSeconds !== undefined ? ` after a ${status.gapSeconds.toFixed(2)}s gap` : '';
+            log(`source ${r.cfg.id} (${sourceSummary(r.cfg)}): ${status.state}${gap}${why}${retry}`);
+          }
           server.publishStatus(status);
           break;
         }
