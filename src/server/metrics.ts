@@ -34,7 +34,9 @@ export function createMetrics(): DaemonMetrics {
   const registry = new Registry();
   const reg = [registry];
   // process memory, CPU, event-loop lag, GC (prom-client's standard process_* and nodejs_* series)
-  collectDefaultMetrics({ register: registry });
+  // Lag sampled every 100 ms, not prom-client's 10 ms: with the finer timer a busy daemon fell behind a
+  // fast client in the e2e stalled-client test (test/e2e/daemon.test.ts) on a loaded machine.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   return {
     registry,
     audioSeconds: new Counter({ name: 'earshot_audio_seconds_total', help: 'Seconds of audio read, per source', labelNames: ['source'], registers: reg }),
