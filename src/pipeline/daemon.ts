@@ -8,8 +8,8 @@ import type { SourceConfig } from '../config/sections/sources.js';
 import { eventsSchema, type EventsConfig } from '../config/sections/events.js';
 import { EarshotError } from '../errors.js';
 import type { Patch } from '../features/contracts.js';
-import { createMetrics, type DaemonMetrics } from '../server/metrics.js';
-import { loadOntology, type Ontology } from '../server/ontology.js';
+import { createMetrics, initSourceMetrics, setSourceState, type DaemonMetrics } from '../server/metrics.js';
+import { loadOntology, ontologyPathFor, type Ontology } from '../server/ontology.js';
 import type { SourceStatus } from '../server/protocol.js';
 import { ProtocolServer, type SourceHealth } from '../server/server.js';
 import { createSourcePipeline, type SourceOutput, type SourcePipeline } from './source-pipeline.js';
@@ -62,7 +62,15 @@ interface SourceRecord {
   status: SourceStatus;
   lastAudioAt: string | null;
   streamSeconds: number;
+  lastError?: { code: string; message: string; at: string };
+  /** state + error code last logged: a retry loop failing the same way logs once. */
+  logged?: string;
   sub?: Subscription;
+}
+
+/** A listener reachable from other hosts; without a token anyone there can subscribe. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host) || host === '::ffff:127.0.0.1';
 }
 
 export function sourceSummary(s: SourceConfig): string {
@@ -130,7 +138,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   }
   const log = deps.log ?? (() => undefined);
   const scheduler = deps.scheduler ?? asyncScheduler;
-  const ontology: Ontology | undefined = config.models.ontologyPath ? loadOntology(config.models.ontologyPath) : undefined;
+  const ontologyPath = ontologyPathFor(config.models.ontologyPath);
+  const ontology: Ontology | undefined = ontologyPath ? loadOntology(ontologyPath) : undefined;
   const metrics = createMetrics();
   const taggers = await loadTaggers(config.sources, config, deps.loadTagger);
 
@@ -158,7 +167,15 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       labelsBySource: () => new Map(records.map((r) => [r.cfg.id, r.tagger.labels])),
       status: () => records.map((r) => r.status),
       health: (): SourceHealth[] =>
-        records.map((r) => ({ id: r.cfg.id, state: r.status.state, backend: r.status.backend, restarts: r.status.restarts, lastAudioAt: r.lastAudioAt, streamSeconds: r.streamSeconds })),
+        records.map((r) => ({
+          id: r.cfg.id,
+          state: r.status.state,
+          backend: r.status.backend,
+          restarts: r.status.restarts,
+          lastAudioAt: r.lastAudioAt,
+          streamSeconds: r.streamSeconds,
+          ...(r.lastError ? { lastError: r.lastError } : {}),
+        })),
       defaultTopK: () => config.events.topK,
       nowMs: () => scheduler.now(),
       integrations: () => integrations?.health(),
@@ -182,6 +199,9 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     await Promise.all([...taggers.values()].map((t) => t.dispose()));
     throw e;
   }
+  if (!config.server.token && !isLoopback(config.server.host)) {
+    log(`warning: listening on ${config.server.host} without server.token: anyone who can reach port ${server.address.port} can subscribe; set server.token or bind 127.0.0.1`);
+  }
   const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const clipsDir = deps.history?.clipsDir;
   const clips =
@@ -194,6 +214,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   }
   const ended: Promise<void>[] = [];
   for (const r of records) {
+    initSourceMetrics(metrics, r.cfg.id, r.status.state);
     const tap = recording?.tap(r.cfg.id, r.tagger);
     const clipTap = clipTaps.get(r.cfg.id);
     const onOutput = (o: SourceOutput) => {
@@ -219,10 +240,16 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           const { retryInSeconds, ...status } = o.status;
           if (status.state === 'down') metrics.sourceRestarts.inc({ source: r.cfg.id });
           r.status = status;
-          const why = status.error ? `: [${status.error.code}] ${status.error.message}` : '';
-          const retry = retryInSeconds !== undefined ? ` (retry in ${retryInSeconds}s)` : '';
-          const gap = status.gapSeconds !== undefined ? ` after a ${status.gapSeconds.toFixed(2)}s gap` : '';
-          log(`source ${r.cfg.id} (${sourceSummary(r.cfg)}): ${status.state}${gap}${why}${retry}`);
+          setSourceState(metrics, r.cfg.id, status.state);
+          if (status.error) r.lastError = { ...status.error, at: new Date(scheduler.now()).toISOString() };
+          const key = `${status.state}:${status.error?.code ?? ''}`;
+          if (key !== r.logged) {
+            r.logged = key;
+            const why = status.error ? `: [${status.error.code}] ${status.error.message}` : '';
+            const retry = retryInSeconds !== undefined ? ` (retry in ${retryInSeconds}s, backing off; repeats of this failure are not logged)` : '';
+            const gap = status.gapSeconds !== undefined ? ` after a ${status.gapSeconds.toFixed(2)}s gap` : '';
+            log(`source ${r.cfg.id} (${sourceSummary(r.cfg)}): ${status.state}${gap}${why}${retry}`);
+          }
           server.publishStatus(status);
           break;
         }

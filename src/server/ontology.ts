@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { EarshotError } from '../errors.js';
 
 export interface OntologyNode {
@@ -59,6 +60,15 @@ export function parseOntology(text: string, path = 'ontology.json'): Ontology {
     return { id: o.id, name: o.name, childIds: kids };
   });
   return new Ontology(nodes);
+}
+
+/** The AudioSet ontology shipped in the package (models/ontology, CC BY-SA 4.0), found from this module, not the working directory. */
+export const SHIPPED_ONTOLOGY_PATH = fileURLToPath(new URL('../../models/ontology/ontology.json', import.meta.url));
+
+/** config models.ontologyPath -> the file to read: '' = the shipped copy, 'none' = no ontology. */
+export function ontologyPathFor(configured: string): string | undefined {
+  if (configured === 'none') return undefined;
+  return configured === '' ? SHIPPED_ONTOLOGY_PATH : configured;
 }
 
 export function loadOntology(path: string): Ontology {

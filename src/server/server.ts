@@ -25,6 +25,8 @@ export interface SourceHealth {
   readonly lastAudioAt: string | null;
   /** Stream seconds read so far. */
   readonly streamSeconds: number;
+  /** The most recent failure (kept after recovery, with when it happened), if any. */
+  readonly lastError?: { readonly code: string; readonly message: string; readonly at: string };
 }
 
 /** What the server reads from the running pipeline; all lookups are live (SIGHUP, restarts). */

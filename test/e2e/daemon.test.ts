@@ -275,7 +275,7 @@ test('earshot run with a misspelt events.labels key exits 2 before listening, su
 });
 
 test('earshot run --once with a missing file exits 2 with the error instead of retrying', async () => {
-  const r = await runCli(['run', '--source', 'file:/nonexistent/missing.wav', '--once', '--model', model, '--port', '0'], { env: { EARSHOT_CONFIG: '' }, timeoutMs: 60_000 });
+  const r = await runCli(['run', '--source', 'file:/nonexistent/missing.wav', '--once', '--model', model, '--port', '0'], { env: { EARSHOT_CONFIG: '' } });
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /source file \(file \/nonexistent\/missing\.wav\): failed: \[AUDIO_FILE_NOT_FOUND\]/);
   assert.match(r.stderr, /error \[AUDIO_FILE_NOT_FOUND\]: source file: .*missing\.wav/);

@@ -57,7 +57,8 @@ test('daemon: sources run to the end, events are retained for replay, health rep
   const h = await httpGet(`http://127.0.0.1:${d.address.port}/healthz`);
   assert.equal(h.status, 200);
   assert.deepEqual((JSON.parse(h.body) as { sources: { state: string }[] }).sources.map((s) => s.state), ['ended', 'ended']);
-  assert.match((await httpGet(`http://127.0.0.1:${d.address.port}/metrics`)).body, /earshot_events_total\{source="a"\} 2/, "one Loud and one Quiet event");
+  // Loud, and Quiet before and after it: the first window (0-0.975 s of quiet) counts in full towards minDurationSeconds
+  assert.match((await httpGet(`http://127.0.0.1:${d.address.port}/metrics`)).body, /earshot_events_total\{source="a"\} 3/, 'one Loud and two Quiet events');
 });
 
 test('daemon: bad configuration fails before anything listens; taggers are freed', async () => {
@@ -174,4 +175,39 @@ test('daemon: reload logs every changed key it does not apply, with the reason',
   assert.ok(lines.some((l) => /configuration reloaded/.test(l)));
   assert.equal(d.address.port > 0 && d.address.port !== 9999, true, 'still on the original port');
   await d.stop();
+});
+
+test('daemon operations: process metrics, per-source series from 0, state gauge, last error in /healthz, one log line per transition, exposure warning', async (t) => {
+  const { NEVER, defer, throwError } = await import('rxjs');
+  const { EarshotError } = await import('../../src/errors.js');
+  const lines: string[] = [];
+  const d = await startDaemon(
+    cfg({ server: { port: 0, host: '0.0.0.0' }, supervision: { restartInitialSeconds: 0.01, restartMaxSeconds: 0.02 }, sources: [{ id: 'quiet', kind: 'stdin' }, { id: 'gone', kind: 'mic' }] }),
+    deps({
+      log: (l) => lines.push(l),
+      openSource: (c) => (c.id === 'quiet' ? NEVER : defer(() => throwError(() => new EarshotError('MIC_DEVICE_NOT_FOUND', 'arecord: no device hw:9')))),
+    }),
+  );
+  t.after(() => d.stop());
+  assert.ok(lines.some((l) => /^warning: listening on 0\.0\.0\.0 without server\.token/.test(l)), lines.join('\n'));
+  const http = `http://127.0.0.1:${d.address.port}`;
+  // let the failing source retry several times
+  while (((await d.metrics.sourceRestarts.get()).values.find((v) => v.labels.source === 'gone')?.value ?? 0) < 4) await new Promise((r) => setTimeout(r, 20));
+  const m = (await httpGet(`${http}/metrics`)).body;
+  assert.match(m, /^process_cpu_user_seconds_total \d/m);
+  assert.match(m, /^nodejs_eventloop_lag_seconds \d/m);
+  assert.match(m, /^process_resident_memory_bytes \d/m);
+  for (const c of ['earshot_audio_seconds_total', 'earshot_patches_total', 'earshot_events_total', 'earshot_patches_dropped_total', 'earshot_source_restarts_total']) {
+    assert.match(m, new RegExp(`^${c}\\{source="quiet"\\} 0$`, 'm'), `${c} starts at 0`);
+  }
+  assert.match(m, /^earshot_source_state\{source="quiet",state="starting"\} 1$/m);
+  assert.match(m, /^earshot_source_state\{source="gone",state="down"\} 1$/m);
+  assert.match(m, /^earshot_source_state\{source="gone",state="up"\} 0$/m);
+  const h = JSON.parse((await httpGet(`${http}/healthz`)).body) as { sources: { id: string; lastError?: { code: string; message: string; at: string } }[] };
+  const gone = h.sources.find((s) => s.id === 'gone')!;
+  assert.equal(gone.lastError?.code, 'MIC_DEVICE_NOT_FOUND');
+  assert.match(gone.lastError!.message, /no device hw:9/);
+  assert.equal(h.sources.find((s) => s.id === 'quiet')!.lastError, undefined);
+  const downs = lines.filter((l) => /source gone .*: down/.test(l));
+  assert.equal(downs.length, 1, `one line for the transition, not one per retry:\n${lines.join('\n')}`);
 });

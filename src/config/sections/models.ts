@@ -17,7 +17,7 @@ export const modelsSchema = z
      */
     contextWindowSeconds: z.number().positive().max(60).default(10),
     contextHopSeconds: z.number().positive().max(60).default(1),
-    /** AudioSet ontology.json, for subscribing to a parent label's children; '' = flat labels only. */
+    /** AudioSet ontology.json, for subscribing to a parent label's children; '' = the copy shipped with earshot, 'none' = flat labels only. */
     ontologyPath: z.string().default(''),
     /** Base URL for `earshot models fetch`. */
     fetchBaseUrl: z.string().default('https://storage.googleapis.com/audioset'),
