@@ -7,6 +7,7 @@ import { registerModels } from './commands/models.js';
 import { registerTag } from './commands/tag.js';
 import { registerTrain } from './commands/train.js';
 import { registerRun } from './commands/run.js';
+import { registerDevices } from './commands/devices.js';
 import { commanderErrorsAsEarshot, exitCodeForCommander } from './common.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerTag(program);
   registerTrain(program);
   registerRun(program);
+  registerDevices(program);
   return program;
 }
 
