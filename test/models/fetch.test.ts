@@ -148,14 +148,15 @@ test('expected digests: sidecar <file>.sha256, --sha256 flag, and built-ins only
   files.set('/mirror/vggish_model.ckpt.sha256', { body: Buffer.from(`${sha(body)}  vggish_model.ckpt\n`) });
   assert.deepEqual(await expectedDigests(`${base}/mirror`, 'vggish_model.ckpt', undefined), { sha256: sha(body) });
   assert.deepEqual(await expectedDigests(`${base}/mirror/`, 'vggish_model.ckpt', 'AB'.repeat(32)), { sha256: 'ab'.repeat(32) });
-  await assert.rejects(expectedDigests(`${base}/mirror`, 'vggish_pca_params.npz', undefined), (e) => isEarshotError(e, 'DOWNLOAD_FAILED') && /no checksum known/.test(e.message) && /--sha256/.test(e.message));
+  await assert.rejects(expectedDigests(`${base}/mirror`, 'vggish_pca_params.npz', undefined), (e) => isEarshotError(e, 'DOWNLOAD_FAILED') && /no checksum known/.test(e.message) && /pass --pca-sha256 <hex>/.test(e.message));
+  await assert.rejects(expectedDigests(`${base}/nothing`, 'vggish_model.ckpt', undefined), (e) => isEarshotError(e, 'DOWNLOAD_FAILED') && /pass --sha256 <hex>/.test(e.message));
   files.set('/bad/vggish_model.ckpt.sha256', { body: Buffer.from('not a digest') });
   await assert.rejects(expectedDigests(`${base}/bad`, 'vggish_model.ckpt', undefined), (e) => isEarshotError(e, 'DOWNLOAD_FAILED') && /not a sha256 digest/.test(e.message));
-  // Official URL: no internet in tests, so the sidecar lookup goes to an injected fetch that answers 404.
-  const offline = (async () => new Response('no', { status: 404 })) as typeof fetch;
+  // Official URL: built-in digests, and no sidecar request at all (issue #20: it was probed, and failed offline).
+  const offline = (async (u: unknown) => assert.fail(`no request expected, got ${String(u)}`)) as typeof fetch;
   assert.deepEqual(await expectedDigests(OFFICIAL_BASE_URL, 'vggish_model.ckpt', undefined, offline), { md5: OFFICIAL_DIGESTS['vggish_model.ckpt']!.md5 });
   assert.deepEqual(await expectedDigests(OFFICIAL_BASE_URL, 'vggish_pca_params.npz', undefined, offline), OFFICIAL_DIGESTS['vggish_pca_params.npz']);
-  await assert.rejects(expectedDigests(OFFICIAL_BASE_URL, 'vggish_pca_params.npz', 'c'.repeat(64), offline), (e) => isEarshotError(e, 'MODEL_CHECKSUM_MISMATCH') && /contradicts/.test(e.message));
+  await assert.rejects(expectedDigests(OFFICIAL_BASE_URL, 'vggish_pca_params.npz', 'c'.repeat(64), offline), (e) => isEarshotError(e, 'MODEL_CHECKSUM_MISMATCH') && /--pca-sha256 c+ for vggish_pca_params\.npz contradicts/.test(e.message));
 });
 
 test('the built-in PCA digests match the copy in shared/ (whose md5 matches the third-party record)', () => {

@@ -71,15 +71,18 @@ export async function sidecarSha256(url: string, fetchImpl: typeof fetch = fetch
 /** Expected digests: flag, sidecar and (official URL only) built-ins; all that are known must match. */
 export async function expectedDigests(baseUrl: string, file: string, flag: string | undefined, fetchImpl?: typeof fetch): Promise<Digests> {
   const url = urlFor(baseUrl, file);
-  const builtin = baseUrl.replace(/\/+$/, '') === OFFICIAL_BASE_URL ? OFFICIAL_DIGESTS[file] ?? {} : {};
-  const sidecar = flag ? undefined : await sidecarSha256(url, fetchImpl);
+  const official = baseUrl.replace(/\/+$/, '') === OFFICIAL_BASE_URL;
+  const builtin = official ? OFFICIAL_DIGESTS[file] ?? {} : {};
+  // Google serves no sidecars: probing them would only cost a request (and an error when offline).
+  const sidecar = flag || official ? undefined : await sidecarSha256(url, fetchImpl);
+  const flagName = file === PCA_FILE_NAME ? '--pca-sha256' : '--sha256';
   const sha = flag?.toLowerCase() ?? sidecar ?? builtin.sha256;
   if (flag && builtin.sha256 && flag.toLowerCase() !== builtin.sha256) {
-    throw new EarshotError('MODEL_CHECKSUM_MISMATCH', `--sha256 ${flag} for ${file} contradicts the known digest ${builtin.sha256}`, { file });
+    throw new EarshotError('MODEL_CHECKSUM_MISMATCH', `${flagName} ${flag} for ${file} contradicts the known digest ${builtin.sha256}`, { file });
   }
   const d: Digests = { ...(sha ? { sha256: sha } : {}), ...(builtin.md5 ? { md5: builtin.md5 } : {}) };
   if (!d.sha256 && !d.md5) {
-    throw new EarshotError('DOWNLOAD_FAILED', `no checksum known for ${url}: pass --sha256 (or --pca-sha256), or serve ${file}.sha256 beside it`, { url });
+    throw new EarshotError('DOWNLOAD_FAILED', `no checksum known for ${url}: pass ${flagName} <hex>, or serve ${file}.sha256 beside it`, { url });
   }
   return d;
 }
