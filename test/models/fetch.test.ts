@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isEarshotError } from '../../src/errors.js';
 import { download } from '../../src/models/fetch/download.js';
 import { sharedPath } from '../helpers/shared.js';
-import { expectedDigests, OFFICIAL_BASE_URL, OFFICIAL_DIGESTS } from '../../src/models/fetch/vggish.js';
+import { expectedDigests, fetchVggish, OFFICIAL_BASE_URL, OFFICIAL_DIGESTS } from '../../src/models/fetch/vggish.js';
 
 // The resumable downloader against a real node:http server on port 0 that
 // honours Range requests and can drop a connection mid-body.
@@ -163,4 +163,19 @@ test('the built-in PCA digests match the copy in shared/ (whose md5 matches the 
   const npz = readFileSync(sharedPath('models/vggish/vggish_pca_params.npz'));
   assert.equal(sha(npz), OFFICIAL_DIGESTS['vggish_pca_params.npz']!.sha256);
   assert.equal(createHash('md5').update(npz).digest('hex'), OFFICIAL_DIGESTS['vggish_pca_params.npz']!.md5);
+});
+
+test('fetch with the network unreachable: DOWNLOAD_FAILED explains and names the import command; no empty .download/ left', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-fetch-offline-'));
+  try {
+    const out = join(dir, 'vggish');
+    // Port 1 on loopback refuses the connection: the same path as no route to storage.googleapis.com.
+    await assert.rejects(
+      fetchVggish({ baseUrl: 'http://127.0.0.1:1/audioset', outDir: out, sha256: 'a'.repeat(64), pcaSha256: 'b'.repeat(64) }),
+      (e) => isEarshotError(e, 'DOWNLOAD_FAILED') && /network looks unreachable/.test(e.message) && e.message.includes(`earshot models import vggish <vggish_model.ckpt> --pca <vggish_pca_params.npz> --out ${out}`),
+    );
+    assert.equal(existsSync(`${out}.download`), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

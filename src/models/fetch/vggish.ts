@@ -1,6 +1,6 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { EarshotError } from '../../errors.js';
+import { EarshotError, isEarshotError } from '../../errors.js';
 import { importVggish, type ImportResult } from '../import/vggish.js';
 import { download, type Digests, type DownloadResult } from './download.js';
 
@@ -87,22 +87,40 @@ export async function expectedDigests(baseUrl: string, file: string, flag: strin
   return d;
 }
 
+/** A request that never reached a server (offline, DNS, refused): say so, and how to import files got elsewhere. */
+function unreachableHint(e: unknown, outDir: string): unknown {
+  if (!isEarshotError(e, 'DOWNLOAD_FAILED') || !/request failed/.test(e.message)) return e;
+  const cause = (e.cause as { cause?: { code?: string } } | undefined)?.cause?.code;
+  return new EarshotError(
+    'DOWNLOAD_FAILED',
+    `${e.message}${cause ? ` (${cause})` : ''}: the network looks unreachable from here. With the files from elsewhere, import them: earshot models import vggish <${CKPT_FILE}> --pca <${PCA_FILE_NAME}> --out ${outDir}`,
+    { ...e.details },
+    { cause: e },
+  );
+}
+
 export async function fetchVggish(opts: FetchOptions): Promise<FetchResult> {
   const downloadDir = opts.downloadDir ?? `${resolve(opts.outDir)}.download`;
   mkdirSync(downloadDir, { recursive: true });
   mkdirSync(dirname(resolve(opts.outDir)), { recursive: true });
   const downloads: Record<string, DownloadResult> = {};
-  for (const [file, flag] of [[PCA_FILE_NAME, opts.pcaSha256], [CKPT_FILE, opts.sha256]] as const) {
-    const url = urlFor(opts.baseUrl, file);
-    const expected = await expectedDigests(opts.baseUrl, file, flag, opts.fetchImpl);
-    downloads[file] = await download({
-      url,
-      dest: join(downloadDir, file),
-      expected,
-      ...(opts.onProgress ? { onProgress: (d: number, t: number | undefined) => opts.onProgress!(file, d, t) } : {}),
-      ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+  try {
+    for (const [file, flag] of [[PCA_FILE_NAME, opts.pcaSha256], [CKPT_FILE, opts.sha256]] as const) {
+      const url = urlFor(opts.baseUrl, file);
+      const expected = await expectedDigests(opts.baseUrl, file, flag, opts.fetchImpl);
+      downloads[file] = await download({
+        url,
+        dest: join(downloadDir, file),
+        expected,
+        ...(opts.onProgress ? { onProgress: (d: number, t: number | undefined) => opts.onProgress!(file, d, t) } : {}),
+        ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    }
+  } catch (e) {
+    // Partial downloads (.part) stay for a resume; a directory with nothing in it does not.
+    if (readdirSync(downloadDir).length === 0) rmSync(downloadDir, { recursive: true, force: true });
+    throw unreachableHint(e, opts.outDir);
   }
   const r = importVggish({
     source: downloads[CKPT_FILE]!.path,
