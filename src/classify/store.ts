@@ -42,7 +42,7 @@ export function specFromManifest(m: ModelManifest, dir: string): NetSpec {
 }
 
 export function loadClassifier(dir: string, blas?: Blas): { head: ReturnType<typeof createHead>; labels: readonly LabelInfo[]; manifest: ModelManifest } {
-  const md = readModelDir(dir);
+  const md = readModelDir(dir, 'classifier');
   const spec = specFromManifest(md.manifest, dir);
   const params: Params = new Map([...md.weights].map(([k, v]) => [k, v.data]));
   return { head: createHead(spec, params, blas), labels: md.labels, manifest: md.manifest };

@@ -59,7 +59,7 @@ export function intFlag(flag: string, v: string | number | undefined, o: { min?:
   const min = o.min ?? 0;
   const max = o.max ?? Number.MAX_SAFE_INTEGER;
   if (!Number.isInteger(n) || n < min || n > max) {
-    const range = o.max === undefined ? `an integer >= ${min}` : `an integer in ${min}..${max}`;
+    const range = o.max !== undefined ? `an integer in ${min}..${max}` : min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
     throw new EarshotError('INPUT_INVALID', `${flag} must be ${range}, got '${v}'`, { flag, value: v });
   }
   return n;

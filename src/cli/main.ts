@@ -8,6 +8,7 @@ import { registerTag } from './commands/tag.js';
 import { registerTrain } from './commands/train.js';
 import { registerRun } from './commands/run.js';
 import { registerWatch } from './commands/watch.js';
+import { registerDevices } from './commands/devices.js';
 import { commanderErrorsAsEarshot, exitCodeForCommander } from './common.js';
 import { registerHistory } from './commands/history.js';
 
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerWatch(program);
   registerHistory(program);
+  registerDevices(program);
   return program;
 }
 

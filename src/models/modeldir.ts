@@ -131,9 +131,17 @@ export function writeModelDir(dir: string, fields: ManifestFields, weights: Weig
   return manifest;
 }
 
-export function readManifest(dir: string): ModelManifest {
+/** The command that creates each kind of model directory, for MODEL_NOT_FOUND messages. */
+export type ModelKind = 'yamnet' | 'vggish' | 'classifier';
+export function modelFixCommand(kind: ModelKind, dir: string): string {
+  if (kind === 'yamnet') return `import one with \`earshot models import yamnet <yamnet.tflite> --out ${dir}\``;
+  if (kind === 'vggish') return `fetch one with \`earshot models fetch vggish --out ${dir}\` (or \`earshot models import vggish <ckpt|.pth> --out ${dir}\`)`;
+  return `train one with \`earshot train --data <tfrecords> --out ${dir}\``;
+}
+
+export function readManifest(dir: string, kind?: ModelKind): ModelManifest {
   const p = join(dir, MANIFEST);
-  if (!existsSync(p)) throw new EarshotError('MODEL_NOT_FOUND', `no model directory at ${dir} (missing ${MANIFEST})`, { dir });
+  if (!existsSync(p)) throw new EarshotError('MODEL_NOT_FOUND', `no model directory at ${dir} (missing ${MANIFEST})${kind ? `; ${modelFixCommand(kind, dir)}` : ''}`, { dir, ...(kind ? { kind } : {}) });
   let m: unknown;
   try {
     m = JSON.parse(readFileSync(p, 'utf8'));
@@ -144,8 +152,8 @@ export function readManifest(dir: string): ModelManifest {
 }
 
 /** Reads and verifies (sha256, tensor bounds) a model directory. */
-export function readModelDir(dir: string): ModelDir {
-  const manifest = readManifest(dir);
+export function readModelDir(dir: string, kind?: ModelKind): ModelDir {
+  const manifest = readManifest(dir, kind);
   const wpath = join(dir, manifest.weights.file);
   if (!existsSync(wpath)) throw new EarshotError('MODEL_INVALID', `${dir}: weights file ${manifest.weights.file} is missing`, { dir });
   const blob = readFileSync(wpath);

@@ -70,9 +70,24 @@ interface Axis {
   log?: boolean;
 }
 
-function svgFrame(title: string, xl: string, yl: string, x: Axis, y: Axis, body: (px: (v: number) => number, py: (v: number) => number) => string, w = 640, h = 400): string {
+/**
+ * "Nice" tick values (1, 2 or 5 x 10^k apart, about `target` of them) covering [min, max];
+ * the first is <= min and the last >= max, so an axis can be widened to them.
+ */
+export function niceTicks(min: number, max: number, target = 5): number[] {
+  if (!(max > min)) return [min];
+  const raw = (max - min) / target;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+  const out: number[] = [];
+  const lo = Math.floor(min / step + 1e-9);
+  const hi = Math.ceil(max / step - 1e-9);
+  for (let k = lo; k <= hi; k++) out.push(+(k * step).toPrecision(12));
+  return out;
+}
+
+function svgFrame(title: string, xl: string, yl: string, x: Axis, y: Axis, body: (px: (v: number) => number, py: (v: number) => number) => string, w = 640, h = 400, R = 20): string {
   const L = 60;
-  const R = 20;
   const T = 30;
   const B = 45;
   const tx = (v: number): number => (x.log ? Math.log10(v) : v);
@@ -82,12 +97,14 @@ function svgFrame(title: string, xl: string, yl: string, x: Axis, y: Axis, body:
   const px = (v: number): number => L + ((tx(v) - x0) / (x1 - x0)) * (w - L - R);
   const py = (v: number): number => h - B - ((v - y.min) / (y1 - y.min)) * (h - T - B);
   const ticks: string[] = [];
-  for (let i = 0; i <= 5; i++) {
-    const yv = y.min + ((y1 - y.min) * i) / 5;
+  // Callers pass axis limits that are already nice (see trainingCurveSvg); ticks outside them are dropped.
+  for (const yv of niceTicks(y.min, y1).filter((v) => v >= y.min - 1e-9 && v <= y1 + 1e-9)) {
     ticks.push(`<line x1="${L}" x2="${w - R}" y1="${py(yv).toFixed(1)}" y2="${py(yv).toFixed(1)}" stroke="#eee"/><text x="${L - 6}" y="${(py(yv) + 4).toFixed(1)}" text-anchor="end">${+yv.toPrecision(3)}</text>`);
-    const xv = x.log ? Math.pow(10, x0 + ((x1 - x0) * i) / 5) : x.min + ((x1 - x.min) * i) / 5;
-    ticks.push(`<text x="${px(xv).toFixed(1)}" y="${h - B + 16}" text-anchor="middle">${Math.round(xv)}</text>`);
   }
+  const xs = x.log
+    ? Array.from({ length: Math.floor(x1) - Math.ceil(x0) + 1 }, (_, i) => 10 ** (Math.ceil(x0) + i))
+    : niceTicks(x.min, x.max).filter((v) => v >= x.min - 1e-9 && v <= x.max + 1e-9);
+  for (const xv of xs) ticks.push(`<text x="${px(xv).toFixed(1)}" y="${h - B + 16}" text-anchor="middle">${xv.toLocaleString('en-US')}</text>`);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="11">`,
     `<rect width="${w}" height="${h}" fill="white"/>`,
@@ -119,7 +136,9 @@ export function perClassApSvg(r: EvalReport, trainPositives?: readonly number[])
 export function trainingCurveSvg(history: readonly HistoryPoint[]): string {
   const last = history.at(-1)?.iteration ?? 1;
   const skip = Math.floor(history.length * 0.02);
-  const maxLoss = Math.max(1e-3, ...history.slice(skip).map((h) => h.loss));
+  const lossTicks = niceTicks(0, Math.max(1e-3, ...history.slice(skip).map((h) => h.loss)));
+  const maxLoss = lossTicks.at(-1)!;
+  const cut = history.slice(0, skip).filter((h) => h.loss > maxLoss);
   const vals = history.filter((h) => h.valMAP !== undefined);
   // Thin the loss line to at most ~600 points so the SVG stays small.
   const step = Math.max(1, Math.ceil(history.length / 600));
@@ -132,6 +151,7 @@ export function trainingCurveSvg(history: readonly HistoryPoint[]): string {
       vals.length ? `<polyline fill="none" stroke="#ff7f0e" stroke-width="2" points="${vals.map((h) => `${px(h.iteration).toFixed(1)},${pm(h.valMAP!).toFixed(1)}`).join(' ')}"/>` : '',
       ...vals.map((h) => `<circle cx="${px(h.iteration).toFixed(1)}" cy="${pm(h.valMAP!).toFixed(1)}" r="3" fill="#ff7f0e"><title>iteration ${h.iteration}: mAP ${h.valMAP!.toFixed(4)}</title></circle>`),
       ...right,
+      cut.length ? `<text x="${px(0) + 6}" y="42" fill="#1f77b4">loss of the first ${skip} iterations (up to ${Math.max(...cut.map((h) => h.loss)).toFixed(3)}) is above the scale and not drawn</text>` : '',
     ].join('\n');
-  }, 680);
+  }, 680, 400, 44);
 }

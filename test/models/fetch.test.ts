@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isEarshotError } from '../../src/errors.js';
 import { download } from '../../src/models/fetch/download.js';
 import { sharedPath } from '../helpers/shared.js';
-import { expectedDigests, OFFICIAL_BASE_URL, OFFICIAL_DIGESTS } from '../../src/models/fetch/vggish.js';
+import { expectedDigests, fetchVggish, OFFICIAL_BASE_URL, OFFICIAL_DIGESTS } from '../../src/models/fetch/vggish.js';
 
 // The resumable downloader against a real node:http server on port 0 that
 // honours Range requests and can drop a connection mid-body.
@@ -148,18 +148,34 @@ test('expected digests: sidecar <file>.sha256, --sha256 flag, and built-ins only
   files.set('/mirror/vggish_model.ckpt.sha256', { body: Buffer.from(`${sha(body)}  vggish_model.ckpt\n`) });
   assert.deepEqual(await expectedDigests(`${base}/mirror`, 'vggish_model.ckpt', undefined), { sha256: sha(body) });
   assert.deepEqual(await expectedDigests(`${base}/mirror/`, 'vggish_model.ckpt', 'AB'.repeat(32)), { sha256: 'ab'.repeat(32) });
-  await assert.rejects(expectedDigests(`${base}/mirror`, 'vggish_pca_params.npz', undefined), (e) => isEarshotError(e, 'DOWNLOAD_FAILED') && /no checksum known/.test(e.message) && /--sha256/.test(e.message));
+  await assert.rejects(expectedDigests(`${base}/mirror`, 'vggish_pca_params.npz', undefined), (e) => isEarshotError(e, 'DOWNLOAD_FAILED') && /no checksum known/.test(e.message) && /pass --pca-sha256 <hex>/.test(e.message));
+  await assert.rejects(expectedDigests(`${base}/nothing`, 'vggish_model.ckpt', undefined), (e) => isEarshotError(e, 'DOWNLOAD_FAILED') && /pass --sha256 <hex>/.test(e.message));
   files.set('/bad/vggish_model.ckpt.sha256', { body: Buffer.from('not a digest') });
   await assert.rejects(expectedDigests(`${base}/bad`, 'vggish_model.ckpt', undefined), (e) => isEarshotError(e, 'DOWNLOAD_FAILED') && /not a sha256 digest/.test(e.message));
-  // Official URL: no internet in tests, so the sidecar lookup goes to an injected fetch that answers 404.
-  const offline = (async () => new Response('no', { status: 404 })) as typeof fetch;
+  // Official URL: built-in digests, and no sidecar request at all (issue #20: it was probed, and failed offline).
+  const offline = (async (u: unknown) => assert.fail(`no request expected, got ${String(u)}`)) as typeof fetch;
   assert.deepEqual(await expectedDigests(OFFICIAL_BASE_URL, 'vggish_model.ckpt', undefined, offline), { md5: OFFICIAL_DIGESTS['vggish_model.ckpt']!.md5 });
   assert.deepEqual(await expectedDigests(OFFICIAL_BASE_URL, 'vggish_pca_params.npz', undefined, offline), OFFICIAL_DIGESTS['vggish_pca_params.npz']);
-  await assert.rejects(expectedDigests(OFFICIAL_BASE_URL, 'vggish_pca_params.npz', 'c'.repeat(64), offline), (e) => isEarshotError(e, 'MODEL_CHECKSUM_MISMATCH') && /contradicts/.test(e.message));
+  await assert.rejects(expectedDigests(OFFICIAL_BASE_URL, 'vggish_pca_params.npz', 'c'.repeat(64), offline), (e) => isEarshotError(e, 'MODEL_CHECKSUM_MISMATCH') && /--pca-sha256 c+ for vggish_pca_params\.npz contradicts/.test(e.message));
 });
 
 test('the built-in PCA digests match the copy in shared/ (whose md5 matches the third-party record)', () => {
   const npz = readFileSync(sharedPath('models/vggish/vggish_pca_params.npz'));
   assert.equal(sha(npz), OFFICIAL_DIGESTS['vggish_pca_params.npz']!.sha256);
   assert.equal(createHash('md5').update(npz).digest('hex'), OFFICIAL_DIGESTS['vggish_pca_params.npz']!.md5);
+});
+
+test('fetch with the network unreachable: DOWNLOAD_FAILED explains and names the import command; no empty .download/ left', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'earshot-fetch-offline-'));
+  try {
+    const out = join(dir, 'vggish');
+    // Port 1 on loopback refuses the connection: the same path as no route to storage.googleapis.com.
+    await assert.rejects(
+      fetchVggish({ baseUrl: 'http://127.0.0.1:1/audioset', outDir: out, sha256: 'a'.repeat(64), pcaSha256: 'b'.repeat(64) }),
+      (e) => isEarshotError(e, 'DOWNLOAD_FAILED') && /network looks unreachable/.test(e.message) && e.message.includes(`earshot models import vggish <vggish_model.ckpt> --pca <vggish_pca_params.npz> --out ${out}`),
+    );
+    assert.equal(existsSync(`${out}.download`), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

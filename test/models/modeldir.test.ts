@@ -42,3 +42,15 @@ test('csv parser handles quotes, commas and CRLF', () => {
     ['1', '2', '3'],
   ]);
 });
+
+test('a missing model directory is MODEL_NOT_FOUND naming the command that creates that kind of model', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'earshot-md-')), 'absent');
+  const { loadYamnetTagger } = await import('../../src/models/yamnet/tagger.js');
+  const { loadClassifier } = await import('../../src/classify/store.js');
+  const { openVggish } = await import('../../src/models/vggish/index.js');
+  const { engineSchema } = await import('../../src/config/sections/engine.js');
+  await assert.rejects(loadYamnetTagger(dir, engineSchema.parse({})), (e) => isEarshotError(e, 'MODEL_NOT_FOUND') && e.message.includes(`earshot models import yamnet <yamnet.tflite> --out ${dir}`));
+  assert.throws(() => loadClassifier(dir), (e) => isEarshotError(e, 'MODEL_NOT_FOUND') && e.message.includes(`earshot train --data <tfrecords> --out ${dir}`));
+  await assert.rejects(openVggish(dir, engineSchema.parse({})), (e) => isEarshotError(e, 'MODEL_NOT_FOUND') && e.message.includes(`earshot models fetch vggish --out ${dir}`));
+  assert.throws(() => readModelDir(dir), (e) => isEarshotError(e, 'MODEL_NOT_FOUND') && /no model directory at/.test(e.message));
+});

@@ -137,3 +137,18 @@ test('CLI: models import yamnet writes the directory; missing class map and bad 
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /error \[MODEL_INVALID\]: .*junk\.tflite: not a TFL3 flatbuffer/);
 });
+
+test('import checks the tflite before the class map, and a missing class map says where it looked', (t) => {
+  const root = tmp();
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  // A junk tflite with no class map beside it: the tflite (the file the user named) is reported.
+  const junk = join(root, 'junk.tflite');
+  writeFileSync(junk, 'this is not a model at all');
+  assert.throws(() => importYamnet({ tflitePath: junk, outDir: join(root, 'a') }), (e) => isEarshotError(e, 'MODEL_INVALID') && /junk\.tflite: not a TFL3 flatbuffer/.test(e.message));
+  const lone = join(root, 'lone.tflite');
+  copyFileSync(tflitePath, lone);
+  assert.throws(
+    () => importYamnet({ tflitePath: lone, outDir: join(root, 'b') }),
+    (e) => isEarshotError(e, 'MODEL_NOT_FOUND') && e.message.includes(`looked for yamnet_class_map.csv beside the tflite (${join(root, 'yamnet_class_map.csv')}); pass --labels`),
+  );
+});

@@ -3,8 +3,9 @@ import { registerModelsVggish } from './models-vggish.js';
 import { registerModelsYamnet } from './models-yamnet.js';
 import { registerModelsEfficientAt } from './models-efficientat.js';
 import { registerModelsConvert } from './models-convert.js';
+import { registerModelsInfo } from './models-info.js';
 
-/** `earshot models import|fetch <kind> ...`: each model family registers its own subcommands. */
+/** `earshot models import|fetch <kind> ...`, `models list`, `models inspect DIR`: each model family registers its own subcommands. */
 export function registerModels(program: Command): void {
   const models = program.command('models').description('import, fetch and inspect model directories');
   const importCmd = models.command('import').description('convert weights into an earshot model directory');
@@ -13,4 +14,5 @@ export function registerModels(program: Command): void {
   registerModelsYamnet(importCmd);
   registerModelsEfficientAt(importCmd);
   registerModelsConvert(models);
+  registerModelsInfo(models);
 }

@@ -1,6 +1,6 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { EarshotError } from '../../errors.js';
+import { EarshotError, isEarshotError } from '../../errors.js';
 import { importVggish, type ImportResult } from '../import/vggish.js';
 import { download, type Digests, type DownloadResult } from './download.js';
 
@@ -71,17 +71,32 @@ export async function sidecarSha256(url: string, fetchImpl: typeof fetch = fetch
 /** Expected digests: flag, sidecar and (official URL only) built-ins; all that are known must match. */
 export async function expectedDigests(baseUrl: string, file: string, flag: string | undefined, fetchImpl?: typeof fetch): Promise<Digests> {
   const url = urlFor(baseUrl, file);
-  const builtin = baseUrl.replace(/\/+$/, '') === OFFICIAL_BASE_URL ? OFFICIAL_DIGESTS[file] ?? {} : {};
-  const sidecar = flag ? undefined : await sidecarSha256(url, fetchImpl);
+  const official = baseUrl.replace(/\/+$/, '') === OFFICIAL_BASE_URL;
+  const builtin = official ? OFFICIAL_DIGESTS[file] ?? {} : {};
+  // Google serves no sidecars: probing them would only cost a request (and an error when offline).
+  const sidecar = flag || official ? undefined : await sidecarSha256(url, fetchImpl);
+  const flagName = file === PCA_FILE_NAME ? '--pca-sha256' : '--sha256';
   const sha = flag?.toLowerCase() ?? sidecar ?? builtin.sha256;
   if (flag && builtin.sha256 && flag.toLowerCase() !== builtin.sha256) {
-    throw new EarshotError('MODEL_CHECKSUM_MISMATCH', `--sha256 ${flag} for ${file} contradicts the known digest ${builtin.sha256}`, { file });
+    throw new EarshotError('MODEL_CHECKSUM_MISMATCH', `${flagName} ${flag} for ${file} contradicts the known digest ${builtin.sha256}`, { file });
   }
   const d: Digests = { ...(sha ? { sha256: sha } : {}), ...(builtin.md5 ? { md5: builtin.md5 } : {}) };
   if (!d.sha256 && !d.md5) {
-    throw new EarshotError('DOWNLOAD_FAILED', `no checksum known for ${url}: pass --sha256 (or --pca-sha256), or serve ${file}.sha256 beside it`, { url });
+    throw new EarshotError('DOWNLOAD_FAILED', `no checksum known for ${url}: pass ${flagName} <hex>, or serve ${file}.sha256 beside it`, { url });
   }
   return d;
+}
+
+/** A request that never reached a server (offline, DNS, refused): say so, and how to import files got elsewhere. */
+function unreachableHint(e: unknown, outDir: string): unknown {
+  if (!isEarshotError(e, 'DOWNLOAD_FAILED') || !/request failed/.test(e.message)) return e;
+  const cause = (e.cause as { cause?: { code?: string } } | undefined)?.cause?.code;
+  return new EarshotError(
+    'DOWNLOAD_FAILED',
+    `${e.message}${cause ? ` (${cause})` : ''}: the network looks unreachable from here. With the files from elsewhere, import them: earshot models import vggish <${CKPT_FILE}> --pca <${PCA_FILE_NAME}> --out ${outDir}`,
+    { ...e.details },
+    { cause: e },
+  );
 }
 
 export async function fetchVggish(opts: FetchOptions): Promise<FetchResult> {
@@ -89,17 +104,23 @@ export async function fetchVggish(opts: FetchOptions): Promise<FetchResult> {
   mkdirSync(downloadDir, { recursive: true });
   mkdirSync(dirname(resolve(opts.outDir)), { recursive: true });
   const downloads: Record<string, DownloadResult> = {};
-  for (const [file, flag] of [[PCA_FILE_NAME, opts.pcaSha256], [CKPT_FILE, opts.sha256]] as const) {
-    const url = urlFor(opts.baseUrl, file);
-    const expected = await expectedDigests(opts.baseUrl, file, flag, opts.fetchImpl);
-    downloads[file] = await download({
-      url,
-      dest: join(downloadDir, file),
-      expected,
-      ...(opts.onProgress ? { onProgress: (d: number, t: number | undefined) => opts.onProgress!(file, d, t) } : {}),
-      ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+  try {
+    for (const [file, flag] of [[PCA_FILE_NAME, opts.pcaSha256], [CKPT_FILE, opts.sha256]] as const) {
+      const url = urlFor(opts.baseUrl, file);
+      const expected = await expectedDigests(opts.baseUrl, file, flag, opts.fetchImpl);
+      downloads[file] = await download({
+        url,
+        dest: join(downloadDir, file),
+        expected,
+        ...(opts.onProgress ? { onProgress: (d: number, t: number | undefined) => opts.onProgress!(file, d, t) } : {}),
+        ...(opts.fetchImpl ? { fetchImpl: opts.fetchImpl } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    }
+  } catch (e) {
+    // Partial downloads (.part) stay for a resume; a directory with nothing in it does not.
+    if (readdirSync(downloadDir).length === 0) rmSync(downloadDir, { recursive: true, force: true });
+    throw unreachableHint(e, opts.outDir);
   }
   const r = importVggish({
     source: downloads[CKPT_FILE]!.path,

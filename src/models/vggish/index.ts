@@ -37,7 +37,7 @@ function weightsStamp(dir: string, manifest: ModelManifest): string {
  * mtime (and inode) are unchanged. Weights are not retained after compiling (except by tfjs-cpu).
  */
 export async function openVggish(dir: string, engine: EngineConfig, tuning: Pick<EngineOptions, 'spinning'> = {}): Promise<VggishModel> {
-  const manifest = readManifest(dir);
+  const manifest = readManifest(dir, 'vggish');
   if (manifest.architecture !== 'vggish') throw new EarshotError('MODEL_INVALID', `${dir} holds a '${manifest.architecture}' model, not vggish`, { dir });
   let md: ModelDir | undefined;
   const load = (): ModelDir => {

@@ -41,9 +41,12 @@ function loadLabels(path: string): LabelInfo[] {
 export function importYamnet(opts: ImportYamnetOptions): ImportYamnetResult {
   const bytes = readOrThrow(opts.tflitePath, 'YAMNet tflite file');
   const labelsPath = opts.labelsPath ?? join(dirname(opts.tflitePath), YAMNET_LABELS_FILE);
-  // Labels first: a missing class map should fail before the (slower) weight conversion.
-  const labels = loadLabels(labelsPath);
+  // The tflite is checked first (the file the user named), the class map before the (slower) weight conversion.
   const model = parseTflite(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), opts.tflitePath);
+  if (opts.labelsPath === undefined && !existsSync(labelsPath)) {
+    throw new EarshotError('MODEL_NOT_FOUND', `YAMNet class map not found: looked for ${YAMNET_LABELS_FILE} beside the tflite (${labelsPath}); pass --labels <yamnet_class_map.csv>`, { path: labelsPath });
+  }
+  const labels = loadLabels(labelsPath);
   const { weights, mapped, skippedFrontendOps } = mapYamnetWeights(model);
   const manifest = writeModelDir(
     opts.outDir,

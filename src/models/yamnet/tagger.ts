@@ -51,7 +51,7 @@ function checkPatch(p: Patch): void {
  * no temporal state), so sessions are cheap and share the engine.
  */
 export async function loadYamnetTagger(dir: string, engine: EngineConfig): Promise<YamnetTagger> {
-  const md = readModelDir(dir);
+  const md = readModelDir(dir, 'yamnet');
   if (md.manifest.architecture !== 'yamnet') throw new EarshotError('MODEL_INVALID', `${dir} holds a '${md.manifest.architecture}' model, not yamnet`, { dir });
   for (const s of yamnetWeightShapes()) {
     const w = md.weights.get(s.name);
