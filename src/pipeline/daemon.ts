@@ -115,12 +115,14 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     return { cfg, pipeline, tagger, status: { sourceId: cfg.id, state: 'starting', restarts: 0, backend: tagger.backend }, lastAudioAt: null, streamSeconds: 0 };
   });
 
+  const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   let server: ProtocolServer;
   try {
     server = await ProtocolServer.start(config.server, {
       version: deps.version,
       metrics,
       ...(ontology ? { ontology } : {}),
+      ...(recording ? { routes: recording.routes } : {}),
       sources: () => records.map((r) => ({ id: r.cfg.id, kind: r.cfg.kind, model: r.tagger.name })),
       models: () => [...new Set(records.map((r) => r.tagger))].map((t) => ({ name: t.name, backend: t.backend, labels: t.labels })),
       labelsBySource: () => new Map(records.map((r) => [r.cfg.id, r.tagger.labels])),
@@ -131,11 +133,11 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       nowMs: () => scheduler.now(),
     });
   } catch (e) {
+    await recording?.stop();
     await Promise.all([...taggers.values()].map((t) => t.dispose()));
     throw e;
   }
 
-  const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const ended: Promise<void>[] = [];
   for (const r of records) {
     const tap = recording?.tap(r.cfg.id, r.tagger);

@@ -25,11 +25,16 @@ export interface SourceHealth {
   readonly streamSeconds: number;
 }
 
+/** An extra HTTP endpoint (e.g. /api/events): served under the same token auth as the WebSocket. */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
 /** What the server reads from the running pipeline; all lookups are live (SIGHUP, restarts). */
 export interface ServerContext {
   readonly version: string;
   readonly metrics: DaemonMetrics;
   readonly ontology?: Ontology;
+  /** Path -> handler, e.g. the history API (src/history/http.ts). */
+  readonly routes?: ReadonlyMap<string, HttpRoute>;
   sources(): readonly SourceInfo[];
   models(): readonly ModelInfo[];
   labelsBySource(): ReadonlyMap<string, readonly LabelInfo[]>;
@@ -263,7 +268,8 @@ export class ProtocolServer {
   }
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
     try {
       if (path === '/healthz') {
         const sources = this.ctx.health();
@@ -273,8 +279,11 @@ export class ProtocolServer {
       } else if (path === '/metrics') {
         const body = await this.ctx.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': this.ctx.metrics.registry.contentType }).end(body);
+      } else if (this.ctx.routes?.has(path)) {
+        if (!this.authorized(req)) res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'unauthorized', code: 'AUTH_FAILED' }));
+        else await this.ctx.routes.get(path)!(req, res, url);
       } else {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics'] }));
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics', ...(this.ctx.routes?.keys() ?? [])] }));
       }
     } catch (e) {
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: toEarshotError(e).message }));
