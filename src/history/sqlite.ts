@@ -208,8 +208,9 @@ export class SqliteHistoryStore implements HistoryStore {
       let sql = `SELECT ${EVENT_COLS} ${EVENT_FROM} WHERE 1=1${f.sql}`;
       const args = [...f.args];
       if (q.labelIds?.length) {
-        sql += ` AND l.label_id IN (${q.labelIds.map(() => '?').join(',')})`;
-        args.push(...q.labelIds);
+        const marks = q.labelIds.map(() => '?').join(',');
+        sql += ` AND (l.label_id IN (${marks}) OR l.name IN (${marks}))`;
+        args.push(...q.labelIds, ...q.labelIds);
       }
       if (q.cursor !== undefined) {
         const c = Number(q.cursor);

@@ -156,12 +156,14 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   }
 
   let integrations: Integrations | undefined;
+  const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   let server: ProtocolServer;
   try {
     server = await ProtocolServer.start(config.server, {
       version: deps.version,
       metrics,
       ...(ontology ? { ontology } : {}),
+      ...(recording ? { routes: recording.routes } : {}),
       sources: () => records.map((r) => ({ id: r.cfg.id, kind: r.cfg.kind, model: r.tagger.name })),
       models: () => [...new Set(records.map((r) => r.tagger))].map((t) => ({ name: t.name, backend: t.backend, labels: t.labels })),
       labelsBySource: () => new Map(records.map((r) => [r.cfg.id, r.tagger.labels])),
@@ -181,6 +183,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       integrations: () => integrations?.health(),
     });
   } catch (e) {
+    await recording?.stop();
     await Promise.all([...taggers.values()].map((t) => t.dispose()));
     throw e;
   }
@@ -202,7 +205,6 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   if (!config.server.token && !isLoopback(config.server.host)) {
     log(`warning: listening on ${config.server.host} without server.token: anyone who can reach port ${server.address.port} can subscribe; set server.token or bind 127.0.0.1`);
   }
-  const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const clipsDir = deps.history?.clipsDir;
   const clips =
     recording && config.clips.enabled && clipsDir

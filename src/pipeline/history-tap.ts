@@ -8,6 +8,10 @@ import type { SqliteStoreOptions } from '../history/sqlite.js';
 import { WorkerSink } from '../history/worker-client.js';
 import { HistoryWriter } from '../history/writer.js';
 import type { SourceOutput } from './source-pipeline.js';
+import type { HttpRoute } from '../server/server.js';
+import { SqliteHistoryStore } from '../history/sqlite.js';
+import { KeywordIndex } from '../history/keywords.js';
+import { historyRoutes } from '../history/http.js';
 
 export interface HistoryDeps {
   readonly path: string;
@@ -23,6 +27,8 @@ export interface Recording {
   readonly writer: HistoryWriter;
   /** Prefix of this run's history event ids (`<run>/<event id>`). */
   readonly runId: string;
+  /** /api/events, /api/search, /api/sources over a read-only connection. */
+  readonly routes: ReadonlyMap<string, HttpRoute>;
   /** A source's tap: frames and events in, records to the writer; never waits. */
   tap(sourceId: string, tagger: Tagger): (o: SourceOutput) => void;
   /** Flushes partial segments and every accepted record, then closes the database. */
@@ -46,12 +52,17 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
   // Distinguishes this run's event ids (`<run>/<source>:<label>:<seq>`) from earlier runs'.
   const runId = Math.floor(scheduler.now()).toString(36);
   const recorders: SourceRecorder[] = [];
+  let reader: SqliteHistoryStore | undefined;
+  // Reads run on this thread: each query is bounded by its LIMIT and the indexes (see BENCHMARKS.md).
+  const store = () => (reader ??= new SqliteHistoryStore(deps.path, { readonly: true }));
+  const keywords = config.models.ontologyPath ? KeywordIndex.load(config.models.ontologyPath) : undefined;
   log(`history: recording to ${deps.path}`);
   return {
     path: deps.path,
     metrics,
     writer,
     runId,
+    routes: historyRoutes(store, keywords, () => scheduler.now()),
     tap(sourceId, tagger) {
       const hop = Number(tagger.frontend.patchHopSeconds ?? config.frontend.patchHopSeconds);
       const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, writer, () => scheduler.now());
@@ -66,6 +77,7 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
     async stop() {
       for (const r of recorders) r.flush();
       await writer.stop();
+      await reader?.close();
     },
   };
 }

@@ -33,6 +33,8 @@ export function httpAccess(req: IncomingMessage, path: string, cfg: ServerConfig
     const given = requestToken(req);
     return sameToken(given, need) || (cfg.token !== '' && sameToken(given, cfg.token)) ? 'full' : 'denied';
   }
+  // The API and clips carry what was heard: the same token as the WebSocket.
+  if (path.startsWith('/api/') || path.startsWith('/clips/')) return authorized(req, cfg) ? 'full' : 'denied';
   if (path !== '/healthz' || authorized(req, cfg)) return 'full';
   return cfg.publicHealth === 'full' ? 'full' : cfg.publicHealth === 'status' ? 'status' : 'denied';
 }

@@ -29,11 +29,16 @@ export interface SourceHealth {
   readonly lastError?: { readonly code: string; readonly message: string; readonly at: string };
 }
 
+/** An extra HTTP endpoint (e.g. /api/events): served under the same token auth as the WebSocket. */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+
 /** What the server reads from the running pipeline; all lookups are live (SIGHUP, restarts). */
 export interface ServerContext {
   readonly version: string;
   readonly metrics: DaemonMetrics;
   readonly ontology?: Ontology;
+  /** Path -> handler, e.g. the history API (src/history/http.ts). */
+  readonly routes?: ReadonlyMap<string, HttpRoute>;
   sources(): readonly SourceInfo[];
   models(): readonly ModelInfo[];
   labelsBySource(): ReadonlyMap<string, readonly LabelInfo[]>;
@@ -293,7 +298,8 @@ export class ProtocolServer {
   }
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname;
     const access = httpAccess(req, path, this.cfg);
     if (access === 'denied') return sendAuthFailed(res, path);
     try {
@@ -312,8 +318,10 @@ export class ProtocolServer {
       } else if (path === '/metrics') {
         const body = await this.ctx.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': this.ctx.metrics.registry.contentType }).end(body);
+      } else if (this.ctx.routes?.has(path)) {
+        await this.ctx.routes.get(path)!(req, res, url);
       } else {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics', '/api/labels'] }));
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics', '/api/labels', ...(this.ctx.routes?.keys() ?? [])] }));
       }
     } catch (e) {
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: toEarshotError(e).message }));

@@ -60,7 +60,7 @@ test('a real SQLite file: migrations, events upsert, keyword search by label, cu
   const p2 = await again.events({ limit: 4, cursor: p1.nextCursor! });
   assert.deepEqual([...p1.events, ...p2.events].map((e) => e.id), ['r2/door:0:4', 'r2/door:0:3', 'r2/door:0:2', 'r2/door:0:1', 'r2/door:0:0', 'r1/kitchen:0:1']);
   assert.equal(p2.nextCursor, null);
-  const speechOnly = await again.events({ limit: 10, labelIds: [SPEECH.labelId], source: 'door', sinceMs: 2_000_002 });
+  const speechOnly = await again.events({ limit: 10, labelIds: ['Speech'], source: 'door', sinceMs: 2_000_002 });
   assert.deepEqual(speechOnly.events.map((e) => e.id), ['r2/door:0:4', 'r2/door:0:3', 'r2/door:0:2']);
   await again.close();
 
