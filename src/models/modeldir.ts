@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EarshotError } from '../errors.js';
 import type { LabelInfo } from '../classify/contracts.js';
 import type { ModelManifest, TensorSpec, Weights } from './contracts.js';
 import { checkManifest } from './manifest-check.js';
+import { writeDirAtomic, writeFileSyncDurable } from '../storage/atomic-file.js';
 
 const MANIFEST = 'manifest.json';
 const WEIGHTS = 'weights.bin';
@@ -119,14 +120,12 @@ export function writeModelDir(dir: string, fields: ManifestFields, weights: Weig
     weights: { file: WEIGHTS, sha256: sha256(blob), tensors },
     ...(labels ? { labels: { file: LABELS, count: labels.length } } : {}),
   };
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, WEIGHTS), blob);
-  if (labels) writeFileSync(join(tmp, LABELS), formatLabelsCsv(labels));
-  for (const [name, data] of Object.entries(extraFiles)) writeFileSync(join(tmp, name), data);
-  writeFileSync(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  writeDirAtomic(dir, (tmp) => {
+    writeFileSyncDurable(join(tmp, WEIGHTS), blob);
+    if (labels) writeFileSyncDurable(join(tmp, LABELS), formatLabelsCsv(labels));
+    for (const [name, data] of Object.entries(extraFiles)) writeFileSyncDurable(join(tmp, name), data);
+    writeFileSyncDurable(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+  });
   return manifest;
 }
 
