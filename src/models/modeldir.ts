@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EarshotError } from '../errors.js';
 import type { LabelInfo } from '../classify/contracts.js';
@@ -145,7 +145,7 @@ export function readManifest(dir: string): ModelManifest {
 export function readModelDir(dir: string): ModelDir {
   const manifest = readManifest(dir);
   const wpath = join(dir, manifest.weights.file);
-  if (!existsSync(wpath)) throw new EarshotError('MODEL_INVALID', `${dir}: weights file ${manifest.weights.file} is missing`, { dir });
+  if (!(existsSync(wpath) && statSync(wpath).isFile())) throw new EarshotError('MODEL_INVALID', `${dir}: weights file ${manifest.weights.file} is missing`, { dir });
   const blob = readFileSync(wpath);
   const digest = sha256(blob);
   if (digest !== manifest.weights.sha256) throw new EarshotError('MODEL_CHECKSUM_MISMATCH', `${wpath}: sha256 ${digest} does not match manifest ${manifest.weights.sha256}`, { dir });
@@ -159,6 +159,8 @@ export function readModelDir(dir: string): ModelDir {
     if (t.offsetBytes + n * 4 > aligned.byteLength) throw new EarshotError('MODEL_INVALID', `${dir}: tensor ${t.name} runs past the end of ${manifest.weights.file}`, { dir, tensor: t.name });
     weights.set(t.name, { shape: t.shape, data: new Float32Array(aligned.buffer, aligned.byteOffset + t.offsetBytes, n) });
   }
-  const labels = manifest.labels ? parseLabelsCsv(readFileSync(join(dir, manifest.labels.file), 'utf8'), join(dir, manifest.labels.file)) : [];
+  const lpath = manifest.labels ? join(dir, manifest.labels.file) : undefined;
+  if (lpath !== undefined && !(existsSync(lpath) && statSync(lpath).isFile())) throw new EarshotError('MODEL_INVALID', `${dir}: labels file ${manifest.labels!.file} is missing`, { dir });
+  const labels = lpath !== undefined ? parseLabelsCsv(readFileSync(lpath, 'utf8'), lpath) : [];
   return { dir, manifest, weights, labels };
 }
