@@ -46,30 +46,44 @@ export function createS16leDecoder(): S16leDecoder {
 /**
  * Mono mix by plain mean (VGGish: np.mean(x, axis=1) after scaling). Accumulates in
  * float64 and rounds once so the result equals numpy's float64 mean cast to float32.
+ * A NaN or ±Inf sample (only float files can hold one) becomes 0: one would turn every
+ * log-mel frame it touches, and so every score, into NaN.
  */
 export function averageInterleaved(interleaved: ArrayLike<number>, channels: number, scale = 1, offset = 0): Float32Array {
   const frames = Math.floor(interleaved.length / channels);
   const out = new Float32Array(frames);
   if (channels === 1) {
-    for (let i = 0; i < frames; i++) out[i] = (interleaved[i]! - offset) * scale;
+    for (let i = 0; i < frames; i++) {
+      const v = (interleaved[i]! - offset) * scale;
+      out[i] = Number.isFinite(v) ? v : 0;
+    }
     return out;
   }
   for (let f = 0, k = 0; f < frames; f++) {
     let s = 0;
-    for (let c = 0; c < channels; c++, k++) s += (interleaved[k]! - offset) * scale;
+    for (let c = 0; c < channels; c++, k++) {
+      const v = (interleaved[k]! - offset) * scale;
+      if (Number.isFinite(v)) s += v;
+    }
     out[f] = s / channels;
   }
   return out;
 }
 
+/** NaN/±Inf -> 0 in place (see averageInterleaved). */
+function zeroNonFinite(x: Float32Array): Float32Array {
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) x[i] = 0;
+  return x;
+}
+
 /** Mean of planar channels (decoders such as audio-decode return one array per channel). */
 export function averagePlanar(channels: readonly Float32Array[]): Float32Array {
-  if (channels.length === 1) return channels[0]!;
+  if (channels.length === 1) return zeroNonFinite(channels[0]!);
   const frames = Math.min(...channels.map((c) => c.length));
   const out = new Float32Array(frames);
   for (let f = 0; f < frames; f++) {
     let s = 0;
-    for (const ch of channels) s += ch[f]!;
+    for (const ch of channels) if (Number.isFinite(ch[f]!)) s += ch[f]!;
     out[f] = s / channels.length;
   }
   return out;

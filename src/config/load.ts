@@ -62,7 +62,10 @@ export function envOverrides(env: NodeJS.ProcessEnv, defaults: Obj): Obj {
 function describeValue(input: unknown, path: PropertyKey[]): string {
   let v: unknown = input;
   for (const p of path) v = isObj(v) || Array.isArray(v) ? (v as Record<PropertyKey, unknown>)[p] : undefined;
-  return v === undefined ? '(missing)' : JSON.stringify(v);
+  if (v === undefined) return '(missing)';
+  // A pasted blob must not turn one error line into megabytes.
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 200 ? `${text.slice(0, 200)}… (${text.length} chars)` : text;
 }
 
 export function formatIssues(error: z.ZodError, input: unknown): string {

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EarshotError } from '../errors.js';
 import type { LabelInfo } from '../classify/contracts.js';
 import type { ModelManifest, TensorSpec, Weights } from './contracts.js';
 import { checkManifest } from './manifest-check.js';
 import { align4, decodeTensor, encodeTensor, storedBytes, storedDtype, WEIGHT_DTYPES, type WeightDtype } from './weight-dtypes.js';
+import { writeDirAtomic, writeFileSyncDurable } from '../storage/atomic-file.js';
 
 const MANIFEST = 'manifest.json';
 const WEIGHTS = 'weights.bin';
@@ -120,14 +121,12 @@ export function writeModelDir(dir: string, fields: ManifestFields, weights: Weig
     weights: { file: WEIGHTS, sha256: sha256(blob), tensors },
     ...(labels ? { labels: { file: LABELS, count: labels.length } } : {}),
   };
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, WEIGHTS), blob);
-  if (labels) writeFileSync(join(tmp, LABELS), formatLabelsCsv(labels));
-  for (const [name, data] of Object.entries(extraFiles)) writeFileSync(join(tmp, name), data);
-  writeFileSync(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  writeDirAtomic(dir, (tmp) => {
+    writeFileSyncDurable(join(tmp, WEIGHTS), blob);
+    if (labels) writeFileSyncDurable(join(tmp, LABELS), formatLabelsCsv(labels));
+    for (const [name, data] of Object.entries(extraFiles)) writeFileSyncDurable(join(tmp, name), data);
+    writeFileSyncDurable(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+  });
   return manifest;
 }
 
@@ -155,7 +154,7 @@ export function readManifest(dir: string, kind?: ModelKind): ModelManifest {
 export function readModelDir(dir: string, kind?: ModelKind): ModelDir {
   const manifest = readManifest(dir, kind);
   const wpath = join(dir, manifest.weights.file);
-  if (!existsSync(wpath)) throw new EarshotError('MODEL_INVALID', `${dir}: weights file ${manifest.weights.file} is missing`, { dir });
+  if (!(existsSync(wpath) && statSync(wpath).isFile())) throw new EarshotError('MODEL_INVALID', `${dir}: weights file ${manifest.weights.file} is missing`, { dir });
   const blob = readFileSync(wpath);
   const digest = sha256(blob);
   if (digest !== manifest.weights.sha256) throw new EarshotError('MODEL_CHECKSUM_MISMATCH', `${wpath}: sha256 ${digest} does not match manifest ${manifest.weights.sha256}`, { dir });
@@ -171,6 +170,8 @@ export function readModelDir(dir: string, kind?: ModelKind): ModelDir {
     // float32 tensors are views in place; compact ones (float16/int8) are expanded to float32 copies.
     weights.set(t.name, { shape: t.shape, data: decodeTensor(aligned.subarray(t.offsetBytes), t.shape, dtype, `${dir}: tensor ${t.name}`) });
   }
-  const labels = manifest.labels ? parseLabelsCsv(readFileSync(join(dir, manifest.labels.file), 'utf8'), join(dir, manifest.labels.file)) : [];
+  const lpath = manifest.labels ? join(dir, manifest.labels.file) : undefined;
+  if (lpath !== undefined && !(existsSync(lpath) && statSync(lpath).isFile())) throw new EarshotError('MODEL_INVALID', `${dir}: labels file ${manifest.labels!.file} is missing`, { dir });
+  const labels = lpath !== undefined ? parseLabelsCsv(readFileSync(lpath, 'utf8'), lpath) : [];
   return { dir, manifest, weights, labels };
 }

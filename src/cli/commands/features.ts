@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
 import { lastValueFrom, toArray } from 'rxjs';
 import { action, configFrom } from '../common.js';
 import { decodeAudioFile, rawPcmSource } from '../../audio/index.js';
 import { computeLogMelPatches, logMelPatches } from '../../features/index.js';
 import type { FrontendConfig } from '../../config/sections/frontend.js';
 import { EarshotError } from '../../errors.js';
+import { writeFileAtomic } from '../../storage/atomic-file.js';
 
 interface FeaturesOptions {
   out?: string;
@@ -74,7 +74,7 @@ export function registerFeatures(program: Command): void {
         const shape = [patches.count, patches.frames, patches.bands];
         if (opts.out) {
           const d = patches.data;
-          await writeFile(opts.out, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+          await writeFileAtomic(opts.out, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
         }
         if (opts.json) {
           let min = Infinity;
