@@ -24,6 +24,15 @@ export interface ClipManagerDeps {
   readonly ffmpeg?: string;
 }
 
+export interface ClipTap {
+  /** Every decoded chunk (copied into the ring). */
+  audio(chunk: AudioChunk, baseSeconds: number): void;
+  /** The pipeline's outputs (frames, events, status), in order. */
+  output(o: SourceOutput): void;
+  /** URL path of the event's (first) clip when one is being written for it. */
+  clipUrl(e: LabelEvent): string | undefined;
+}
+
 /** Clip ids are file names and URL path segments: anything but [A-Za-z0-9._-] becomes '_'. */
 export function clipId(eventId: string, part: number): string {
   const base = eventId.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -60,7 +69,7 @@ export class ClipManager {
       if (!f.endsWith('.part')) continue;
       await rm(f, { force: true });
       const path = relative(this.deps.dir, f).slice(0, -'.part'.length);
-      const id = path.split('/').pop()!.replace(/\.[a-z]+$/, '');
+      const id = path.replace(/\.[a-z]+$/, '');
       this.deps.record({ id, eventId: '', path, state: 'failed', startSeconds: 0, endSeconds: null, sampleRateHz: 0, bytes: 0, error: 'interrupted: the daemon stopped while writing' });
       n++;
     }
@@ -72,7 +81,7 @@ export class ClipManager {
    * The source's clip tap; `labels` are its tagger's (for the include/exclude filter).
    * `audio` takes every decoded chunk (copied into the ring), `output` the pipeline's outputs.
    */
-  tap(sourceId: string, labels: readonly LabelInfo[]): { audio(chunk: AudioChunk, baseSeconds: number): void; output(o: SourceOutput): void } {
+  tap(sourceId: string, labels: readonly LabelInfo[]): ClipTap {
     const filter = clipFilterFor(this.cfg, sourceId, labels);
     const host: ClipHost = {
       preRollSeconds: this.cfg.preRollSeconds,
@@ -85,6 +94,10 @@ export class ClipManager {
     this.sources.set(sourceId, s);
     this.metrics.ringBytes.set({ source: sourceId }, 0);
     return {
+      clipUrl: (e) => {
+        if (!s.clipped(e.id)) return undefined;
+        return `/clips/${clipId(`${this.deps.runId}/${e.id}`, 0)}.${CLIP_EXT[this.cfg.codec]}`;
+      },
       audio: (chunk, base) => {
         s.audio(chunk, base);
         this.metrics.ringBytes.set({ source: sourceId }, s.ring.bytes);
@@ -104,9 +117,8 @@ export class ClipManager {
     }
     const eventId = `${this.deps.runId}/${e.id}`;
     const id = clipId(eventId, part);
-    const sub = sourceId.replace(/[^A-Za-z0-9._-]/g, '_');
-    mkdirSync(join(this.deps.dir, sub), { recursive: true });
-    const path = `${sub}/${id}.${CLIP_EXT[this.cfg.codec]}`;
+    // Flat: a clip's file name is its id, so HTTP serves it without a database lookup.
+    const path = `${id}.${CLIP_EXT[this.cfg.codec]}`;
     const full = join(this.deps.dir, path);
     const enc: ClipEncoder = startEncoder(this.deps.ffmpeg ?? 'ffmpeg', this.cfg.codec, rate, full);
     const base = { id, eventId, path, startSeconds: start / rate, sampleRateHz: rate };
@@ -141,6 +153,11 @@ export class ClipManager {
         void done.finally(() => this.pending.delete(done));
       },
     };
+  }
+
+  /** Resolves when every clip closed so far is on disk (or failed) and recorded. */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
   }
 
   /** Closes every open clip with what its ring holds and waits for the files. */

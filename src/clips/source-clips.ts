@@ -51,6 +51,11 @@ export class SourceClips {
     this.ring = new SampleRing(ringSeconds);
   }
 
+  /** True while the event has an open clip (any part). */
+  clipped(eventId: string): boolean {
+    return this.active.some((a) => a.event.id === eventId);
+  }
+
   get openClips(): number {
     return this.active.length;
   }

@@ -27,4 +27,6 @@ export interface LabelEvent {
   readonly tSeconds: number;
   readonly startSeconds: number;
   readonly score: number;
+  /** URL path of the event's clip (src/clips) when one is written; set by the daemon, not the segmenter. */
+  readonly clip?: string;
 }

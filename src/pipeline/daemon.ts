@@ -19,6 +19,7 @@ import { resolveThresholds } from '../events/thresholds.js';
 import { startRecording, type HistoryDeps, type Recording } from './history-tap.js';
 import { ClipManager } from '../clips/manager.js';
 import { clipFilterFor } from '../clips/filter.js';
+import { serveClip } from '../clips/http.js';
 
 export interface DaemonDeps {
   /** `gate` opens while the tagger keeps up (see SourceRuntime.open). */
@@ -143,6 +144,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     throw e;
   }
 
+  const clipsDir = config.history.enabled && config.clips.enabled ? deps.history?.clipsDir : undefined;
   let server: ProtocolServer;
   try {
     server = await ProtocolServer.start(config.server, {
@@ -157,6 +159,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
         records.map((r) => ({ id: r.cfg.id, state: r.status.state, backend: r.status.backend, restarts: r.status.restarts, lastAudioAt: r.lastAudioAt, streamSeconds: r.streamSeconds })),
       defaultTopK: () => config.events.topK,
       nowMs: () => scheduler.now(),
+      ...(clipsDir ? { routes: (req, res, path) => serveClip(clipsDir, req, res, path) } : {}),
     });
   } catch (e) {
     await Promise.all([...taggers.values()].map((t) => t.dispose()));
@@ -164,9 +167,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   }
 
   const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
-  const clipsDir = deps.history?.clipsDir;
   const clips =
-    recording && config.clips.enabled && clipsDir
+    recording && clipsDir
       ? new ClipManager(config.clips, { dir: clipsDir, runId: recording.runId, record: (c) => recording.writer.addClip(c), log }, metrics.registry)
       : undefined;
   if (clips) {
@@ -188,7 +190,10 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           break;
         case 'event':
           if (o.event.type === 'event.start') metrics.events.inc({ source: r.cfg.id });
-          server.publishEvent(o.event);
+          {
+            const clip = clipTap?.clipUrl(o.event);
+            server.publishEvent(clip ? { ...o.event, clip } : o.event);
+          }
           break;
         case 'audio':
           r.lastAudioAt = new Date(scheduler.now()).toISOString();

@@ -92,7 +92,7 @@ export function helloMessage(version: string, sources: readonly SourceInfo[], mo
 }
 
 export function eventMessage(e: LabelEvent, seq: number): string {
-  return JSON.stringify({ type: e.type, id: e.id, seq, source: e.sourceId, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, score: round4(e.score) });
+  return JSON.stringify({ type: e.type, id: e.id, seq, source: e.sourceId, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, score: round4(e.score), ...(e.clip ? { clip: e.clip } : {}) });
 }
 
 export function statusMessage(s: SourceStatus, wallIso: string): string {

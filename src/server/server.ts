@@ -38,6 +38,11 @@ export interface ServerContext {
   health(): readonly SourceHealth[];
   defaultTopK(): number;
   nowMs(): number;
+  /**
+   * Extra HTTP routes behind the API token (e.g. /clips/*): resolves true when it
+   * answered the request, false to fall through to 404.
+   */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
 }
 
 interface Retained {
@@ -305,7 +310,9 @@ export class ProtocolServer {
       } else if (path === '/metrics') {
         const body = await this.ctx.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': this.ctx.metrics.registry.contentType }).end(body);
-      } else {
+      } else if (this.ctx.routes && !this.authorized(req)) {
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(JSON.stringify({ error: 'unauthorized' }));
+      } else if (!(await this.ctx.routes?.(req, res, path))) {
         res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics'] }));
       }
     } catch (e) {
