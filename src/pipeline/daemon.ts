@@ -246,6 +246,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           for (const r of [...records].reverse()) r.pipeline.stop();
           await clips?.stop();
           await recording?.stop();
+          await clips?.close();
           await server.close();
           await Promise.all([...taggers.values()].map((t) => t.dispose()));
         })();

@@ -5,6 +5,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { logMelPatches } from '../../src/features/patches.js';
 import { startDaemon } from '../../src/pipeline/daemon.js';
 import { pacedAudio } from '../../src/pipeline/paced-file.js';
+import { PNG } from 'pngjs';
 import { parseRange } from '../../src/clips/http.js';
 import { energyTagger } from '../pipeline/fakes.js';
 import { TestClient } from '../server/wsclient.js';
@@ -83,7 +84,24 @@ test('clips over HTTP: event.end carries the clip path; GET with the API token, 
 
   const side = await fetch(base + clip.replace(/\.flac$/, '.json'), { headers: auth });
   assert.equal(side.status, 200);
-  assert.equal(((await side.json()) as { label: string }).label, 'Loud');
+  const sidecar = (await side.json()) as { label: string; clip: { startSeconds: number; endSeconds: number; spectrogram: string }; event: { startSeconds: number; endSeconds: number } };
+  assert.equal(sidecar.label, 'Loud');
+
+  const png = await fetch(base + clip.replace(/\.flac$/, '.png'), { headers: auth });
+  assert.equal(png.status, 200);
+  assert.equal(png.headers.get('content-type'), 'image/png');
+  const img = PNG.sync.read(Buffer.from(await png.arrayBuffer()));
+  const seconds = (sidecar.clip.endSeconds - sidecar.clip.startSeconds);
+  assert.equal(img.width, Math.floor((seconds * RATE - 400) / 160) + 1, 'one column per 10 ms log-mel frame');
+  assert.equal(img.height, 64 * 3 + 12, '64 bands and the time axis');
+  const px = (x: number, y: number) => Array.from(img.data.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3));
+  const onset = Math.round((sidecar.event.startSeconds - sidecar.clip.startSeconds) / 0.01);
+  assert.deepEqual(px(onset, 0), [255, 255, 255], 'the onset is marked');
+  assert.deepEqual(px(100, 64 * 3 + 1), [255, 255, 255], 'a tick at 1 s');
+  assert.deepEqual(px(150, 64 * 3 + 1), [0, 0, 0], 'no tick at 1.5 s');
+  const top = px(Math.round((sidecar.event.startSeconds + 0.5 - sidecar.clip.startSeconds) / 0.01), 64 * 3 - 1 - 3 * 20);
+  const before = px(5, 64 * 3 - 1 - 3 * 20);
+  assert.ok(top[0]! + top[1]! > before[0]! + before[1]!, 'the 1 kHz band (mel band 20) is brighter during the tone than before it');
 
   for (const bad of ['/clips/nope.flac', '/clips/..%2Fhistory.sqlite.flac', '/clips/.hidden.flac']) {
     const r = await fetch(base + bad, { headers: auth });
