@@ -142,13 +142,18 @@ export class ClipManager {
         const done = (async () => {
           try {
             const bytes = await enc.finish();
+            const png = `${id}.png`;
+            const drawn = this.drawings.size < this.cfg.maxConcurrent;
+            const sidecar = { clip: { ...base, endSeconds, samples: end - start, codec: this.cfg.codec, spectrogram: drawn ? png : null }, event: { id: eventId, source: sourceId, label: e.label, labelId: e.labelId, startSeconds: e.startSeconds, endSeconds: eventEnd ?? null, startScore: e.score }, label: e.label, labelId: e.labelId, scores };
+            await writeFile(full.replace(/\.[a-z]+$/, '.json'), JSON.stringify(sidecar, null, 1));
+            this.deps.record({ ...base, state: 'done', endSeconds, bytes, error: null });
+            this.metrics.clips.inc({ state: 'done' });
+            this.metrics.bytes.inc(bytes);
             // The PNG is drawn after the clip is recorded: it is an extra, and a slow
             // drawing must not hold up the clip's row (or a stop within its budget).
-            const png = `${id}.png`;
             // One drawing at a time per daemon; more than maxConcurrent waiting are dropped (counted).
             const samples = concat(kept);
             kept.length = 0;
-            const drawn = this.drawings.size < this.cfg.maxConcurrent;
             if (!drawn) this.metrics.dropped.inc({ reason: 'spectrogram_busy' });
             else {
               const marks = [e.startSeconds, ...(eventEnd === undefined ? [] : [eventEnd])].map((t) => t - base.startSeconds);
@@ -162,15 +167,11 @@ export class ClipManager {
               this.drawings.add(d);
               void d.finally(() => this.drawings.delete(d));
             }
-            const sidecar = { clip: { ...base, endSeconds, samples: end - start, codec: this.cfg.codec, spectrogram: drawn ? png : null }, event: { id: eventId, source: sourceId, label: e.label, labelId: e.labelId, startSeconds: e.startSeconds, endSeconds: eventEnd ?? null, startScore: e.score }, label: e.label, labelId: e.labelId, scores };
-            await writeFile(full.replace(/\.[a-z]+$/, '.json'), JSON.stringify(sidecar, null, 1));
-            this.deps.record({ ...base, state: 'done', endSeconds, bytes, error: null });
-            this.metrics.clips.inc({ state: 'done' });
-            this.metrics.bytes.inc(bytes);
           } catch (err) {
             const x = toEarshotError(err, 'CLIP_FAILED');
             await enc.abort().catch(() => undefined);
             await rm(full, { force: true });
+            await rm(full.replace(/\.[a-z]+$/, '.json'), { force: true });
             this.deps.record({ ...base, state: 'failed', endSeconds, bytes: 0, error: x.message });
             this.metrics.clips.inc({ state: 'failed' });
             this.deps.log(`clips: ${id} failed: [${x.code}] ${x.message}`);
