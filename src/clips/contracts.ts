@@ -16,23 +16,12 @@
  * of the stream, clamped to what the ring still held when the event started.
  */
 
-export type ClipState = 'writing' | 'done' | 'failed';
-
-export interface ClipRecord {
-  /** `<event id>` or `<event id>.<part>` for the 2nd.. part of a split event; URL-safe. */
-  readonly id: string;
-  readonly eventId: string;
-  /** Relative to clips.dir, e.g. `kitchen/2026-12-02/<id>.flac`. */
-  readonly path: string;
-  readonly state: ClipState;
-  readonly startSeconds: number;
-  readonly endSeconds: number | null;
-  readonly sampleRateHz: number;
-  readonly bytes: number;
-  readonly error?: string;
-}
-
-/** Where finished/failed clips are reported (the history writer in the daemon). */
-export interface ClipSink {
-  clip(r: ClipRecord): void;
-}
+/**
+ * Files: `<clips.dir>/<id>.flac|.opus` (written as `<id>.<ext>.part`, renamed when
+ * ffmpeg exits cleanly), `<id>.json` (sidecar: event + the label's scores over the
+ * clip), `<id>.png` (spectrogram, drawn after the clip is recorded). History holds a
+ * row per clip (`ClipRecord` in src/history/contracts.ts, migration 2) that goes
+ * writing -> done | failed; after a crash, `.part` files are removed at start and
+ * their rows marked failed, so a `done` row always has a complete file.
+ */
+export type { ClipRecord } from '../history/contracts.js';

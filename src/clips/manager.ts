@@ -12,6 +12,7 @@ import type { ClipRecord } from '../history/contracts.js';
 import { toEarshotError } from '../errors.js';
 import { CLIP_EXT, startEncoder, type ClipEncoder } from './encoder.js';
 import { createClipMetrics, type ClipMetrics } from './metrics.js';
+import { spectrogramPng } from './spectrogram.js';
 import { SourceClips, type ClipHost, type OpenClip } from './source-clips.js';
 
 export interface ClipManagerDeps {
@@ -22,6 +23,15 @@ export interface ClipManagerDeps {
   readonly record: (c: ClipRecord) => void;
   readonly log: (line: string) => void;
   readonly ffmpeg?: string;
+}
+
+export interface ClipTap {
+  /** Every decoded chunk (copied into the ring). */
+  audio(chunk: AudioChunk, baseSeconds: number): void;
+  /** The pipeline's outputs (frames, events, status), in order. */
+  output(o: SourceOutput): void;
+  /** URL path of the event's (first) clip when one is being written for it. */
+  clipUrl(e: LabelEvent): string | undefined;
 }
 
 /** Clip ids are file names and URL path segments: anything but [A-Za-z0-9._-] becomes '_'. */
@@ -38,7 +48,11 @@ export function clipId(eventId: string, part: number): string {
 export class ClipManager {
   readonly metrics: ClipMetrics;
   private readonly sources = new Map<string, SourceClips>();
+  /** Clips closing (encoder finishing, sidecar, row). */
   private readonly pending = new Set<Promise<void>>();
+  /** Spectrograms being drawn (after their clip is recorded). */
+  private readonly drawings = new Set<Promise<void>>();
+  private drawChain: Promise<void> = Promise.resolve();
   private openCount = 0;
 
   constructor(
@@ -47,6 +61,7 @@ export class ClipManager {
     registry: Registry,
   ) {
     this.metrics = createClipMetrics(registry);
+
     mkdirSync(deps.dir, { recursive: true });
   }
 
@@ -60,7 +75,7 @@ export class ClipManager {
       if (!f.endsWith('.part')) continue;
       await rm(f, { force: true });
       const path = relative(this.deps.dir, f).slice(0, -'.part'.length);
-      const id = path.split('/').pop()!.replace(/\.[a-z]+$/, '');
+      const id = path.replace(/\.[a-z]+$/, '');
       this.deps.record({ id, eventId: '', path, state: 'failed', startSeconds: 0, endSeconds: null, sampleRateHz: 0, bytes: 0, error: 'interrupted: the daemon stopped while writing' });
       n++;
     }
@@ -72,7 +87,7 @@ export class ClipManager {
    * The source's clip tap; `labels` are its tagger's (for the include/exclude filter).
    * `audio` takes every decoded chunk (copied into the ring), `output` the pipeline's outputs.
    */
-  tap(sourceId: string, labels: readonly LabelInfo[]): { audio(chunk: AudioChunk, baseSeconds: number): void; output(o: SourceOutput): void } {
+  tap(sourceId: string, labels: readonly LabelInfo[]): ClipTap {
     const filter = clipFilterFor(this.cfg, sourceId, labels);
     const host: ClipHost = {
       preRollSeconds: this.cfg.preRollSeconds,
@@ -85,6 +100,10 @@ export class ClipManager {
     this.sources.set(sourceId, s);
     this.metrics.ringBytes.set({ source: sourceId }, 0);
     return {
+      clipUrl: (e) => {
+        if (!s.clipped(e.id)) return undefined;
+        return `/clips/${clipId(`${this.deps.runId}/${e.id}`, 0)}.${CLIP_EXT[this.cfg.codec]}`;
+      },
       audio: (chunk, base) => {
         s.audio(chunk, base);
         this.metrics.ringBytes.set({ source: sourceId }, s.ring.bytes);
@@ -104,31 +123,55 @@ export class ClipManager {
     }
     const eventId = `${this.deps.runId}/${e.id}`;
     const id = clipId(eventId, part);
-    const sub = sourceId.replace(/[^A-Za-z0-9._-]/g, '_');
-    mkdirSync(join(this.deps.dir, sub), { recursive: true });
-    const path = `${sub}/${id}.${CLIP_EXT[this.cfg.codec]}`;
+    // Flat: a clip's file name is its id, so HTTP serves it without a database lookup.
+    const path = `${id}.${CLIP_EXT[this.cfg.codec]}`;
     const full = join(this.deps.dir, path);
+    const kept: Float32Array[] = []; // for the spectrogram; bounded by clips.maxSeconds
     const enc: ClipEncoder = startEncoder(this.deps.ffmpeg ?? 'ffmpeg', this.cfg.codec, rate, full);
     const base = { id, eventId, path, startSeconds: start / rate, sampleRateHz: rate };
     this.deps.record({ ...base, state: 'writing', endSeconds: null, bytes: 0, error: null });
     this.openCount++;
     this.metrics.open.set(this.openCount);
     return {
-      write: (samples) => enc.write(samples),
-      close: (end, scores) => {
+      write: (samples) => {
+        enc.write(samples);
+        kept.push(samples);
+      },
+      close: (end, scores, eventEnd) => {
         const endSeconds = end / rate;
         const done = (async () => {
           try {
             const bytes = await enc.finish();
-            const sidecar = { clip: { ...base, endSeconds, samples: end - start, codec: this.cfg.codec }, event: { ...e, id: eventId, source: sourceId }, label: e.label, labelId: e.labelId, scores };
+            const png = `${id}.png`;
+            const drawn = this.drawings.size < this.cfg.maxConcurrent;
+            const sidecar = { clip: { ...base, endSeconds, samples: end - start, codec: this.cfg.codec, spectrogram: drawn ? png : null }, event: { id: eventId, source: sourceId, label: e.label, labelId: e.labelId, startSeconds: e.startSeconds, endSeconds: eventEnd ?? null, startScore: e.score }, label: e.label, labelId: e.labelId, scores };
             await writeFile(full.replace(/\.[a-z]+$/, '.json'), JSON.stringify(sidecar, null, 1));
             this.deps.record({ ...base, state: 'done', endSeconds, bytes, error: null });
             this.metrics.clips.inc({ state: 'done' });
             this.metrics.bytes.inc(bytes);
+            // The PNG is drawn after the clip is recorded: it is an extra, and a slow
+            // drawing must not hold up the clip's row (or a stop within its budget).
+            // One drawing at a time per daemon; more than maxConcurrent waiting are dropped (counted).
+            const samples = concat(kept);
+            kept.length = 0;
+            if (!drawn) this.metrics.dropped.inc({ reason: 'spectrogram_busy' });
+            else {
+              const marks = [e.startSeconds, ...(eventEnd === undefined ? [] : [eventEnd])].map((t) => t - base.startSeconds);
+              const d = this.drawChain
+                .then(async () => writeFile(join(this.deps.dir, png), await spectrogramPng({ samples, sampleRateHz: rate, marks })))
+                .catch((err: unknown) => {
+                  this.deps.log(`clips: ${id} spectrogram: ${toEarshotError(err).message}`);
+                  this.metrics.dropped.inc({ reason: 'spectrogram_failed' });
+                });
+              this.drawChain = d;
+              this.drawings.add(d);
+              void d.finally(() => this.drawings.delete(d));
+            }
           } catch (err) {
             const x = toEarshotError(err, 'CLIP_FAILED');
             await enc.abort().catch(() => undefined);
             await rm(full, { force: true });
+            await rm(full.replace(/\.[a-z]+$/, '.json'), { force: true });
             this.deps.record({ ...base, state: 'failed', endSeconds, bytes: 0, error: x.message });
             this.metrics.clips.inc({ state: 'failed' });
             this.deps.log(`clips: ${id} failed: [${x.code}] ${x.message}`);
@@ -143,11 +186,31 @@ export class ClipManager {
     };
   }
 
-  /** Closes every open clip with what its ring holds and waits for the files. */
+  /** Resolves when every clip closed so far is on disk (or failed) and recorded, spectrograms included. */
+  async settled(): Promise<void> {
+    while (this.pending.size || this.drawings.size) await Promise.all([...this.pending, ...this.drawings]);
+  }
+
+  /** Closes every open clip with what its ring holds; resolves once their files and rows are done. */
   async stop(): Promise<void> {
     for (const s of this.sources.values()) s.flush();
     while (this.pending.size) await Promise.all([...this.pending]);
   }
+
+  /** After `stop`: waits for the spectrograms still being drawn. */
+  async close(): Promise<void> {
+    await this.settled();
+  }
+}
+
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
 
 async function walk(dir: string): Promise<string[]> {

@@ -16,7 +16,7 @@ export interface ClipHost {
 export interface OpenClip {
   write(samples: Float32Array): void;
   /** Done: [start, end) samples were written; `scores` is the label's score per frame over them. */
-  close(endSample: number, scores: readonly { tSeconds: number; score: number }[]): void;
+  close(endSample: number, scores: readonly { tSeconds: number; score: number }[], eventEndSeconds: number | undefined): void;
 }
 
 interface Active {
@@ -28,6 +28,8 @@ interface Active {
   next: number;
   /** Absolute sample to stop at, once the event has ended. */
   stopAt: number | undefined;
+  /** The event's end (stream seconds), once known. */
+  endSeconds: number | undefined;
 }
 
 /**
@@ -49,6 +51,11 @@ export class SourceClips {
     ringSeconds: number,
   ) {
     this.ring = new SampleRing(ringSeconds);
+  }
+
+  /** True while the event has an open clip (any part). */
+  clipped(eventId: string): boolean {
+    return this.active.some((a) => a.event.id === eventId);
   }
 
   get openClips(): number {
@@ -76,7 +83,11 @@ export class SourceClips {
       this.openPart(e, 0, from);
       return;
     }
-    for (const a of this.active) if (a.event.id === e.id) a.stopAt = Math.round((e.tSeconds + this.host.postRollSeconds) * this.rate);
+    for (const a of this.active) {
+      if (a.event.id !== e.id) continue;
+      a.stopAt = Math.round((e.tSeconds + this.host.postRollSeconds) * this.rate);
+      a.endSeconds = e.tSeconds;
+    }
   }
 
   /** Source ended/stopped: every clip gets what the ring holds up to its end. */
@@ -88,7 +99,7 @@ export class SourceClips {
   private openPart(e: LabelEvent, part: number, from: number): Active | undefined {
     const clip = this.host.open(e, part, from, this.rate);
     if (!clip) return undefined;
-    const a: Active = { event: e, clip, part, startSample: from, next: from, stopAt: undefined };
+    const a: Active = { event: e, clip, part, startSample: from, next: from, stopAt: undefined, endSeconds: undefined };
     this.active.push(a);
     return a;
   }
@@ -113,7 +124,10 @@ export class SourceClips {
       else if (a.next >= partEnd) {
         this.close(a, a.next);
         const b = this.openPart(a.event, a.part + 1, a.next);
-        if (b) b.stopAt = a.stopAt;
+        if (b) {
+          b.stopAt = a.stopAt;
+          b.endSeconds = a.endSeconds;
+        }
       }
     }
   }
@@ -126,7 +140,7 @@ export class SourceClips {
     const scores = this.frames
       .filter((f) => f.tSeconds >= t0 && f.tSeconds <= t1 + 1)
       .map((f) => ({ tSeconds: f.tSeconds, score: f.scores[f.labels.findIndex((l) => l.id === idx)] ?? 0 }));
-    a.clip.close(end, scores);
+    a.clip.close(end, scores, a.endSeconds);
   }
 
   private closeAll(): void {

@@ -32,4 +32,6 @@ export interface LabelEvent {
   /** End of the audio known to be in the event: on start, so far; on end, the offset. Never past the stream's end. */
   readonly endSeconds: number;
   readonly score: number;
+  /** URL path of the event's clip (src/clips) when one is written; set by the daemon, not the segmenter. */
+  readonly clip?: string;
 }

@@ -11,7 +11,7 @@ import type { Patch } from '../features/contracts.js';
 import { createMetrics, initSourceMetrics, setSourceState, type DaemonMetrics } from '../server/metrics.js';
 import { loadOntology, ontologyPathFor, type Ontology } from '../server/ontology.js';
 import type { SourceStatus } from '../server/protocol.js';
-import { ProtocolServer, type SourceHealth } from '../server/server.js';
+import { ProtocolServer, type HttpRoute, type SourceHealth } from '../server/server.js';
 import { createSourcePipeline, type SourceOutput, type SourcePipeline } from './source-pipeline.js';
 import { loadTaggers, modelDirFor, type TaggerLoader } from './taggers.js';
 import { pacedAudio, type FlowGate } from './paced-file.js';
@@ -22,6 +22,14 @@ import { ClipManager } from '../clips/manager.js';
 import { clipFilterFor } from '../clips/filter.js';
 import { startIntegrations } from '../integrations/index.js';
 import type { Integrations } from '../integrations/contracts.js';
+import { serveClip } from '../clips/http.js';
+
+/** The daemon's extra HTTP routes: the history API and, with clips on, /clips/<id>.<ext>. */
+function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined): ReadonlyMap<string, HttpRoute> {
+  const routes = new Map<string, HttpRoute>(recording?.routes ?? []);
+  if (clipsDir) routes.set('/clips/', (req, res, url) => serveClip(clipsDir, req, res, url.pathname));
+  return routes;
+}
 
 export interface DaemonDeps {
   /** `gate` opens while the tagger keeps up (see SourceRuntime.open). */
@@ -157,6 +165,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
 
   let integrations: Integrations | undefined;
   const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
+  const clipsDir = config.history.enabled && config.clips.enabled ? deps.history?.clipsDir : undefined;
   let server: ProtocolServer;
   try {
     server = await ProtocolServer.start(config.server, {
@@ -181,6 +190,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       defaultTopK: () => config.events.topK,
       nowMs: () => scheduler.now(),
       integrations: () => integrations?.health(),
+      ...(recording || clipsDir ? { routes: httpRoutes(recording, clipsDir) } : {}),
     });
   } catch (e) {
     await recording?.stop();
@@ -205,9 +215,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   if (!config.server.token && !isLoopback(config.server.host)) {
     log(`warning: listening on ${config.server.host} without server.token: anyone who can reach port ${server.address.port} can subscribe; set server.token or bind 127.0.0.1`);
   }
-  const clipsDir = deps.history?.clipsDir;
   const clips =
-    recording && config.clips.enabled && clipsDir
+    recording && clipsDir
       ? new ClipManager(config.clips, { dir: clipsDir, runId: recording.runId, record: (c) => recording.writer.addClip(c), log }, metrics.registry)
       : undefined;
   if (clips) {
@@ -231,7 +240,10 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           break;
         case 'event':
           if (o.event.type === 'event.start') metrics.events.inc({ source: r.cfg.id });
-          server.publishEvent(o.event);
+          {
+            const clip = clipTap?.clipUrl(o.event);
+            server.publishEvent(clip ? { ...o.event, clip } : o.event);
+          }
           break;
         case 'audio':
           r.lastAudioAt = new Date(scheduler.now()).toISOString();
@@ -293,6 +305,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           await clips?.stop();
           await recording?.stop();
           await integrations?.stop();
+          await clips?.close();
           await server.close();
           await Promise.all([...taggers.values()].map((t) => t.dispose()));
         })();

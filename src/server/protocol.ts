@@ -103,7 +103,7 @@ export function labelsMessage(models: readonly ModelInfo[]): string {
 
 /** An event as sent on the wire; `seq` is the server's (absent when printed by `run --print`). */
 export function eventPayload(e: LabelEvent, seq?: number): Record<string, unknown> & { type: string } {
-  return { type: e.type, id: e.id, ...(seq !== undefined ? { seq } : {}), source: e.sourceId, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, end: e.endSeconds, score: round4(e.score) };
+  return { type: e.type, id: e.id, ...(seq !== undefined ? { seq } : {}), source: e.sourceId, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, end: e.endSeconds, score: round4(e.score), ...(e.clip ? { clip: e.clip } : {}) };
 }
 
 export function eventMessage(e: LabelEvent, seq: number): string {

@@ -29,16 +29,17 @@ export interface SourceHealth {
   readonly lastError?: { readonly code: string; readonly message: string; readonly at: string };
 }
 
-/** An extra HTTP endpoint (e.g. /api/events): served under the same token auth as the WebSocket. */
-export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
+/**
+ * An extra HTTP endpoint (e.g. /api/events, /clips/…), served under the same token auth as the
+ * WebSocket. Resolving `false` means "not mine" and falls through to 404.
+ */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void | boolean> | void | boolean;
 
 /** What the server reads from the running pipeline; all lookups are live (SIGHUP, restarts). */
 export interface ServerContext {
   readonly version: string;
   readonly metrics: DaemonMetrics;
   readonly ontology?: Ontology;
-  /** Path -> handler, e.g. the history API (src/history/http.ts). */
-  readonly routes?: ReadonlyMap<string, HttpRoute>;
   sources(): readonly SourceInfo[];
   models(): readonly ModelInfo[];
   labelsBySource(): ReadonlyMap<string, readonly LabelInfo[]>;
@@ -48,6 +49,11 @@ export interface ServerContext {
   nowMs(): number;
   /** MQTT/webhook state for /healthz; informative only, never makes it 503. */
   integrations?(): unknown;
+  /**
+   * Extra HTTP routes behind the API token (/api/events, /clips/…): a key ending in '/' serves
+   * every path under it; a route resolves false to fall through to 404.
+   */
+  readonly routes?: ReadonlyMap<string, HttpRoute>;
 }
 
 interface Retained {
@@ -302,6 +308,7 @@ export class ProtocolServer {
     const path = url.pathname;
     const access = httpAccess(req, path, this.cfg);
     if (access === 'denied') return sendAuthFailed(res, path);
+    const route = this.routeFor(path);
     try {
       if (path === '/healthz') {
         const sources = this.ctx.health();
@@ -318,13 +325,28 @@ export class ProtocolServer {
       } else if (path === '/metrics') {
         const body = await this.ctx.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': this.ctx.metrics.registry.contentType }).end(body);
-      } else if (this.ctx.routes?.has(path)) {
-        await this.ctx.routes.get(path)!(req, res, url);
+      } else if (route) {
+        if ((await route(req, res, url)) === false) this.notFound(res);
       } else {
-        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics', '/api/labels', ...(this.ctx.routes?.keys() ?? [])] }));
+        this.notFound(res);
       }
     } catch (e) {
       res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: toEarshotError(e).message }));
     }
+  }
+
+  /** An exact route, else the longest '/'-terminated prefix route that covers the path. */
+  private routeFor(path: string): HttpRoute | undefined {
+    const routes = this.ctx.routes;
+    if (!routes) return undefined;
+    const exact = routes.get(path);
+    if (exact) return exact;
+    let best: string | undefined;
+    for (const k of routes.keys()) if (k.endsWith('/') && path.startsWith(k) && (!best || k.length > best.length)) best = k;
+    return best === undefined ? undefined : routes.get(best);
+  }
+
+  private notFound(res: ServerResponse): void {
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics', '/api/labels', ...(this.ctx.routes?.keys() ?? [])] }));
   }
 }

@@ -34,6 +34,8 @@ async function assertExactClip(t: TestContext, src: Int16Array, source: Record<s
     stateDir: tmp.path('state'),
     sources: [source],
     server: { port: 0 },
+    // ffmpeg finishing the clip at stop can take seconds on a loaded CI machine
+    supervision: { stopBudgetSeconds: 60 },
     clips: { preRollSeconds: PRE, postRollSeconds: POST, ringMarginSeconds: 3, labels: { include: ['Loud'] }, ...clipsExtra },
   });
   const db = tmp.path('state/history.sqlite');
