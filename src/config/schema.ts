@@ -9,6 +9,8 @@ import { storageSchema } from './sections/storage.js';
 import { trainSchema } from './sections/train.js';
 import { historySchema } from './sections/history.js';
 import { mqttSchema } from './sections/mqtt.js';
+import { webhooksSchema } from './sections/webhooks.js';
+import { notifySchema } from './sections/notify.js';
 
 /** The one configuration object. Defaults and validation live here and in ./sections only. */
 export const configSchema = z
@@ -27,6 +29,9 @@ export const configSchema = z
     train: trainSchema.prefault({}),
     history: historySchema.prefault({}),
     mqtt: mqttSchema.prefault({}),
+    /** POST every event to these receivers (signed, retried, persisted in the history database's outbox). */
+    webhooks: webhooksSchema,
+    notify: notifySchema.prefault({}),
   })
   .strict();
 

@@ -33,6 +33,14 @@ CREATE INDEX events_stream ON events(stream_id, seq);
 CREATE INDEX events_created ON events(created_ms);
 `,
   },
+  {
+    // Integrations' persistent outbox (webhooks): messages not yet acknowledged by their receiver, per channel.
+    version: 2,
+    sql: `
+CREATE TABLE outbox(seq INTEGER PRIMARY KEY, channel TEXT NOT NULL, key TEXT NOT NULL, payload TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  UNIQUE(channel, key));
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

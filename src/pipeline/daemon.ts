@@ -151,8 +151,10 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     throw e;
   }
 
+  const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   try {
     integrations = startIntegrations(config, {
+      ...(recording ? { outbox: recording.outbox } : {}),
       sources: records.map((r) => ({ id: r.cfg.id, labels: r.tagger.labels })),
       version: deps.version,
       registry: metrics.registry,
@@ -161,11 +163,11 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       runId: Math.floor(scheduler.now()).toString(36),
     });
   } catch (e) {
+    await recording?.stop();
     await server.close();
     await Promise.all([...taggers.values()].map((t) => t.dispose()));
     throw e;
   }
-  const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const ended: Promise<void>[] = [];
   for (const r of records) {
     const tap = recording?.tap(r.cfg.id, r.tagger);
@@ -230,8 +232,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
         let timer: NodeJS.Timeout | undefined;
         const work = (async () => {
           for (const r of [...records].reverse()) r.pipeline.stop();
-          await recording?.stop();
           await integrations?.stop();
+          await recording?.stop();
           await server.close();
           await Promise.all([...taggers.values()].map((t) => t.dispose()));
         })();

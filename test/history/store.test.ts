@@ -64,7 +64,7 @@ test('a real SQLite file: migrations, events upsert, keyword search by label, cu
   await again.close();
 
   const db = new Database(path, { readonly: true });
-  assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }]);
+  assert.deepEqual(db.prepare('SELECT version FROM schema_migrations').all(), [{ version: 1 }, { version: 2 }]);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   db.close();
 });

@@ -28,7 +28,7 @@ after(async () => {
 
 function start(mqtt: Record<string, unknown>, registry = new Registry()) {
   const cfg = mqttSchema.parse({ url: broker.url, clientId: 'pub-test', reconnectSeconds: 0.2, ...mqtt });
-  return startIntegrations({ mqtt: cfg }, { sources: [{ id: 'hall', labels }], version: 'test', registry, log: () => undefined, nowMs: Date.now, runId: 'r1' })!;
+  return startIntegrations({ mqtt: cfg, webhooks: [], notify: { rules: [] } }, { sources: [{ id: 'hall', labels }], version: 'test', registry, log: () => undefined, nowMs: Date.now, runId: 'r1' })!;
 }
 
 function ev(type: LabelEvent['type'], seq: number, label = 'Dog'): LabelEvent {
