@@ -10,6 +10,8 @@ import { trainSchema } from './sections/train.js';
 import { historySchema } from './sections/history.js';
 import { clipsSchema } from './sections/clips.js';
 import { mqttSchema } from './sections/mqtt.js';
+import { webhooksSchema } from './sections/webhooks.js';
+import { notifySchema } from './sections/notify.js';
 
 /** The one configuration object. Defaults and validation live here and in ./sections only. */
 export const configSchema = z
@@ -29,6 +31,9 @@ export const configSchema = z
     history: historySchema.prefault({}),
     clips: clipsSchema.prefault({}),
     mqtt: mqttSchema.prefault({}),
+    /** POST every event to these receivers (signed, retried, persisted in the history database's outbox). */
+    webhooks: webhooksSchema,
+    notify: notifySchema.prefault({}),
   })
   .strict();
 

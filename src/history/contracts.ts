@@ -195,3 +195,23 @@ export interface HistoryStore {
   sizeBytes(): Promise<number>;
   close(): Promise<void>;
 }
+
+/** One message waiting for delivery by an integration (e.g. a webhook), in insertion order per channel. */
+export interface OutboxItem {
+  readonly channel: string;
+  /** Unique per channel (the event id and type); a repeated put is ignored. */
+  readonly key: string;
+  readonly payload: string;
+}
+
+/**
+ * The persistent outbox beside the history (same database, so one file holds the
+ * daemon's state). Backend-neutral like HistoryStore; the daemon reaches it through the
+ * writer thread (WorkerSink), never synchronously.
+ */
+export interface OutboxStore {
+  outboxPut(items: readonly OutboxItem[]): Promise<void>;
+  outboxAck(channel: string, keys: readonly string[]): Promise<void>;
+  /** Oldest first. */
+  outboxPending(channel: string, limit: number): Promise<OutboxItem[]>;
+}

@@ -45,6 +45,14 @@ CREATE TABLE clips(
 CREATE INDEX clips_event ON clips(event_id);
 `,
   },
+  {
+    // Integrations' persistent outbox (webhooks): messages not yet acknowledged by their receiver, per channel.
+    version: 3,
+    sql: `
+CREATE TABLE outbox(seq INTEGER PRIMARY KEY, channel TEXT NOT NULL, key TEXT NOT NULL, payload TEXT NOT NULL, created_ms INTEGER NOT NULL,
+  UNIQUE(channel, key));
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

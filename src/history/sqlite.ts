@@ -5,11 +5,12 @@ import { EarshotError } from '../errors.js';
 import type {
   ClipRecord,
   EventPage, EventQuery, EventRecord, FileRecord, HistoryBatch, HistoryStore, LabelSearch, QuantizedEmbedding,
-  RetentionPolicy, RetentionResult, SegmentHit, SegmentRecord, SimilarHit, SimilarQuery, SourceSummary, StoredEvent, StreamKind, StreamRef,
+  OutboxItem, OutboxStore, RetentionPolicy, RetentionResult, SegmentHit, SegmentRecord, SimilarHit, SimilarQuery, SourceSummary, StoredEvent, StreamKind, StreamRef,
 } from './contracts.js';
 import { codeNorm, meanEmbedding, topCosine } from './embedding.js';
 import { migrate } from './sqlite-schema.js';
 import { EmbeddingCache } from './sqlite-embeddings.js';
+import { outboxAck, outboxPending, outboxPut } from './sqlite-outbox.js';
 
 export interface SqliteStoreOptions {
   readonly readonly?: boolean;
@@ -54,7 +55,7 @@ function blob(e: QuantizedEmbedding): Buffer {
 }
 
 /** The default history backend: one SQLite file in WAL mode (readers never wait for the writer). */
-export class SqliteHistoryStore implements HistoryStore {
+export class SqliteHistoryStore implements HistoryStore, OutboxStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly now: () => number;
@@ -381,6 +382,18 @@ export class SqliteHistoryStore implements HistoryStore {
       }
       return { deletedSegments: segs, deletedEvents: evs, bytesBefore: before, bytesAfter: this.fileBytes() };
     });
+  }
+
+  outboxPut(items: readonly OutboxItem[]): Promise<void> {
+    return this.guard('outbox put', () => outboxPut(this.db, items, this.now()));
+  }
+
+  outboxAck(channel: string, keys: readonly string[]): Promise<void> {
+    return this.guard('outbox ack', () => outboxAck(this.db, channel, keys));
+  }
+
+  outboxPending(channel: string, limit: number): Promise<OutboxItem[]> {
+    return this.guard('outbox read', () => outboxPending(this.db, channel, limit));
   }
 
   /** Raw handle for integrity checks in tests and the bench. */

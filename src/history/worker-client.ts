@@ -1,11 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import { EarshotError, type ErrorCode } from '../errors.js';
-import type { HistoryBatch, RetentionPolicy, RetentionResult } from './contracts.js';
+import type { HistoryBatch, OutboxItem, OutboxStore, RetentionPolicy, RetentionResult } from './contracts.js';
 import type { SqliteStoreOptions } from './sqlite.js';
 
 export type WorkerRequest =
   | { id: number; op: 'write'; batch: HistoryBatch }
   | { id: number; op: 'retain'; policy: RetentionPolicy }
+  | { id: number; op: 'outboxPut'; items: readonly OutboxItem[] }
+  | { id: number; op: 'outboxAck'; channel: string; keys: readonly string[] }
+  | { id: number; op: 'outboxPending'; channel: string; limit: number }
   | { id: number; op: 'close' };
 
 export type WorkerReply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; code: ErrorCode; message: string };
@@ -34,7 +37,7 @@ export function spawnWorker(workerData: unknown, name = 'worker'): Worker {
  * A SQLite store in a worker thread. Batches are structured-cloned into the worker
  * (the caller keeps nothing); replies come back in request order.
  */
-export class WorkerSink implements HistorySink {
+export class WorkerSink implements HistorySink, OutboxStore {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private nextId = 1;
@@ -77,6 +80,18 @@ export class WorkerSink implements HistorySink {
 
   retain(policy: RetentionPolicy): Promise<RetentionResult> {
     return this.call({ op: 'retain', policy });
+  }
+
+  outboxPut(items: readonly OutboxItem[]): Promise<void> {
+    return this.call({ op: 'outboxPut', items });
+  }
+
+  outboxAck(channel: string, keys: readonly string[]): Promise<void> {
+    return this.call({ op: 'outboxAck', channel, keys });
+  }
+
+  outboxPending(channel: string, limit: number): Promise<OutboxItem[]> {
+    return this.call({ op: 'outboxPending', channel, limit });
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,21 @@ port.on('message', (req: WorkerRequest) => {
     reply({ id: req.id, ok: false, code: err.code, message: err.message });
   };
   if (!store) return fail(openError);
-  const run = req.op === 'write' ? store.write(req.batch) : req.op === 'retain' ? store.retain(req.policy) : store.close();
+  const run = (() => {
+    switch (req.op) {
+      case 'write':
+        return store.write(req.batch);
+      case 'retain':
+        return store.retain(req.policy);
+      case 'outboxPut':
+        return store.outboxPut(req.items);
+      case 'outboxAck':
+        return store.outboxAck(req.channel, req.keys);
+      case 'outboxPending':
+        return store.outboxPending(req.channel, req.limit);
+      case 'close':
+        return store.close();
+    }
+  })();
   (run as Promise<unknown>).then((value) => reply({ id: req.id, ok: true, value }), fail);
 });

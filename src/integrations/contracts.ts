@@ -1,5 +1,5 @@
 /**
- * Boundary: pipeline outputs -> integrations (MQTT, Home Assistant discovery; later webhooks).
+ * Boundary: pipeline outputs -> integrations (MQTT, Home Assistant discovery, webhooks).
  *
  * The daemon hands every SourceOutput to `Integrations.tap` on the event loop. Nothing
  * here blocks or awaits there: events go into a bounded in-memory queue (oldest dropped
@@ -35,6 +35,7 @@ export interface IntegrationHealth {
     readonly queued: number;
     readonly lastError: string | null;
   };
+  readonly webhooks?: readonly { readonly url: string; readonly queued: number }[];
 }
 
 export interface Integrations {

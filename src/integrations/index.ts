@@ -10,6 +10,11 @@ import type { WatchedLabel } from './discovery.js';
 import { createMqttMetrics } from './metrics.js';
 import { MqttPublisher } from './mqtt.js';
 import { slug } from './slug.js';
+import type { WebhookConfig } from '../config/sections/webhooks.js';
+import type { OutboxStore } from '../history/contracts.js';
+import { createWebhookMetrics, WebhookDelivery } from './webhooks.js';
+import type { NotifyConfig } from '../config/sections/notify.js';
+import { NotifyRules } from './rules.js';
 
 export interface IntegrationsDeps {
   readonly sources: readonly { readonly id: string; readonly labels: readonly LabelInfo[] }[];
@@ -19,6 +24,8 @@ export interface IntegrationsDeps {
   readonly nowMs: () => number;
   /** Distinguishes this run's event ids from earlier runs' (ids restart with every run). */
   readonly runId: string;
+  /** The history database's outbox (webhooks persist their queue there); absent = memory only. */
+  readonly outbox?: OutboxStore;
 }
 
 /**
@@ -60,27 +67,36 @@ function message(e: LabelEvent, runId: string, nowMs: number): EventMessage {
   };
 }
 
-/** MQTT (when mqtt.url is set) over the daemon's outputs; undefined when nothing is configured. */
-export function startIntegrations(cfg: { readonly mqtt: MqttConfig }, deps: IntegrationsDeps): Integrations | undefined {
-  if (!cfg.mqtt.url) return undefined;
-  const watched = new Map(deps.sources.map((s) => [s.id, watchedLabels(cfg.mqtt, s.id, s.labels)]));
-  const mqtt = new MqttPublisher({
-    cfg: cfg.mqtt,
-    sources: deps.sources.map((s) => s.id),
-    watched: [...watched.values()].flat(),
-    version: deps.version,
-    metrics: createMqttMetrics(deps.registry),
-    log: deps.log,
-  });
+/** MQTT (when mqtt.url is set) and webhooks over the daemon's outputs; undefined when nothing is configured. */
+export function startIntegrations(cfg: { readonly mqtt: MqttConfig; readonly webhooks: readonly WebhookConfig[]; readonly notify: NotifyConfig }, deps: IntegrationsDeps): Integrations | undefined {
+  if (!cfg.mqtt.url && cfg.webhooks.length === 0) return undefined;
+  const watched = new Map(deps.sources.map((s) => [s.id, cfg.mqtt.url ? watchedLabels(cfg.mqtt, s.id, s.labels) : []]));
+  const mqtt = cfg.mqtt.url
+    ? new MqttPublisher({
+        cfg: cfg.mqtt,
+        sources: deps.sources.map((s) => s.id),
+        watched: [...watched.values()].flat(),
+        version: deps.version,
+        metrics: createMqttMetrics(deps.registry),
+        log: deps.log,
+      })
+    : undefined;
+  const hookMetrics = cfg.webhooks.length ? createWebhookMetrics(deps.registry) : undefined;
+  const hooks = cfg.webhooks.map((w) => new WebhookDelivery({ cfg: w, metrics: hookMetrics!, log: deps.log, ...(deps.outbox ? { outbox: deps.outbox } : {}) }));
+  const rules = new NotifyRules(cfg.notify.rules);
   const slugs = new Map([...watched].map(([id, ws]) => [id, new Map(ws.map((w) => [w.label, w.slug]))]));
   return {
     tap(sourceId, o: SourceOutput) {
       if (o.kind === 'event') {
         const e = o.event;
         const s = slugs.get(sourceId)?.get(e.label);
-        if (s !== undefined) mqtt.setState(sourceId, s, e.type === 'event.start');
-        mqtt.event(message(e, deps.runId, deps.nowMs()));
-      } else if (o.kind === 'frame') {
+        if (s !== undefined) mqtt?.setState(sourceId, s, e.type === 'event.start');
+        const now = deps.nowMs();
+        const m = message(e, deps.runId, now);
+        if (!rules.allow(m, now)) return;
+        mqtt?.event(m);
+        for (const h of hooks) if (h.wants(m)) h.add(m);
+      } else if (o.kind === 'frame' && mqtt) {
         const f = o.frame;
         mqtt.top(sourceId, deps.nowMs(), () => {
           let best = 0;
@@ -90,7 +106,12 @@ export function startIntegrations(cfg: { readonly mqtt: MqttConfig }, deps: Inte
         });
       }
     },
-    health: () => ({ mqtt: mqtt.health() }),
-    stop: () => mqtt.stop(2000),
+    health: () => ({
+      ...(mqtt ? { mqtt: mqtt.health() } : {}),
+      ...(hooks.length ? { webhooks: hooks.map((h, i) => ({ url: cfg.webhooks[i]!.url, queued: h.queued })) } : {}),
+    }),
+    async stop() {
+      await Promise.all([mqtt?.stop(2000), ...hooks.map((h) => h.stop(2000))]);
+    },
   };
 }

@@ -200,6 +200,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
 
   try {
     integrations = startIntegrations(config, {
+      ...(recording ? { outbox: recording.outbox } : {}),
       sources: records.map((r) => ({ id: r.cfg.id, labels: r.tagger.labels })),
       version: deps.version,
       registry: metrics.registry,
@@ -208,6 +209,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       runId: Math.floor(scheduler.now()).toString(36),
     });
   } catch (e) {
+    await recording?.stop();
     await server.close();
     await Promise.all([...taggers.values()].map((t) => t.dispose()));
     throw e;
@@ -303,8 +305,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
         const work = (async () => {
           for (const r of [...records].reverse()) r.pipeline.stop();
           await clips?.stop();
-          await recording?.stop();
           await integrations?.stop();
+          await recording?.stop();
           await clips?.close();
           await server.close();
           await Promise.all([...taggers.values()].map((t) => t.dispose()));

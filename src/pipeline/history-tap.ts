@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { createHistoryMetrics, type HistoryMetrics } from '../history/metrics.js';
 import { SourceRecorder } from '../history/recorder.js';
 import type { SqliteStoreOptions } from '../history/sqlite.js';
+import type { OutboxStore } from '../history/contracts.js';
 import { WorkerSink } from '../history/worker-client.js';
 import { HistoryWriter } from '../history/writer.js';
 import type { SourceOutput } from './source-pipeline.js';
@@ -29,6 +30,8 @@ export interface Recording {
   readonly runId: string;
   /** /api/events, /api/search, /api/sources over a read-only connection. */
   readonly routes: ReadonlyMap<string, HttpRoute>;
+  /** The same database's outbox (integrations), through the writer thread; closed by stop(). */
+  readonly outbox: OutboxStore;
   /** A source's tap: frames and events in, records to the writer; never waits. */
   tap(sourceId: string, tagger: Tagger): (o: SourceOutput) => void;
   /** Flushes partial segments and every accepted record, then closes the database. */
@@ -39,7 +42,8 @@ export interface Recording {
 export function startRecording(config: Config, deps: HistoryDeps, registry: Registry, scheduler: SchedulerLike, log: (line: string) => void): Recording {
   const h = config.history;
   const metrics = createHistoryMetrics(registry);
-  const writer = new HistoryWriter(new WorkerSink(deps.path, deps.storeOptions), {
+  const sink = new WorkerSink(deps.path, deps.storeOptions);
+  const writer = new HistoryWriter(sink, {
     queueMaxRecords: h.queueMaxRecords,
     batchMaxRecords: h.batchMaxRecords,
     flushSeconds: h.flushSeconds,
@@ -63,6 +67,7 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
     writer,
     runId,
     routes: historyRoutes(store, keywords, () => scheduler.now()),
+    outbox: sink,
     tap(sourceId, tagger) {
       const hop = Number(tagger.frontend.patchHopSeconds ?? config.frontend.patchHopSeconds);
       const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, writer, () => scheduler.now());

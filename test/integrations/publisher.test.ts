@@ -1,0 +1,86 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { mqttSchema } from '../../src/config/sections/mqtt.js';
+import type { LabelInfo } from '../../src/classify/contracts.js';
+import type { LabelEvent } from '../../src/events/contracts.js';
+import { startIntegrations, watchedLabels } from '../../src/integrations/index.js';
+import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto.js';
+import { TestSubscriber } from './mqtt-client.js';
+
+/** The publisher on its own against a real mosquitto: entity removal, the bounded queue, label resolution. */
+let root = '';
+let broker: MosquittoBroker;
+const labels: LabelInfo[] = ['Speech', 'Dog', 'Glass', 'Microwave oven'].map((name, index) => ({ index, id: `/m/${index}`, name }));
+
+before(async () => {
+  root = mkdtempSync(join(tmpdir(), 'earshot-mqttpub-'));
+  broker = await startMosquitto(join(root, 'broker'));
+});
+
+after(async () => {
+  await broker?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function start(mqtt: Record<string, unknown>, registry = new Registry()) {
+  const cfg = mqttSchema.parse({ url: broker.url, clientId: 'pub-test', reconnectSeconds: 0.2, ...mqtt });
+  return startIntegrations({ mqtt: cfg, webhooks: [], notify: { rules: [] } }, { sources: [{ id: 'hall', labels }], version: 'test', registry, log: () => undefined, nowMs: Date.now, runId: 'r1' })!;
+}
+
+function ev(type: LabelEvent['type'], seq: number, label = 'Dog'): LabelEvent {
+  return { type, id: `hall:1:${seq}`, sourceId: 'hall', label, labelId: '/m/1', tSeconds: seq, startSeconds: seq, endSeconds: seq, score: 0.9 };
+}
+
+test('watched labels: household defaults the model lacks are skipped, a misspelt custom label is CONFIG_INVALID with a suggestion', () => {
+  const cfg = mqttSchema.parse({ customLabels: ['microwave OVEN'] });
+  assert.deepEqual(watchedLabels(cfg, 'hall', labels).map((w) => w.slug), ['speech', 'dog', 'glass', 'microwave_oven']);
+  assert.deepEqual(watchedLabels(mqttSchema.parse({ sourceLabels: { hall: ['Glass'] } }), 'hall', labels).map((w) => w.label), ['Glass']);
+  assert.throws(() => watchedLabels(mqttSchema.parse({ customLabels: ['Microwve oven'] }), 'hall', labels), /watches "Microwve oven".*did you mean "Microwave oven"/);
+});
+
+test('a label removed from the config loses its Home Assistant entity (empty retained config)', async () => {
+  const a = start({ customLabels: ['Microwave oven'] });
+  const s1 = await TestSubscriber.connect(broker.url, ['homeassistant/#']);
+  await s1.waitFor((m) => m.topic === 'homeassistant/binary_sensor/pub_test/hall_microwave_oven/config' && m.payload.length > 0, 20_000, 'microwave config');
+  await s1.close();
+  await a.stop();
+  const b = start({});
+  const s2 = await TestSubscriber.connect(broker.url, ['homeassistant/#', 'earshot/status']);
+  await s2.waitFor((m) => m.topic === 'earshot/status' && m.payload === 'online', 20_000, 'online');
+  await s2.waitFor((m) => m.topic === 'homeassistant/binary_sensor/pub_test/hall_microwave_oven/config' && m.payload === '', 20_000, 'cleared config');
+  await b.stop();
+  // the retained config is gone: a fresh subscriber sees Dog's but not the microwave's
+  const s3 = await TestSubscriber.connect(broker.url, ['homeassistant/#']);
+  await s3.waitFor((m) => m.topic === 'homeassistant/binary_sensor/pub_test/hall_dog/config', 20_000, 'dog config');
+  assert.ok(!s3.messages.some((m) => m.topic.includes('microwave')), s3.messages.map((m) => m.topic).join(' '));
+  await s2.close();
+  await s3.close();
+});
+
+test('broker down: events beyond queueMaxEvents drop the oldest (counted), the rest arrive in order once it is back, each once', async () => {
+  const registry = new Registry();
+  const sub = await TestSubscriber.connect(broker.url, ['earshot/hall/event'], { clientId: 'pub-test-sub', clean: false });
+  const pub = start({ queueMaxEvents: 5 }, registry);
+  await sub.client.publishAsync('earshot/hall/event', 'probe', { qos: 1 });
+  await sub.waitFor((m) => m.payload === 'probe', 10_000);
+  await new Promise<void>((resolve) => {
+    const poll = () => (pub.health().mqtt?.state === 'connected' ? resolve() : setTimeout(poll, 50));
+    poll();
+  });
+  await broker.kill();
+  for (let i = 0; i < 8; i++) pub.tap('hall', { kind: 'event', event: ev(i % 2 === 0 ? 'event.start' : 'event.end', Math.floor(i / 2)) });
+  assert.equal(pub.health().mqtt?.queued, 5);
+  assert.match(await registry.metrics(), /earshot_mqtt_events_total\{result="dropped"\} 3/);
+  await broker.restart();
+  const last = await sub.waitFor((m) => m.payload.includes('"r1/hall:1:3"') && m.payload.includes('"type":"end"'), 30_000, 'last event');
+  assert.ok(last);
+  await pub.stop();
+  const got = sub.messages.filter((m) => m.payload !== 'probe').map((m) => JSON.parse(m.payload) as { id: string; type: string }).map((e) => `${e.id}#${e.type}`);
+  assert.deepEqual(got, ['r1/hall:1:1#end', 'r1/hall:1:2#start', 'r1/hall:1:2#end', 'r1/hall:1:3#start', 'r1/hall:1:3#end']);
+  assert.match(await registry.metrics(), /earshot_mqtt_events_total\{result="sent"\} 5/);
+  await sub.close();
+});
