@@ -130,5 +130,6 @@ export async function ffmpegAudioStream(input: Input, opts: FfmpegStreamOptions 
         kill();
       }
     },
+    close: kill,
   };
 }

@@ -18,6 +18,8 @@ export interface AudioStream {
   readonly channels: number;
   /** Yields blocks the caller owns; ends after the last sample. Iterate once. */
   blocks(): AsyncGenerator<Float32Array>;
+  /** Releases a stream that will not be read to its end (kills an ffmpeg decoder); idempotent. */
+  close(): void;
 }
 
 /** Header bytes read to find fmt and data: chunks before data (LIST, bext…) rarely exceed this. */
@@ -73,6 +75,7 @@ async function wavStream(file: string, size: number): Promise<AudioStream | null
         await h.close();
       }
     },
+    close: () => undefined,
   };
 }
 
@@ -108,6 +111,7 @@ export async function openAudioStream(file: string, opts: AudioStreamOptions = {
     async *blocks() {
       for (let i = 0; i < audio.samples.length; i += BLOCK_FRAMES) yield audio.samples.subarray(i, i + BLOCK_FRAMES);
     },
+    close: () => undefined,
   };
 }
 
@@ -126,5 +130,6 @@ export function rawPcmStream(input: AsyncIterable<Buffer | string>, o: { readonl
       }
       if (n === 0) throw new EarshotError('AUDIO_FILE_EMPTY', '-: stdin held 0 samples', { file: '-' });
     },
+    close: () => undefined,
   };
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { lastValueFrom, toArray } from 'rxjs';
 import { action, configFrom, definedOnly, positiveFlag } from '../common.js';
-import { openAudioStream, rawPcmSource } from '../../audio/index.js';
+import { openAudioStream, rawPcmSource, type AudioStream } from '../../audio/index.js';
 import { logMelPatches, type Patch } from '../../features/index.js';
 import { patchStream } from '../../features/patch-stream.js';
 import type { FrontendConfig } from '../../config/sections/frontend.js';
@@ -79,6 +79,7 @@ export function registerFeatures(program: Command): void {
         let patches: AsyncIterable<Patch[]>;
         let source: Record<string, unknown>;
         let samples = 0;
+        let audio: AudioStream | undefined;
         if (opts.raw !== undefined) {
           if (file !== '-') throw new EarshotError('INPUT_INVALID', `--raw reads stdin: pass - as the file, got '${file}'`, { file });
           const rate = positiveFlag('--rate', opts.rate) ?? 16000;
@@ -86,24 +87,28 @@ export function registerFeatures(program: Command): void {
           source = { file: '-', sampleRateHz: rate, channels: 1 };
         } else {
           // Streamed: blocks in, patches out (to --out as they come): memory does not grow with the file.
-          const audio = await openAudioStream(file);
+          const opened = (audio = await openAudioStream(file));
           const counted = async function* () {
-            for await (const b of audio.blocks()) {
+            for await (const b of opened.blocks()) {
               samples += b.length;
               yield b;
             }
           };
-          patches = patchStream(counted(), audio.sampleRateHz, cfg.frontend);
-          source = { file, sampleRateHz: audio.sampleRateHz, channels: audio.channels };
+          patches = patchStream(counted(), opened.sampleRateHz, cfg.frontend);
+          source = { file, sampleRateHz: opened.sampleRateHz, channels: opened.channels };
         }
-        const out = opts.out === undefined ? undefined : await openFileAtomic(opts.out);
+        let out: Awaited<ReturnType<typeof openFileAtomic>> | undefined;
         let c: Collected;
         try {
-          c = await collectPatches(patches, cfg.frontend, out && ((d) => out.write(d)));
+          out = opts.out === undefined ? undefined : await openFileAtomic(opts.out);
+          const sink = out;
+          c = await collectPatches(patches, cfg.frontend, sink && ((d) => sink.write(d)));
           await out?.commit();
         } catch (e) {
           await out?.abort();
           throw e;
+        } finally {
+          audio?.close();
         }
         if (opts.raw === undefined) source = { ...source, durationSeconds: samples / (source.sampleRateHz as number) };
         const shape = [c.count, c.frames, c.bands];

@@ -86,8 +86,13 @@ export function registerTag(program: Command): void {
               if ('error' in input) throw input.error;
               // Decode (or at least open) before loading the model: a bad file fails fast and cheaply.
               const audio = input.name === '-' && opts.raw ? rawPcmStream(process.stdin, { sampleRateHz: rate }) : await openAudioStream(input.name);
-              tagger ??= await openTagger(cfg, opts.model);
-              const r = await tagger.tag(audio, mode, opts.events !== false);
+              let r;
+              try {
+                tagger ??= await openTagger(cfg, opts.model);
+                r = await tagger.tag(audio, mode, opts.events !== false);
+              } finally {
+                audio.close();
+              }
               const lines = formatResult(input.name, r, { format, mode, top: k, many });
               await writeOut(lines.map((l) => l + '\n').join(''));
               if (format !== 'json') process.stderr.write(`${input.name}: ${r.info}\n`);
