@@ -55,7 +55,7 @@ const FFMPEG_NO_DECODER = /Decoder \(codec [^)]*\) not found|matches no streams|
  * (it then prints "<input>: <reason>" as the last line) or found no decoder.
  * Failures while decoding print "Error while decoding stream ..." instead.
  */
-function ffmpegFoundNoCodec(file: string, stderr: readonly string[]): boolean {
+export function ffmpegFoundNoCodec(file: string, stderr: readonly string[]): boolean {
   const last = stderr[stderr.length - 1] ?? '';
   return last.startsWith(`${file}: `) || stderr.some((l) => FFMPEG_NO_DECODER.test(l));
 }

@@ -1,19 +1,25 @@
 import { open, stat } from 'node:fs/promises';
 import { EarshotError } from '../errors.js';
 import { decodeAudioFile, type DecodeOptions } from './decode.js';
+import { ffmpegAudioStream } from './ffmpeg-stream.js';
+import { createS16leDecoder } from './pcm.js';
 import { decodeWavSamples, isRiffWave, parseWav, type WavLayout } from './wav.js';
 
 /**
  * A file's audio as bounded mono float32 blocks at its own rate, for the offline
- * commands (`tag`): memory does not grow with the file's length. PCM/float WAV is read
- * from disk block by block; every other format is decoded whole by decodeAudioFile
- * (same codecs, same errors) and handed out in blocks.
+ * commands (`tag`, `features`, `embed`): memory does not grow with the file's length.
+ * PCM/float WAV is read from disk block by block; other files larger than
+ * `streamAboveBytes` are decoded by an ffmpeg child and read from its pipe as consumed;
+ * smaller ones are decoded whole by decodeAudioFile (in-process decoders, no ffmpeg
+ * needed) and handed out in blocks. Standard input (`-`) always goes through ffmpeg.
  */
 export interface AudioStream {
   readonly sampleRateHz: number;
   readonly channels: number;
   /** Yields blocks the caller owns; ends after the last sample. Iterate once. */
   blocks(): AsyncGenerator<Float32Array>;
+  /** Releases a stream that will not be read to its end (kills an ffmpeg decoder); idempotent. */
+  close(): void;
 }
 
 /** Header bytes read to find fmt and data: chunks before data (LIST, bext…) rarely exceed this. */
@@ -69,10 +75,19 @@ async function wavStream(file: string, size: number): Promise<AudioStream | null
         await h.close();
       }
     },
+    close: () => undefined,
   };
 }
 
-export async function openAudioStream(file: string, opts: DecodeOptions = {}): Promise<AudioStream> {
+export interface AudioStreamOptions extends DecodeOptions {
+  /** Encoded (non-WAV) files above this size stream through ffmpeg (default 16 MiB, ~15 min of 128 kbit/s MP3). */
+  readonly streamAboveBytes?: number;
+}
+
+const STREAM_ABOVE_BYTES = 16 << 20;
+
+export async function openAudioStream(file: string, opts: AudioStreamOptions = {}): Promise<AudioStream> {
+  if (file === '-') return ffmpegAudioStream({ stdin: true }, opts);
   let size = 0;
   try {
     const st = await stat(file);
@@ -82,6 +97,12 @@ export async function openAudioStream(file: string, opts: DecodeOptions = {}): P
   }
   const wav = size > 0 ? await wavStream(file, size) : null;
   if (wav) return wav;
+  if (size > (opts.streamAboveBytes ?? STREAM_ABOVE_BYTES)) {
+    // Without a working ffmpeg (or if it cannot read the file) the whole-file decoders
+    // below still apply, with their usual errors: memory then grows with the file.
+    const streamed = await ffmpegAudioStream({ file }, opts).catch(() => null);
+    if (streamed) return streamed;
+  }
   const audio = await decodeAudioFile(file, opts);
   if (audio.samples.length === 0) throw empty(file);
   return {
@@ -90,5 +111,25 @@ export async function openAudioStream(file: string, opts: DecodeOptions = {}): P
     async *blocks() {
       for (let i = 0; i < audio.samples.length; i += BLOCK_FRAMES) yield audio.samples.subarray(i, i + BLOCK_FRAMES);
     },
+    close: () => undefined,
+  };
+}
+
+/** Headerless s16le mono PCM from a byte stream (`tag - --raw s16le --rate N`), block by block as it arrives. */
+export function rawPcmStream(input: AsyncIterable<Buffer | string>, o: { readonly sampleRateHz: number }): AudioStream {
+  return {
+    sampleRateHz: o.sampleRateHz,
+    channels: 1,
+    async *blocks() {
+      const decoder = createS16leDecoder();
+      let n = 0;
+      for await (const chunk of input) {
+        const samples = decoder.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+        n += samples.length;
+        if (samples.length) yield samples;
+      }
+      if (n === 0) throw new EarshotError('AUDIO_FILE_EMPTY', '-: stdin held 0 samples', { file: '-' });
+    },
+    close: () => undefined,
   };
 }

@@ -9,7 +9,7 @@ export function exitCodeFor(e: unknown): number {
   return err.code === 'INTERNAL' ? 1 : 2;
 }
 
-function printError(err: EarshotError): void {
+export function printError(err: EarshotError): void {
   process.stderr.write(`error [${err.code}]: ${err.message}\n`);
   if (process.env.EARSHOT_DEBUG && err.stack) process.stderr.write(`${err.stack}\n`);
 }
@@ -62,6 +62,14 @@ export function intFlag(flag: string, v: string | number | undefined, o: { min?:
     const range = o.max !== undefined ? `an integer in ${min}..${max}` : min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
     throw new EarshotError('INPUT_INVALID', `${flag} must be ${range}, got '${v}'`, { flag, value: v });
   }
+  return n;
+}
+
+/** The one parser for positive real flags with no config key (`--rate`, `--hop-seconds` where it has none). */
+export function positiveFlag(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = v.trim() === '' ? Number.NaN : Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new EarshotError('INPUT_INVALID', `${flag} must be a positive number, got '${v}'`, { flag, value: v });
   return n;
 }
 

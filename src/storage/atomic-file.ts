@@ -37,6 +37,48 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
   }
 }
 
+/**
+ * writeFileAtomic for output produced piece by piece (streamed features): the pieces go
+ * to the temp file as they come, commit() fsyncs and renames, abort() removes it.
+ */
+export async function openFileAtomic(path: string): Promise<{ write(data: Uint8Array): Promise<void>; commit(): Promise<void>; abort(): Promise<void> }> {
+  const tmp = tmpName(path);
+  let fh: Awaited<ReturnType<typeof open>>;
+  try {
+    fh = await open(tmp, 'wx', 0o644);
+  } catch (e) {
+    throw storageFailed(e, 'file', path);
+  }
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (!closed) (closed = true), await fh.close();
+  };
+  return {
+    async write(data) {
+      try {
+        await fh.write(data);
+      } catch (e) {
+        throw storageFailed(e, 'file', path);
+      }
+    },
+    async commit() {
+      try {
+        await fh.sync();
+        await close();
+        await rename(tmp, path);
+      } catch (e) {
+        await close().catch(() => undefined);
+        await unlink(tmp).catch(() => undefined);
+        throw storageFailed(e, 'file', path);
+      }
+    },
+    async abort() {
+      await close().catch(() => undefined);
+      await unlink(tmp).catch(() => undefined);
+    },
+  };
+}
+
 /** Sync twin of writeFileAtomic for code that is sync end to end (model directories). */
 export function writeFileSyncDurable(path: string, data: Uint8Array | string): void {
   const fd = openSync(path, 'wx', 0o644);

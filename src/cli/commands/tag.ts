@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import { action, configFrom, intFlag } from '../common.js';
-import { EarshotError } from '../../errors.js';
-import { frontendSchema, type FrontendConfig } from '../../config/sections/frontend.js';
-import type { EventsConfig } from '../../config/sections/events.js';
-import type { LabelEvent, ScoreFrame } from '../../events/contracts.js';
-import type { TaggedAudio } from '../../models/yamnet/tag-audio.js';
+import { action, configFrom, definedOnly, exitCodeFor, intFlag, positiveFlag, printError } from '../common.js';
+import { EarshotError, toEarshotError } from '../../errors.js';
+import { ENGINE_KINDS, TFJS_BACKENDS } from '../../config/choices.js';
+import type { Config } from '../../config/schema.js';
+import type { FileTagger, TagMode } from '../tag/contracts.js';
+import type { TagFormat } from '../tag/output.js';
 
 interface TagOpts {
   model?: string;
@@ -12,121 +12,104 @@ interface TagOpts {
   tfjsBackend?: string;
   top?: string;
   json?: boolean;
+  csv?: boolean;
   events?: boolean;
   clip?: boolean;
+  summary?: boolean;
+  raw?: string;
+  rate?: string;
 }
 
-const ENGINES = ['auto', 'onnx', 'tfjs'];
-const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'];
-
-function oneOf(v: string | undefined, allowed: readonly string[], flag: string): string | undefined {
-  if (v !== undefined && !allowed.includes(v)) throw new EarshotError('INPUT_INVALID', `${flag} must be one of ${allowed.join(', ')}, got '${v}'`, { flag, value: v });
-  return v;
+/** The tagger for a model directory: EfficientAT (auto prefers the shipped mn04) or YAMNet. */
+async function openTagger(cfg: Config, model: string | undefined): Promise<FileTagger> {
+  if (cfg.models.tagger === 'vggish') throw new EarshotError('CONFIG_INVALID', 'earshot tag runs YAMNet or EfficientAT; models.tagger is vggish (set it to auto, yamnet or efficientat)', { tagger: cfg.models.tagger });
+  const [{ isEfficientAtDir }, { resolveModelDir }] = await Promise.all([import('../../models/efficientat/tagger.js'), import('../../models/packaged.js')]);
+  // auto: EfficientAT mn04 when installed (shipped in models/; measured better, see README), else YAMNet.
+  const mn = resolveModelDir(cfg.models.efficientatDir);
+  const preferMn = cfg.models.tagger === 'efficientat' || (cfg.models.tagger === 'auto' && isEfficientAtDir(mn));
+  const dir = resolveModelDir(model ?? (preferMn ? mn : cfg.models.yamnetDir));
+  if (isEfficientAtDir(dir)) return (await import('../tag/efficientat.js')).efficientAtFileTagger(dir, cfg);
+  return (await import('../tag/yamnet.js')).yamnetFileTagger(dir, cfg);
 }
 
-/** Stream time at which hop `i`'s window ends, clipped to the file's end (YAMNet pads the last hop with zeros). */
-async function hopEnd(r: TaggedAudio, i: number, frontend: FrontendConfig, durationSeconds: number): Promise<number> {
-  const { windowEndSeconds } = await import('../../pipeline/source-pipeline.js');
-  return Math.min(windowEndSeconds(r.startSeconds[i]!, frontend.patchFrames, frontend), durationSeconds);
+function writeOut(text: string): Promise<void> {
+  return new Promise((resolve, reject) => process.stdout.write(text, (e) => (e ? reject(e) : resolve())));
 }
 
 /**
- * The daemon's event stage over a file's hops: frames are stamped with their window
- * (start, end clipped to the file's end) as the daemon does, smoothed and segmented with config events.*.
+ * `earshot tag <audio...>`: top labels per hop (or per input with --clip/--summary) of
+ * files, directories and `-` (stdin). The model is loaded once, after the first input
+ * opened (a bad file fails fast without a model load). A failing input is reported as
+ * `error [CODE]: …` and the others go on; the exit code then says some failed.
  */
-async function detectEvents(r: TaggedAudio, frontend: FrontendConfig, events: EventsConfig, durationSeconds: number): Promise<LabelEvent[]> {
-  const { from, lastValueFrom, toArray } = await import('rxjs');
-  const { segmentEvents, smoothScores } = await import('../../events/index.js');
-  const classes = r.labels.length;
-  const frames: ScoreFrame[] = [];
-  for (let i = 0; i < r.count; i++) {
-    const tSeconds = await hopEnd(r, i, frontend, durationSeconds);
-    frames.push({ sourceId: 'file', startSeconds: r.startSeconds[i]!, tSeconds, scores: r.scores.subarray(i * classes, (i + 1) * classes), labels: r.labels });
-  }
-  return lastValueFrom(from(frames).pipe(smoothScores(events.smoothingSeconds), segmentEvents(events, { hopSeconds: frontend.patchHopSeconds }), toArray()));
-}
-
-/** `earshot tag <audio-file>`: YAMNet's top labels for every 0.48 s hop of a file. */
 export function registerTag(program: Command): void {
   program
-    .command('tag <audio-file>')
-    .description('print the top AudioSet labels per patch hop of an audio file (YAMNet)')
-    .option('-m, --model <dir>', 'YAMNet model directory (default: config models.yamnetDir)')
-    .option('-e, --engine <kind>', `inference engine: ${ENGINES.join('|')} (default: config engine.kind)`)
-    .option('--tfjs-backend <name>', `TF.js backend: ${BACKENDS.join('|')} (default: config engine.tfjsBackend)`)
-    .option('-k, --top <k>', 'labels per hop (default: config events.topK)')
-    .option('--json', 'JSON lines: {"t", "start", "end" (seconds of the window scored; t = start), "top": [{"label", "id", "score"}]}, and event lines with "type", "start", "end"')
+    .command('tag <audio-file...>')
+    .description('print the top AudioSet labels per hop of audio files, directories or - (stdin), with the detected events (tagger: config models.tagger; the shipped EfficientAT mn04 by default, else YAMNet)')
+    .option('-m, --model <dir>', 'model directory, EfficientAT or YAMNet (default: config models.tagger and its directory)')
+    .option('-e, --engine <kind>', `inference engine: ${ENGINE_KINDS.join('|')} (config engine.kind)`)
+    .option('--tfjs-backend <name>', `TF.js backend: ${TFJS_BACKENDS.join('|')} (config engine.tfjsBackend)`)
+    .option('-k, --top <k>', 'labels per line (default: config events.topK)')
+    .option('--json', 'JSON lines: {"t", "start", "end" (seconds of the audio scored; t = start), "top": [{"label", "id", "score"}]}, event lines with "type", "start", "end"; "file" on each line when several inputs are tagged')
+    .option('--csv', `CSV: ${'file,type,start,end,rank,label,id,score'}, one row per label of a hop (type hop, clip or summary) and per event (type event.start/event.end)`)
     .option('--no-events', 'omit the detected events (hysteresis segmentation as `earshot run`, config events.*)')
-    .option('--clip', 'one prediction over the whole file: one line with t = duration (EfficientAT: the whole file in one pass; YAMNet: the mean of its hop scores)')
+    .option('--clip', 'one prediction over the whole input: one line with t = duration (EfficientAT: the whole input in one pass; YAMNet: the mean of its hop scores)')
+    .option('--summary', 'whole-input top labels, one line per input naming it (the --clip prediction): for many files or a directory')
+    .option('--raw <format>', 'with -: headerless PCM on stdin (s16le); without it stdin may hold any format ffmpeg reads')
+    .option('--rate <hz>', 'sample rate of --raw input', '16000')
     .action(
-      action(async (file: string, opts: TagOpts, cmd: Command) => {
-        const engine = oneOf(opts.engine, ENGINES, '--engine');
-        const backend = oneOf(opts.tfjsBackend, BACKENDS, '--tfjs-backend');
-        const cfg = configFrom(cmd, {
-          ...(engine || backend ? { engine: { ...(engine ? { kind: engine } : {}), ...(backend ? { tfjsBackend: backend } : {}) } } : {}),
-        });
+      action(async (args: string[], opts: TagOpts, cmd: Command) => {
+        const cfg = configFrom(cmd, definedOnly({ engine: { kind: opts.engine, tfjsBackend: opts.tfjsBackend } }), { 'engine.kind': '--engine', 'engine.tfjsBackend': '--tfjs-backend' });
         const k = intFlag('--top', opts.top, { min: 1 }) ?? cfg.events.topK;
-        if (cfg.models.tagger === 'vggish') throw new EarshotError('CONFIG_INVALID', 'earshot tag runs YAMNet; models.tagger is vggish (set it to auto or yamnet)', { tagger: cfg.models.tagger });
-        const { isEfficientAtDir } = await import('../../models/efficientat/tagger.js');
-        const { resolveModelDir } = await import('../../models/packaged.js');
-        // auto: EfficientAT mn04 when installed (shipped in models/; measured better, see README), else YAMNet.
-        const mn = resolveModelDir(cfg.models.efficientatDir);
-        const preferMn = cfg.models.tagger === 'efficientat' || (cfg.models.tagger === 'auto' && isEfficientAtDir(mn));
-        const dir = opts.model ?? (preferMn ? mn : resolveModelDir(cfg.models.yamnetDir));
-        if (isEfficientAtDir(resolveModelDir(dir))) {
-          const { tagWithEfficientAt } = await import('./tag-efficientat.js');
-          return tagWithEfficientAt(file, resolveModelDir(dir), cfg, k, opts);
-        }
-        // Loaded on use: decoders and engines are heavy, and every CLI start registers this command.
-        const [{ openAudioStream }, { loadYamnetTagger }, { tagStream, topLabels }] = await Promise.all([
+        if (opts.clip && opts.summary) throw new EarshotError('INPUT_INVALID', '--clip and --summary are two forms of the same prediction: give one', {});
+        if (opts.json && opts.csv) throw new EarshotError('INPUT_INVALID', '--json and --csv: give one output format', {});
+        if (args.filter((a) => a === '-').length > 1) throw new EarshotError('INPUT_INVALID', 'stdin (-) can be read once', {});
+        if (opts.raw !== undefined && opts.raw !== 's16le') throw new EarshotError('INPUT_INVALID', `--raw ${opts.raw} is not supported (only s16le)`, { flag: '--raw', value: opts.raw });
+        if (opts.raw !== undefined && !args.includes('-')) throw new EarshotError('INPUT_INVALID', '--raw reads stdin: pass - as an input', { flag: '--raw' });
+        const rate = positiveFlag('--rate', opts.rate) ?? 16000;
+        const mode: TagMode = opts.summary ? 'summary' : opts.clip ? 'clip' : 'hops';
+        const format: TagFormat = opts.json ? 'json' : opts.csv ? 'csv' : 'text';
+
+        const [{ tagInputs }, { formatResult, CSV_HEADER }, { openAudioStream, rawPcmStream }] = await Promise.all([
+          import('../tag/inputs.js'),
+          import('../tag/output.js'),
           import('../../audio/stream.js'),
-          import('../../models/yamnet/tagger.js'),
-          import('../../models/yamnet/tag-audio.js'),
         ]);
-        // Decode before loading the model: a bad file should fail fast and cheaply.
-        // Streamed (WAV read block by block): memory does not grow with the file's length.
-        const audio = await openAudioStream(file);
-        const tagger = await loadYamnetTagger(dir, cfg.engine);
+        const inputs = tagInputs(args);
+        const many = inputs.length > 1;
+        const failures: EarshotError[] = [];
+        let tagger: FileTagger | undefined;
+        if (format === 'csv') await writeOut(CSV_HEADER + '\n');
         try {
-          const frontend = frontendSchema.parse({ ...cfg.frontend, ...tagger.frontend });
-          const r = await tagStream(tagger, audio.blocks(), audio.sampleRateHz, frontend);
-          const classes = r.labels.length;
-          const duration = r.durationSeconds;
-          if (opts.clip) {
-            const { clipMean } = await import('../../models/efficientat/tag-audio.js');
-            const t = Math.round(duration * 1e6) / 1e6;
-            const top = topLabels(clipMean(r), r.labels, k);
-            const text = opts.json ? JSON.stringify({ t, top: top.map((l) => ({ label: l.label, id: l.id, score: Number(l.score.toFixed(6)) })) }) : `${t.toFixed(2).padStart(8)}s  ${top.map((l) => `${l.label} ${l.score.toFixed(3)}`).join(' | ')}`;
-            process.stdout.write(text + '\n');
-            return;
-          }
-          const lines: Array<{ t: number; text: string }> = [];
-          for (let i = 0; i < r.count; i++) {
-            const top = topLabels(r.scores.subarray(i * classes, (i + 1) * classes), r.labels, k);
-            const t = r.startSeconds[i]!;
-            const end = Math.round((await hopEnd(r, i, frontend, duration)) * 1e6) / 1e6;
-            lines.push({
-              t,
-              text: opts.json
-                ? JSON.stringify({ t, start: t, end, top: top.map((l) => ({ label: l.label, id: l.id, score: Number(l.score.toFixed(6)) })) })
-                : `${t.toFixed(2).padStart(8)}s  ${top.map((l) => `${l.label} ${l.score.toFixed(3)}`).join(' | ')}`,
-            });
-          }
-          if (opts.events !== false) {
-            for (const e of await detectEvents(r, frontend, cfg.events, duration)) {
-              const text = opts.json
-                ? JSON.stringify({ type: e.type, id: e.id, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, end: e.endSeconds, score: Number(e.score.toFixed(6)) })
-                : `${e.tSeconds.toFixed(2).padStart(8)}s  ${e.type === 'event.start' ? '>>' : '<<'} ${e.label} (${e.type}, ${e.id}, score ${e.score.toFixed(3)})`;
-              lines.push({ t: e.tSeconds, text });
+          for (const input of inputs) {
+            try {
+              if ('error' in input) throw input.error;
+              // Decode (or at least open) before loading the model: a bad file fails fast and cheaply.
+              const audio = input.name === '-' && opts.raw ? rawPcmStream(process.stdin, { sampleRateHz: rate }) : await openAudioStream(input.name);
+              let r;
+              try {
+                tagger ??= await openTagger(cfg, opts.model);
+                r = await tagger.tag(audio, mode, opts.events !== false);
+              } finally {
+                audio.close();
+              }
+              const lines = formatResult(input.name, r, { format, mode, top: k, many });
+              await writeOut(lines.map((l) => l + '\n').join(''));
+              if (format !== 'json') process.stderr.write(`${input.name}: ${r.info}\n`);
+            } catch (e) {
+              const err = toEarshotError(e);
+              // A model that cannot load fails every input alike: stop at the first.
+              if (tagger === undefined && /^MODEL_|^ENGINE_|^CONFIG_/.test(err.code)) throw err;
+              printError(err);
+              failures.push(err);
             }
           }
-          // Stable sort: hops and events interleave in stream time, hops first on ties.
-          lines.sort((a, b) => a.t - b.t);
-          process.stdout.write(lines.map((l) => l.text).join('\n') + (lines.length ? '\n' : ''));
-          if (!opts.json) process.stderr.write(`${file}: ${r.count} hops of ${frontend.patchHopSeconds} s, ${tagger.name} on ${tagger.backend}\n`);
         } finally {
-          await tagger.dispose();
+          await tagger?.dispose();
         }
+        if (failures.length === 0) return;
+        if (many) process.stderr.write(`tag: ${failures.length} of ${inputs.length} inputs failed\n`);
+        process.exitCode = Math.max(...failures.map(exitCodeFor));
       }),
     );
 }

@@ -1,0 +1,63 @@
+import type { Config } from '../../config/schema.js';
+import type { LabelEvent, ScoreFrame } from '../../events/contracts.js';
+import type { AudioStream } from '../../audio/stream.js';
+import type { FileTagger, TagHop } from './contracts.js';
+import type { LabelInfo } from '../../classify/contracts.js';
+
+/**
+ * `earshot tag` for context-window models (EfficientAT): per-hop scores from a sliding
+ * window of recent context (models.contextWindowSeconds every models.contextHopSeconds,
+ * as the daemon scores live), or for --clip/--summary one prediction over the whole
+ * input. The whole input is held in memory here (the windowed scorer takes one array).
+ */
+
+/** Frames stamped at hop end (when the daemon has them), smoothed and segmented with config events.*. */
+async function detectEvents(hops: readonly TagHop[], labels: readonly LabelInfo[], hopSeconds: number, cfg: Config): Promise<LabelEvent[]> {
+  const { from, lastValueFrom, toArray } = await import('rxjs');
+  const { segmentEvents, smoothScores } = await import('../../events/index.js');
+  const frames: ScoreFrame[] = hops.map((h) => ({ sourceId: 'file', tSeconds: h.end, scores: h.scores, labels }));
+  return lastValueFrom(from(frames).pipe(smoothScores(cfg.events.smoothingSeconds), segmentEvents(cfg.events, { hopSeconds }), toArray()));
+}
+
+async function collect(audio: AudioStream): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  let n = 0;
+  for await (const b of audio.blocks()) {
+    parts.push(b.slice());
+    n += b.length;
+  }
+  const out = new Float32Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export async function efficientAtFileTagger(dir: string, cfg: Config): Promise<FileTagger> {
+  const [{ loadEfficientAtTagger }, { tagClip, tagWindows }] = await Promise.all([import('../../models/efficientat/tagger.js'), import('../../models/efficientat/tag-audio.js')]);
+  const tagger = await loadEfficientAtTagger(dir, cfg.engine);
+  return {
+    async tag(audio, mode, withEvents) {
+      const samples = await collect(audio);
+      const durationSeconds = samples.length / audio.sampleRateHz;
+      const on = `${tagger.name} on ${tagger.backend()}`;
+      if (mode !== 'hops') {
+        const r = await tagClip(tagger, samples, audio.sampleRateHz);
+        return { labels: r.labels, durationSeconds, hops: [], events: [], clip: r.scores, info: `one clip prediction, ${on}` };
+      }
+      const hop = cfg.models.contextHopSeconds;
+      const r = await tagWindows(tagger, samples, audio.sampleRateHz, { windowSeconds: cfg.models.contextWindowSeconds, hopSeconds: hop }, Math.max(1, Math.min(cfg.engine.batchSize, 8)));
+      const classes = r.labels.length;
+      const hops: TagHop[] = [];
+      for (let i = 0; i < r.count; i++) {
+        const start = r.startSeconds[i]!;
+        hops.push({ start, end: Math.min(durationSeconds, start + hop), scores: r.scores.subarray(i * classes, (i + 1) * classes) });
+      }
+      const events = withEvents ? await detectEvents(hops, r.labels, hop, cfg) : [];
+      return { labels: r.labels, durationSeconds, hops, events, info: `${r.count} hops, ${cfg.models.contextWindowSeconds} s context every ${hop} s, ${on}` };
+    },
+    dispose: () => tagger.dispose(),
+  };
+}

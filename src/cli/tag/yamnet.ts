@@ -1,0 +1,50 @@
+import type { Config } from '../../config/schema.js';
+import { frontendSchema, type FrontendConfig } from '../../config/sections/frontend.js';
+import type { EventsConfig } from '../../config/sections/events.js';
+import type { LabelEvent, ScoreFrame } from '../../events/contracts.js';
+import type { TaggedAudio } from '../../models/yamnet/tag-audio.js';
+import type { FileTagger, TagHop } from './contracts.js';
+
+/** Stream time at which hop `i`'s window ends, clipped to the input's end (YAMNet pads the last hop with zeros). */
+async function hopEnd(r: TaggedAudio, i: number, frontend: FrontendConfig, durationSeconds: number): Promise<number> {
+  const { windowEndSeconds } = await import('../../pipeline/source-pipeline.js');
+  return Math.min(windowEndSeconds(r.startSeconds[i]!, frontend.patchFrames, frontend), durationSeconds);
+}
+
+/**
+ * The daemon's event stage over an input's hops: frames are stamped with their window
+ * (start, end clipped to the end) as the daemon does, smoothed and segmented with config events.*.
+ */
+async function detectEvents(r: TaggedAudio, hops: readonly TagHop[], frontend: FrontendConfig, events: EventsConfig): Promise<LabelEvent[]> {
+  const { from, lastValueFrom, toArray } = await import('rxjs');
+  const { segmentEvents, smoothScores } = await import('../../events/index.js');
+  const frames: ScoreFrame[] = hops.map((h) => ({ sourceId: 'file', startSeconds: h.start, tSeconds: h.end, scores: h.scores, labels: r.labels }));
+  return lastValueFrom(from(frames).pipe(smoothScores(events.smoothingSeconds), segmentEvents(events, { hopSeconds: frontend.patchHopSeconds }), toArray()));
+}
+
+/** YAMNet per 0.48 s hop, streamed (bounded memory); clip scores are the mean of the hop scores. */
+export async function yamnetFileTagger(dir: string, cfg: Config): Promise<FileTagger> {
+  const [{ loadYamnetTagger }, { tagStream }, { clipMean }] = await Promise.all([
+    import('../../models/yamnet/tagger.js'),
+    import('../../models/yamnet/tag-audio.js'),
+    import('../../models/efficientat/tag-audio.js'),
+  ]);
+  const tagger = await loadYamnetTagger(dir, cfg.engine);
+  const frontend = frontendSchema.parse({ ...cfg.frontend, ...tagger.frontend });
+  return {
+    async tag(audio, mode, withEvents) {
+      const r = await tagStream(tagger, audio.blocks(), audio.sampleRateHz, frontend);
+      const classes = r.labels.length;
+      const duration = r.durationSeconds;
+      const info = `${r.count} hops of ${frontend.patchHopSeconds} s, ${tagger.name} on ${tagger.backend}`;
+      if (mode !== 'hops') return { labels: r.labels, durationSeconds: duration, hops: [], events: [], clip: clipMean(r), info };
+      const hops: TagHop[] = [];
+      for (let i = 0; i < r.count; i++) {
+        hops.push({ start: r.startSeconds[i]!, end: await hopEnd(r, i, frontend, duration), scores: r.scores.subarray(i * classes, (i + 1) * classes) });
+      }
+      const events = withEvents ? await detectEvents(r, hops, frontend, cfg.events) : [];
+      return { labels: r.labels, durationSeconds: duration, hops, events, info };
+    },
+    dispose: () => tagger.dispose(),
+  };
+}
