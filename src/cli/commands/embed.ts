@@ -33,9 +33,9 @@ function readPatches(file: string): { data: Float32Array; count: number } {
   return { data, count: data.length / PATCH_VALUES };
 }
 
-async function audioPatches(file: string, cfg: Config, modelFrontend: Readonly<Record<string, number>> | undefined): Promise<{ data: Float32Array; count: number }> {
+async function audioPatches(file: string, cfg: Config, modelFrontend: Partial<FrontendConfig>): Promise<{ data: Float32Array; count: number }> {
   const audio = await decodeAudioFile(file);
-  const frontend = { ...cfg.frontend, ...(modelFrontend ?? {}) } as FrontendConfig;
+  const frontend: FrontendConfig = { ...cfg.frontend, ...modelFrontend };
   const p = computeLogMelPatches(audio.samples, audio.sampleRateHz, frontend);
   if (p.count === 0) {
     const seconds = (audio.samples.length / audio.sampleRateHz).toFixed(3);
@@ -78,7 +78,7 @@ export function registerEmbed(program: Command): void {
           if (!opts.raw && !model.pca) {
             throw new EarshotError('MODEL_INVALID', `${model.dir} has no PCA params (manifest extras.pca); use --raw, or import the model with its vggish_pca_params.npz`, { dir: model.dir });
           }
-          const patches = given ?? await audioPatches(audioFile!, cfg, model.manifest.frontend);
+          const patches = given ?? await audioPatches(audioFile!, cfg, model.frontend);
           const raw = await embedPatches(model.engine, patches.data, patches.count, cfg.engine.batchSize);
           const values: Float32Array | Uint8Array = opts.raw ? raw : postprocess(raw, patches.count, model.pca!);
           const shape = [patches.count, VGGISH_EMBEDDING_SIZE];
