@@ -129,7 +129,7 @@ const AUDIO_DECODE_UNKNOWN = /Unknown audio format|No decoder for/;
 
 /**
  * Decodes a whole audio file to mono float32 at the file's own rate.
- * WAV (PCM 8/16/24/32-bit, float32/64, WAVE_FORMAT_EXTENSIBLE) goes through wavefile;
+ * WAV (PCM 8/16/24/32-bit, float32/64, WAVE_FORMAT_EXTENSIBLE) is read directly (wav.ts);
  * FLAC/MP3/Ogg Vorbis/Opus/AAC/M4A through audio-decode (WASM, no native deps);
  * anything else (and anything those reject) through ffmpeg.
  * Opus always decodes at 48 kHz (the codec's only output rate); raw ADTS AAC

@@ -8,6 +8,7 @@
  */
 import { EarshotError } from '../errors.js';
 import type { ClassifierHead } from './contracts.js';
+import { dequantize } from './dequantize.js';
 
 export class EmbeddingWindow {
   private readonly rows: Uint8Array[] = [];
@@ -37,9 +38,7 @@ export class EmbeddingWindow {
   /** Dequantized [1, T, D] input, (q - 128) / 128, zero-padded (uint8) at the end. */
   input(): Float32Array {
     const out = new Float32Array(this.timeSteps * this.dim).fill(-1);
-    this.rows.forEach((r, t) => {
-      for (let i = 0; i < this.dim; i++) out[t * this.dim + i] = (r[i]! - 128) / 128;
-    });
+    this.rows.forEach((r, t) => dequantize(r, out.subarray(t * this.dim, (t + 1) * this.dim)));
     return out;
   }
 }

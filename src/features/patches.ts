@@ -14,6 +14,7 @@ import { EarshotError, toEarshotError } from '../errors.js';
 import type { Patch } from './contracts.js';
 import { createLogMelFrontend, frameCount, type LogMelFrontend } from './logmel.js';
 import { createStreamingResampler, resample, type StreamingResampler } from './resample.js';
+import { SlidingBuffer } from './sliding.js';
 
 export interface LogMelPatches {
   /** count x frames x bands, row-major float32 */
@@ -97,55 +98,29 @@ export function createStreamingPatcher(cfg: FrontendConfig): StreamingPatcher {
   let srIn = 0;
   let originSeconds = 0;
   let expectedStart = 0;
-  // 16 kHz samples from absolute index sBase; frames from absolute index fBase.
-  let samples = new Float64Array(16384);
-  let sBase = 0;
-  let sLen = 0;
-  let frames = new Float32Array(patchFrames * bands * 2);
-  let fBase = 0;
-  let fLen = 0;
+  // 16 kHz samples and log-mel frames, each kept from the first one a later step needs.
+  const samples = new SlidingBuffer((n) => new Float64Array(n), 16384);
+  const frames = new SlidingBuffer((n) => new Float32Array(n), patchFrames * 2, bands);
   let nextPatch = 0;
 
   function addSamples(y: Float64Array): void {
-    const needFrom = (fBase + fLen) * hop;
-    const drop = Math.min(sLen, Math.max(0, needFrom - sBase));
-    if (drop > 0) {
-      samples.copyWithin(0, drop, sLen);
-      sBase += drop;
-      sLen -= drop;
-    }
-    if (sLen + y.length > samples.length) {
-      const grown = new Float64Array(Math.max(samples.length * 2, sLen + y.length));
-      grown.set(samples.subarray(0, sLen));
-      samples = grown;
-    }
-    samples.set(y, sLen);
-    sLen += y.length;
-    const available = frameCount(sBase + sLen, win, hop) - (fBase + fLen);
+    samples.dropBefore(frames.end * hop);
+    samples.append(y);
+    const available = frameCount(samples.end, win, hop) - frames.end;
     if (available <= 0) return;
-    const keepFrom = nextPatch * hopFrames;
-    const fDrop = Math.min(fLen, Math.max(0, keepFrom - fBase));
-    if (fDrop > 0) {
-      frames.copyWithin(0, fDrop * bands, fLen * bands);
-      fBase += fDrop;
-      fLen -= fDrop;
-    }
-    if ((fLen + available) * bands > frames.length) {
-      const grown = new Float32Array(Math.max(frames.length * 2, (fLen + available) * bands));
-      grown.set(frames.subarray(0, fLen * bands));
-      frames = grown;
-    }
-    fe.computeFrames(samples, (fBase + fLen) * hop - sBase, available, frames, fLen * bands);
-    fLen += available;
+    frames.dropBefore(nextPatch * hopFrames);
+    const out = frames.reserve(available);
+    fe.computeFrames(samples.data, frames.end * hop - samples.base, available, out, frames.length * bands);
+    frames.commit(available);
   }
 
   function takePatches(): Patch[] {
     const out: Patch[] = [];
     for (;;) {
       const first = nextPatch * hopFrames;
-      // Frames before fBase were dropped only once no patch could need them.
-      if (first + patchFrames > fBase + fLen) break;
-      const data = frames.slice((first - fBase) * bands, (first - fBase + patchFrames) * bands);
+      // Frames before frames.base were dropped only once no patch could need them.
+      if (first + patchFrames > frames.end) break;
+      const data = frames.data.slice((first - frames.base) * bands, (first - frames.base + patchFrames) * bands);
       out.push({ data, index: nextPatch, startSeconds: originSeconds + (first * hop) / fe.sampleRateHz, frames: patchFrames, bands });
       nextPatch++;
     }

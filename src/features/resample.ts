@@ -14,6 +14,7 @@
 import { EarshotError } from '../errors.js';
 import { kaiserBest, type SincFilter } from './kaiser.js';
 import { makePolyphasePlan, type PolyphasePlan } from './resample-wasm.js';
+import { SlidingBuffer } from './sliding.js';
 
 export type ResampleEngine = 'wasm' | 'js';
 
@@ -228,28 +229,14 @@ export function createStreamingResampler(srInHz: number, srOutHz: number, opts: 
   // What each engine reads: output t needs input [firstRead(t), lastRead(t)).
   const firstRead = plan === null ? (t: number) => Math.trunc(t * k.timeIncrement) - k.maxTaps : plan.windowStart;
   const lastRead = plan === null ? (t: number) => Math.trunc(t * k.timeIncrement) + k.maxTaps + 1 : (t: number) => plan.windowStart(t) + plan.taps;
-  let buf = new Float64Array(4096);
-  let base = 0; // absolute index of buf[0]
-  let len = 0; // valid samples in buf
+  const buf = new SlidingBuffer((n) => new Float64Array(n), 4096);
   let received = 0;
   let next = 0; // next output index
   let ended = false;
 
   function append(chunk: Float32Array | Float64Array): void {
-    const keepFrom = Math.max(0, firstRead(next));
-    const drop = Math.min(len, Math.max(0, keepFrom - base));
-    if (drop > 0) {
-      buf.copyWithin(0, drop, len);
-      base += drop;
-      len -= drop;
-    }
-    if (len + chunk.length > buf.length) {
-      const grown = new Float64Array(Math.max(buf.length * 2, len + chunk.length));
-      grown.set(buf.subarray(0, len));
-      buf = grown;
-    }
-    buf.set(chunk, len);
-    len += chunk.length;
+    buf.dropBefore(Math.max(0, firstRead(next)));
+    buf.append(chunk);
     received += chunk.length;
   }
 
@@ -258,10 +245,10 @@ export function createStreamingResampler(srInHz: number, srOutHz: number, opts: 
     while (stop < limit && (ended || lastRead(stop) <= received)) stop++;
     const out = new Float64Array(Math.max(0, stop - next));
     if (plan !== null) {
-      plan.compute(next, out.length, { x: buf.subarray(0, len), base }, nOrig, out, 0);
+      plan.compute(next, out.length, { x: buf.data.subarray(0, buf.length), base: buf.base }, nOrig, out, 0);
       next = stop;
     } else {
-      for (let i = 0; next < stop; next++, i++) out[i] = resampleOne(k, buf, base, nOrig, next);
+      for (let i = 0; next < stop; next++, i++) out[i] = resampleOne(k, buf.data, buf.base, nOrig, next);
     }
     return out;
   }

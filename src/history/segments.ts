@@ -1,6 +1,7 @@
 import type { LabelInfo } from '../classify/contracts.js';
 import type { ScoredLabel, SegmentRecord, StreamRef } from './contracts.js';
 import { quantize } from './embedding.js';
+import { topK } from '../classify/top-k.js';
 
 export interface PoolOptions {
   readonly segmentSeconds: number;
@@ -11,17 +12,7 @@ export interface PoolOptions {
 
 /** Top-k labels of a score vector, highest first. */
 export function topLabels(scores: Float32Array, labels: readonly LabelInfo[], k: number): ScoredLabel[] {
-  const idx: number[] = [];
-  for (let i = 0; i < scores.length; i++) {
-    if (idx.length < k) {
-      idx.push(i);
-      idx.sort((a, b) => scores[b]! - scores[a]!);
-    } else if (scores[i]! > scores[idx[k - 1]!]!) {
-      idx[k - 1] = i;
-      idx.sort((a, b) => scores[b]! - scores[a]!);
-    }
-  }
-  return idx.map((i) => ({ labelId: labels[i]!.id, label: labels[i]!.name, score: Math.round(scores[i]! * 1e4) / 1e4 }));
+  return topK(scores, k).map((i) => ({ labelId: labels[i]!.id, label: labels[i]!.name, score: Math.round(scores[i]! * 1e4) / 1e4 }));
 }
 
 /**

@@ -153,14 +153,18 @@ export function readManifest(dir: string, kind?: ModelKind): ModelManifest {
 /** Reads and verifies (sha256, tensor bounds) a model directory. */
 export function readModelDir(dir: string, kind?: ModelKind): ModelDir {
   const manifest = readManifest(dir, kind);
+  return { dir, manifest, weights: readWeights(dir, manifest), labels: readLabels(dir, manifest) };
+}
+
+/** The weights named by a checked manifest, verified against its sha256 and tensor bounds. */
+export function readWeights(dir: string, manifest: ModelManifest): Weights {
   const wpath = join(dir, manifest.weights.file);
   if (!(existsSync(wpath) && statSync(wpath).isFile())) throw new EarshotError('MODEL_INVALID', `${dir}: weights file ${manifest.weights.file} is missing`, { dir });
   const blob = readFileSync(wpath);
   const digest = sha256(blob);
   if (digest !== manifest.weights.sha256) throw new EarshotError('MODEL_CHECKSUM_MISMATCH', `${wpath}: sha256 ${digest} does not match manifest ${manifest.weights.sha256}`, { dir });
-  // Float32Array views need 4-byte alignment. readFileSync's Buffers are aligned (a large file gets its
-  // own ArrayBuffer, a small one an 8-byte-aligned pool slot), so the view is taken in place instead of
-  // copying ~300 MB; the copy only guards a Buffer that ever starts unaligned.
+  // Float32Array views need 4-byte alignment; readFileSync's Buffers are aligned, so the view is
+  // taken in place and the copy only guards a Buffer that ever starts unaligned.
   const aligned = blob.byteOffset % 4 === 0 ? blob : Uint8Array.from(blob);
   const weights = new Map<string, { shape: readonly number[]; data: Float32Array }>();
   for (const t of manifest.weights.tensors) {
@@ -170,8 +174,19 @@ export function readModelDir(dir: string, kind?: ModelKind): ModelDir {
     // float32 tensors are views in place; compact ones (float16/int8) are expanded to float32 copies.
     weights.set(t.name, { shape: t.shape, data: decodeTensor(aligned.subarray(t.offsetBytes), t.shape, dtype, `${dir}: tensor ${t.name}`) });
   }
-  const lpath = manifest.labels ? join(dir, manifest.labels.file) : undefined;
-  if (lpath !== undefined && !(existsSync(lpath) && statSync(lpath).isFile())) throw new EarshotError('MODEL_INVALID', `${dir}: labels file ${manifest.labels!.file} is missing`, { dir });
-  const labels = lpath !== undefined ? parseLabelsCsv(readFileSync(lpath, 'utf8'), lpath) : [];
-  return { dir, manifest, weights, labels };
+  return weights;
+}
+
+/** The labels file a checked manifest names ([] when it names none). */
+export function readLabels(dir: string, manifest: ModelManifest): LabelInfo[] {
+  if (!manifest.labels) return [];
+  const lpath = join(dir, manifest.labels.file);
+  if (!(existsSync(lpath) && statSync(lpath).isFile())) throw new EarshotError('MODEL_INVALID', `${dir}: labels file ${manifest.labels.file} is missing`, { dir });
+  return parseLabelsCsv(readFileSync(lpath, 'utf8'), lpath);
+}
+
+/** Names the version of the weights file (inode, size, mtime): a compiled graph cached under another stamp is stale. */
+export function weightsStamp(dir: string, manifest: ModelManifest): string {
+  const st = statSync(join(dir, manifest.weights.file));
+  return `${st.ino}:${st.size}:${Math.floor(st.mtimeMs)}`;
 }

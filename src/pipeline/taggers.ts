@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { MODEL_TYPES } from '../classify/net.js';
+import { isModelType } from '../classify/net.js';
 import { join, resolve } from 'node:path';
 import type { Tagger } from '../classify/contracts.js';
 import type { Config } from '../config/schema.js';
@@ -50,7 +50,7 @@ export async function defaultTaggerLoader(dir: string, config: Config): Promise<
     const { loadEfficientAtStreamTagger } = await import('../models/efficientat/stream-tagger.js');
     return loadEfficientAtStreamTagger(dir, config);
   }
-  if ((MODEL_TYPES as readonly string[]).includes(arch)) {
+  if (isModelType(arch)) {
     const { loadVggishClassifierTagger } = await import('../models/vggish/tagger.js');
     return loadVggishClassifierTagger(config.models.vggishDir, dir, config.engine);
   }

@@ -4,6 +4,7 @@ import { EarshotError } from '../errors.js';
 import { didYouMean, namesLabel } from '../classify/label-match.js';
 import type { Ontology } from './ontology.js';
 import { round4, type MessageKind, type SubscribeMessage } from './protocol.js';
+import { topK } from '../classify/top-k.js';
 
 /** A resolved subscription: per source, which label indices pass (undefined mask = all). */
 export interface Subscription {
@@ -96,19 +97,4 @@ export function scoresPayload(frame: ScoreFrame, top: readonly number[]): Record
   };
 }
 
-/** Indices of the k best scores >= minScore (masked), best first; O(n k) with small k. */
-export function topK(scores: Float32Array, k: number, minScore: number, mask?: Uint8Array): number[] {
-  const best: number[] = [];
-  for (let i = 0; i < scores.length; i++) {
-    const v = scores[i]!;
-    if (v < minScore || (mask && !mask[i])) continue;
-    if (best.length === k && v <= scores[best[k - 1]!]!) continue;
-    let j = best.length === k ? k - 1 : best.length;
-    while (j > 0 && scores[best[j - 1]!]! < v) {
-      best[j] = best[j - 1]!;
-      j--;
-    }
-    best[j] = i;
-  }
-  return best;
-}
+export { topK };

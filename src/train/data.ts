@@ -1,12 +1,6 @@
-/**
- * The one place quantized AudioSet embeddings become classifier input: the seed's
- * uint8_to_float32, (q - 128) / 128. Padding rows (uint8 0, see datasets/pack.ts)
- * therefore become -1.0, exactly as in Kong's HDF5 pipeline.
- */
-export function dequantize(q: Uint8Array, out = new Float32Array(q.length)): Float32Array {
-  for (let i = 0; i < q.length; i++) out[i] = (q[i] - 128) / 128;
-  return out;
-}
+import { dequantize } from '../classify/dequantize.js';
+
+export { dequantize };
 
 /** Gathers rows `idx` of x uint8 [N, rowLen] (dequantized) and y uint8 [N, classes] (as 0/1 floats). */
 export function gatherBatch(x: Uint8Array, y: Uint8Array, rowLen: number, classes: number, idx: Int32Array): { x: Float32Array; y: Float32Array } {

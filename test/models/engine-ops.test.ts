@@ -165,7 +165,7 @@ test('flat [features] input: dense-only MLP with every activation on every engin
 
 test('onnx: dense layers above the block size run as column-block Gemms + Concat with the same results', async () => {
   const { compileOnnx, columnBlock } = await import('../../src/models/engine/onnx-graph.js');
-  const { writeOnnxFiles } = await import('../../src/models/engine/onnx.js');
+  const { writeOnnxFiles } = await import('../../src/models/engine/onnx-cache.js');
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');

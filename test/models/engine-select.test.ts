@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ModelGraph } from '../../src/models/contracts.js';
 import { availableEngines, createEngine } from '../../src/models/engine/index.js';
-import { createOnnxEngine, digestWeights } from '../../src/models/engine/onnx.js';
+import { createOnnxEngine } from '../../src/models/engine/onnx.js';
+import { digestWeights } from '../../src/models/engine/onnx-cache.js';
 import { runReference } from '../../src/models/graph/reference.js';
 
 const graph: ModelGraph = {

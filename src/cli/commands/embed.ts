@@ -4,7 +4,7 @@ import { action, configFrom, definedOnly } from '../common.js';
 import { EarshotError } from '../../errors.js';
 import type { Config } from '../../config/schema.js';
 import { ENGINE_KINDS } from '../../config/choices.js';
-import { frontendSchema } from '../../config/sections/frontend.js';
+import type { FrontendConfig } from '../../config/sections/frontend.js';
 import { openAudioStream, type AudioStream } from '../../audio/stream.js';
 import type { Patch } from '../../features/index.js';
 import { patchStream } from '../../features/patch-stream.js';
@@ -42,8 +42,9 @@ const STREAM_BATCH_PATCHES = 64;
  * Raw embeddings of an audio file, streamed: blocks in, patches embedded a batch at a
  * time, so memory holds a batch of patches and the (128 floats per 0.96 s) embeddings.
  */
-async function embedAudio(file: string, audio: AudioStream, cfg: Config, model: { engine: Parameters<typeof embedPatches>[0]; manifest: { frontend?: Readonly<Record<string, number>> } }): Promise<{ raw: Float32Array; count: number }> {
-  const frontend = frontendSchema.parse({ ...cfg.frontend, ...(model.manifest.frontend ?? {}) });
+async function embedAudio(file: string, audio: AudioStream, cfg: Config, model: { engine: Parameters<typeof embedPatches>[0]; frontend: Partial<FrontendConfig> }): Promise<{ raw: Float32Array; count: number }> {
+  // openModel validated the manifest's frontend overrides.
+  const frontend: FrontendConfig = { ...cfg.frontend, ...model.frontend };
   const parts: Float32Array[] = [];
   let count = 0;
   let samples = 0;

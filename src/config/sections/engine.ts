@@ -10,12 +10,7 @@ export const engineSchema = z
     threads: z.number().int().min(0).max(256).default(0),
     /** Patches per inference call in batch jobs. */
     batchSize: z.number().int().min(1).max(4096).default(32),
-    /**
-     * ONNX engine keeps its activation buffers between calls (ORT's arena) instead of allocating
-     * fresh ones every call. Measured on VGGish at batch 32: same speed, steadier memory (436 MB
-     * throughout; without the arena 433 MB between calls but 457-466 MB at peak). Before the
-     * engine split graphs into trunk and head it was also worth +10% at batch 32.
-     */
+    /** ONNX engine keeps its activation buffers between calls (ORT's arena): steadier memory at the same speed (BENCHMARKS.md). */
     memoryArena: z.boolean().default(true),
   })
   .strict();

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { EarshotError } from '../../errors.js';
 import type { EngineConfig } from '../../config/sections/engine.js';
 import type { LabelInfo } from '../../classify/contracts.js';
-import type { EmbeddingEngine, ModelManifest, Weights } from '../contracts.js';
-import { modelCacheDir, readModelDir } from '../modeldir.js';
-import { createEngine, engineOptions } from '../engine/index.js';
+import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
+import { runBatched } from '../engine/index.js';
+import { openModel, parseFrontend, type ModelSpec } from '../open.js';
 import { createKaldiMelFrontend, EFFICIENTAT_MEL, kaldiMelFrames, type KaldiMelFrontend, type KaldiMelParams } from '../../features/kaldi-mel.js';
 import { resample } from '../../features/resample.js';
 import { mnConfig, mnGraph, type MnConfig } from './graph.js';
@@ -55,11 +56,43 @@ export function isEfficientAtDir(dir: string): boolean {
   }
 }
 
-export function melParamsOf(m: ModelManifest): KaldiMelParams {
-  const f = m.frontend ?? {};
-  const out: Record<string, number> = { ...EFFICIENTAT_MEL };
-  for (const k of Object.keys(EFFICIENTAT_MEL)) if (typeof f[k] === 'number') out[k] = f[k]!;
-  return out as unknown as KaldiMelParams;
+const positiveInt = z.number().int().min(1);
+/** What an EfficientAT manifest's `frontend` may set: the Kaldi log-mel and the network's width. */
+const efficientAtFrontendSchema = z
+  .object({
+    sampleRateHz: positiveInt.max(768_000),
+    fftLength: positiveInt.max(65_536),
+    windowLength: positiveInt.max(65_536),
+    hopLength: positiveInt.max(65_536),
+    melBands: positiveInt.max(512),
+    fminHz: z.number().min(0),
+    fmaxHz: z.number().positive(),
+    preemphasis: z.number().min(0).max(1),
+    logOffset: z.number().positive(),
+    shift: z.number(),
+    scale: z.number().positive(),
+    widthMult: z.number().positive().max(4),
+  })
+  .strict()
+  .refine((f) => f.fmaxHz > f.fminHz && f.fmaxHz <= f.sampleRateHz / 2, { message: 'fmaxHz must exceed fminHz and not exceed Nyquist', path: ['fmaxHz'] });
+
+export type EfficientAtFrontend = KaldiMelParams & { readonly widthMult: number };
+
+/** The manifest's frontend over the defaults (EFFICIENTAT_MEL, width 0.4), validated. */
+export function efficientAtFrontend(overrides: Readonly<Record<string, number>>, dir: string): EfficientAtFrontend {
+  return parseFrontend(efficientAtFrontendSchema, { ...EFFICIENTAT_MEL, widthMult: 0.4, ...overrides }, dir);
+}
+
+function netConfig(f: EfficientAtFrontend, labels: readonly LabelInfo[]): MnConfig {
+  return mnConfig(f.widthMult, labels.length, f.melBands);
+}
+
+export function efficientAtSpec(dir: string): ModelSpec<EfficientAtFrontend> {
+  return {
+    architecture: EFFICIENTAT_ARCHITECTURE,
+    graph: (m, labels) => mnGraph(netConfig(efficientAtFrontend(m.frontend ?? {}, dir), labels), WINDOW_FRAMES),
+    frontend: (o) => efficientAtFrontend(o, dir),
+  };
 }
 
 export function sigmoid(x: number): number {
@@ -67,14 +100,11 @@ export function sigmoid(x: number): number {
 }
 
 export async function loadEfficientAtTagger(dir: string, engine: EngineConfig): Promise<EfficientAtTagger> {
-  const md = readModelDir(dir);
-  if (md.manifest.architecture !== EFFICIENTAT_ARCHITECTURE) throw new EarshotError('MODEL_INVALID', `${dir} holds a '${md.manifest.architecture}' model, not ${EFFICIENTAT_ARCHITECTURE}`, { dir });
-  const widthMult = md.manifest.frontend?.['widthMult'] ?? 0.4;
-  const mel = melParamsOf(md.manifest);
-  const cfg = mnConfig(widthMult, md.labels.length, mel.melBands);
-  const weights: Weights = md.weights;
-  const cacheDir = modelCacheDir(dir);
-  const engines = new Map<number, Promise<EmbeddingEngine>>();
+  const md = await openModel(dir, engine, efficientAtSpec(dir));
+  const { widthMult: _, ...mel } = md.frontend;
+  const cfg = netConfig(md.frontend, md.labels);
+  // The window's engine is openModel's (cached in <dir>/cache); one-off clip lengths compile into a temp dir.
+  const engines = new Map<number, Promise<EmbeddingEngine>>([[WINDOW_FRAMES, Promise.resolve(md.engine)]]);
   const batchSize = Math.max(1, engine.batchSize);
   const frontend = createKaldiMelFrontend(mel);
   let lastBackend = '';
@@ -82,8 +112,7 @@ export async function loadEfficientAtTagger(dir: string, engine: EngineConfig): 
   const engineFor = (frames: number): Promise<EmbeddingEngine> => {
     let e = engines.get(frames);
     if (!e) {
-      const cache = frames === WINDOW_FRAMES && cacheDir ? { cacheDir } : {};
-      e = createEngine(mnGraph(cfg, frames), weights, engineOptions(engine, { weightsDigest: md.manifest.weights.sha256, ...cache }));
+      e = md.compile(mnGraph(cfg, frames));
       engines.set(frames, e);
     }
     return e;
@@ -108,15 +137,9 @@ export async function loadEfficientAtTagger(dir: string, engine: EngineConfig): 
       if (mels.length !== per * count) throw new EarshotError('INPUT_INVALID', `log-mels hold ${mels.length} values, expected ${count} x ${mel.melBands} x ${frames}`);
       const e = await engineFor(frames);
       lastBackend = `${e.kind}/${e.backend}`;
-      const classes = cfg.classes;
-      const logits = new Float32Array(count * classes);
-      const features = new Float32Array(count * cfg.lastConv);
-      for (let start = 0; start < count; start += batchSize) {
-        const n = Math.min(batchSize, count - start);
-        const r = await e.run(mels.subarray(start * per, (start + n) * per), n);
-        logits.set(r['logits']!, start * classes);
-        features.set(r['features']!, start * cfg.lastConv);
-      }
+      const r = await runBatched(e, mels, count, batchSize);
+      const logits = r['logits']!;
+      const features = r['features']!;
       const scores = logits.map(sigmoid);
       return { scores, logits, features, count };
     },

@@ -1,27 +1,17 @@
 import { EarshotError, isEarshotError } from '../../errors.js';
 import type { EmbeddingEngine, EngineKind, ModelGraph, Weights } from '../contracts.js';
 import type { EngineConfig } from '../../config/sections/engine.js';
-import { createOnnxEngine, loadOrt, openCachedOnnxEngine } from './onnx.js';
+import { createOnnxEngine, loadOrt, openCachedOnnxEngine, type OnnxEngineOptions } from './onnx.js';
 import { createTfjsEngine, probeTfjsBackends, type TfjsBackendPreference } from './tfjs.js';
 
 export { createOnnxEngine } from './onnx.js';
 export { createTfjsEngine } from './tfjs.js';
+export { runBatched } from './batched.js';
 
-export interface EngineOptions {
+/** The ONNX engine's options plus the choice of engine; tfjs reads `threads` only. */
+export interface EngineOptions extends OnnxEngineOptions {
   readonly kind: 'auto' | EngineKind;
   readonly tfjsBackend: TfjsBackendPreference;
-  /** Intra-op threads; 0 = all cores. */
-  readonly threads: number;
-  /** Where the ONNX engine keeps compiled graphs (e.g. `<modeldir>/cache`). */
-  readonly cacheDir?: string;
-  /** sha256 of the weights if known (model manifest), so the ONNX cache lookup skips hashing. */
-  readonly weightsDigest?: string;
-  /** ORT busy-waiting between ops (default off: see OnnxEngineOptions.spinning). */
-  readonly spinning?: boolean;
-  /** ORT keeps activation buffers between runs (config engine.memoryArena). */
-  readonly memoryArena?: boolean;
-  /** Version stamp of the weights file (see OnnxEngineOptions.cacheStamp). */
-  readonly cacheStamp?: string;
 }
 
 export function engineOptions(cfg: EngineConfig, extra: Partial<Pick<EngineOptions, 'cacheDir' | 'weightsDigest' | 'spinning' | 'cacheStamp'>> = {}): EngineOptions {
@@ -55,7 +45,7 @@ export async function availableEngines(): Promise<EngineAvailability[]> {
  * only ENGINE_UNAVAILABLE falls through, a bad model fails loudly.
  */
 export async function createEngine(graph: ModelGraph, weights: Weights, opts: EngineOptions): Promise<EmbeddingEngine> {
-  const onnx = () => createOnnxEngine(graph, weights, onnxOptions(opts));
+  const onnx = () => createOnnxEngine(graph, weights, opts);
   const tfjs = () => createTfjsEngine(graph, weights, { backend: opts.tfjsBackend, threads: opts.threads });
   if (opts.kind === 'onnx') return onnx();
   if (opts.kind === 'tfjs') return tfjs();
@@ -71,17 +61,6 @@ export async function createEngine(graph: ModelGraph, weights: Weights, opts: En
   }
 }
 
-function onnxOptions(opts: EngineOptions) {
-  return {
-    threads: opts.threads,
-    ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
-    ...(opts.weightsDigest !== undefined ? { weightsDigest: opts.weightsDigest } : {}),
-    ...(opts.spinning !== undefined ? { spinning: opts.spinning } : {}),
-    ...(opts.memoryArena !== undefined ? { memoryArena: opts.memoryArena } : {}),
-    ...(opts.cacheStamp !== undefined ? { cacheStamp: opts.cacheStamp } : {}),
-  };
-}
-
 /**
  * createEngine for weights that are expensive to load (a model directory): when the
  * ONNX engine would be chosen and has a fresh compiled graph for `weightsDigest` in
@@ -90,7 +69,7 @@ function onnxOptions(opts: EngineOptions) {
 export async function createEngineLazy(graph: ModelGraph, loadWeights: () => Weights, opts: EngineOptions & { readonly cacheDir: string; readonly weightsDigest: string }): Promise<EmbeddingEngine> {
   if (opts.kind !== 'tfjs') {
     try {
-      const cached = await openCachedOnnxEngine(graph, { ...onnxOptions(opts), cacheDir: opts.cacheDir, weightsDigest: opts.weightsDigest });
+      const cached = await openCachedOnnxEngine(graph, opts);
       if (cached) return cached;
     } catch (e) {
       // A missing runtime falls through to createEngine, which picks tfjs for 'auto'.

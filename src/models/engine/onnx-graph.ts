@@ -10,14 +10,13 @@ import { ATTR_FLOAT, ATTR_INT, ATTR_INTS, ONNX_FLOAT, type OnnxAttribute, type O
  * (large ones cut into column blocks, see DENSE_BLOCK_BYTES).
  */
 export const ONNX_OPSET = 17;
-export const ONNX_CONVERTER_VERSION = 'earshot-onnx-3'; // 3: data-file padding no longer overwrites the last byte
+/** Part of every compiled-cache key: bump it whenever the compiled output changes, so old entries go stale. */
+export const ONNX_CONVERTER_VERSION = 'earshot-onnx-3';
 
 /**
- * Dense weights larger than this are split into column blocks (one Gemm each, then Concat).
- * ORT prepacks each Gemm's weights into a new buffer while the original is still resident, so
- * load-time RSS peaks at the largest single weight above the steady state: VGGish's fc1_1
- * (201 MB) put the peak at ~520 MB against ~390 MB steady; 32 MiB blocks keep it near 420 MB.
- * Same arithmetic per output column, same speed.
+ * Dense weights larger than this are split into column blocks (one Gemm each, then Concat):
+ * ORT prepacks each Gemm's weights while the original is still resident, so the load peak
+ * grows with the largest single block (BENCHMARKS.md, VGGish). Same arithmetic, same speed.
  */
 export const DENSE_BLOCK_BYTES = 32 * 1024 * 1024;
 

@@ -20,9 +20,7 @@ export type OnnxParts = { readonly whole: OnnxPart } | { readonly trunk: OnnxPar
 
 /**
  * A split graph's trunk runs as many examples per call as keep its largest tensor within
- * this many bytes. Measured on VGGish (largest tensor: conv1's output, 1.5 MB a patch, so
- * 4 patches a call): batch 32 runs within 1% of one 32-patch call, and a batch-32 job's RSS
- * falls from 511 to 436 MB (8 MiB, 5 patches a call: 446-450 MB).
+ * this many bytes: trunk activations grow with the batch, its speed does not (BENCHMARKS.md, VGGish).
  */
 export const TRUNK_CALL_BYTES = 6 * 1024 * 1024;
 

@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
-import { existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EarshotError, toEarshotError } from '../../errors.js';
 import type { EmbeddingEngine, ModelGraph, Weights } from '../contracts.js';
-import { inferShapes, layerWeightNames, outputShapes, size } from '../graph/shapes.js';
-import { compileOnnx, ONNX_CONVERTER_VERSION, tensorBytes, withExternalData, type CompileOptions } from './onnx-graph.js';
-import { encodeModel } from './onnx-proto.js';
+import { inferShapes } from '../graph/shapes.js';
+import { digestWeights, dropEntries, findEntry, storeEntry } from './onnx-cache.js';
 import { onnxEngine, type OnnxPart } from './onnx-run.js';
 import { splitTrunk } from './split.js';
 
@@ -17,13 +15,9 @@ export interface OnnxEngineOptions {
   readonly threads: number;
   /** Where compiled .onnx files are kept between starts (e.g. `<modeldir>/cache`); none = temp dir removed after load. */
   readonly cacheDir?: string;
-  /** sha256 of the weights when the caller already has it (model manifest), to skip rehashing ~300 MB. */
+  /** sha256 of the weights when the caller already has it (model manifest), so they are not hashed again. */
   readonly weightsDigest?: string;
-  /**
-   * ORT worker threads busy-wait between ops (default off). Measured on VGGish with the 2 cores
-   * shared: spinning raised CPU per patch at batch 1 by ~30% and lowered throughput; it can win
-   * a few % on an otherwise idle machine.
-   */
+  /** ORT worker threads busy-wait between ops (default off: it costs CPU on a shared box; see BENCHMARKS.md). */
   readonly spinning?: boolean;
   /** Keep activation buffers between runs (config engine.memoryArena, on by default; off here when not given). */
   readonly memoryArena?: boolean;
@@ -34,65 +28,12 @@ export interface OnnxEngineOptions {
   readonly cacheStamp?: string;
 }
 
-/** Sidecar of a cached graph: enough to serve it without reading the weights again. */
-interface CacheInfo {
-  readonly stamp: string;
-  readonly outputShapes: Record<string, readonly number[]>;
-  /** Values in the graph's largest per-example tensor (input or any layer output). */
-  readonly largestTensorValues: number;
-}
-
 export async function loadOrt(): Promise<Ort> {
   try {
     return await import('onnxruntime-node');
   } catch (e) {
     throw new EarshotError('ENGINE_UNAVAILABLE', `onnxruntime-node cannot be loaded: ${(e as Error).message}`, {}, { cause: e });
   }
-}
-
-/** sha256 over the names, shapes and data of the weights the graph uses. */
-export function digestWeights(graph: ModelGraph, weights: Weights): string {
-  const h = createHash('sha256');
-  const names = new Set<string>();
-  for (const l of graph.layers) for (const n of layerWeightNames(l)) names.add(n);
-  for (const n of [...names].sort()) {
-    const w = weights.get(n);
-    if (!w) continue; // inferShapes reports it
-    h.update(`${n}[${w.shape.join(',')}]`);
-    h.update(new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength));
-  }
-  return h.digest('hex');
-}
-
-export function onnxCacheKey(graph: ModelGraph, weightsDigest: string): string {
-  return createHash('sha256').update(ONNX_CONVERTER_VERSION).update(JSON.stringify(graph)).update(weightsDigest).digest('hex').slice(0, 32);
-}
-
-/** Writes `<dir>/<key>.onnx` + `<key>.onnx.data` atomically (data first, model last: the model's presence means complete). */
-export function writeOnnxFiles(graph: ModelGraph, weights: Weights, dir: string, key: string, compile?: CompileOptions): string {
-  const modelPath = join(dir, `${key}.onnx`);
-  const dataName = `${key}.onnx.data`;
-  const compiled = compileOnnx(graph, weights, compile);
-  const { model, offsets, totalBytes } = withExternalData(compiled, dataName);
-  const suffix = `.tmp-${process.pid}-${Date.now()}`;
-  const dataTmp = join(dir, dataName + suffix);
-  const fd = openSync(dataTmp, 'w');
-  try {
-    compiled.tensors.forEach((t, i) => {
-      const d = t.data();
-      if (d.length * 4 !== tensorBytes(t)) throw new EarshotError('INTERNAL', `onnx tensor ${t.name} has ${d.length} values for dims [${t.dims.join(',')}]`);
-      writeSync(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength), 0, d.byteLength, offsets[i]!);
-    });
-    // Zero-pad to the aligned end so the last tensor's mapping never runs past EOF. (Not by writing
-    // a byte at totalBytes - 1: when the last tensor ends exactly there, that byte is its own.)
-    ftruncateSync(fd, totalBytes);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(dataTmp, join(dir, dataName));
-  writeFileSync(modelPath + suffix, encodeModel(model));
-  renameSync(modelPath + suffix, modelPath);
-  return modelPath;
 }
 
 export function sessionOptions(threads: number, spinning: boolean, memoryArena = false): import('onnxruntime-node').InferenceSession.SessionOptions {
@@ -102,22 +43,12 @@ export function sessionOptions(threads: number, spinning: boolean, memoryArena =
     executionMode: 'sequential',
     intraOpNumThreads: threads > 0 ? threads : availableParallelism(),
     interOpNumThreads: 1,
-    // The arena (config engine.memoryArena) reuses activation buffers between runs; with graphs
-    // split into trunk and head (split.ts) it holds a few MB. Prepacking (on) costs a load-time
-    // peak but ~10% less CPU.
+    // The arena (config engine.memoryArena) reuses activation buffers between runs (BENCHMARKS.md).
     enableCpuMemArena: memoryArena,
     enableMemPattern: true,
     // Flushing denormals (tiny activations) to zero avoids the CPU's slow microcode path; the error is < 1e-38.
     extra: { session: { set_denormal_as_zero: '1', intra_op: { allow_spinning: spinning ? '1' : '0' } } },
   };
-}
-
-function readCacheInfo(dir: string, key: string): CacheInfo | undefined {
-  try {
-    return JSON.parse(readFileSync(join(dir, `${key}.json`), 'utf8')) as CacheInfo;
-  } catch {
-    return undefined;
-  }
 }
 
 /** `quiet`: failures are expected and handled (cache probe), so ORT should not print them. */
@@ -129,21 +60,11 @@ async function createSession(ort: Ort, modelPath: string, opts: OnnxEngineOption
   }
 }
 
-/** Compiles (or finds fresh in `dir`) one graph and opens it. */
+/** Opens one graph from its fresh cache entry in `dir`, compiling it there first when there is none. */
 async function compilePart(ort: Ort, graph: ModelGraph, weights: Weights, dir: string, digest: string, opts: OnnxEngineOptions): Promise<OnnxPart> {
-  const infos = inferShapes(graph, weights);
-  const shapes = outputShapes(graph, infos);
-  const largestTensorValues = Math.max(size(graph.inputShape), ...infos.map((i) => size(i.outputShape)));
-  const key = onnxCacheKey(graph, digest);
   const stamp = opts.cacheStamp ?? '';
-  const fresh = freshEntry(graph, dir, digest, stamp) !== undefined;
-  const modelPath = fresh ? join(dir, `${key}.onnx`) : writeOnnxFiles(graph, weights, dir, key);
-  if (!fresh) {
-    const side = join(dir, `${key}.json`);
-    writeFileSync(`${side}.tmp-${process.pid}`, JSON.stringify({ stamp, outputShapes: shapes, largestTensorValues } satisfies CacheInfo));
-    renameSync(`${side}.tmp-${process.pid}`, side);
-  }
-  return { graph, session: await createSession(ort, modelPath, opts), shapes, largestTensorValues };
+  const e = findEntry(graph, dir, digest, stamp) ?? storeEntry(graph, weights, dir, digest, stamp);
+  return { graph, session: await createSession(ort, e.modelPath, opts), shapes: e.info.outputShapes, largestTensorValues: e.info.largestTensorValues };
 }
 
 export async function createOnnxEngine(graph: ModelGraph, weights: Weights, opts: OnnxEngineOptions): Promise<EmbeddingEngine> {
@@ -171,29 +92,13 @@ export async function createOnnxEngine(graph: ModelGraph, weights: Weights, opts
   }
 }
 
-interface CacheEntry {
-  readonly graph: ModelGraph;
-  readonly key: string;
-  readonly info: CacheInfo;
-}
-
-/** The complete cache entry in `dir` for this graph, weights digest and stamp, if there is one. */
-function freshEntry(graph: ModelGraph, dir: string, digest: string, stamp: string): CacheEntry | undefined {
-  const key = onnxCacheKey(graph, digest);
-  const info = readCacheInfo(dir, key);
-  if (!existsSync(join(dir, `${key}.onnx`)) || !info || info.stamp !== stamp) return undefined;
-  if (graph.outputs.some((o) => !info.outputShapes[o]) || !(info.largestTensorValues > 0)) return undefined;
-  return { graph, key, info };
-}
-
 /**
  * Serves a graph compiled earlier for the same weights digest and stamp without
- * touching the weights (a start then costs one ORT load per part, and the ~300 MB of
- * JS-side weights are never read). Undefined when there is no fresh entry.
+ * reading the weights at all. Undefined when there is no fresh entry.
  */
 export async function openCachedOnnxEngine(graph: ModelGraph, opts: OnnxEngineOptions & { readonly cacheDir: string; readonly weightsDigest: string }): Promise<EmbeddingEngine | undefined> {
   const split = splitTrunk(graph);
-  const fresh = (g: ModelGraph) => freshEntry(g, opts.cacheDir, opts.weightsDigest, opts.cacheStamp ?? '');
+  const fresh = (g: ModelGraph) => findEntry(g, opts.cacheDir, opts.weightsDigest, opts.cacheStamp ?? '');
   const first = fresh(split ? split.trunk : graph);
   if (!first) return undefined;
   const linkShape = split ? first.info.outputShapes[split.link] : undefined;
@@ -203,11 +108,11 @@ export async function openCachedOnnxEngine(graph: ModelGraph, opts: OnnxEngineOp
   const ort = await loadOrt();
   const opened: OnnxPart[] = [];
   try {
-    for (const e of entries) opened.push({ graph: e.graph, session: await createSession(ort, join(opts.cacheDir, `${e.key}.onnx`), opts, true), shapes: e.info.outputShapes, largestTensorValues: e.info.largestTensorValues });
+    for (const e of entries) opened.push({ graph: e.graph, session: await createSession(ort, e.modelPath, opts, true), shapes: e.info.outputShapes, largestTensorValues: e.info.largestTensorValues });
   } catch {
     // A damaged cache entry (truncated data file, foreign edit) is dropped and recompiled by the caller.
     await Promise.all(opened.map((p) => p.session.release()));
-    for (const e of entries) for (const f of [`${e.key}.json`, `${e.key}.onnx`, `${e.key}.onnx.data`]) rmSync(join(opts.cacheDir, f), { force: true });
+    dropEntries(opts.cacheDir, entries);
     return undefined;
   }
   return onnxEngine(ort, graph, split ? { trunk: opened[0]!, head: opened[1]!, link: split.link } : { whole: opened[0]! });

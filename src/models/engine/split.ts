@@ -4,12 +4,9 @@ import type { Shape } from '../graph/shapes.js';
 /**
  * A graph cut before its first dense layer: a convolutional trunk and a dense head.
  *
- * The ONNX engine runs the trunk in micro-batches and the head on the whole batch.
- * Trunk activations grow with the batch (VGGish: ~85 MB at 32 patches, which an
- * activation arena then keeps) while its speed does not (its convs are as efficient
- * at 8 patches as at 32); the head's cost is streaming its dense weights once per
- * call, so it wants the whole batch. Measured on VGGish at batch 32: 1-3% fewer
- * patches/s, 75 MB less RSS.
+ * The ONNX engine runs the trunk in micro-batches (its activations grow with the batch,
+ * its speed does not) and the head on the whole batch (its cost is streaming its dense
+ * weights once per call). Figures: BENCHMARKS.md, VGGish.
  */
 export interface TrunkSplit {
   readonly trunk: ModelGraph;

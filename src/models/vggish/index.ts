@@ -1,10 +1,12 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EarshotError } from '../../errors.js';
 import type { EngineConfig } from '../../config/sections/engine.js';
+import type { FrontendConfig } from '../../config/sections/frontend.js';
 import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
-import { modelCacheDir, readManifest, readModelDir, writeModelDir, type ManifestFields, type ModelDir } from '../modeldir.js';
-import { createEngine, createEngineLazy, engineOptions, type EngineOptions } from '../engine/index.js';
+import { writeModelDir, type ManifestFields } from '../modeldir.js';
+import { runBatched, type EngineOptions } from '../engine/index.js';
+import { logMelFrontend, openModel, type ModelSpec } from '../open.js';
 import { formulaVggishWeights } from './formula.js';
 import { validateVggishWeights, vggishGraph, VGGISH_EMBEDDING_SIZE, VGGISH_INPUT_SHAPE, VGGISH_OUTPUT } from './network.js';
 import { pcaFromModelDir, readPcaParams, PCA_EXTRA_KEY, PCA_FILE, type PcaParams } from './postprocess.js';
@@ -19,42 +21,30 @@ export const PATCH_VALUES = VGGISH_INPUT_SHAPE[0] * VGGISH_INPUT_SHAPE[1] * VGGI
 export interface VggishModel {
   readonly dir: string;
   readonly manifest: ModelManifest;
+  /** The manifest's frontend overrides (validated; merged over config.frontend by callers). */
+  readonly frontend: Partial<FrontendConfig>;
   readonly engine: EmbeddingEngine;
   /** Undefined when the model directory carries no PCA params (only --raw embeddings then). */
   readonly pca: PcaParams | undefined;
 }
 
-
-function weightsStamp(dir: string, manifest: ModelManifest): string {
-  const st = statSync(join(dir, manifest.weights.file));
-  return `${st.ino}:${st.size}:${Math.floor(st.mtimeMs)}`;
+export function vggishSpec(dir: string): ModelSpec<Partial<FrontendConfig>> {
+  return { architecture: 'vggish', kind: 'vggish', graph: vggishGraph, frontend: logMelFrontend(dir), checkWeights: validateVggishWeights };
 }
 
 /**
- * Opens a VGGish model directory on the configured engine. The first ONNX start
- * reads and verifies weights.bin (sha256) and compiles it into `<dir>/cache`;
- * later starts load the compiled graph directly while weights.bin's size and
- * mtime (and inode) are unchanged. Weights are not retained after compiling (except by tfjs-cpu).
+ * Opens a VGGish model directory on the configured engine (openModel: the first ONNX start
+ * verifies and compiles weights.bin into `<dir>/cache`, later ones load the compiled graph).
  */
 export async function openVggish(dir: string, engine: EngineConfig, tuning: Pick<EngineOptions, 'spinning'> = {}): Promise<VggishModel> {
-  const manifest = readManifest(dir, 'vggish');
-  if (manifest.architecture !== 'vggish') throw new EarshotError('MODEL_INVALID', `${dir} holds a '${manifest.architecture}' model, not vggish`, { dir });
-  let md: ModelDir | undefined;
-  const load = (): ModelDir => {
-    md ??= readModelDir(dir);
-    validateVggishWeights(md.weights);
-    return md;
-  };
-  const cacheDir = modelCacheDir(dir);
-  const opts = engineOptions(engine, { ...tuning, weightsDigest: manifest.weights.sha256, ...(cacheDir ? { cacheDir, cacheStamp: weightsStamp(dir, manifest) } : {}) });
-  const e = cacheDir ? await createEngineLazy(vggishGraph(), () => load().weights, { ...opts, cacheDir, weightsDigest: manifest.weights.sha256 }) : await createEngine(vggishGraph(), load().weights, opts);
+  const m = await openModel(dir, engine, vggishSpec(dir), tuning);
   try {
-    const pcaFile = manifest.extras?.[PCA_EXTRA_KEY];
+    const pcaFile = m.manifest.extras?.[PCA_EXTRA_KEY];
     // PCA as weight tensors needs weights.bin read; skip that when the manifest lists none.
-    const pca = pcaFile !== undefined ? readPcaParams(join(dir, pcaFile)) : manifest.weights.tensors.some((t) => t.name === 'pca/eigen_vectors') ? pcaFromModelDir(load()) : undefined;
-    return { dir, manifest, engine: e, pca };
+    const pca = pcaFile !== undefined ? readPcaParams(join(dir, pcaFile)) : m.manifest.weights.tensors.some((t) => t.name === 'pca/eigen_vectors') ? pcaFromModelDir({ dir, manifest: m.manifest, weights: m.weights(), labels: m.labels }) : undefined;
+    return { dir, manifest: m.manifest, frontend: m.frontend, engine: m.engine, pca };
   } catch (err) {
-    await e.dispose();
+    await m.engine.dispose();
     throw err;
   }
 }
@@ -62,13 +52,7 @@ export async function openVggish(dir: string, engine: EngineConfig, tuning: Pick
 /** Raw embeddings [count, 128] for patches [count, 96, 64], in engine batches of `batchSize`. */
 export async function embedPatches(engine: EmbeddingEngine, patches: Float32Array, count: number, batchSize: number): Promise<Float32Array> {
   if (patches.length !== count * PATCH_VALUES) throw new EarshotError('INPUT_INVALID', `patches hold ${patches.length} values, expected ${count} x 96 x 64`);
-  const out = new Float32Array(count * VGGISH_EMBEDDING_SIZE);
-  for (let start = 0; start < count; start += batchSize) {
-    const n = Math.min(batchSize, count - start);
-    const r = await engine.run(patches.subarray(start * PATCH_VALUES, (start + n) * PATCH_VALUES), n);
-    out.set(r[VGGISH_OUTPUT]!, start * VGGISH_EMBEDDING_SIZE);
-  }
-  return out;
+  return (await runBatched(engine, patches, count, batchSize))[VGGISH_OUTPUT]!;
 }
 
 export const FORMULA_MANIFEST: ManifestFields = {

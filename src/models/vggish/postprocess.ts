@@ -68,9 +68,4 @@ export function postprocess(emb: Float32Array, count: number, pca: PcaParams): U
   return out;
 }
 
-/** uint8 embeddings -> float32 (q - 128) / 128, as the AudioSet classifiers are trained (Kong et al.). */
-export function dequantize(q: Uint8Array): Float32Array {
-  const out = new Float32Array(q.length);
-  for (let i = 0; i < q.length; i++) out[i] = (q[i]! - 128) / 128;
-  return out;
-}
+export { dequantize } from '../../classify/dequantize.js';

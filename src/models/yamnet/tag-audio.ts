@@ -6,6 +6,7 @@ import type { Patch } from '../../features/contracts.js';
 import { createStreamingResampler } from '../../features/resample.js';
 import { padWaveformForYamnet, yamnetPaddedLength } from './pad.js';
 import type { YamnetTagger } from './tagger.js';
+import { topK } from '../../classify/top-k.js';
 
 export interface ScoredLabel {
   readonly label: string;
@@ -27,8 +28,7 @@ export interface TaggedAudio {
 
 /** The k best labels of one score row, best first (ties keep label order). */
 export function topLabels(scores: Float32Array, labels: readonly LabelInfo[], k: number): ScoredLabel[] {
-  const idx = Array.from(scores.keys()).sort((a, b) => scores[b]! - scores[a]! || a - b);
-  return idx.slice(0, Math.max(0, k)).map((i) => ({ label: labels[i]?.name ?? String(i), id: labels[i]?.id ?? '', index: i, score: scores[i]! }));
+  return topK(scores, k).map((i) => ({ label: labels[i]?.name ?? String(i), id: labels[i]?.id ?? '', index: i, score: scores[i]! }));
 }
 
 /**

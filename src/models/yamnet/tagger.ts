@@ -4,8 +4,8 @@ import type { FrontendConfig } from '../../config/sections/frontend.js';
 import type { Tagger, TaggerSession } from '../../classify/contracts.js';
 import type { Patch } from '../../features/contracts.js';
 import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
-import { modelCacheDir, readModelDir } from '../modeldir.js';
-import { createEngine, engineOptions } from '../engine/index.js';
+import { runBatched } from '../engine/index.js';
+import { logMelFrontend, openModel, type ModelSpec } from '../open.js';
 import { YAMNET_CLASSES, YAMNET_EMBEDDING_DIM, YAMNET_MEL_BANDS, YAMNET_PATCH_FRAMES, yamnetGraph, yamnetWeightShapes } from './graph.js';
 import { YAMNET_FRONTEND } from './import.js';
 
@@ -50,39 +50,42 @@ function checkPatch(p: Patch): void {
  * the configured engine. Each session scores patches independently (YAMNet has
  * no temporal state), so sessions are cheap and share the engine.
  */
+export function yamnetSpec(dir: string): ModelSpec<Partial<FrontendConfig>> {
+  return {
+    architecture: 'yamnet',
+    kind: 'yamnet',
+    graph: yamnetGraph,
+    // The network's input geometry is not negotiable, whatever config.frontend says;
+    // logOffset and patchHopSeconds come from the manifest (a user may edit the hop).
+    frontend: logMelFrontend(dir, { ...YAMNET_INPUT_FRONTEND, ...YAMNET_FRONTEND }),
+    checkLabels(labels) {
+      if (labels.length !== YAMNET_CLASSES) throw new EarshotError('MODEL_INVALID', `${dir}: ${labels.length} labels, YAMNet scores ${YAMNET_CLASSES} classes`, { dir });
+    },
+    checkWeights(weights) {
+      for (const s of yamnetWeightShapes()) {
+        const w = weights.get(s.name);
+        if (!w) throw new EarshotError('MODEL_UNKNOWN_VARIABLE', `${dir}: YAMNet weight ${s.name} is missing`, { dir, tensor: s.name });
+        if (w.shape.join() !== s.shape.join()) throw new EarshotError('MODEL_SHAPE_MISMATCH', `${dir}: ${s.name} is [${w.shape.join(',')}], YAMNet needs [${s.shape.join(',')}]`, { dir, tensor: s.name });
+      }
+    },
+  };
+}
+
 export async function loadYamnetTagger(dir: string, engine: EngineConfig): Promise<YamnetTagger> {
-  const md = readModelDir(dir, 'yamnet');
-  if (md.manifest.architecture !== 'yamnet') throw new EarshotError('MODEL_INVALID', `${dir} holds a '${md.manifest.architecture}' model, not yamnet`, { dir });
-  for (const s of yamnetWeightShapes()) {
-    const w = md.weights.get(s.name);
-    if (!w) throw new EarshotError('MODEL_UNKNOWN_VARIABLE', `${dir}: YAMNet weight ${s.name} is missing`, { dir, tensor: s.name });
-    if (w.shape.join() !== s.shape.join()) throw new EarshotError('MODEL_SHAPE_MISMATCH', `${dir}: ${s.name} is [${w.shape.join(',')}], YAMNet needs [${s.shape.join(',')}]`, { dir, tensor: s.name });
-  }
-  if (md.labels.length !== YAMNET_CLASSES) throw new EarshotError('MODEL_INVALID', `${dir}: ${md.labels.length} labels, YAMNet scores ${YAMNET_CLASSES} classes`, { dir });
-  const cacheDir = modelCacheDir(dir);
-  const e = await createEngine(yamnetGraph(), md.weights, engineOptions(engine, { weightsDigest: md.manifest.weights.sha256, ...(cacheDir ? { cacheDir } : {}) }));
+  const md = await openModel(dir, engine, yamnetSpec(dir));
+  const e = md.engine;
   const batchSize = Math.max(1, engine.batchSize);
 
   const scorePatches = async (patches: Float32Array, count: number): Promise<YamnetOutputs> => {
     if (patches.length !== count * PATCH_VALUES) throw new EarshotError('INPUT_INVALID', `patches hold ${patches.length} values, expected ${count} x ${YAMNET_PATCH_FRAMES} x ${YAMNET_MEL_BANDS}`);
-    const scores = new Float32Array(count * YAMNET_CLASSES);
-    const embeddings = new Float32Array(count * YAMNET_EMBEDDING_DIM);
-    for (let start = 0; start < count; start += batchSize) {
-      const n = Math.min(batchSize, count - start);
-      const r = await e.run(patches.subarray(start * PATCH_VALUES, (start + n) * PATCH_VALUES), n);
-      scores.set(r.scores!, start * YAMNET_CLASSES);
-      embeddings.set(r.embedding!, start * YAMNET_EMBEDDING_DIM);
-    }
-    return { scores, embeddings };
+    const r = await runBatched(e, patches, count, batchSize);
+    return { scores: r.scores!, embeddings: r.embedding! };
   };
 
-  // The network's input geometry is not negotiable, whatever config.frontend says;
-  // logOffset and patchHopSeconds come from the manifest (a user may edit the hop).
-  const frontend: Partial<FrontendConfig> = { ...YAMNET_INPUT_FRONTEND, ...YAMNET_FRONTEND, ...(md.manifest.frontend ?? {}) };
   return {
     name: md.manifest.name,
     labels: md.labels,
-    frontend,
+    frontend: md.frontend,
     backend: `${e.kind}/${e.backend}`,
     manifest: md.manifest,
     engine: e,
