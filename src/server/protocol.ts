@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { EarshotError, type ErrorCode } from '../errors.js';
-import type { LabelEvent } from '../events/contracts.js';
+import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import type { LabelInfo } from '../classify/contracts.js';
 
 /** Bumped on incompatible message changes; sent in `hello`. */
@@ -101,7 +101,48 @@ export function labelsMessage(models: readonly ModelInfo[]): string {
   });
 }
 
-/** An event as sent on the wire; `seq` is the server's (absent when printed by `run --print`). */
+/**
+ * The serializers below are the one place a frame or an event becomes JSON: the
+ * WebSocket, `earshot run --print` and `earshot tag --json` all call them, so the
+ * shapes and rounding (scores to 4 decimals, times to µs) cannot drift apart.
+ */
+
+/**
+ * A `scores` message for the label indices `top` (best first). `t` is when the window
+ * completed (`end`) on the wire; `earshot tag` stamps hops at their `start` (a file's
+ * hop grid: 0, 0.48, ...), see docs/protocol.md.
+ */
+export function scoresPayload(frame: ScoreFrame, top: readonly number[], stamp: 'end' | 'start' = 'end'): Record<string, unknown> & { type: string } {
+  const start = roundUs(frame.startSeconds ?? frame.tSeconds);
+  const end = roundUs(frame.tSeconds);
+  return {
+    type: 'scores',
+    source: frame.sourceId,
+    t: stamp === 'end' ? end : start,
+    start,
+    end,
+    top: top.map((i) => ({ label: frame.labels[i]!.name, id: frame.labels[i]!.id, score: round4(frame.scores[i]!) })),
+  };
+}
+
+/** Indices of the k best scores >= minScore (masked), best first; O(n k) with small k. */
+export function topK(scores: Float32Array, k: number, minScore: number, mask?: Uint8Array): number[] {
+  const best: number[] = [];
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i]!;
+    if (v < minScore || (mask && !mask[i])) continue;
+    if (best.length === k && v <= scores[best[k - 1]!]!) continue;
+    let j = best.length === k ? k - 1 : best.length;
+    while (j > 0 && scores[best[j - 1]!]! < v) {
+      best[j] = best[j - 1]!;
+      j--;
+    }
+    best[j] = i;
+  }
+  return best;
+}
+
+/** An event as sent on the wire; `seq` is the server's (absent when printed by `run --print` or `tag --json`). */
 export function eventPayload(e: LabelEvent, seq?: number): Record<string, unknown> & { type: string } {
   return { type: e.type, id: e.id, ...(seq !== undefined ? { seq } : {}), source: e.sourceId, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, end: e.endSeconds, score: round4(e.score), ...(e.clip ? { clip: e.clip } : {}) };
 }
@@ -125,6 +166,10 @@ export function statusMessage(s: SourceStatus, wallIso: string): string {
 
 export function errorMessage(e: EarshotError): string {
   return JSON.stringify({ type: 'error', code: e.code, message: e.message });
+}
+
+function roundUs(t: number): number {
+  return Math.round(t * 1e6) / 1e6;
 }
 
 export function round4(x: number): number {

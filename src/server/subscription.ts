@@ -3,7 +3,7 @@ import type { ScoreFrame } from '../events/contracts.js';
 import { EarshotError } from '../errors.js';
 import { didYouMean, namesLabel } from '../classify/label-match.js';
 import type { Ontology } from './ontology.js';
-import { round4, type MessageKind, type SubscribeMessage } from './protocol.js';
+import { scoresPayload, topK, type MessageKind, type SubscribeMessage } from './protocol.js';
 
 /** A resolved subscription: per source, which label indices pass (undefined mask = all). */
 export interface Subscription {
@@ -81,34 +81,4 @@ export function scoresMessage(frame: ScoreFrame, sub: Subscription): string | un
   const top = topK(frame.scores, sub.topK, sub.minScore, s.mask);
   if (top.length === 0) return undefined;
   return JSON.stringify(scoresPayload(frame, top));
-}
-
-/** A `scores` message for the label indices `top` (best first). */
-export function scoresPayload(frame: ScoreFrame, top: readonly number[]): Record<string, unknown> & { type: string } {
-  const us = (t: number) => Math.round(t * 1e6) / 1e6;
-  return {
-    type: 'scores',
-    source: frame.sourceId,
-    t: us(frame.tSeconds),
-    start: us(frame.startSeconds ?? frame.tSeconds),
-    end: us(frame.tSeconds),
-    top: top.map((i) => ({ label: frame.labels[i]!.name, id: frame.labels[i]!.id, score: round4(frame.scores[i]!) })),
-  };
-}
-
-/** Indices of the k best scores >= minScore (masked), best first; O(n k) with small k. */
-export function topK(scores: Float32Array, k: number, minScore: number, mask?: Uint8Array): number[] {
-  const best: number[] = [];
-  for (let i = 0; i < scores.length; i++) {
-    const v = scores[i]!;
-    if (v < minScore || (mask && !mask[i])) continue;
-    if (best.length === k && v <= scores[best[k - 1]!]!) continue;
-    let j = best.length === k ? k - 1 : best.length;
-    while (j > 0 && scores[best[j - 1]!]! < v) {
-      best[j] = best[j - 1]!;
-      j--;
-    }
-    best[j] = i;
-  }
-  return best;
 }

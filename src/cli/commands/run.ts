@@ -8,8 +8,7 @@ import { sourcesFromFlags } from '../../pipeline/cli-sources.js';
 import { systemdNotifier } from '../../pipeline/notify.js';
 import { historyPathOf } from '../../history/paths.js';
 import type { SourceOutput } from '../../pipeline/source-pipeline.js';
-import { eventPayload } from '../../server/protocol.js';
-import { scoresPayload, topK } from '../../server/subscription.js';
+import { eventPayload, scoresPayload, topK } from '../../server/protocol.js';
 import { formatMessage, PRINT_MODES, type PrintMode } from '../live-format.js';
 import { clipsDirOf } from '../../clips/paths.js';
 

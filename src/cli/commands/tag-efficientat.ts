@@ -1,5 +1,5 @@
 import type { Config } from '../../config/schema.js';
-import type { LabelEvent, ScoreFrame } from '../../events/contracts.js';
+import type { ScoreFrame } from '../../events/contracts.js';
 import type { TaggedAudio } from '../../models/yamnet/tag-audio.js';
 
 /**
@@ -26,16 +26,14 @@ function labelLine(t: number, scores: Float32Array, r: TaggedAudio, k: number, j
   };
 }
 
-/** Frames stamped at hop end (when the daemon has them), smoothed and segmented with config events.*. */
-async function detectEvents(r: TaggedAudio, hopSeconds: number, durationSeconds: number, cfg: Config): Promise<LabelEvent[]> {
-  const { from, lastValueFrom, toArray } = await import('rxjs');
-  const { segmentEvents, smoothScores } = await import('../../events/index.js');
+/** Hops as the daemon's frames: from the hop's start to its end (when the daemon has them), clipped to the file. */
+function hopFrames(r: TaggedAudio, hopSeconds: number, durationSeconds: number): ScoreFrame[] {
   const classes = r.labels.length;
   const frames: ScoreFrame[] = [];
   for (let i = 0; i < r.count; i++) {
-    frames.push({ sourceId: 'file', tSeconds: Math.min(durationSeconds, r.startSeconds[i]! + hopSeconds), scores: r.scores.subarray(i * classes, (i + 1) * classes), labels: r.labels });
+    frames.push({ sourceId: 'file', startSeconds: r.startSeconds[i]!, tSeconds: Math.min(durationSeconds, r.startSeconds[i]! + hopSeconds), scores: r.scores.subarray(i * classes, (i + 1) * classes), labels: r.labels });
   }
-  return lastValueFrom(from(frames).pipe(smoothScores(cfg.events.smoothingSeconds), segmentEvents(cfg.events, { hopSeconds }), toArray()));
+  return frames;
 }
 
 export async function tagWithEfficientAt(file: string, dir: string, cfg: Config, k: number, opts: TagOutputOpts): Promise<void> {
@@ -56,13 +54,16 @@ export async function tagWithEfficientAt(file: string, dir: string, cfg: Config,
     } else {
       const hop = cfg.models.contextHopSeconds;
       const r = await tagWindows(tagger, audio.samples, audio.sampleRateHz, { windowSeconds: cfg.models.contextWindowSeconds, hopSeconds: hop }, Math.max(1, Math.min(cfg.engine.batchSize, 8)));
-      const classes = r.labels.length;
-      for (let i = 0; i < r.count; i++) lines.push(labelLine(r.startSeconds[i]!, r.scores.subarray(i * classes, (i + 1) * classes), r, k, opts.json === true, topLabels));
+      // The daemon's serializers and events stage: `--json` lines are WebSocket messages (docs/protocol.md).
+      const [{ eventPayload, scoresPayload, topK }, { framesToEvents }] = await Promise.all([import('../../server/protocol.js'), import('../../events/stage.js')]);
+      const frames = hopFrames(r, hop, durationSeconds);
+      for (const f of frames) {
+        const line = labelLine(f.startSeconds!, f.scores, r, k, false, topLabels);
+        lines.push(opts.json ? { t: line.t, text: JSON.stringify(scoresPayload(f, topK(f.scores, k, 0), 'start')) } : line);
+      }
       if (opts.events !== false) {
-        for (const e of await detectEvents(r, hop, durationSeconds, cfg)) {
-          const text = opts.json
-            ? JSON.stringify({ type: e.type, id: e.id, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, score: Number(e.score.toFixed(6)) })
-            : `${e.tSeconds.toFixed(2).padStart(8)}s  ${e.type === 'event.start' ? '>>' : '<<'} ${e.label} (${e.type}, ${e.id}, score ${e.score.toFixed(3)})`;
+        for (const e of framesToEvents(frames, cfg.events, hop)) {
+          const text = opts.json ? JSON.stringify(eventPayload(e)) : `${e.tSeconds.toFixed(2).padStart(8)}s  ${e.type === 'event.start' ? '>>' : '<<'} ${e.label} (${e.type}, ${e.id}, score ${e.score.toFixed(3)})`;
           lines.push({ t: e.tSeconds, text });
         }
       }

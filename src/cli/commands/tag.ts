@@ -3,7 +3,7 @@ import { action, configFrom, intFlag } from '../common.js';
 import { EarshotError } from '../../errors.js';
 import { frontendSchema, type FrontendConfig } from '../../config/sections/frontend.js';
 import type { EventsConfig } from '../../config/sections/events.js';
-import type { LabelEvent, ScoreFrame } from '../../events/contracts.js';
+import type { ScoreFrame } from '../../events/contracts.js';
 import type { TaggedAudio } from '../../models/yamnet/tag-audio.js';
 
 interface TagOpts {
@@ -30,20 +30,15 @@ async function hopEnd(r: TaggedAudio, i: number, frontend: FrontendConfig, durat
   return Math.min(windowEndSeconds(r.startSeconds[i]!, frontend.patchFrames, frontend), durationSeconds);
 }
 
-/**
- * The daemon's event stage over a file's hops: frames are stamped with their window
- * (start, end clipped to the file's end) as the daemon does, smoothed and segmented with config events.*.
- */
-async function detectEvents(r: TaggedAudio, frontend: FrontendConfig, events: EventsConfig, durationSeconds: number): Promise<LabelEvent[]> {
-  const { from, lastValueFrom, toArray } = await import('rxjs');
-  const { segmentEvents, smoothScores } = await import('../../events/index.js');
+/** A file's hops as the daemon's frames: stamped with their window (start, end clipped to the file's end). */
+async function hopFrames(r: TaggedAudio, frontend: FrontendConfig, durationSeconds: number): Promise<ScoreFrame[]> {
   const classes = r.labels.length;
   const frames: ScoreFrame[] = [];
   for (let i = 0; i < r.count; i++) {
     const tSeconds = await hopEnd(r, i, frontend, durationSeconds);
     frames.push({ sourceId: 'file', startSeconds: r.startSeconds[i]!, tSeconds, scores: r.scores.subarray(i * classes, (i + 1) * classes), labels: r.labels });
   }
-  return lastValueFrom(from(frames).pipe(smoothScores(events.smoothingSeconds), segmentEvents(events, { hopSeconds: frontend.patchHopSeconds }), toArray()));
+  return frames;
 }
 
 /** `earshot tag <audio-file>`: YAMNet's top labels for every 0.48 s hop of a file. */
@@ -55,7 +50,7 @@ export function registerTag(program: Command): void {
     .option('-e, --engine <kind>', `inference engine: ${ENGINES.join('|')} (default: config engine.kind)`)
     .option('--tfjs-backend <name>', `TF.js backend: ${BACKENDS.join('|')} (default: config engine.tfjsBackend)`)
     .option('-k, --top <k>', 'labels per hop (default: config events.topK)')
-    .option('--json', 'JSON lines: {"t", "start", "end" (seconds of the window scored; t = start), "top": [{"label", "id", "score"}]}, and event lines with "type", "start", "end"')
+    .option('--json', 'JSON lines as the WebSocket sends them (docs/protocol.md): {"type": "scores", "t" (= start), "start", "end", "top": [{"label", "id", "score"}]} per hop, and "event.start"/"event.end" lines')
     .option('--no-events', 'omit the detected events (hysteresis segmentation as `earshot run`, config events.*)')
     .option('--clip', 'one prediction over the whole file: one line with t = duration (EfficientAT: the whole file in one pass; YAMNet: the mean of its hop scores)')
     .action(
@@ -100,23 +95,21 @@ export function registerTag(program: Command): void {
             process.stdout.write(text + '\n');
             return;
           }
+          // The daemon's serializers and events stage: `--json` lines are WebSocket `scores`/`event.*` messages (docs/protocol.md).
+          const [{ eventPayload, scoresPayload, topK }, { framesToEvents }] = await Promise.all([import('../../server/protocol.js'), import('../../events/stage.js')]);
+          const frames = await hopFrames(r, frontend, duration);
           const lines: Array<{ t: number; text: string }> = [];
-          for (let i = 0; i < r.count; i++) {
-            const top = topLabels(r.scores.subarray(i * classes, (i + 1) * classes), r.labels, k);
-            const t = r.startSeconds[i]!;
-            const end = Math.round((await hopEnd(r, i, frontend, duration)) * 1e6) / 1e6;
+          for (const f of frames) {
+            const top = topLabels(f.scores, r.labels, k);
+            const t = f.startSeconds!;
             lines.push({
               t,
-              text: opts.json
-                ? JSON.stringify({ t, start: t, end, top: top.map((l) => ({ label: l.label, id: l.id, score: Number(l.score.toFixed(6)) })) })
-                : `${t.toFixed(2).padStart(8)}s  ${top.map((l) => `${l.label} ${l.score.toFixed(3)}`).join(' | ')}`,
+              text: opts.json ? JSON.stringify(scoresPayload(f, topK(f.scores, k, 0), 'start')) : `${t.toFixed(2).padStart(8)}s  ${top.map((l) => `${l.label} ${l.score.toFixed(3)}`).join(' | ')}`,
             });
           }
           if (opts.events !== false) {
-            for (const e of await detectEvents(r, frontend, cfg.events, duration)) {
-              const text = opts.json
-                ? JSON.stringify({ type: e.type, id: e.id, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, end: e.endSeconds, score: Number(e.score.toFixed(6)) })
-                : `${e.tSeconds.toFixed(2).padStart(8)}s  ${e.type === 'event.start' ? '>>' : '<<'} ${e.label} (${e.type}, ${e.id}, score ${e.score.toFixed(3)})`;
+            for (const e of framesToEvents(frames, cfg.events, frontend.patchHopSeconds)) {
+              const text = opts.json ? JSON.stringify(eventPayload(e)) : `${e.tSeconds.toFixed(2).padStart(8)}s  ${e.type === 'event.start' ? '>>' : '<<'} ${e.label} (${e.type}, ${e.id}, score ${e.score.toFixed(3)})`;
               lines.push({ t: e.tSeconds, text });
             }
           }
