@@ -14,7 +14,8 @@ import type { SourceStatus } from '../server/protocol.js';
 import { ProtocolServer, type HttpRoute, type SourceHealth } from '../server/server.js';
 import { createSourcePipeline, type SourceOutput, type SourcePipeline } from './source-pipeline.js';
 import { loadTaggers, modelDirFor, type TaggerLoader } from './taggers.js';
-import { pacedAudio, type FlowGate } from './paced-file.js';
+import { pacedAudio } from './paced-file.js';
+import { liveSource, type AudioSource } from './flow.js';
 import { resolveThresholds } from '../events/thresholds.js';
 import { startRecording, type HistoryDeps, type Recording } from './history-tap.js';
 import { describeUnapplied, unappliedChanges } from './reload.js';
@@ -32,8 +33,8 @@ function httpRoutes(recording: Recording | undefined, clipsDir: string | undefin
 }
 
 export interface DaemonDeps {
-  /** `gate` opens while the tagger keeps up (see SourceRuntime.open). */
-  readonly openSource: (cfg: SourceConfig, gate: FlowGate) => Observable<AudioChunk>;
+  /** A source in its flow mode (flow.ts): `live` sheds patches when the tagger is behind, `paced` waits. */
+  readonly openSource: (cfg: SourceConfig) => AudioSource;
   readonly loadTagger: TaggerLoader;
   readonly patches: (cfg: FrontendConfig) => OperatorFunction<AudioChunk, Patch>;
   readonly scheduler?: SchedulerLike;
@@ -120,7 +121,7 @@ function createRecord(
   const tagger = taggers.get(modelDirFor(cfg, config))!;
   const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
   const pipeline = createSourcePipeline(
-    { id: cfg.id, open: (gate) => deps.openSource(cfg, gate), tagger, frontend },
+    { id: cfg.id, source: deps.openSource(cfg), tagger, frontend },
     {
       supervision: config.supervision,
       maxBacklogPatches: config.supervision.maxBacklogPatches,
@@ -334,10 +335,10 @@ export async function defaultDaemonDeps(opts: { version: string; stdin?: Readabl
   ]);
   return {
     version: opts.version,
-    openSource: (cfg, gate) =>
+    openSource: (cfg) =>
       cfg.kind === 'file' && !cfg.realtime
-        ? pacedAudio(() => decodeAudioFile(cfg.path), { loop: cfg.loop }, gate)
-        : sourceFromConfig(cfg, { ...(opts.stdin ? { stdin: opts.stdin } : {}), scheduler: asyncScheduler }),
+        ? pacedAudio(() => decodeAudioFile(cfg.path), { loop: cfg.loop })
+        : liveSource(() => sourceFromConfig(cfg, { ...(opts.stdin ? { stdin: opts.stdin } : {}), scheduler: asyncScheduler })),
     loadTagger: defaultTaggerLoader,
     patches: logMelPatches,
     ...(opts.log ? { log: opts.log } : {}),

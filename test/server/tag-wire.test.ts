@@ -49,7 +49,14 @@ test('tag --json prints the WebSocket scores/event messages for the same file', 
   const subscribed = new Promise<void>((r) => (go = r));
   const base = await defaultDaemonDeps({ version: 'test' });
   const config = parseConfig({ models: { yamnetDir: model }, events: { topK: 5 }, server: { port: 0 }, sources: [{ id: 'file', kind: 'file', path: wav, realtime: false }] });
-  const d = await startDaemon(config, { ...base, openSource: (cfg, gate) => from(subscribed).pipe(concatMap(() => base.openSource(cfg, gate))) });
+  const d = await startDaemon(config, {
+    ...base,
+    openSource: (cfg) => {
+      const src = base.openSource(cfg);
+      assert.equal(src.mode, 'paced');
+      return { mode: 'paced', open: (gate) => from(subscribed).pipe(concatMap(() => src.open(gate))) };
+    },
+  });
   t.after(() => d.stop());
   const c = await TestClient.connect(`ws://127.0.0.1:${d.address.port}/`);
   t.after(() => c.close());
