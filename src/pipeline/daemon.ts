@@ -10,8 +10,8 @@ import { EarshotError } from '../errors.js';
 import type { Patch } from '../features/contracts.js';
 import { createMetrics, initSourceMetrics, setSourceState, type DaemonMetrics } from '../server/metrics.js';
 import { loadOntology, ontologyPathFor, type Ontology } from '../server/ontology.js';
-import type { SourceStatus } from '../server/protocol.js';
-import { ProtocolServer, type HttpRoute, type SourceHealth } from '../server/server.js';
+import type { ModelInfo, SourceStatus, SourceView } from '../server/protocol.js';
+import { ProtocolServer, type HttpRoute } from '../server/server.js';
 import { createSourcePipeline, type SourceOutput, type SourcePipeline } from './source-pipeline.js';
 import { loadTaggers, modelDirFor, type TaggerLoader } from './taggers.js';
 import { pacedAudio } from './paced-file.js';
@@ -108,6 +108,19 @@ export function eventsFor(src: SourceConfig, config: Config): EventsConfig {
   return r.data;
 }
 
+/** What the server sees of a source, taken fresh on each request. */
+function sourceView(r: SourceRecord, modelInfo: ReadonlyMap<Tagger, ModelInfo>): SourceView {
+  return {
+    id: r.cfg.id,
+    kind: r.cfg.kind,
+    model: modelInfo.get(r.tagger)!,
+    status: r.status,
+    lastAudioAt: r.lastAudioAt,
+    streamSeconds: r.streamSeconds,
+    ...(r.lastError ? { lastError: r.lastError } : {}),
+  };
+}
+
 /** One source's pipeline over its tagger; throws CONFIG_INVALID for event overrides naming no label. */
 function createRecord(
   cfg: SourceConfig,
@@ -167,28 +180,16 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   let integrations: Integrations | undefined;
   const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const clipsDir = config.history.enabled && config.clips.enabled ? deps.history?.clipsDir : undefined;
+  // one ModelInfo per tagger: the server lists each model once, however many sources share it
+  const modelInfo = new Map<Tagger, ModelInfo>([...taggers.values()].map((t) => [t, { name: t.name, backend: t.backend, labels: t.labels }]));
   let server: ProtocolServer;
   try {
     server = await ProtocolServer.start(config.server, {
       version: deps.version,
       metrics,
       ...(ontology ? { ontology } : {}),
-      ...(recording ? { routes: recording.routes } : {}),
-      sources: () => records.map((r) => ({ id: r.cfg.id, kind: r.cfg.kind, model: r.tagger.name })),
-      models: () => [...new Set(records.map((r) => r.tagger))].map((t) => ({ name: t.name, backend: t.backend, labels: t.labels })),
-      labelsBySource: () => new Map(records.map((r) => [r.cfg.id, r.tagger.labels])),
-      status: () => records.map((r) => r.status),
-      health: (): SourceHealth[] =>
-        records.map((r) => ({
-          id: r.cfg.id,
-          state: r.status.state,
-          backend: r.status.backend,
-          restarts: r.status.restarts,
-          lastAudioAt: r.lastAudioAt,
-          streamSeconds: r.streamSeconds,
-          ...(r.lastError ? { lastError: r.lastError } : {}),
-        })),
-      defaultTopK: () => config.events.topK,
+      sources: () => records.map((r) => sourceView(r, modelInfo)),
+      defaultTopK: config.events.topK,
       nowMs: () => scheduler.now(),
       integrations: () => integrations?.health(),
       ...(recording || clipsDir ? { routes: httpRoutes(recording, clipsDir) } : {}),
@@ -296,7 +297,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       for (const c of unappliedChanges(initial, next)) log(describeUnapplied(c));
       config = next;
       for (const r of records) r.pipeline.setEventsConfig(eventsOf(r));
-      server.setConfig({ ...next.server, host: initial.server.host, port: initial.server.port });
+      server.setConfig({ ...next.server, host: initial.server.host, port: initial.server.port }, next.events.topK);
       log('configuration reloaded (events, server token and limits)');
     },
     stop() {

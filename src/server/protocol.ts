@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { EarshotError, type ErrorCode } from '../errors.js';
 import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import type { LabelInfo } from '../classify/contracts.js';
+import type { SubscriberStats } from './contracts.js';
+import type { Subscription } from './subscription.js';
 
 /** Bumped on incompatible message changes; sent in `hello`. */
 export const PROTOCOL_VERSION = 1;
@@ -56,12 +58,6 @@ export function parseClientMessage(text: string): ClientMessage {
   return r.data;
 }
 
-export interface SourceInfo {
-  readonly id: string;
-  readonly kind: string;
-  readonly model: string;
-}
-
 export interface ModelInfo {
   readonly name: string;
   readonly backend: string;
@@ -81,15 +77,50 @@ export interface SourceStatus {
   readonly error?: { readonly code: ErrorCode; readonly message: string };
 }
 
-export function helloMessage(version: string, sources: readonly SourceInfo[], models: readonly ModelInfo[], status: readonly SourceStatus[]): string {
-  const stateOf = new Map(status.map((s) => [s.sourceId, s.state]));
+/**
+ * What the server sees of one source: a snapshot the daemon builds on request, so SIGHUP,
+ * restarts and state changes show without the server holding daemon objects.
+ */
+export interface SourceView {
+  readonly id: string;
+  readonly kind: string;
+  /** The tagger the source runs; sources sharing a model directory share this object. */
+  readonly model: ModelInfo;
+  readonly status: SourceStatus;
+  /** Wall time of the last audio chunk, ISO; null before the first. */
+  readonly lastAudioAt: string | null;
+  /** Stream seconds read so far. */
+  readonly streamSeconds: number;
+  /** The most recent failure (kept after recovery, with when it happened), if any. */
+  readonly lastError?: { readonly code: string; readonly message: string; readonly at: string };
+}
+
+/** The distinct models behind `sources`, in first-use order. */
+export function modelsOf(sources: readonly SourceView[]): ModelInfo[] {
+  return [...new Set(sources.map((s) => s.model))];
+}
+
+/** A source as /healthz lists it. */
+export function sourceHealth(s: SourceView): Record<string, unknown> {
+  return {
+    id: s.id,
+    state: s.status.state,
+    backend: s.status.backend,
+    restarts: s.status.restarts,
+    lastAudioAt: s.lastAudioAt,
+    streamSeconds: s.streamSeconds,
+    ...(s.lastError ? { lastError: s.lastError } : {}),
+  };
+}
+
+export function helloMessage(version: string, sources: readonly SourceView[]): string {
   return JSON.stringify({
     type: 'hello',
     version,
     protocol: PROTOCOL_VERSION,
-    sources: sources.map((s) => ({ ...s, state: stateOf.get(s.id) ?? 'starting' })),
+    sources: sources.map((s) => ({ id: s.id, kind: s.kind, model: s.model.name, state: s.status.state })),
     // the label tables (521/527 entries, ~27 kB) come on request: `labels` message, GET /api/labels
-    models: models.map((m) => ({ name: m.name, backend: m.backend, labelCount: m.labels.length })),
+    models: modelsOf(sources).map((m) => ({ name: m.name, backend: m.backend, labelCount: m.labels.length })),
   });
 }
 
@@ -162,6 +193,32 @@ export function statusMessage(s: SourceStatus, wallIso: string): string {
     ...(s.gapSeconds !== undefined ? { gapSeconds: round4(s.gapSeconds) } : {}),
     ...(s.error ? { error: s.error } : {}),
   });
+}
+
+/** `scores` JSON for one subscription, or undefined when nothing passes its minScore and labels. */
+export function scoresMessage(frame: ScoreFrame, sub: Subscription): string | undefined {
+  const s = sub.sources.get(frame.sourceId);
+  if (!s) return undefined;
+  const top = topK(frame.scores, sub.topK, sub.minScore, s.mask);
+  if (top.length === 0) return undefined;
+  return JSON.stringify(scoresPayload(frame, top));
+}
+
+export function subscribedMessage(sub: Subscription, labelsBySource: ReadonlyMap<string, readonly LabelInfo[]>): string {
+  const perSource = [...sub.sources].map(([id, s]) => ({ source: id, labels: s.ids ? s.ids.size : labelsBySource.get(id)!.length }));
+  return JSON.stringify({ type: 'subscribed', sources: perSource, kinds: [...sub.kinds], minScore: sub.minScore, topK: sub.topK });
+}
+
+export function unsubscribedMessage(): string {
+  return JSON.stringify({ type: 'unsubscribed' });
+}
+
+export function pongMessage(id: string | number | undefined, wallIso: string): string {
+  return JSON.stringify({ type: 'pong', ...(id !== undefined ? { id } : {}), at: wallIso });
+}
+
+export function statsMessage(stats: SubscriberStats): string {
+  return JSON.stringify({ type: 'stats', ...stats });
 }
 
 export function errorMessage(e: EarshotError): string {

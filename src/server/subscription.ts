@@ -1,9 +1,8 @@
 import type { LabelInfo } from '../classify/contracts.js';
-import type { ScoreFrame } from '../events/contracts.js';
 import { EarshotError } from '../errors.js';
 import { didYouMean, namesLabel } from '../classify/label-match.js';
 import type { Ontology } from './ontology.js';
-import { scoresPayload, topK, type MessageKind, type SubscribeMessage } from './protocol.js';
+import type { MessageKind, SubscribeMessage } from './protocol.js';
 
 /** A resolved subscription: per source, which label indices pass (undefined mask = all). */
 export interface Subscription {
@@ -72,13 +71,4 @@ export function wantsEvent(sub: Subscription, sourceId: string, labelId: string)
   if (!sub.kinds.has('events')) return false;
   const s = sub.sources.get(sourceId);
   return s !== undefined && (s.ids === undefined || s.ids.has(labelId));
-}
-
-/** `scores` JSON for one subscription, or undefined when nothing passes minScore. */
-export function scoresMessage(frame: ScoreFrame, sub: Subscription): string | undefined {
-  const s = sub.sources.get(frame.sourceId);
-  if (!s) return undefined;
-  const top = topK(frame.scores, sub.topK, sub.minScore, s.mask);
-  if (top.length === 0) return undefined;
-  return JSON.stringify(scoresPayload(frame, top));
 }
