@@ -24,6 +24,7 @@ import { clipFilterFor } from '../clips/filter.js';
 import { startIntegrations } from '../integrations/index.js';
 import type { Integrations } from '../integrations/contracts.js';
 import { serveClip } from '../clips/http.js';
+import { lineLog, silentLogger, type Logger } from '../log.js';
 
 /** The daemon's extra HTTP routes: the history API and, with clips on, /clips/<id>.<ext>. */
 function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined): ReadonlyMap<string, HttpRoute> {
@@ -39,8 +40,8 @@ export interface DaemonDeps {
   readonly patches: (cfg: FrontendConfig) => OperatorFunction<AudioChunk, Patch>;
   readonly scheduler?: SchedulerLike;
   readonly version: string;
-  /** Diagnostics (one line each); the CLI writes them to stderr. */
-  readonly log?: (line: string) => void;
+  /** The daemon's log (src/log.ts; the CLI writes JSON lines to stderr at config logLevel); absent = silent. */
+  readonly logger?: Logger;
   /** Taps every pipeline output (benchmarks measure latency from it). */
   readonly onOutput?: (o: SourceOutput) => void;
   /** Where history goes (the CLI resolves the path); absent or history.enabled false = not recorded. */
@@ -158,7 +159,10 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     if (ids.has(s.id)) throw new EarshotError('CONFIG_INVALID', `sources: id "${s.id}" is used twice`, { id: s.id });
     ids.add(s.id);
   }
-  const log = deps.log ?? (() => undefined);
+  const logger = deps.logger ?? silentLogger;
+  logger.setLevel(config.logLevel);
+  // history, clips and integrations log plain lines
+  const log = lineLog(logger);
   const scheduler = deps.scheduler ?? asyncScheduler;
   const ontologyPath = ontologyPathFor(config.models.ontologyPath);
   const ontology: Ontology | undefined = ontologyPath ? loadOntology(ontologyPath) : undefined;
@@ -217,7 +221,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     throw e;
   }
   if (!config.server.token && !isLoopback(config.server.host)) {
-    log(`warning: listening on ${config.server.host} without server.token: anyone who can reach port ${server.address.port} can subscribe; set server.token or bind 127.0.0.1`);
+    logger.warn(`warning: listening on ${config.server.host} without server.token: anyone who can reach port ${server.address.port} can subscribe; set server.token or bind 127.0.0.1`, { host: config.server.host, port: server.address.port });
   }
   const clips =
     recording && clipsDir
@@ -266,7 +270,14 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
             const why = status.error ? `: [${status.error.code}] ${status.error.message}` : '';
             const retry = retryInSeconds !== undefined ? ` (retry in ${retryInSeconds}s, backing off; repeats of this failure are not logged)` : '';
             const gap = status.gapSeconds !== undefined ? ` after a ${status.gapSeconds.toFixed(2)}s gap` : '';
-            log(`source ${r.cfg.id} (${sourceSummary(r.cfg)}): ${status.state}${gap}${why}${retry}`);
+            const level = status.state === 'failed' ? 'error' : status.state === 'down' ? 'warn' : 'info';
+            logger[level](`source ${r.cfg.id} (${sourceSummary(r.cfg)}): ${status.state}${gap}${why}${retry}`, {
+              source: r.cfg.id,
+              state: status.state,
+              ...(status.error ? { code: status.error.code } : {}),
+              ...(retryInSeconds !== undefined ? { retryInSeconds } : {}),
+              ...(status.gapSeconds !== undefined ? { gapSeconds: status.gapSeconds } : {}),
+            });
           }
           server.publishStatus(status);
           break;
@@ -294,11 +305,12 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       const eventsOf = (r: SourceRecord) => eventsFor(byId.get(r.cfg.id) ?? r.cfg, next);
       for (const r of records) resolveThresholds(eventsOf(r), r.tagger.labels);
       // against the start-up config: what a reload does not apply stays as it was then
-      for (const c of unappliedChanges(initial, next)) log(describeUnapplied(c));
+      for (const c of unappliedChanges(initial, next)) logger.warn(describeUnapplied(c), { key: c.key });
       config = next;
       for (const r of records) r.pipeline.setEventsConfig(eventsOf(r));
       server.setConfig({ ...next.server, host: initial.server.host, port: initial.server.port }, next.events.topK);
-      log('configuration reloaded (events, server token and limits)');
+      logger.setLevel(next.logLevel);
+      logger.info('configuration reloaded (events, server token and limits, logLevel)');
     },
     stop() {
       stopping ??= (async () => {
@@ -319,7 +331,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
         const r = await Promise.race([work, budget]);
         clearTimeout(timer);
         for (const rec of records) rec.sub?.unsubscribe();
-        if (r === 'timeout') log(`stop exceeded supervision.stopBudgetSeconds (${config.supervision.stopBudgetSeconds}s); exiting anyway`);
+        if (r === 'timeout') logger.warn(`stop exceeded supervision.stopBudgetSeconds (${config.supervision.stopBudgetSeconds}s); exiting anyway`);
       })();
       return stopping;
     },
@@ -327,7 +339,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
 }
 
 /** Production wiring: real sources (arecord/sox, files, ffmpeg, stdin), the frontend and YAMNet. */
-export async function defaultDaemonDeps(opts: { version: string; stdin?: Readable; log?: (line: string) => void }): Promise<DaemonDeps> {
+export async function defaultDaemonDeps(opts: { version: string; stdin?: Readable; logger?: Logger }): Promise<DaemonDeps> {
   const [{ sourceFromConfig }, { decodeAudioFile }, { logMelPatches }, { defaultTaggerLoader }] = await Promise.all([
     import('../audio/from-config.js'),
     import('../audio/decode.js'),
@@ -342,6 +354,6 @@ export async function defaultDaemonDeps(opts: { version: string; stdin?: Readabl
         : liveSource(() => sourceFromConfig(cfg, { ...(opts.stdin ? { stdin: opts.stdin } : {}), scheduler: asyncScheduler })),
     loadTagger: defaultTaggerLoader,
     patches: logMelPatches,
-    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { isEarshotError } from '../../src/errors.js';
 import { TestClient, httpGet } from '../server/wsclient.js';
 import { runCli } from '../helpers/cli.js';
 import { energyTagger, toneBursts } from './fakes.js';
+import { captureLogger } from '../helpers/log.js';
 
 const RATE = 16000;
 const bursts = toneBursts(RATE, [[1, 0.001], [3, 0.5], [2, 0.001]]);
@@ -158,7 +159,7 @@ test('daemon: reload logs every changed key it does not apply, with the reason',
   const src = { id: 'a', kind: 'file', path: 'a.wav', loop: true, realtime: false };
   const d = await startDaemon(
     cfg({ sources: [src] }),
-    deps({ log: (l) => lines.push(l), openSource: () => pacedAudio(async () => ({ samples: bursts, sampleRateHz: RATE, channels: 1 }), { loop: true }) }),
+    deps({ logger: captureLogger(lines).logger, openSource: () => pacedAudio(async () => ({ samples: bursts, sampleRateHz: RATE, channels: 1 }), { loop: true }) }),
   );
   d.reload(cfg({ sources: [src], events: { onThreshold: 0.7 }, server: { port: 0, token: 'new' } }));
   assert.deepEqual(lines.filter((l) => /not applied/.test(l)), [], 'events and token apply: nothing to report');
@@ -185,7 +186,7 @@ test('daemon operations: process metrics, per-source series from 0, state gauge,
   const d = await startDaemon(
     cfg({ server: { port: 0, host: '0.0.0.0' }, supervision: { restartInitialSeconds: 0.01, restartMaxSeconds: 0.02 }, sources: [{ id: 'quiet', kind: 'stdin' }, { id: 'gone', kind: 'mic' }] }),
     deps({
-      log: (l) => lines.push(l),
+      logger: captureLogger(lines).logger,
       openSource: (c) => liveSource(() => (c.id === 'quiet' ? NEVER : defer(() => throwError(() => new EarshotError('MIC_DEVICE_NOT_FOUND', 'arecord: no device hw:9'))))),
     }),
   );
