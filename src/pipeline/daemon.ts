@@ -144,6 +144,7 @@ function createRecord(
       patches: deps.patches,
       onInference: (s) => metrics.inferenceSeconds.observe({ source: cfg.id }, s),
       onDrop: () => metrics.patchesDropped.inc({ source: cfg.id }),
+      onNonFinite: (n) => metrics.nonFiniteSamples.inc({ source: cfg.id }, n),
       ...(onAudio ? { onAudio } : {}),
     },
   );

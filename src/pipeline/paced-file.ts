@@ -23,7 +23,8 @@ function pacedChunks(decode: () => Promise<DecodedAudio>, opts: { readonly loop:
       for (let start = 0; !cancelled && (opts.loop || start < n); start += chunk) {
         await gate.wait();
         if (cancelled) return;
-        sub.next({ samples: slice(audio.samples, start, chunk, opts.loop), sampleRateHz: audio.sampleRateHz, startSample: start });
+        const first = start === 0 && audio.nonFiniteSamples ? { nonFiniteSamples: audio.nonFiniteSamples } : {};
+        sub.next({ samples: slice(audio.samples, start, chunk, opts.loop), sampleRateHz: audio.sampleRateHz, startSample: start, ...first });
       }
       if (!cancelled) sub.complete();
     })().catch((e: unknown) => {

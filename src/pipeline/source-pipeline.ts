@@ -41,6 +41,8 @@ export interface PipelineOptions {
   /** Live sources shed the oldest waiting patch beyond this backlog (default 64, ~30 s of YAMNet hops); see flow.ts. */
   readonly maxBacklogPatches?: number;
   readonly onDrop?: (p: Patch) => void;
+  /** NaN/±Inf samples a decoder zeroed (scores stay numbers; the count goes to /metrics). */
+  readonly onNonFinite?: (samples: number) => void;
   /**
    * Every decoded chunk before the frontend, with the stream seconds its attempt
    * starts at (stream time of the chunk = base + startSample / rate). Must not keep
@@ -132,6 +134,7 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
         } else status('up');
       }
       lastAudioMs = now();
+      if (chunk.nonFiniteSamples) opts.onNonFinite?.(chunk.nonFiniteSamples);
       opts.onAudio?.(chunk, base);
       const chunkSeconds = chunk.samples.length / chunk.sampleRateHz;
       lastEnd = base + chunk.startSample / chunk.sampleRateHz + chunkSeconds;
