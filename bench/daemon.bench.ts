@@ -22,6 +22,7 @@ import { logMelPatches } from '../src/features/patches.js';
 import { importYamnet } from '../src/models/yamnet/import.js';
 import { loadYamnetTagger } from '../src/models/yamnet/tagger.js';
 import { startDaemon } from '../src/pipeline/daemon.js';
+import { liveSource } from '../src/pipeline/flow.js';
 import { sharedPath } from '../test/helpers/shared.js';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -118,7 +119,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const config = parseConfig({ sources: [{ id: 'live', kind: 'stdin' }], server: { port: 0, clientQueueMessages: 256 }, models: { yamnetDir: join(dir, 'yamnet') } });
     const daemon = await startDaemon(config, {
       version: 'bench',
-      openSource: () => liveLoop(audio.samples, audio.sampleRateHz, emitted),
+      openSource: () => liveSource(() => liveLoop(audio.samples, audio.sampleRateHz, emitted)),
       patches: logMelPatches,
       loadTagger: async (d, cfg): Promise<Tagger> => {
         const t = await loadYamnetTagger(d, cfg.engine);

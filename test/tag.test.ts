@@ -37,6 +37,7 @@ before(() => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 interface Frame {
+  type: 'scores';
   t: number;
   top: Array<{ label: string; id: string; score: number }>;
 }
@@ -48,7 +49,7 @@ async function tag(file: string, extra: string[] = []): Promise<Frame[]> {
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Frame | TagEvent)
-    .filter((l): l is Frame => !('type' in l));
+    .filter((l): l is Frame => (l as { type?: string }).type === 'scores');
 }
 
 interface TagEvent {
@@ -66,7 +67,7 @@ async function tagEvents(file: string, extra: string[] = []): Promise<TagEvent[]
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Frame | TagEvent)
-    .filter((l): l is TagEvent => 'type' in l);
+    .filter((l): l is TagEvent => l.type !== 'scores');
 }
 
 /** Labels ranked by their mean score over all hops. */

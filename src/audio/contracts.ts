@@ -14,6 +14,8 @@ export interface AudioChunk {
   readonly samples: Float32Array;
   readonly sampleRateHz: number;
   readonly startSample: number;
+  /** NaN/±Inf samples the decoder zeroed, reported once on the first chunk of a decoded file (earshot_nonfinite_samples_total). */
+  readonly nonFiniteSamples?: number;
 }
 
 /** A fully decoded file: mono (channels averaged), at the file's own rate. */
@@ -21,6 +23,8 @@ export interface DecodedAudio {
   readonly samples: Float32Array;
   readonly sampleRateHz: number;
   readonly channels: number;
+  /** Samples (before the mono mix) that were NaN or ±Inf and were zeroed; absent = none. */
+  readonly nonFiniteSamples?: number;
 }
 
 /**

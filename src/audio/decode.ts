@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises';
 import decodeEncoded from 'audio-decode';
 import { EarshotError, isEarshotError, type ErrorCode } from '../errors.js';
 import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, type DecodedAudio } from './contracts.js';
-import { averagePlanar } from './pcm.js';
+import { averagePlanar, countNonFinite } from './pcm.js';
 import { collectProcess, defaultSpawn, type SpawnLike } from './process.js';
 import { decodeFloat32Wav, decodeWavSamples, isRiffWave, parseWav, type WavLayout } from './wav.js';
 
@@ -44,7 +44,21 @@ function nonEmpty(file: string, audio: DecodedAudio): DecodedAudio {
 }
 
 function fromWavLayout(layout: WavLayout): DecodedAudio {
-  return { samples: decodeWavSamples(layout), sampleRateHz: layout.sampleRateHz, channels: layout.channels };
+  return withNonFinite({ samples: decodeWavSamples(layout), sampleRateHz: layout.sampleRateHz, channels: layout.channels }, nonFiniteInFloatData(layout));
+}
+
+/** NaN/±Inf values in a float WAV's data (integer PCM cannot hold one). */
+function nonFiniteInFloatData(layout: WavLayout): number {
+  if (layout.kind !== 'float' || (layout.bitsPerSample !== 32 && layout.bitsPerSample !== 64)) return 0;
+  const bytes = layout.bitsPerSample / 8;
+  const view = new DataView(layout.data.buffer, layout.data.byteOffset, layout.data.byteLength);
+  let n = 0;
+  for (let o = 0; o + bytes <= view.byteLength; o += bytes) if (!Number.isFinite(bytes === 4 ? view.getFloat32(o, true) : view.getFloat64(o, true))) n++;
+  return n;
+}
+
+function withNonFinite(audio: DecodedAudio, n: number): DecodedAudio {
+  return n > 0 ? { ...audio, nonFiniteSamples: n } : audio;
 }
 
 /** Messages ffmpeg prints when it has no decoder for the stream it found. */
@@ -87,7 +101,7 @@ async function decodeWithFfmpeg(file: string, opts: DecodeOptions): Promise<Deco
     throw fail('AUDIO_DECODE_FAILED', file, `ffmpeg produced no decodable audio: ${(e as Error).message}`, { ffmpeg, stderr: r.stderr }, e);
   }
   if (layout.kind !== 'float' || layout.bitsPerSample !== 32) throw fail('AUDIO_DECODE_FAILED', file, `ffmpeg output is not float32 WAV (tag ${layout.formatTag}, ${layout.bitsPerSample} bits)`);
-  return { samples: decodeFloat32Wav(layout), sampleRateHz: layout.sampleRateHz, channels: layout.channels };
+  return withNonFinite({ samples: decodeFloat32Wav(layout), sampleRateHz: layout.sampleRateHz, channels: layout.channels }, nonFiniteInFloatData(layout));
 }
 
 /** Bytes taken by a leading ID3v2 tag (some FLAC files carry one), else 0. */
@@ -120,8 +134,9 @@ async function decodeWithAudioDecode(bytes: Uint8Array): Promise<DecodedAudio> {
   const r = await decodeEncoded(bytes);
   const flacBits = flacBitsPerSample(bytes);
   if (flacBits !== null) fixFlacScale(r.channelData, flacBits);
+  const nonFinite = r.channelData.reduce((n, ch) => n + countNonFinite(ch), 0);
   const samples = averagePlanar(r.channelData);
-  return { samples, sampleRateHz: r.sampleRate, channels: r.channelData.length };
+  return withNonFinite({ samples, sampleRateHz: r.sampleRate, channels: r.channelData.length }, nonFinite);
 }
 
 /** audio-decode's own words for "I do not know this format" (anything else means it tried and failed). */

@@ -55,7 +55,8 @@ export function chunkAudio(audio: DecodedAudio, opts: Omit<FileSourceOptions, 'd
         subscriber.complete();
         return;
       }
-      subscriber.next({ samples: sliceChunk(audio.samples, startSample, chunk, loop), sampleRateHz: rate, startSample });
+      const first = startSample === 0 && audio.nonFiniteSamples ? { nonFiniteSamples: audio.nonFiniteSamples } : {};
+      subscriber.next({ samples: sliceChunk(audio.samples, startSample, chunk, loop), sampleRateHz: rate, startSample, ...first });
       const next = startSample + chunk;
       if (!subscriber.closed) this.schedule(next, dueIn(next));
     }, 0, 0);

@@ -70,6 +70,13 @@ export function averageInterleaved(interleaved: ArrayLike<number>, channels: num
   return out;
 }
 
+/** How many values are NaN or ±Inf (what the mixes below zero). */
+export function countNonFinite(x: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) n++;
+  return n;
+}
+
 /** NaN/±Inf -> 0 in place (see averageInterleaved). */
 function zeroNonFinite(x: Float32Array): Float32Array {
   for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i]!)) x[i] = 0;

@@ -1,4 +1,5 @@
 export { EventSegmenter, segmentEvents, type SegmenterOptions } from './segment.js';
-export { smoothScores } from './smooth.js';
+export { ScoreSmoother, smoothScores } from './smooth.js';
+export { EventStage, framesToEvents } from './stage.js';
 export { resolveThresholds, type LabelThresholds } from './thresholds.js';
 export type { LabelEvent, ScoreFrame } from './contracts.js';

@@ -10,11 +10,12 @@ import { EarshotError } from '../errors.js';
 import type { Patch } from '../features/contracts.js';
 import { createMetrics, initSourceMetrics, setSourceState, type DaemonMetrics } from '../server/metrics.js';
 import { loadOntology, ontologyPathFor, type Ontology } from '../server/ontology.js';
-import type { SourceStatus } from '../server/protocol.js';
-import { ProtocolServer, type HttpRoute, type SourceHealth } from '../server/server.js';
+import type { ModelInfo, SourceStatus, SourceView } from '../server/protocol.js';
+import { ProtocolServer, type HttpRoute } from '../server/server.js';
 import { createSourcePipeline, type SourceOutput, type SourcePipeline } from './source-pipeline.js';
 import { loadTaggers, modelDirFor, type TaggerLoader } from './taggers.js';
-import { pacedAudio, type FlowGate } from './paced-file.js';
+import { pacedAudio } from './paced-file.js';
+import { liveSource, type AudioSource } from './flow.js';
 import { resolveThresholds } from '../events/thresholds.js';
 import { startRecording, type HistoryDeps, type Recording } from './history-tap.js';
 import { describeUnapplied, unappliedChanges } from './reload.js';
@@ -23,6 +24,7 @@ import { clipFilterFor } from '../clips/filter.js';
 import { startIntegrations } from '../integrations/index.js';
 import type { Integrations } from '../integrations/contracts.js';
 import { serveClip } from '../clips/http.js';
+import { lineLog, silentLogger, type Logger } from '../log.js';
 
 /** The daemon's extra HTTP routes: the history API and, with clips on, /clips/<id>.<ext>. */
 function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined): ReadonlyMap<string, HttpRoute> {
@@ -32,14 +34,14 @@ function httpRoutes(recording: Recording | undefined, clipsDir: string | undefin
 }
 
 export interface DaemonDeps {
-  /** `gate` opens while the tagger keeps up (see SourceRuntime.open). */
-  readonly openSource: (cfg: SourceConfig, gate: FlowGate) => Observable<AudioChunk>;
+  /** A source in its flow mode (flow.ts): `live` sheds patches when the tagger is behind, `paced` waits. */
+  readonly openSource: (cfg: SourceConfig) => AudioSource;
   readonly loadTagger: TaggerLoader;
   readonly patches: (cfg: FrontendConfig) => OperatorFunction<AudioChunk, Patch>;
   readonly scheduler?: SchedulerLike;
   readonly version: string;
-  /** Diagnostics (one line each); the CLI writes them to stderr. */
-  readonly log?: (line: string) => void;
+  /** The daemon's log (src/log.ts; the CLI writes JSON lines to stderr at config logLevel); absent = silent. */
+  readonly logger?: Logger;
   /** Taps every pipeline output (benchmarks measure latency from it). */
   readonly onOutput?: (o: SourceOutput) => void;
   /** Where history goes (the CLI resolves the path); absent or history.enabled false = not recorded. */
@@ -107,6 +109,19 @@ export function eventsFor(src: SourceConfig, config: Config): EventsConfig {
   return r.data;
 }
 
+/** What the server sees of a source, taken fresh on each request. */
+function sourceView(r: SourceRecord, modelInfo: ReadonlyMap<Tagger, ModelInfo>): SourceView {
+  return {
+    id: r.cfg.id,
+    kind: r.cfg.kind,
+    model: modelInfo.get(r.tagger)!,
+    status: r.status,
+    lastAudioAt: r.lastAudioAt,
+    streamSeconds: r.streamSeconds,
+    ...(r.lastError ? { lastError: r.lastError } : {}),
+  };
+}
+
 /** One source's pipeline over its tagger; throws CONFIG_INVALID for event overrides naming no label. */
 function createRecord(
   cfg: SourceConfig,
@@ -120,7 +135,7 @@ function createRecord(
   const tagger = taggers.get(modelDirFor(cfg, config))!;
   const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
   const pipeline = createSourcePipeline(
-    { id: cfg.id, open: (gate) => deps.openSource(cfg, gate), tagger, frontend },
+    { id: cfg.id, source: deps.openSource(cfg), tagger, frontend },
     {
       supervision: config.supervision,
       maxBacklogPatches: config.supervision.maxBacklogPatches,
@@ -129,6 +144,7 @@ function createRecord(
       patches: deps.patches,
       onInference: (s) => metrics.inferenceSeconds.observe({ source: cfg.id }, s),
       onDrop: () => metrics.patchesDropped.inc({ source: cfg.id }),
+      onNonFinite: (n) => metrics.nonFiniteSamples.inc({ source: cfg.id }, n),
       ...(onAudio ? { onAudio } : {}),
     },
   );
@@ -144,7 +160,10 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     if (ids.has(s.id)) throw new EarshotError('CONFIG_INVALID', `sources: id "${s.id}" is used twice`, { id: s.id });
     ids.add(s.id);
   }
-  const log = deps.log ?? (() => undefined);
+  const logger = deps.logger ?? silentLogger;
+  logger.setLevel(config.logLevel);
+  // history, clips and integrations log plain lines
+  const log = lineLog(logger);
   const scheduler = deps.scheduler ?? asyncScheduler;
   const ontologyPath = ontologyPathFor(config.models.ontologyPath);
   const ontology: Ontology | undefined = ontologyPath ? loadOntology(ontologyPath) : undefined;
@@ -166,28 +185,16 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   let integrations: Integrations | undefined;
   const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const clipsDir = config.history.enabled && config.clips.enabled ? deps.history?.clipsDir : undefined;
+  // one ModelInfo per tagger: the server lists each model once, however many sources share it
+  const modelInfo = new Map<Tagger, ModelInfo>([...taggers.values()].map((t) => [t, { name: t.name, backend: t.backend, labels: t.labels }]));
   let server: ProtocolServer;
   try {
     server = await ProtocolServer.start(config.server, {
       version: deps.version,
       metrics,
       ...(ontology ? { ontology } : {}),
-      ...(recording ? { routes: recording.routes } : {}),
-      sources: () => records.map((r) => ({ id: r.cfg.id, kind: r.cfg.kind, model: r.tagger.name })),
-      models: () => [...new Set(records.map((r) => r.tagger))].map((t) => ({ name: t.name, backend: t.backend, labels: t.labels })),
-      labelsBySource: () => new Map(records.map((r) => [r.cfg.id, r.tagger.labels])),
-      status: () => records.map((r) => r.status),
-      health: (): SourceHealth[] =>
-        records.map((r) => ({
-          id: r.cfg.id,
-          state: r.status.state,
-          backend: r.status.backend,
-          restarts: r.status.restarts,
-          lastAudioAt: r.lastAudioAt,
-          streamSeconds: r.streamSeconds,
-          ...(r.lastError ? { lastError: r.lastError } : {}),
-        })),
-      defaultTopK: () => config.events.topK,
+      sources: () => records.map((r) => sourceView(r, modelInfo)),
+      defaultTopK: config.events.topK,
       nowMs: () => scheduler.now(),
       integrations: () => integrations?.health(),
       ...(recording || clipsDir ? { routes: httpRoutes(recording, clipsDir) } : {}),
@@ -215,7 +222,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     throw e;
   }
   if (!config.server.token && !isLoopback(config.server.host)) {
-    log(`warning: listening on ${config.server.host} without server.token: anyone who can reach port ${server.address.port} can subscribe; set server.token or bind 127.0.0.1`);
+    logger.warn(`warning: listening on ${config.server.host} without server.token: anyone who can reach port ${server.address.port} can subscribe; set server.token or bind 127.0.0.1`, { host: config.server.host, port: server.address.port });
   }
   const clips =
     recording && clipsDir
@@ -264,7 +271,14 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
             const why = status.error ? `: [${status.error.code}] ${status.error.message}` : '';
             const retry = retryInSeconds !== undefined ? ` (retry in ${retryInSeconds}s, backing off; repeats of this failure are not logged)` : '';
             const gap = status.gapSeconds !== undefined ? ` after a ${status.gapSeconds.toFixed(2)}s gap` : '';
-            log(`source ${r.cfg.id} (${sourceSummary(r.cfg)}): ${status.state}${gap}${why}${retry}`);
+            const level = status.state === 'failed' ? 'error' : status.state === 'down' ? 'warn' : 'info';
+            logger[level](`source ${r.cfg.id} (${sourceSummary(r.cfg)}): ${status.state}${gap}${why}${retry}`, {
+              source: r.cfg.id,
+              state: status.state,
+              ...(status.error ? { code: status.error.code } : {}),
+              ...(retryInSeconds !== undefined ? { retryInSeconds } : {}),
+              ...(status.gapSeconds !== undefined ? { gapSeconds: status.gapSeconds } : {}),
+            });
           }
           server.publishStatus(status);
           break;
@@ -292,11 +306,12 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       const eventsOf = (r: SourceRecord) => eventsFor(byId.get(r.cfg.id) ?? r.cfg, next);
       for (const r of records) resolveThresholds(eventsOf(r), r.tagger.labels);
       // against the start-up config: what a reload does not apply stays as it was then
-      for (const c of unappliedChanges(initial, next)) log(describeUnapplied(c));
+      for (const c of unappliedChanges(initial, next)) logger.warn(describeUnapplied(c), { key: c.key });
       config = next;
       for (const r of records) r.pipeline.setEventsConfig(eventsOf(r));
-      server.setConfig({ ...next.server, host: initial.server.host, port: initial.server.port });
-      log('configuration reloaded (events, server token and limits)');
+      server.setConfig({ ...next.server, host: initial.server.host, port: initial.server.port }, next.events.topK);
+      logger.setLevel(next.logLevel);
+      logger.info('configuration reloaded (events, server token and limits, logLevel)');
     },
     stop() {
       stopping ??= (async () => {
@@ -317,7 +332,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
         const r = await Promise.race([work, budget]);
         clearTimeout(timer);
         for (const rec of records) rec.sub?.unsubscribe();
-        if (r === 'timeout') log(`stop exceeded supervision.stopBudgetSeconds (${config.supervision.stopBudgetSeconds}s); exiting anyway`);
+        if (r === 'timeout') logger.warn(`stop exceeded supervision.stopBudgetSeconds (${config.supervision.stopBudgetSeconds}s); exiting anyway`);
       })();
       return stopping;
     },
@@ -325,7 +340,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
 }
 
 /** Production wiring: real sources (arecord/sox, files, ffmpeg, stdin), the frontend and YAMNet. */
-export async function defaultDaemonDeps(opts: { version: string; stdin?: Readable; log?: (line: string) => void }): Promise<DaemonDeps> {
+export async function defaultDaemonDeps(opts: { version: string; stdin?: Readable; logger?: Logger }): Promise<DaemonDeps> {
   const [{ sourceFromConfig }, { decodeAudioFile }, { logMelPatches }, { defaultTaggerLoader }] = await Promise.all([
     import('../audio/from-config.js'),
     import('../audio/decode.js'),
@@ -334,12 +349,12 @@ export async function defaultDaemonDeps(opts: { version: string; stdin?: Readabl
   ]);
   return {
     version: opts.version,
-    openSource: (cfg, gate) =>
+    openSource: (cfg) =>
       cfg.kind === 'file' && !cfg.realtime
-        ? pacedAudio(() => decodeAudioFile(cfg.path), { loop: cfg.loop }, gate)
-        : sourceFromConfig(cfg, { ...(opts.stdin ? { stdin: opts.stdin } : {}), scheduler: asyncScheduler }),
+        ? pacedAudio(() => decodeAudioFile(cfg.path), { loop: cfg.loop })
+        : liveSource(() => sourceFromConfig(cfg, { ...(opts.stdin ? { stdin: opts.stdin } : {}), scheduler: asyncScheduler })),
     loadTagger: defaultTaggerLoader,
     patches: logMelPatches,
-    ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.logger ? { logger: opts.logger } : {}),
   };
 }

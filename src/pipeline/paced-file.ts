@@ -1,14 +1,7 @@
 import { Observable } from 'rxjs';
 import type { AudioChunk, DecodedAudio } from '../audio/contracts.js';
 import { toEarshotError } from '../errors.js';
-
-/** Lets a producer wait until the consumer has room (the pipeline's in-flight patches). */
-export interface FlowGate {
-  wait(): Promise<void>;
-}
-
-/** A gate that always opens on the next macrotask: no backpressure, but never starves I/O. */
-export const yieldGate: FlowGate = { wait: () => new Promise((r) => setImmediate(r)) };
+import type { AudioSource, FlowGate } from './flow.js';
 
 /**
  * A file read "as fast as the pipeline can go" (`--fast`). A push source emitting
@@ -16,11 +9,11 @@ export const yieldGate: FlowGate = { wait: () => new Promise((r) => setImmediate
  * of the tagger and starve sockets and signal handlers; this one emits the next
  * chunk only when `gate` opens, so memory stays bounded and the daemon responsive.
  */
-export function pacedAudio(
-  decode: () => Promise<DecodedAudio>,
-  opts: { readonly loop: boolean; readonly chunkSeconds?: number },
-  gate: FlowGate,
-): Observable<AudioChunk> {
+export function pacedAudio(decode: () => Promise<DecodedAudio>, opts: { readonly loop: boolean; readonly chunkSeconds?: number }): AudioSource {
+  return { mode: 'paced', open: (gate) => pacedChunks(decode, opts, gate) };
+}
+
+function pacedChunks(decode: () => Promise<DecodedAudio>, opts: { readonly loop: boolean; readonly chunkSeconds?: number }, gate: FlowGate): Observable<AudioChunk> {
   return new Observable<AudioChunk>((sub) => {
     let cancelled = false;
     void (async () => {
@@ -30,7 +23,8 @@ export function pacedAudio(
       for (let start = 0; !cancelled && (opts.loop || start < n); start += chunk) {
         await gate.wait();
         if (cancelled) return;
-        sub.next({ samples: slice(audio.samples, start, chunk, opts.loop), sampleRateHz: audio.sampleRateHz, startSample: start });
+        const first = start === 0 && audio.nonFiniteSamples ? { nonFiniteSamples: audio.nonFiniteSamples } : {};
+        sub.next({ samples: slice(audio.samples, start, chunk, opts.loop), sampleRateHz: audio.sampleRateHz, startSample: start, ...first });
       }
       if (!cancelled) sub.complete();
     })().catch((e: unknown) => {

@@ -5,14 +5,13 @@ import type { EventsConfig } from '../config/sections/events.js';
 import type { FrontendConfig } from '../config/sections/frontend.js';
 import type { SupervisionConfig } from '../config/sections/sources.js';
 import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
-import { EventSegmenter } from '../events/segment.js';
-import { smoothScores } from '../events/smooth.js';
+import { EventStage } from '../events/stage.js';
 import { resolveThresholds } from '../events/thresholds.js';
 import type { Patch } from '../features/contracts.js';
-import { toEarshotError, type ErrorCode } from '../errors.js';
+import { EarshotError, toEarshotError, type ErrorCode } from '../errors.js';
 import type { SourceStatus } from '../server/protocol.js';
 import { restartDelaySeconds, SilenceTracker } from './silence.js';
-import type { FlowGate } from './paced-file.js';
+import { Backlog, type AudioSource } from './flow.js';
 import { tagPatches } from './tag-operator.js';
 
 export type SourceOutput =
@@ -24,12 +23,8 @@ export type SourceOutput =
 
 export interface SourceRuntime {
   readonly id: string;
-  /**
-   * A fresh (cold) source per attempt: each restart re-opens the device/file/url.
-   * `gate` opens while the tagger keeps up; sources that can go faster than real
-   * time (files with --fast) wait on it, live ones ignore it.
-   */
-  open(gate: FlowGate): Observable<AudioChunk>;
+  /** Live (shed patches when behind) or paced (wait for the tagger); opened afresh on each attempt. */
+  readonly source: AudioSource;
   readonly tagger: Tagger;
   /** config.frontend with the tagger's overrides applied. */
   readonly frontend: FrontendConfig;
@@ -43,9 +38,11 @@ export interface PipelineOptions {
   readonly patches: (cfg: FrontendConfig) => OperatorFunction<AudioChunk, Patch>;
   /** Seconds per tagger call, for the latency histogram. */
   readonly onInference?: (seconds: number) => void;
-  /** Live sources shed the oldest waiting patch beyond this backlog (default 64, ~30 s of YAMNet hops). */
+  /** Live sources shed the oldest waiting patch beyond this backlog (default 64, ~30 s of YAMNet hops); see flow.ts. */
   readonly maxBacklogPatches?: number;
   readonly onDrop?: (p: Patch) => void;
+  /** NaN/±Inf samples a decoder zeroed (scores stay numbers; the count goes to /metrics). */
+  readonly onNonFinite?: (samples: number) => void;
   /**
    * Every decoded chunk before the frontend, with the stream seconds its attempt
    * starts at (stream time of the chunk = base + startSample / rate). Must not keep
@@ -55,6 +52,7 @@ export interface PipelineOptions {
 }
 
 export interface SourcePipeline {
+  /** Each subscription runs the source once; one at a time (the daemon subscribes once). */
   readonly output: Observable<SourceOutput>;
   /** SIGHUP: new thresholds from the next frame on. */
   setEventsConfig(cfg: EventsConfig): void;
@@ -98,15 +96,18 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
   // retried (with backoff) as if the source had failed, and never heal.
   resolveThresholds(opts.events, spec.tagger.labels);
   let eventsCfg = opts.events;
-  const segmenters = new Set<EventSegmenter>();
-  const stoppers = new Set<() => void>();
+  /** The running subscription's events stage and stop; undefined when not subscribed. */
+  let active: { readonly stage: EventStage; readonly stop: () => void } | undefined;
   const backend = spec.tagger.backend;
   const sup = opts.supervision;
   const fe = spec.frontend;
 
   const output = new Observable<SourceOutput>((sub) => {
-    const seg = new EventSegmenter(eventsCfg, { hopSeconds: fe.patchHopSeconds });
-    segmenters.add(seg);
+    if (active) {
+      sub.error(new EarshotError('INTERNAL', `source ${spec.id}: its pipeline is already running; subscribe to output once`));
+      return;
+    }
+    const stage = new EventStage(eventsCfg, fe.patchHopSeconds);
     let inner: Subscription | undefined;
     let timer: Subscription | undefined;
     let failures = 0;
@@ -119,7 +120,7 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
     const status = (state: SourceStatus['state'], extra: Partial<SourceStatus> & { retryInSeconds?: number } = {}) =>
       sub.next({ kind: 'status', status: { sourceId: spec.id, state, restarts, backend, ...extra } });
     const flush = () => {
-      for (const event of seg.flush()) sub.next({ kind: 'event', event });
+      for (const event of stage.flush()) sub.next({ kind: 'event', event });
     };
 
     const onChunk = (first: boolean, chunk: AudioChunk, silence: SilenceTracker) => {
@@ -133,6 +134,7 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
         } else status('up');
       }
       lastAudioMs = now();
+      if (chunk.nonFiniteSamples) opts.onNonFinite?.(chunk.nonFiniteSamples);
       opts.onAudio?.(chunk, base);
       const chunkSeconds = chunk.samples.length / chunk.sampleRateHz;
       lastEnd = base + chunk.startSample / chunk.sampleRateHz + chunkSeconds;
@@ -146,42 +148,25 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
       const silence = new SilenceTracker(sup.silenceDbfs, sup.silenceSeconds);
       let first = true;
       const offset = () => base;
-      // Patches waiting for the tagger; paced sources hold back while more than one does.
-      let waiting = 0;
-      let wake: (() => void)[] = [];
-      const gate: FlowGate = {
-        wait: () =>
-          new Promise<void>((resolve) => {
-            if (waiting <= 1) setImmediate(resolve);
-            else wake.push(resolve);
-          }),
-      };
-      const onBacklog = (n: number) => {
-        waiting = n;
-        if (waiting <= 1 && wake.length) {
-          const w = wake;
-          wake = [];
-          for (const r of w) setImmediate(r);
-        }
-      };
-      inner = defer(() => spec.open(gate))
+      const backlog = new Backlog();
+      inner = defer(() => backlog.open(spec.source))
         .pipe(
           tap((chunk) => {
             onChunk(first, chunk, silence);
             first = false;
           }),
           (spec.tagger.patches ?? opts.patches)(fe),
-          tagPatches(session, { maxBacklog: opts.maxBacklogPatches ?? 64, nowMs: now, onBacklog, ...(opts.onDrop ? { onDrop: opts.onDrop } : {}) }),
-          map(({ patch, scores, inferenceMs, embedding }): ScoreFrame => {
-            opts.onInference?.(inferenceMs / 1000);
+          tagPatches(session, { maxBacklog: opts.maxBacklogPatches ?? 64, nowMs: now, onBacklog: (n) => backlog.set(n), ...(opts.onDrop ? { onDrop: opts.onDrop } : {}) }),
+          tap(({ inferenceMs }) => opts.onInference?.(inferenceMs / 1000)),
+          map(({ patch, scores, embedding }): ScoreFrame => {
             // clipped to the audio read: a window never describes time after the stream's end
             const end = Math.min(offset() + patchEndSeconds(patch, fe), lastEnd);
             return { sourceId: spec.id, startSeconds: offset() + patch.startSeconds, tSeconds: end, scores, labels: spec.tagger.labels, ...(embedding ? { embedding } : {}) };
           }),
-          smoothScores(eventsCfg.smoothingSeconds),
-          map((frame) => {
+          tap((raw) => {
+            const { frame, events } = stage.push(raw);
             sub.next({ kind: 'frame', frame });
-            for (const event of seg.push(frame)) sub.next({ kind: 'event', event });
+            for (const event of events) sub.next({ kind: 'event', event });
           }),
         )
         .subscribe({
@@ -214,12 +199,11 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
       status('stopped');
       sub.complete();
     };
-    stoppers.add(stop);
+    active = { stage, stop };
     status('starting');
     attempt();
     return () => {
-      stoppers.delete(stop);
-      segmenters.delete(seg);
+      active = undefined;
       inner?.unsubscribe();
       timer?.unsubscribe();
     };
@@ -230,10 +214,10 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
     setEventsConfig(cfg) {
       resolveThresholds(cfg, spec.tagger.labels);
       eventsCfg = cfg;
-      for (const s of segmenters) s.setConfig(cfg);
+      active?.stage.setConfig(cfg);
     },
     stop() {
-      for (const s of [...stoppers]) s();
+      active?.stop();
     },
   };
 }

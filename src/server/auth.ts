@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { ServerConfig } from '../config/sections/server.js';
+import { EarshotError } from '../errors.js';
 
 /** The token a request carries: `Authorization: Bearer <t>` (scheme case-insensitive, RFC 7235) or `?token=`. */
 export function requestToken(req: IncomingMessage): string | undefined {
@@ -39,8 +40,12 @@ export function httpAccess(req: IncomingMessage, path: string, cfg: ServerConfig
   return cfg.publicHealth === 'full' ? 'full' : cfg.publicHealth === 'status' ? 'status' : 'denied';
 }
 
+/** The one error every 401 carries (HTTP routes and WebSocket upgrades alike). */
+export function authFailed(what: string): EarshotError {
+  return new EarshotError('AUTH_FAILED', `${what} needs the token: send Authorization: Bearer <token> or ?token=<token>`, { path: what });
+}
+
 export function sendAuthFailed(res: ServerResponse, what: string): void {
-  res
-    .writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' })
-    .end(JSON.stringify({ code: 'AUTH_FAILED', message: `${what} needs the token: send Authorization: Bearer <token> or ?token=<token>` }));
+  const e = authFailed(what);
+  res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(JSON.stringify({ code: e.code, message: e.message }));
 }

@@ -9,6 +9,7 @@ export interface DaemonMetrics {
   readonly audioSeconds: Counter<'source'>;
   readonly patches: Counter<'source'>;
   readonly patchesDropped: Counter<'source'>;
+  readonly nonFiniteSamples: Counter<'source'>;
   readonly inferenceSeconds: Histogram<'source'>;
   readonly queueDrops: Counter<never>;
   readonly subscribers: Gauge<never>;
@@ -22,7 +23,7 @@ export interface DaemonMetrics {
 
 /** Per-source series exist from the start (at 0), so rates and alerts work before the first event. */
 export function initSourceMetrics(m: DaemonMetrics, source: string, state: SourceState): void {
-  for (const c of [m.audioSeconds, m.patches, m.patchesDropped, m.sourceRestarts, m.events]) c.inc({ source }, 0);
+  for (const c of [m.audioSeconds, m.patches, m.patchesDropped, m.nonFiniteSamples, m.sourceRestarts, m.events]) c.inc({ source }, 0);
   setSourceState(m, source, state);
 }
 
@@ -42,6 +43,7 @@ export function createMetrics(): DaemonMetrics {
     audioSeconds: new Counter({ name: 'earshot_audio_seconds_total', help: 'Seconds of audio read, per source', labelNames: ['source'], registers: reg }),
     patches: new Counter({ name: 'earshot_patches_total', help: 'Log-mel patches tagged, per source', labelNames: ['source'], registers: reg }),
     patchesDropped: new Counter({ name: 'earshot_patches_dropped_total', help: 'Patches shed because the tagger fell behind a live source', labelNames: ['source'], registers: reg }),
+    nonFiniteSamples: new Counter({ name: 'earshot_nonfinite_samples_total', help: 'NaN/Inf samples in decoded audio that were zeroed, per source', labelNames: ['source'], registers: reg }),
     inferenceSeconds: new Histogram({
       name: 'earshot_inference_seconds',
       help: 'Tagger latency per patch',

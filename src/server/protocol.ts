@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { EarshotError, type ErrorCode } from '../errors.js';
-import type { LabelEvent } from '../events/contracts.js';
+import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import type { LabelInfo } from '../classify/contracts.js';
+import type { SubscriberStats } from './contracts.js';
+import type { Subscription } from './subscription.js';
+import { topK } from '../classify/top-k.js';
 
 /** Bumped on incompatible message changes; sent in `hello`. */
 export const PROTOCOL_VERSION = 1;
@@ -56,12 +59,6 @@ export function parseClientMessage(text: string): ClientMessage {
   return r.data;
 }
 
-export interface SourceInfo {
-  readonly id: string;
-  readonly kind: string;
-  readonly model: string;
-}
-
 export interface ModelInfo {
   readonly name: string;
   readonly backend: string;
@@ -81,15 +78,50 @@ export interface SourceStatus {
   readonly error?: { readonly code: ErrorCode; readonly message: string };
 }
 
-export function helloMessage(version: string, sources: readonly SourceInfo[], models: readonly ModelInfo[], status: readonly SourceStatus[]): string {
-  const stateOf = new Map(status.map((s) => [s.sourceId, s.state]));
+/**
+ * What the server sees of one source: a snapshot the daemon builds on request, so SIGHUP,
+ * restarts and state changes show without the server holding daemon objects.
+ */
+export interface SourceView {
+  readonly id: string;
+  readonly kind: string;
+  /** The tagger the source runs; sources sharing a model directory share this object. */
+  readonly model: ModelInfo;
+  readonly status: SourceStatus;
+  /** Wall time of the last audio chunk, ISO; null before the first. */
+  readonly lastAudioAt: string | null;
+  /** Stream seconds read so far. */
+  readonly streamSeconds: number;
+  /** The most recent failure (kept after recovery, with when it happened), if any. */
+  readonly lastError?: { readonly code: string; readonly message: string; readonly at: string };
+}
+
+/** The distinct models behind `sources`, in first-use order. */
+export function modelsOf(sources: readonly SourceView[]): ModelInfo[] {
+  return [...new Set(sources.map((s) => s.model))];
+}
+
+/** A source as /healthz lists it. */
+export function sourceHealth(s: SourceView): Record<string, unknown> {
+  return {
+    id: s.id,
+    state: s.status.state,
+    backend: s.status.backend,
+    restarts: s.status.restarts,
+    lastAudioAt: s.lastAudioAt,
+    streamSeconds: s.streamSeconds,
+    ...(s.lastError ? { lastError: s.lastError } : {}),
+  };
+}
+
+export function helloMessage(version: string, sources: readonly SourceView[]): string {
   return JSON.stringify({
     type: 'hello',
     version,
     protocol: PROTOCOL_VERSION,
-    sources: sources.map((s) => ({ ...s, state: stateOf.get(s.id) ?? 'starting' })),
+    sources: sources.map((s) => ({ id: s.id, kind: s.kind, model: s.model.name, state: s.status.state })),
     // the label tables (521/527 entries, ~27 kB) come on request: `labels` message, GET /api/labels
-    models: models.map((m) => ({ name: m.name, backend: m.backend, labelCount: m.labels.length })),
+    models: modelsOf(sources).map((m) => ({ name: m.name, backend: m.backend, labelCount: m.labels.length })),
   });
 }
 
@@ -101,7 +133,33 @@ export function labelsMessage(models: readonly ModelInfo[]): string {
   });
 }
 
-/** An event as sent on the wire; `seq` is the server's (absent when printed by `run --print`). */
+/**
+ * The serializers below are the one place a frame or an event becomes JSON: the
+ * WebSocket, `earshot run --print` and `earshot tag --json` all call them, so the
+ * shapes and rounding (scores to 4 decimals, times to µs) cannot drift apart.
+ */
+
+/**
+ * A `scores` message for the label indices `top` (best first). `t` is when the window
+ * completed (`end`) on the wire; `earshot tag` stamps hops at their `start` (a file's
+ * hop grid: 0, 0.48, ...), see docs/protocol.md.
+ */
+export function scoresPayload(frame: ScoreFrame, top: readonly number[], stamp: 'end' | 'start' = 'end'): Record<string, unknown> & { type: string } {
+  const start = roundUs(frame.startSeconds ?? frame.tSeconds);
+  const end = roundUs(frame.tSeconds);
+  return {
+    type: 'scores',
+    source: frame.sourceId,
+    t: stamp === 'end' ? end : start,
+    start,
+    end,
+    top: top.map((i) => ({ label: frame.labels[i]!.name, id: frame.labels[i]!.id, score: round4(frame.scores[i]!) })),
+  };
+}
+
+export { topK };
+
+/** An event as sent on the wire; `seq` is the server's (absent when printed by `run --print` or `tag --json`). */
 export function eventPayload(e: LabelEvent, seq?: number): Record<string, unknown> & { type: string } {
   return { type: e.type, id: e.id, ...(seq !== undefined ? { seq } : {}), source: e.sourceId, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, end: e.endSeconds, score: round4(e.score), ...(e.clip ? { clip: e.clip } : {}) };
 }
@@ -123,8 +181,38 @@ export function statusMessage(s: SourceStatus, wallIso: string): string {
   });
 }
 
+/** `scores` JSON for one subscription, or undefined when nothing passes its minScore and labels. */
+export function scoresMessage(frame: ScoreFrame, sub: Subscription): string | undefined {
+  const s = sub.sources.get(frame.sourceId);
+  if (!s) return undefined;
+  const top = topK(frame.scores, sub.topK, sub.minScore, s.mask);
+  if (top.length === 0) return undefined;
+  return JSON.stringify(scoresPayload(frame, top));
+}
+
+export function subscribedMessage(sub: Subscription, labelsBySource: ReadonlyMap<string, readonly LabelInfo[]>): string {
+  const perSource = [...sub.sources].map(([id, s]) => ({ source: id, labels: s.ids ? s.ids.size : labelsBySource.get(id)!.length }));
+  return JSON.stringify({ type: 'subscribed', sources: perSource, kinds: [...sub.kinds], minScore: sub.minScore, topK: sub.topK });
+}
+
+export function unsubscribedMessage(): string {
+  return JSON.stringify({ type: 'unsubscribed' });
+}
+
+export function pongMessage(id: string | number | undefined, wallIso: string): string {
+  return JSON.stringify({ type: 'pong', ...(id !== undefined ? { id } : {}), at: wallIso });
+}
+
+export function statsMessage(stats: SubscriberStats): string {
+  return JSON.stringify({ type: 'stats', ...stats });
+}
+
 export function errorMessage(e: EarshotError): string {
   return JSON.stringify({ type: 'error', code: e.code, message: e.message });
+}
+
+function roundUs(t: number): number {
+  return Math.round(t * 1e6) / 1e6;
 }
 
 export function round4(x: number): number {

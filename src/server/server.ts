@@ -3,31 +3,35 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { ServerConfig } from '../config/sections/server.js';
-import type { LabelInfo } from '../classify/contracts.js';
 import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import { EarshotError, toEarshotError } from '../errors.js';
 import { Client } from './client.js';
 import { QueueBudget } from './budget.js';
 import { originAllowed } from './origin.js';
-import { authorized, httpAccess, sendAuthFailed } from './auth.js';
+import { authFailed, authorized, httpAccess, sendAuthFailed } from './auth.js';
 import { SubscriberQueue } from './queue.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { Ontology } from './ontology.js';
-import { errorMessage, eventMessage, helloMessage, labelsMessage, parseClientMessage, statusMessage, type ModelInfo, type SourceInfo, type SourceStatus } from './protocol.js';
-import { resolveSubscription, scoresMessage, wantsEvent } from './subscription.js';
+import {
+  errorMessage,
+  eventMessage,
+  helloMessage,
+  labelsMessage,
+  modelsOf,
+  parseClientMessage,
+  pongMessage,
+  scoresMessage,
+  sourceHealth,
+  statsMessage,
+  statusMessage,
+  subscribedMessage,
+  unsubscribedMessage,
+  type SourceStatus,
+  type SourceView,
+} from './protocol.js';
+import { resolveSubscription, wantsEvent } from './subscription.js';
 
-export interface SourceHealth {
-  readonly id: string;
-  readonly state: SourceStatus['state'];
-  readonly backend: string;
-  readonly restarts: number;
-  /** Wall time of the last audio chunk, ISO; null before the first. */
-  readonly lastAudioAt: string | null;
-  /** Stream seconds read so far. */
-  readonly streamSeconds: number;
-  /** The most recent failure (kept after recovery, with when it happened), if any. */
-  readonly lastError?: { readonly code: string; readonly message: string; readonly at: string };
-}
+export type { SourceView } from './protocol.js';
 
 /**
  * An extra HTTP endpoint (e.g. /api/events, /clips/…), served under the same token auth as the
@@ -35,17 +39,16 @@ export interface SourceHealth {
  */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void | boolean> | void | boolean;
 
-/** What the server reads from the running pipeline; all lookups are live (SIGHUP, restarts). */
+/** What the server reads from the running daemon. */
 export interface ServerContext {
   readonly version: string;
   readonly metrics: DaemonMetrics;
   readonly ontology?: Ontology;
-  sources(): readonly SourceInfo[];
-  models(): readonly ModelInfo[];
-  labelsBySource(): ReadonlyMap<string, readonly LabelInfo[]>;
-  status(): readonly SourceStatus[];
-  health(): readonly SourceHealth[];
-  defaultTopK(): number;
+  /** A snapshot of every source, taken on each use (so SIGHUP, restarts and state changes show). */
+  sources(): readonly SourceView[];
+  /** `topK` of a subscription that names none (config events.topK; setConfig updates it). */
+  readonly defaultTopK: number;
+  /** Wall clock, ms (tests may pass a virtual one). */
   nowMs(): number;
   /** MQTT/webhook state for /healthz; informative only, never makes it 503. */
   integrations?(): unknown;
@@ -55,6 +58,9 @@ export interface ServerContext {
    */
   readonly routes?: ReadonlyMap<string, HttpRoute>;
 }
+
+/** Why a client is cut off; `stalled` and `over-budget` are counted in /metrics. */
+export type DropReason = 'stalled' | 'over-budget' | 'no-heartbeat';
 
 interface Retained {
   readonly seq: number;
@@ -76,6 +82,7 @@ export class ProtocolServer {
   private sweepTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly budget: QueueBudget;
+  private defaultTopK: number;
 
   private constructor(
     private cfg: ServerConfig,
@@ -84,6 +91,7 @@ export class ProtocolServer {
     this.http = createServer((req, res) => void this.onHttp(req, res));
     this.wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxMessageBytes });
     this.budget = new QueueBudget(ctx.metrics.registry, cfg);
+    this.defaultTopK = ctx.defaultTopK;
     this.http.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
 
@@ -104,9 +112,10 @@ export class ProtocolServer {
     return { host: a.address, port: a.port };
   }
 
-  /** SIGHUP: token, limits and timers change in place; connected clients stay. */
-  setConfig(cfg: ServerConfig): void {
+  /** SIGHUP: token, limits, timers and the default topK change in place; connected clients stay. */
+  setConfig(cfg: ServerConfig, defaultTopK = this.defaultTopK): void {
     this.cfg = cfg;
+    this.defaultTopK = defaultTopK;
     this.wss.options.maxPayload = cfg.maxMessageBytes;
     this.budget.setLimits(cfg);
     this.startTimers();
@@ -165,32 +174,26 @@ export class ProtocolServer {
   private deliver(c: Client, data: string, droppable: boolean): void {
     const r = c.enqueue(data, droppable);
     if (r === 'dropped') this.ctx.metrics.queueDrops.inc();
-    else if (r === 'overflow') this.disconnectStalled(c);
+    else if (r === 'overflow') this.drop(c, 'stalled');
   }
 
   /** Replies count against the client's queue like anything else; one that does not fit means the client is stalled. */
   private reply(c: Client, data: string): void {
     if (c.enqueue(data, false) === 'overflow') {
       this.budget.repliesDropped.inc();
-      this.disconnectStalled(c);
+      this.drop(c, 'stalled');
     }
     this.enforceBudget();
   }
 
   private enforceBudget(): void {
-    for (const c of this.budget.victims(this.clients)) {
-      this.budget.budgetDisconnects.inc();
-      this.cutOff(c);
-    }
+    for (const c of this.budget.victims(this.clients)) this.drop(c, 'over-budget');
   }
 
-  private disconnectStalled(c: Client): void {
-    this.ctx.metrics.stalledDisconnects.inc();
-    this.cutOff(c);
-  }
-
-  /** Terminate, not close: a stalled peer would never read a close frame. */
-  private cutOff(c: Client): void {
+  /** The one way a client is cut off: counted, then terminated (a stalled peer would never read a close frame). */
+  private drop(c: Client, reason: DropReason): void {
+    if (reason === 'stalled') this.ctx.metrics.stalledDisconnects.inc();
+    else if (reason === 'over-budget') this.budget.budgetDisconnects.inc();
     c.markClosed();
     c.ws.terminate();
     this.clients.delete(c);
@@ -203,15 +206,14 @@ export class ProtocolServer {
     const stallMs = this.cfg.stalledDisconnectSeconds * 1000;
     this.sweepTimer = setInterval(() => {
       const now = this.ctx.nowMs();
-      for (const c of this.clients) if (c.blocked && now - c.lastProgressMs > stallMs) this.disconnectStalled(c);
+      for (const c of this.clients) if (c.blocked && now - c.lastProgressMs > stallMs) this.drop(c, 'stalled');
     }, Math.min(1000, stallMs / 2));
     this.sweepTimer.unref();
     // A client that misses a whole heartbeat period is dead or wedged.
     this.heartbeatTimer = setInterval(() => {
       for (const c of this.clients) {
         if (!c.alive) {
-          c.markClosed();
-          c.ws.terminate();
+          this.drop(c, 'no-heartbeat');
           continue;
         }
         c.alive = false;
@@ -223,18 +225,12 @@ export class ProtocolServer {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    if (!originAllowed(req, this.cfg.allowedOrigins)) {
-      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 18\r\n\r\norigin not allowed');
-      return;
-    }
+    if (!originAllowed(req, this.cfg.allowedOrigins)) return refuseUpgrade(socket, '403 Forbidden', 'origin not allowed');
     if (!authorized(req, this.cfg)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nWWW-Authenticate: Bearer\r\nContent-Type: text/plain\r\nContent-Length: 25\r\n\r\nAUTH_FAILED: unauthorized');
-      return;
+      const e = authFailed('the WebSocket');
+      return refuseUpgrade(socket, '401 Unauthorized', `${e.code}: ${e.message}`, 'WWW-Authenticate: Bearer\r\n');
     }
-    if (!this.budget.admit(this.clients.size)) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 17\r\n\r\ntoo many clients\n');
-      return;
-    }
+    if (!this.budget.admit(this.clients.size)) return refuseUpgrade(socket, '503 Service Unavailable', 'too many clients\n');
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
   }
 
@@ -252,7 +248,7 @@ export class ProtocolServer {
       this.ctx.metrics.subscribers.set(this.clients.size);
     });
     ws.on('message', (data, isBinary) => this.onMessage(c, data, isBinary));
-    this.reply(c, helloMessage(this.ctx.version, this.ctx.sources(), this.ctx.models(), this.ctx.status()));
+    this.reply(c, helloMessage(this.ctx.version, this.ctx.sources()));
   }
 
   private onMessage(c: Client, data: RawData, isBinary: boolean): void {
@@ -263,26 +259,25 @@ export class ProtocolServer {
       const msg = parseClientMessage(text);
       switch (msg.type) {
         case 'ping':
-          this.reply(c, JSON.stringify({ type: 'pong', ...(msg.id !== undefined ? { id: msg.id } : {}), at: new Date(this.ctx.nowMs()).toISOString() }));
+          this.reply(c, pongMessage(msg.id, new Date(this.ctx.nowMs()).toISOString()));
           break;
         case 'stats':
-          this.reply(c, JSON.stringify({ type: 'stats', ...c.stats() }));
+          this.reply(c, statsMessage(c.stats()));
           break;
         case 'labels':
-          this.reply(c, labelsMessage(this.ctx.models()));
+          this.reply(c, labelsMessage(modelsOf(this.ctx.sources())));
           break;
         case 'unsubscribe':
           c.subscription = undefined;
-          this.reply(c, JSON.stringify({ type: 'unsubscribed' }));
+          this.reply(c, unsubscribedMessage());
           break;
         case 'subscribe': {
-          const labels = this.ctx.labelsBySource();
-          const sub = resolveSubscription(msg, labels, this.ctx.ontology, this.ctx.defaultTopK());
+          const labels = new Map(this.ctx.sources().map((s) => [s.id, s.model.labels]));
+          const sub = resolveSubscription(msg, labels, this.ctx.ontology, this.defaultTopK);
           // Resolve `since` before replacing anything: a bad one must keep the old subscription.
           const from = msg.since !== undefined ? this.replayStart(msg.since) : -1;
           c.subscription = sub;
-          const perSource = [...sub.sources].map(([id, s]) => ({ source: id, labels: s.ids ? s.ids.size : labels.get(id)!.length }));
-          this.reply(c, JSON.stringify({ type: 'subscribed', sources: perSource, kinds: [...sub.kinds], minScore: sub.minScore, topK: sub.topK }));
+          this.reply(c, subscribedMessage(sub, labels));
           if (from >= 0 && sub.kinds.has('events')) {
             for (const r of this.retained.slice(from)) if (wantsEvent(sub, r.ev.sourceId, r.ev.labelId)) this.deliver(c, r.data, false);
             this.enforceBudget();
@@ -311,8 +306,9 @@ export class ProtocolServer {
     const route = this.routeFor(path);
     try {
       if (path === '/healthz') {
-        const sources = this.ctx.health();
-        const ok = sources.every((s) => s.state === 'up' || s.state === 'silent' || s.state === 'ended');
+        const views = this.ctx.sources();
+        const ok = views.every((s) => s.status.state === 'up' || s.status.state === 'silent' || s.status.state === 'ended');
+        const sources = views.map(sourceHealth);
         const integrations = this.ctx.integrations?.();
         const body = JSON.stringify(
           access === 'status'
@@ -321,7 +317,7 @@ export class ProtocolServer {
         );
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(body);
       } else if (path === '/api/labels') {
-        res.writeHead(200, { 'content-type': 'application/json' }).end(labelsMessage(this.ctx.models()));
+        res.writeHead(200, { 'content-type': 'application/json' }).end(labelsMessage(modelsOf(this.ctx.sources())));
       } else if (path === '/metrics') {
         const body = await this.ctx.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': this.ctx.metrics.registry.contentType }).end(body);
@@ -349,4 +345,9 @@ export class ProtocolServer {
   private notFound(res: ServerResponse): void {
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics', '/api/labels', ...(this.ctx.routes?.keys() ?? [])] }));
   }
+}
+
+/** Answers a refused WebSocket upgrade with a plain HTTP status and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: string, body: string, headers = ''): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n${headers}Content-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

@@ -1,10 +1,8 @@
 import type { LabelInfo } from '../classify/contracts.js';
-import type { ScoreFrame } from '../events/contracts.js';
 import { EarshotError } from '../errors.js';
 import { didYouMean, namesLabel } from '../classify/label-match.js';
 import type { Ontology } from './ontology.js';
-import { round4, type MessageKind, type SubscribeMessage } from './protocol.js';
-import { topK } from '../classify/top-k.js';
+import type { MessageKind, SubscribeMessage } from './protocol.js';
 
 /** A resolved subscription: per source, which label indices pass (undefined mask = all). */
 export interface Subscription {
@@ -74,27 +72,3 @@ export function wantsEvent(sub: Subscription, sourceId: string, labelId: string)
   const s = sub.sources.get(sourceId);
   return s !== undefined && (s.ids === undefined || s.ids.has(labelId));
 }
-
-/** `scores` JSON for one subscription, or undefined when nothing passes minScore. */
-export function scoresMessage(frame: ScoreFrame, sub: Subscription): string | undefined {
-  const s = sub.sources.get(frame.sourceId);
-  if (!s) return undefined;
-  const top = topK(frame.scores, sub.topK, sub.minScore, s.mask);
-  if (top.length === 0) return undefined;
-  return JSON.stringify(scoresPayload(frame, top));
-}
-
-/** A `scores` message for the label indices `top` (best first). */
-export function scoresPayload(frame: ScoreFrame, top: readonly number[]): Record<string, unknown> & { type: string } {
-  const us = (t: number) => Math.round(t * 1e6) / 1e6;
-  return {
-    type: 'scores',
-    source: frame.sourceId,
-    t: us(frame.tSeconds),
-    start: us(frame.startSeconds ?? frame.tSeconds),
-    end: us(frame.tSeconds),
-    top: top.map((i) => ({ label: frame.labels[i]!.name, id: frame.labels[i]!.id, score: round4(frame.scores[i]!) })),
-  };
-}
-
-export { topK };

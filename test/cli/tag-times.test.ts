@@ -30,7 +30,7 @@ test('tag --json: hops and events carry start/end within the file; speech at 0 s
   const r = await runCli(['tag', join(root, 'speech.wav'), '--model', model, '--json', '--top', '3']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type?: string; label?: string; t: number; start: number; end: number });
-  const hops = lines.filter((l) => l.type === undefined);
+  const hops = lines.filter((l) => l.type === 'scores');
   assert.ok(hops.length > 3);
   for (const h of hops) {
     assert.equal(h.t, h.start, 'tag keeps t = window start');

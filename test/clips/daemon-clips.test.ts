@@ -10,6 +10,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { logMelPatches } from '../../src/features/patches.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
 import { startDaemon, type DaemonDeps } from '../../src/pipeline/daemon.js';
+import { liveSource } from '../../src/pipeline/flow.js';
 import { energyTagger } from '../pipeline/fakes.js';
 import { tempDir } from '../audio/tmp.js';
 import { clipRate, decodeClip, insertedTone, writeWav16 } from './exact.js';
@@ -20,14 +21,14 @@ const POST = 1;
 
 const deps = (): DaemonDeps => ({
   version: 'test',
-  openSource: (cfg) => sourceFromConfig(cfg, { scheduler: asyncScheduler }),
+  openSource: (cfg) => liveSource(() => sourceFromConfig(cfg, { scheduler: asyncScheduler })),
   // quiet noise stays at -3.8 mean log-mel, the tone at -3.1
   loadTagger: async () => energyTagger(-3.5),
   patches: logMelPatches,
 });
 
 /** Runs a daemon over `open` with clips on; checks the one Loud event's clip against `src` sample by sample. */
-async function assertExactClip(t: TestContext, src: Int16Array, source: Record<string, unknown>, open: DaemonDeps['openSource'], clipsExtra: Record<string, unknown> = {}): Promise<void> {
+async function assertExactClip(t: TestContext, src: Int16Array, source: Record<string, unknown>, open: (cfg: Parameters<DaemonDeps['openSource']>[0]) => ReturnType<typeof sourceFromConfig>, clipsExtra: Record<string, unknown> = {}): Promise<void> {
   const tmp = tempDir('clips');
   t.after(() => tmp.cleanup());
   const config = parseConfig({
@@ -39,7 +40,7 @@ async function assertExactClip(t: TestContext, src: Int16Array, source: Record<s
     clips: { preRollSeconds: PRE, postRollSeconds: POST, ringMarginSeconds: 3, labels: { include: ['Loud'] }, ...clipsExtra },
   });
   const db = tmp.path('state/history.sqlite');
-  const d = await startDaemon(config, { ...deps(), openSource: open, history: { path: db, clipsDir: tmp.path('state/clips') } });
+  const d = await startDaemon(config, { ...deps(), openSource: (cfg) => liveSource(() => open(cfg)), history: { path: db, clipsDir: tmp.path('state/clips') } });
   await d.finished;
   await d.stop();
   const store = new SqliteHistoryStore(db);

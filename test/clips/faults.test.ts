@@ -16,7 +16,7 @@ const RATE = 16000;
 function deps(src: Float32Array, history: DaemonDeps['history']): DaemonDeps {
   return {
     version: 'test',
-    openSource: (_cfg, gate) => pacedAudio(async () => ({ samples: src, sampleRateHz: RATE, channels: 1 }), { loop: false }, gate),
+    openSource: () => pacedAudio(async () => ({ samples: src, sampleRateHz: RATE, channels: 1 }), { loop: false }),
     loadTagger: async () => energyTagger(-3.5),
     patches: logMelPatches,
     ...(history ? { history } : {}),

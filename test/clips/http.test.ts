@@ -38,7 +38,7 @@ test('clips over HTTP: event.end carries the clip path; GET with the API token, 
   });
   const d = await startDaemon(config, {
     version: 'test',
-    openSource: (_cfg, gate) => pacedAudio(async () => ({ samples: src, sampleRateHz: RATE, channels: 1 }), { loop: false }, gate),
+    openSource: () => pacedAudio(async () => ({ samples: src, sampleRateHz: RATE, channels: 1 }), { loop: false }),
     loadTagger: async () => energyTagger(-3.5),
     patches: logMelPatches,
     history: { path: tmp.path('history.sqlite'), clipsDir: tmp.path('clips') },

@@ -7,7 +7,7 @@ import wavefile from 'wavefile';
 import { importYamnet } from '../../src/models/yamnet/import.js';
 import { sharedPath } from '../helpers/shared.js';
 import { runCli } from '../helpers/cli.js';
-import { TestClient } from '../server/wsclient.js';
+import { httpGet, TestClient } from '../server/wsclient.js';
 import { startDaemonProcess, type DaemonProcess } from './daemon-process.js';
 
 /** A float WAV with NaN/Inf bursts: every score from `tag` and from the daemon must be a number. */
@@ -49,4 +49,8 @@ test('daemon: scores messages carry numbers for the same file', async () => {
   const scores = client.messages.filter((m) => m.type === 'scores').flatMap((m) => (m.top as { score: unknown }[]).map((x) => x.score));
   assert.ok(scores.length >= 5 * 521);
   assert.ok(scores.every((s) => typeof s === 'number' && Number.isFinite(s)));
+  // every NaN/Inf sample the decoder zeroed is counted once per decode of the file (the loop replays the zeroed audio)
+  const nonFinite = Math.ceil((3 * 16000) / 997);
+  const metrics = await httpGet(`${daemon.http}/metrics`);
+  assert.match(metrics.body, new RegExp(`^earshot_nonfinite_samples_total\\{source="nan"\\} ${nonFinite}$`, 'm'));
 });

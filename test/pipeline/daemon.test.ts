@@ -3,12 +3,14 @@ import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/config/load.js';
 import { logMelPatches } from '../../src/features/patches.js';
 import { startDaemon, type DaemonDeps } from '../../src/pipeline/daemon.js';
+import { liveSource } from '../../src/pipeline/flow.js';
 import { pacedAudio } from '../../src/pipeline/paced-file.js';
 import { sourcesFromFlags } from '../../src/pipeline/cli-sources.js';
 import { isEarshotError } from '../../src/errors.js';
 import { TestClient, httpGet } from '../server/wsclient.js';
 import { runCli } from '../helpers/cli.js';
 import { energyTagger, toneBursts } from './fakes.js';
+import { captureLogger } from '../helpers/log.js';
 
 const RATE = 16000;
 const bursts = toneBursts(RATE, [[1, 0.001], [3, 0.5], [2, 0.001]]);
@@ -17,7 +19,7 @@ function deps(over: Partial<DaemonDeps> = {}, calls = { n: 0 }): DaemonDeps {
   return {
     version: 'test',
     // the fast paced file path with in-memory audio: runs at tagger speed, ends after 6 s of audio
-    openSource: (_cfg, gate) => pacedAudio(async () => ({ samples: bursts, sampleRateHz: RATE, channels: 1 }), { loop: false }, gate),
+    openSource: () => pacedAudio(async () => ({ samples: bursts, sampleRateHz: RATE, channels: 1 }), { loop: false }),
     loadTagger: async () => energyTagger(-4.2, calls),
     patches: logMelPatches,
     ...over,
@@ -86,7 +88,7 @@ test('daemon: reload swaps the token for new connections, stop closes clients an
     cfg({ server: { port: 0, token: 'one' }, sources: [{ id: 'a', kind: 'file', path: 'a.wav', loop: true, realtime: false }] }),
     deps({
       loadTagger: async () => ({ ...tagger, dispose: async () => void disposed++ }),
-      openSource: (_c, gate) => pacedAudio(async () => ({ samples: bursts, sampleRateHz: RATE, channels: 1 }), { loop: true }, gate),
+      openSource: () => pacedAudio(async () => ({ samples: bursts, sampleRateHz: RATE, channels: 1 }), { loop: true }),
     }),
   );
   const url = `ws://127.0.0.1:${d.address.port}/`;
@@ -157,7 +159,7 @@ test('daemon: reload logs every changed key it does not apply, with the reason',
   const src = { id: 'a', kind: 'file', path: 'a.wav', loop: true, realtime: false };
   const d = await startDaemon(
     cfg({ sources: [src] }),
-    deps({ log: (l) => lines.push(l), openSource: (_c, gate) => pacedAudio(async () => ({ samples: bursts, sampleRateHz: RATE, channels: 1 }), { loop: true }, gate) }),
+    deps({ logger: captureLogger(lines).logger, openSource: () => pacedAudio(async () => ({ samples: bursts, sampleRateHz: RATE, channels: 1 }), { loop: true }) }),
   );
   d.reload(cfg({ sources: [src], events: { onThreshold: 0.7 }, server: { port: 0, token: 'new' } }));
   assert.deepEqual(lines.filter((l) => /not applied/.test(l)), [], 'events and token apply: nothing to report');
@@ -184,8 +186,8 @@ test('daemon operations: process metrics, per-source series from 0, state gauge,
   const d = await startDaemon(
     cfg({ server: { port: 0, host: '0.0.0.0' }, supervision: { restartInitialSeconds: 0.01, restartMaxSeconds: 0.02 }, sources: [{ id: 'quiet', kind: 'stdin' }, { id: 'gone', kind: 'mic' }] }),
     deps({
-      log: (l) => lines.push(l),
-      openSource: (c) => (c.id === 'quiet' ? NEVER : defer(() => throwError(() => new EarshotError('MIC_DEVICE_NOT_FOUND', 'arecord: no device hw:9')))),
+      logger: captureLogger(lines).logger,
+      openSource: (c) => liveSource(() => (c.id === 'quiet' ? NEVER : defer(() => throwError(() => new EarshotError('MIC_DEVICE_NOT_FOUND', 'arecord: no device hw:9'))))),
     }),
   );
   t.after(() => d.stop());

@@ -9,6 +9,7 @@ import { logMelPatches } from '../../src/features/patches.js';
 import { EarshotError, isEarshotError } from '../../src/errors.js';
 import { createSourcePipeline, type SourceOutput } from '../../src/pipeline/source-pipeline.js';
 import { restartDelaySeconds, SilenceTracker } from '../../src/pipeline/silence.js';
+import { liveSource } from '../../src/pipeline/flow.js';
 import { energyTagger, toneBursts } from './fakes.js';
 
 const RATE = 16000;
@@ -20,7 +21,7 @@ const config = parseConfig({
 function pipeline(open: () => Observable<AudioChunk>) {
   const tagger = energyTagger();
   const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
-  return createSourcePipeline({ id: 'src', open, tagger, frontend }, { supervision: config.supervision, events: config.events, scheduler: asyncScheduler, patches: logMelPatches });
+  return createSourcePipeline({ id: 'src', source: liveSource(open), tagger, frontend }, { supervision: config.supervision, events: config.events, scheduler: asyncScheduler, patches: logMelPatches });
 }
 
 const summary = (outs: SourceOutput[]) =>
@@ -126,7 +127,7 @@ test('an event override naming no label fails at creation with a suggestion, not
   const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
   const events = parseConfig({ events: { labels: { Lowd: { onThreshold: 0.6 } } } }).events;
   assert.throws(
-    () => createSourcePipeline({ id: 'src', open: () => chunkAudio({ samples: new Float32Array(16000), sampleRateHz: RATE, channels: 1 }), tagger, frontend }, { supervision: config.supervision, events, scheduler: asyncScheduler, patches: logMelPatches }),
+    () => createSourcePipeline({ id: 'src', source: liveSource(() => chunkAudio({ samples: new Float32Array(16000), sampleRateHz: RATE, channels: 1 })), tagger, frontend }, { supervision: config.supervision, events, scheduler: asyncScheduler, patches: logMelPatches }),
     (e) => isEarshotError(e, 'CONFIG_INVALID') && /"Lowd".*did you mean "Loud"\?/.test(e.message),
   );
   const p = pipeline(() => chunkAudio({ samples: new Float32Array(16000), sampleRateHz: RATE, channels: 1 }));
@@ -147,7 +148,7 @@ test('a stage failing mid-stream restarts the whole chain: after "up" the source
   const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
   const audio = toneBursts(RATE, [[4, 0.5], [2, 0.001]]);
   const p = createSourcePipeline(
-    { id: 'src', open: () => chunkAudio({ samples: audio, sampleRateHz: RATE, channels: 1 }), tagger, frontend },
+    { id: 'src', source: liveSource(() => chunkAudio({ samples: audio, sampleRateHz: RATE, channels: 1 })), tagger, frontend },
     { supervision: config.supervision, events: config.events, scheduler: asyncScheduler, patches: logMelPatches },
   );
   const outs = await lastValueFrom(p.output.pipe(toArray()));

@@ -4,8 +4,8 @@ import type { LabelEvent } from '../../src/events/contracts.js';
 import { parseLabelsCsv } from '../../src/models/modeldir.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { loadOntology } from '../../src/server/ontology.js';
-import type { SourceStatus } from '../../src/server/protocol.js';
-import { ProtocolServer, type ServerContext, type SourceHealth } from '../../src/server/server.js';
+import { ProtocolServer, type ServerContext, type SourceView } from '../../src/server/server.js';
+import { view } from './views.js';
 import { sharedPath } from '../helpers/shared.js';
 
 /** AudioSet's 527 labels and ontology, as a real classifier directory has them. */
@@ -14,22 +14,16 @@ export const ontology = loadOntology(sharedPath('data/audioset/metadata/ontology
 export const SPEECH = labels.find((l) => l.name === 'Speech')!;
 
 /** A real ProtocolServer on 127.0.0.1:0 over two sources a (file) and b (mic) with `labels`. */
-export async function startTestServer(over: Record<string, unknown> = {}, health: SourceHealth[] = []) {
+export async function startTestServer(over: Record<string, unknown> = {}, views?: SourceView[]) {
   const metrics = createMetrics();
-  const statuses: SourceStatus[] = [{ sourceId: 'a', state: 'up', restarts: 0, backend: 'fake' }];
+  const model = { name: 'fake', backend: 'fake', labels };
   const ctx: ServerContext = {
     version: '0.0.0-test',
     metrics,
     ontology,
-    sources: () => [
-      { id: 'a', kind: 'file', model: 'fake' },
-      { id: 'b', kind: 'mic', model: 'fake' },
-    ],
-    models: () => [{ name: 'fake', backend: 'fake', labels }],
-    labelsBySource: () => new Map([['a', labels], ['b', labels]]),
-    status: () => statuses,
-    health: () => health,
-    defaultTopK: () => 5,
+    // without `views`: a up, b not started yet
+    sources: () => views ?? [view('a', 'file', model), view('b', 'mic', model, 'starting')],
+    defaultTopK: 5,
     nowMs: () => Date.now(),
   };
   const server = await ProtocolServer.start(serverSchema.parse({ port: 0, ...over }), ctx);

@@ -5,21 +5,19 @@ import { ProtocolServer, type ServerContext } from '../../src/server/server.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import type { ScoreFrame } from '../../src/events/contracts.js';
 import { sharedPath } from '../helpers/shared.js';
+import { view } from './views.js';
 
 /** A real ProtocolServer on 127.0.0.1:random with one fake source 'a' carrying the 527 AudioSet labels. */
 export const labels = parseLabelsCsv(readFileSync(sharedPath('data/audioset/metadata/class_labels_indices.csv'), 'utf8'));
 
 export async function startTestServer(over: Record<string, unknown> = {}) {
   const metrics = createMetrics();
+  const model = { name: 'fake', backend: 'fake', labels };
   const ctx: ServerContext = {
     version: '0.0.0-test',
     metrics,
-    sources: () => [{ id: 'a', kind: 'file', model: 'fake' }],
-    models: () => [{ name: 'fake', backend: 'fake', labels }],
-    labelsBySource: () => new Map([['a', labels]]),
-    status: () => [{ sourceId: 'a', state: 'up', restarts: 0, backend: 'fake' }],
-    health: () => [],
-    defaultTopK: () => 5,
+    sources: () => [view('a', 'file', model)],
+    defaultTopK: 5,
     nowMs: () => Date.now(),
   };
   const server = await ProtocolServer.start(serverSchema.parse({ port: 0, ...over }), ctx);

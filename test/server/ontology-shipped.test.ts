@@ -28,7 +28,7 @@ test('with the default config a client can subscribe to a parent label ("Human v
   const audio = toneBursts(16000, [[2, 0.5]]);
   const d = await startDaemon(parseConfig({ sources: [{ id: 'a', kind: 'file', path: 'a.wav', loop: true, realtime: false }], server: { port: 0 } }), {
     version: 'test',
-    openSource: (_c, gate) => pacedAudio(async () => ({ samples: audio, sampleRateHz: 16000, channels: 1 }), { loop: true }, gate),
+    openSource: () => pacedAudio(async () => ({ samples: audio, sampleRateHz: 16000, channels: 1 }), { loop: true }),
     loadTagger: async () => ({ ...energyTagger(), labels }),
     patches: logMelPatches,
   });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SubscriberQueue } from '../../src/server/queue.js';
-import { topK } from '../../src/server/subscription.js';
+import { topK } from '../../src/server/protocol.js';
 
 test('drops the oldest scores/status when full, never an event', () => {
   const q = new SubscriberQueue(3);

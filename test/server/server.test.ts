@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { serverSchema } from '../../src/config/sections/server.js';
 import { parseLabelsCsv } from '../../src/models/modeldir.js';
-import { ProtocolServer, type ServerContext, type SourceHealth } from '../../src/server/server.js';
+import { ProtocolServer, type ServerContext, type SourceView } from '../../src/server/server.js';
+import { view } from './views.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { loadOntology } from '../../src/server/ontology.js';
-import type { SourceStatus } from '../../src/server/protocol.js';
 import type { ScoreFrame, LabelEvent } from '../../src/events/contracts.js';
 import { sharedPath } from '../helpers/shared.js';
 import { TestClient, httpGet } from './wsclient.js';
@@ -17,22 +17,16 @@ const ontology = loadOntology(sharedPath('data/audioset/metadata/ontology.json')
 const SPEECH = labels.find((l) => l.name === 'Speech')!.index;
 const SINE = labels.find((l) => l.name === 'Sine wave')!.index;
 
-async function startServer(over: Record<string, unknown> = {}, health: SourceHealth[] = []) {
+async function startServer(over: Record<string, unknown> = {}, views?: SourceView[]) {
   const metrics = createMetrics();
-  const statuses: SourceStatus[] = [{ sourceId: 'a', state: 'up', restarts: 0, backend: 'fake' }];
+  const model = { name: 'fake', backend: 'fake', labels };
   const ctx: ServerContext = {
     version: '0.0.0-test',
     metrics,
     ontology,
-    sources: () => [
-      { id: 'a', kind: 'file', model: 'fake' },
-      { id: 'b', kind: 'mic', model: 'fake' },
-    ],
-    models: () => [{ name: 'fake', backend: 'fake', labels }],
-    labelsBySource: () => new Map([['a', labels], ['b', labels]]),
-    status: () => statuses,
-    health: () => health,
-    defaultTopK: () => 5,
+    // without `views`: a up, b not started yet
+    sources: () => views ?? [view('a', 'file', model), view('b', 'mic', model, 'starting')],
+    defaultTopK: 5,
     nowMs: () => Date.now(),
   };
   const server = await ProtocolServer.start(serverSchema.parse({ port: 0, ...over }), ctx);
@@ -197,13 +191,14 @@ test('a stalled client drops scores (counted in /metrics and /healthz), does not
 });
 
 test('/healthz is 200 when every source is up or silent, 503 otherwise; unknown paths 404', async (t) => {
-  const h: SourceHealth[] = [{ id: 'a', state: 'up', backend: 'fake', restarts: 0, lastAudioAt: null, streamSeconds: 0 }];
+  const model = { name: 'fake', backend: 'fake', labels };
+  const h: SourceView[] = [view('a', 'file', model, 'up')];
   const { server, http } = await startServer({}, h);
   t.after(() => server.close());
   assert.equal((await httpGet(`${http}/healthz`)).status, 200);
-  h.push({ id: 'b', state: 'silent', backend: 'fake', restarts: 0, lastAudioAt: null, streamSeconds: 0 });
+  h.push(view('b', 'mic', model, 'silent'));
   assert.equal((await httpGet(`${http}/healthz`)).status, 200);
-  h.push({ id: 'c', state: 'down', backend: 'fake', restarts: 2, lastAudioAt: null, streamSeconds: 0 });
+  h.push(view('c', 'mic', model, 'down', { status: { sourceId: 'c', state: 'down', restarts: 2, backend: 'fake' } }));
   const r = await httpGet(`${http}/healthz`);
   assert.equal(r.status, 503);
   assert.equal((JSON.parse(r.body) as { sources: unknown[] }).sources.length, 3);

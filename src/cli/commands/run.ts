@@ -2,14 +2,14 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { action, configFrom, exitCodeFor } from '../common.js';
 import type { ConfigObject } from '../../config/load.js';
-import { EarshotError } from '../../errors.js';
+import { EarshotError, toEarshotError } from '../../errors.js';
+import { createLogger } from '../../log.js';
 import { defaultDaemonDeps, startDaemon } from '../../pipeline/daemon.js';
 import { sourcesFromFlags } from '../../pipeline/cli-sources.js';
 import { systemdNotifier } from '../../pipeline/notify.js';
 import { historyPathOf } from '../../history/paths.js';
 import type { SourceOutput } from '../../pipeline/source-pipeline.js';
-import { eventPayload } from '../../server/protocol.js';
-import { scoresPayload, topK } from '../../server/subscription.js';
+import { eventPayload, scoresPayload, topK } from '../../server/protocol.js';
 import { formatMessage, PRINT_MODES, type PrintMode } from '../live-format.js';
 import { clipsDirOf } from '../../clips/paths.js';
 
@@ -77,14 +77,14 @@ export function registerRun(program: Command): void {
         const overrides = overridesFrom(opts);
         const config = configFrom(cmd, overrides);
         const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-        const log = (line: string) => process.stderr.write(`${line}\n`);
+        const logger = createLogger(config.logLevel);
         const notify = systemdNotifier(process.env.NOTIFY_SOCKET);
         const printMode = opts.print === undefined || opts.print === false ? undefined : opts.print === true ? 'text' : opts.print;
         if (printMode !== undefined && !(PRINT_MODES as readonly string[]).includes(printMode)) {
           throw new EarshotError('INPUT_INVALID', `--print must be one of ${PRINT_MODES.join(', ')}, got '${printMode}'`, { flag: '--print', value: printMode });
         }
         if (opts.printScores && printMode === undefined) throw new EarshotError('INPUT_INVALID', '--print-scores needs --print', { flag: '--print-scores' });
-        const deps = await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, log });
+        const deps = await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, logger });
         const printer = printMode ? outputPrinter(printMode as PrintMode, opts.printScores ? config.events.topK : 0) : undefined;
         const history = { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env) };
         const daemon = await startDaemon(config, printer ? { ...deps, history, onOutput: printer } : { ...deps, history });
@@ -98,7 +98,7 @@ export function registerRun(program: Command): void {
           const stop = (why: string) => {
             if (stopping) return;
             stopping = true;
-            log(`${why}: stopping`);
+            logger.info(`${why}: stopping`);
             notify({ STOPPING: '1' });
             void daemon.stop().then(resolve);
           };
@@ -106,7 +106,7 @@ export function registerRun(program: Command): void {
             try {
               daemon.reload(configFrom(cmd, overrides));
             } catch (e) {
-              log(`reload failed, keeping the running configuration: ${(e as Error).message}`);
+              logger.error(`reload failed, keeping the running configuration: ${(e as Error).message}`, { code: toEarshotError(e).code });
             }
           };
           process.on('SIGTERM', () => stop('SIGTERM'));

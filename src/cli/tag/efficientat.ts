@@ -11,12 +11,11 @@ import type { LabelInfo } from '../../classify/contracts.js';
  * input. The whole input is held in memory here (the windowed scorer takes one array).
  */
 
-/** Frames stamped at hop end (when the daemon has them), smoothed and segmented with config events.*. */
+/** The daemon's events stage (events/stage.ts) over the hops, each from its start to its end (clipped to the input). */
 async function detectEvents(hops: readonly TagHop[], labels: readonly LabelInfo[], hopSeconds: number, cfg: Config): Promise<LabelEvent[]> {
-  const { from, lastValueFrom, toArray } = await import('rxjs');
-  const { segmentEvents, smoothScores } = await import('../../events/index.js');
-  const frames: ScoreFrame[] = hops.map((h) => ({ sourceId: 'file', tSeconds: h.end, scores: h.scores, labels }));
-  return lastValueFrom(from(frames).pipe(smoothScores(cfg.events.smoothingSeconds), segmentEvents(cfg.events, { hopSeconds }), toArray()));
+  const { framesToEvents } = await import('../../events/stage.js');
+  const frames: ScoreFrame[] = hops.map((h) => ({ sourceId: 'file', startSeconds: h.start, tSeconds: h.end, scores: h.scores, labels }));
+  return framesToEvents(frames, cfg.events, hopSeconds);
 }
 
 async function collect(audio: AudioStream): Promise<Float32Array> {

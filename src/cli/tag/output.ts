@@ -1,10 +1,13 @@
 import { topLabels } from '../../models/yamnet/tag-audio.js';
+import { topK } from '../../classify/top-k.js';
+import { eventPayload, scoresPayload } from '../../server/protocol.js';
 import type { TagMode, TagResult } from './contracts.js';
 
 /**
  * How `earshot tag` prints a result block. Text: one line per hop and per event in
  * stream time (`--clip`: one line at t = duration; `--summary`: one line naming the
- * input). JSON lines: the same records, each with `file` when several inputs are
+ * input). JSON lines: hops and events are the WebSocket's `scores`/`event.*` messages from
+ * the server's own serializers (docs/protocol.md), each with `file` when several inputs are
  * tagged (and always on summaries). CSV: one header, then one row per label of a hop
  * (`rank` 1..k), per event, per clip/summary label.
  */
@@ -55,13 +58,16 @@ export function formatResult(file: string, r: TagResult, o: TagWriteOptions): st
     const start = r6(h.start);
     const end = r6(h.end);
     if (o.format === 'csv') lines.push({ t: start, text: csvRows('hop', start, end, h.scores).join('\n') });
-    else if (o.format === 'json') lines.push({ t: start, text: JSON.stringify({ ...named, t: start, start, end, top: labelsJson(h.scores) }) });
+    else if (o.format === 'json') {
+      const frame = { sourceId: 'file', startSeconds: h.start, tSeconds: h.end, scores: h.scores, labels: r.labels };
+      lines.push({ t: start, text: JSON.stringify({ ...scoresPayload(frame, topK(h.scores, o.top), 'start'), ...named }) });
+    }
     else lines.push({ t: start, text: `${start.toFixed(2).padStart(8)}s  ${labelsText(h.scores)}` });
   }
   for (const e of r.events) {
     let text: string;
     if (o.format === 'csv') text = [file, e.type, r6(e.startSeconds), r6(e.endSeconds), '', e.label, e.labelId, Number(e.score.toFixed(6))].map(csvField).join(',');
-    else if (o.format === 'json') text = JSON.stringify({ ...named, type: e.type, id: e.id, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, end: e.endSeconds, score: Number(e.score.toFixed(6)) });
+    else if (o.format === 'json') text = JSON.stringify({ ...eventPayload(e), ...named });
     else text = `${e.tSeconds.toFixed(2).padStart(8)}s  ${e.type === 'event.start' ? '>>' : '<<'} ${e.label} (${e.type}, ${e.id}, score ${e.score.toFixed(3)})`;
     lines.push({ t: e.tSeconds, text });
   }

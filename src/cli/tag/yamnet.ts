@@ -11,15 +11,11 @@ async function hopEnd(r: TaggedAudio, i: number, frontend: FrontendConfig, durat
   return Math.min(windowEndSeconds(r.startSeconds[i]!, frontend.patchFrames, frontend), durationSeconds);
 }
 
-/**
- * The daemon's event stage over an input's hops: frames are stamped with their window
- * (start, end clipped to the end) as the daemon does, smoothed and segmented with config events.*.
- */
+/** The daemon's events stage (events/stage.ts) over an input's hops, stamped with their windows as the daemon does. */
 async function detectEvents(r: TaggedAudio, hops: readonly TagHop[], frontend: FrontendConfig, events: EventsConfig): Promise<LabelEvent[]> {
-  const { from, lastValueFrom, toArray } = await import('rxjs');
-  const { segmentEvents, smoothScores } = await import('../../events/index.js');
+  const { framesToEvents } = await import('../../events/stage.js');
   const frames: ScoreFrame[] = hops.map((h) => ({ sourceId: 'file', startSeconds: h.start, tSeconds: h.end, scores: h.scores, labels: r.labels }));
-  return lastValueFrom(from(frames).pipe(smoothScores(events.smoothingSeconds), segmentEvents(events, { hopSeconds: frontend.patchHopSeconds }), toArray()));
+  return framesToEvents(frames, events, frontend.patchHopSeconds);
 }
 
 /** YAMNet per 0.48 s hop, streamed (bounded memory); clip scores are the mean of the hop scores. */
