@@ -96,6 +96,22 @@ export function definedOnly(o: Record<string, unknown>): ConfigObject {
   return out;
 }
 
+/** True when `key` (dotted) is set in `o`. */
+function hasKey(o: ConfigObject | undefined, key: string): boolean {
+  let v: unknown = o;
+  for (const k of key.split('.')) {
+    if (typeof v !== 'object' || v === null || !(k in v)) return false;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return true;
+}
+
+/** The flag behind an invalid config path (`sources.0.path` -> `--source`), if a flag set that key. */
+function flagFor(path: string, flags: Record<string, string>, overrides: ConfigObject | undefined): string | undefined {
+  for (const [key, flag] of Object.entries(flags)) if ((path === key || path.startsWith(`${key}.`)) && hasKey(overrides, key)) return flag;
+  return undefined;
+}
+
 /**
  * Global options live on the root program; commands read them through this. `flags`
  * maps config keys set from flags (`train.iterations`) to the flag (`--iterations`), so
@@ -108,7 +124,7 @@ export function configFrom(cmd: Command, overrides?: ConfigObject, flags: Record
   } catch (e) {
     if (!(e instanceof EarshotError) || e.code !== 'CONFIG_INVALID') throw e;
     const issues = (e.details.issues ?? []) as Array<{ path: string }>;
-    const named = issues.map((i) => flags[i.path]).filter((f): f is string => f !== undefined);
+    const named = issues.map((i) => flagFor(i.path, flags, overrides)).filter((f): f is string => f !== undefined);
     if (named.length === 0) throw e;
     throw new EarshotError('CONFIG_INVALID', `${e.message} (from ${[...new Set(named)].join(', ')})`, e.details, { cause: e });
   }

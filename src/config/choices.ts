@@ -21,3 +21,4 @@ export const ENGINE_KINDS = choicesOf(engineSchema.shape.kind);
 export const TFJS_BACKENDS = choicesOf(engineSchema.shape.tfjsBackend);
 export const TAGGERS = choicesOf(modelsSchema.shape.tagger);
 export const TRAIN_MODEL_TYPES = choicesOf(trainSchema.shape.modelType);
+export const TRAIN_BALANCE = choicesOf(trainSchema.shape.balance);

@@ -5,7 +5,7 @@ import type { Tagger } from '../classify/contracts.js';
 import type { Config } from '../config/schema.js';
 import { frontendSchema, type FrontendConfig } from '../config/sections/frontend.js';
 import type { SourceConfig } from '../config/sections/sources.js';
-import { eventsSchema, type EventsConfig } from '../config/sections/events.js';
+import { eventsFor } from '../config/events-for.js';
 import { EarshotError } from '../errors.js';
 import type { Patch } from '../features/contracts.js';
 import { createMetrics, initSourceMetrics, setSourceState, type DaemonMetrics } from '../server/metrics.js';
@@ -94,19 +94,6 @@ export function sourceSummary(s: SourceConfig): string {
     case 'stdin':
       return 'stdin';
   }
-}
-
-/**
- * A source's event settings: config.events with the source's own `events` block over it
- * (per-label overrides merged), validated like the top-level section.
- */
-export function eventsFor(src: SourceConfig, config: Config): EventsConfig {
-  const own = src.events;
-  if (!own) return config.events;
-  const merged = { ...config.events, ...own, labels: { ...config.events.labels, ...(own.labels ?? {}) } };
-  const r = eventsSchema.safeParse(merged);
-  if (!r.success) throw new EarshotError('CONFIG_INVALID', `sources: "${src.id}" events: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { id: src.id });
-  return r.data;
 }
 
 /** What the server sees of a source, taken fresh on each request. */

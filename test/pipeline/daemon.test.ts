@@ -5,7 +5,7 @@ import { logMelPatches } from '../../src/features/patches.js';
 import { startDaemon, type DaemonDeps } from '../../src/pipeline/daemon.js';
 import { liveSource } from '../../src/pipeline/flow.js';
 import { pacedAudio } from '../../src/pipeline/paced-file.js';
-import { sourcesFromFlags } from '../../src/pipeline/cli-sources.js';
+import { sourcesFromFlags } from '../../src/cli/sources.js';
 import { isEarshotError } from '../../src/errors.js';
 import { TestClient, httpGet } from '../server/wsclient.js';
 import { runCli } from '../helpers/cli.js';
@@ -125,7 +125,7 @@ test('--source flags become config sources; the CLI rejects bad ones and a missi
 });
 
 test('per-source event settings merge over config.events (labels merged key by key)', async () => {
-  const { eventsFor } = await import('../../src/pipeline/daemon.js');
+  const { eventsFor } = await import('../../src/config/events-for.js');
   const c = cfg({ events: { onThreshold: 0.5, labels: { Speech: { onThreshold: 0.6 } } } });
   const plain = c.sources[0]!;
   assert.equal(eventsFor(plain, c), c.events);

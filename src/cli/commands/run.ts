@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { action, configFrom, exitCodeFor } from '../common.js';
+import { action, configFrom, definedOnly, exitCodeFor, numericOverride } from '../common.js';
 import type { ConfigObject } from '../../config/load.js';
 import { EarshotError, toEarshotError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { defaultDaemonDeps, startDaemon } from '../../pipeline/daemon.js';
-import { sourcesFromFlags } from '../../pipeline/cli-sources.js';
+import { sourcesFromFlags } from '../sources.js';
 import { systemdNotifier } from '../../pipeline/notify.js';
 import { historyPathOf } from '../../history/paths.js';
 import type { SourceOutput } from '../../pipeline/source-pipeline.js';
@@ -28,21 +28,23 @@ interface RunOpts {
   printScores?: boolean;
 }
 
+/** Flags that set a config key: the schema validates them like a config file, naming the flag. */
+const RUN_FLAGS: Record<string, string> = {
+  sources: '--source',
+  'models.yamnetDir': '--model',
+  'server.port': '--port',
+  'server.host': '--host',
+  stateDir: '--state-dir',
+};
+
 function overridesFrom(opts: RunOpts): ConfigObject {
-  const o: ConfigObject = {};
-  if (opts.source?.length) o.sources = sourcesFromFlags(opts.source, { loop: opts.loop ?? false, fast: opts.fast ?? false });
-  if (opts.model) o.models = { yamnetDir: opts.model, tagger: 'yamnet' };
-  const server: ConfigObject = {};
-  if (opts.port !== undefined) {
-    const port = Number(opts.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new EarshotError('INPUT_INVALID', `--port must be 0..65535, got '${opts.port}'`, { flag: '--port' });
-    server.port = port;
-  }
-  if (opts.host) server.host = opts.host;
-  if (opts.stateDir) o.stateDir = opts.stateDir;
-  if (opts.history === false) o.history = { enabled: false };
-  if (Object.keys(server).length) o.server = server;
-  return o;
+  return definedOnly({
+    sources: opts.source?.length ? sourcesFromFlags(opts.source, { loop: opts.loop ?? false, fast: opts.fast ?? false }) : undefined,
+    models: opts.model ? { yamnetDir: opts.model, tagger: 'yamnet' } : undefined,
+    server: { port: numericOverride(opts.port), host: opts.host },
+    stateDir: opts.stateDir,
+    history: opts.history === false ? { enabled: false } : undefined,
+  });
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -75,7 +77,7 @@ export function registerRun(program: Command): void {
     .action(
       action(async (opts: RunOpts, cmd: Command) => {
         const overrides = overridesFrom(opts);
-        const config = configFrom(cmd, overrides);
+        const config = configFrom(cmd, overrides, RUN_FLAGS);
         const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
         const logger = createLogger(config.logLevel);
         const notify = systemdNotifier(process.env.NOTIFY_SOCKET);
@@ -104,7 +106,7 @@ export function registerRun(program: Command): void {
           };
           const onHup = () => {
             try {
-              daemon.reload(configFrom(cmd, overrides));
+              daemon.reload(configFrom(cmd, overrides, RUN_FLAGS));
             } catch (e) {
               logger.error(`reload failed, keeping the running configuration: ${(e as Error).message}`, { code: toEarshotError(e).code });
             }

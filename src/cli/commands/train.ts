@@ -5,7 +5,7 @@ import cliProgress from 'cli-progress';
 import { action, configFrom, definedOnly, intFlag, numericOverride } from '../common.js';
 import { EarshotError } from '../../errors.js';
 import type { Config } from '../../config/schema.js';
-import { modelTypes } from '../../config/sections/train.js';
+import { TRAIN_BALANCE, TRAIN_MODEL_TYPES } from '../../config/choices.js';
 import { openStorage } from '../../storage/index.js';
 import { parseLabelsCsv } from '../../models/modeldir.js';
 import { defaultBlas } from '../../classify/blas.js';
@@ -206,11 +206,11 @@ export function registerTrain(program: Command): void {
     .requiredOption('--data <url>', 'training TFRecords: directory or s3://bucket/prefix')
     .option('--val <url>', 'validation TFRecords, evaluated every train.evalEveryIterations')
     .option('--labels <csv>', 'class_labels_indices.csv (default: ../../metadata/ beside --data)')
-    .option('--model-type <type>', `one of ${modelTypes.join(', ')} (default: train.modelType)`)
+    .option('--model-type <type>', `one of ${TRAIN_MODEL_TYPES.join(', ')} (default: train.modelType)`)
     .option('--iterations <n>', 'training iterations (default: train.iterations)')
     .option('--batch-size <n>', 'clips per batch (default: train.batchSize)')
     .option('--seed <n>', 'random seed (default: train.seed)')
-    .option('--balance <kind>', 'balance_in_batch | no_balance (default: train.balance)')
+    .option('--balance <kind>', `${TRAIN_BALANCE.join(' | ')} (default: train.balance)`)
     .option('--eval-every <n>', 'validation interval in iterations')
     .option('--checkpoint-every <n>', 'checkpoint interval in iterations')
     .option('--checkpoints <url>', 'checkpoint store, local dir or s3:// prefix; checkpoints go under its checkpoints/ (default: <out>.checkpoints, or <out> itself on S3)')

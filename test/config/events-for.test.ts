@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../src/config/load.js';
-import { eventsFor } from '../../src/pipeline/daemon.js';
+import { eventsFor } from '../../src/config/events-for.js';
 import { isEarshotError } from '../../src/errors.js';
 
 test('a source events block lays over config.events, merging per-label overrides', () => {
