@@ -51,7 +51,6 @@ export function watchedLabels(cfg: MqttConfig, sourceId: string, labels: readonl
 }
 
 function message(e: LabelEvent, runId: string, nowMs: number): EventMessage {
-  const clip = (e as { clip?: unknown }).clip;
   const start = e.type === 'event.start';
   return {
     id: `${runId}/${e.id}`,
@@ -63,7 +62,7 @@ function message(e: LabelEvent, runId: string, nowMs: number): EventMessage {
     startSeconds: e.startSeconds,
     endSeconds: start ? null : e.tSeconds,
     time: new Date(nowMs).toISOString(),
-    ...(typeof clip === 'string' ? { clip } : {}),
+    ...(e.clip ? { clip: e.clip } : {}),
   };
 }
 

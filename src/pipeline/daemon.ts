@@ -206,7 +206,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       registry: metrics.registry,
       log,
       nowMs: () => scheduler.now(),
-      runId: Math.floor(scheduler.now()).toString(36),
+      // The history's run id when recording, so MQTT/webhook event ids are the ids /api/events lists.
+      runId: recording?.runId ?? Math.floor(scheduler.now()).toString(36),
     });
   } catch (e) {
     await recording?.stop();
@@ -230,10 +231,13 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     initSourceMetrics(metrics, r.cfg.id, r.status.state);
     const tap = recording?.tap(r.cfg.id, r.tagger);
     const clipTap = clipTaps.get(r.cfg.id);
-    const onOutput = (o: SourceOutput) => {
-      deps.onOutput?.(o);
-      tap?.(o);
-      clipTap?.output(o);
+    const onOutput = (raw: SourceOutput) => {
+      deps.onOutput?.(raw);
+      tap?.(raw);
+      clipTap?.output(raw);
+      // event.start/end carry their clip's URL path (WebSocket, MQTT, webhooks) once the clip tap opened one.
+      const clip = raw.kind === 'event' ? clipTap?.clipUrl(raw.event) : undefined;
+      const o: SourceOutput = clip && raw.kind === 'event' ? { kind: 'event', event: { ...raw.event, clip } } : raw;
       integrations?.tap(r.cfg.id, o);
       switch (o.kind) {
         case 'frame':
@@ -242,10 +246,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           break;
         case 'event':
           if (o.event.type === 'event.start') metrics.events.inc({ source: r.cfg.id });
-          {
-            const clip = clipTap?.clipUrl(o.event);
-            server.publishEvent(clip ? { ...o.event, clip } : o.event);
-          }
+          server.publishEvent(o.event);
           break;
         case 'audio':
           r.lastAudioAt = new Date(scheduler.now()).toISOString();
