@@ -6,6 +6,9 @@ export interface ClipMetrics {
   readonly clips: Counter<'state'>;
   readonly dropped: Counter<'reason'>;
   readonly bytes: Counter<never>;
+  readonly stored: Gauge<never>;
+  readonly storedBytes: Gauge<never>;
+  readonly deleted: Counter<'reason'>;
 }
 
 export function createClipMetrics(registry: Registry): ClipMetrics {
@@ -16,5 +19,8 @@ export function createClipMetrics(registry: Registry): ClipMetrics {
     clips: new Counter({ name: 'earshot_clips_total', help: 'Clips finished, by final state (done, failed)', labelNames: ['state'], registers }),
     dropped: new Counter({ name: 'earshot_clips_dropped_total', help: 'Events that got no clip, by reason (busy: clips.maxConcurrent open)', labelNames: ['reason'], registers }),
     bytes: new Counter({ name: 'earshot_clips_bytes_total', help: 'Bytes of clip files written', registers }),
+    stored: new Gauge({ name: 'earshot_clips_stored', help: 'Finished clips kept in clips.dir', registers }),
+    storedBytes: new Gauge({ name: 'earshot_clips_stored_bytes', help: 'Bytes of the finished clips kept (audio, sidecar, spectrogram)', registers }),
+    deleted: new Counter({ name: 'earshot_clips_deleted_total', help: 'Clips deleted by retention, by reason (age, size)', labelNames: ['reason'], registers }),
   };
 }

@@ -223,7 +223,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       ? new ClipManager(config.clips, { dir: clipsDir, runId: recording.runId, record: (c) => recording.writer.addClip(c), log }, metrics.registry)
       : undefined;
   if (clips) {
-    await clips.recover();
+    await clips.recover({ clip: (id) => recording!.reader().clip(id), clipsInState: (st, n) => recording!.reader().clipsInState(st, n) });
     for (const r of records) clipTaps.set(r.cfg.id, clips.tap(r.cfg.id, r.tagger.labels));
   }
   const ended: Promise<void>[] = [];
