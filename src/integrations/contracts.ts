@@ -3,7 +3,8 @@
  *
  * The daemon hands every SourceOutput to `Integrations.tap` on the event loop. Nothing
  * here blocks or awaits there: events go into a bounded in-memory queue (oldest dropped
- * beyond the bound, counted), ON/OFF states are last-value-wins, `top` is throttled and
+ * beyond the bound, counted) mirrored in the history outbox through the writer thread
+ * (so a restart sends what the broker or receiver never took), ON/OFF states are last-value-wins, `top` is throttled and
  * dropped while the broker is away. Network I/O is mqtt.js's, asynchronous. Payloads are
  * fresh strings built from the event (the pipeline's objects are never kept or mutated).
  *

@@ -24,7 +24,7 @@ export interface IntegrationsDeps {
   readonly nowMs: () => number;
   /** Distinguishes this run's event ids from earlier runs' (ids restart with every run). */
   readonly runId: string;
-  /** The history database's outbox (webhooks persist their queue there); absent = memory only. */
+  /** The history database's outbox (MQTT event messages and webhooks persist their queues there); absent = memory only. */
   readonly outbox?: OutboxStore;
 }
 
@@ -78,6 +78,7 @@ export function startIntegrations(cfg: { readonly mqtt: MqttConfig; readonly web
         version: deps.version,
         metrics: createMqttMetrics(deps.registry),
         log: deps.log,
+        ...(deps.outbox ? { outbox: deps.outbox } : {}),
       })
     : undefined;
   const hookMetrics = cfg.webhooks.length ? createWebhookMetrics(deps.registry) : undefined;
