@@ -21,7 +21,7 @@ interface FilterOpts {
   json?: boolean;
 }
 
-function openStore(cfg: Config, db: string | undefined): SqliteHistoryStore {
+export function openStore(cfg: Config, db: string | undefined): SqliteHistoryStore {
   const path = db ? resolve(db) : historyPathOf(cfg, process.env);
   if (!existsSync(path)) throw new EarshotError('DATA_NOT_FOUND', `no history database at ${path} (run the daemon or \`earshot index\` first, or pass --db FILE)`, { path });
   return new SqliteHistoryStore(path, { readonly: true });
