@@ -7,7 +7,7 @@ import type { LabelInfo } from '../classify/contracts.js';
 import type { SourceOutput } from '../pipeline/source-pipeline.js';
 import { clipFilterFor } from './filter.js';
 import type { ClipsConfig } from '../config/sections/clips.js';
-import type { LabelEvent } from '../events/contracts.js';
+import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import type { ClipRecord, HistoryStore } from '../history/contracts.js';
 import { ClipRetention } from './retention.js';
 import { toEarshotError } from '../errors.js';
@@ -133,7 +133,7 @@ export class ClipManager {
    * The source's clip tap; `labels` are its tagger's (for the include/exclude filter).
    * `audio` takes every decoded chunk (copied into the ring), `output` the pipeline's outputs.
    */
-  tap(sourceId: string, labels: readonly LabelInfo[]): ClipTap {
+  tap(sourceId: string, labels: readonly LabelInfo[], isSpeech?: (f: ScoreFrame) => boolean): ClipTap {
     const filter = clipFilterFor(this.cfg, sourceId, labels);
     const host: ClipHost = {
       preRollSeconds: this.cfg.preRollSeconds,
@@ -141,8 +141,9 @@ export class ClipManager {
       maxSeconds: this.cfg.maxSeconds,
       lagSeconds: this.cfg.ringMarginSeconds,
       open: (e, part, start, rate) => this.open(sourceId, e, part, start, rate),
+      skipped: (reason) => this.metrics.dropped.inc({ reason }),
     };
-    const s = new SourceClips(host, (e) => filter(e.labelId), this.cfg.preRollSeconds + this.cfg.ringMarginSeconds);
+    const s = new SourceClips(host, (e) => filter(e.labelId), this.cfg.preRollSeconds + this.cfg.ringMarginSeconds, isSpeech);
     this.sources.set(sourceId, s);
     this.metrics.ringBytes.set({ source: sourceId }, 0);
     return {
@@ -178,12 +179,29 @@ export class ClipManager {
     this.deps.record({ ...base, state: 'writing', endSeconds: null, bytes: 0, error: null });
     this.openCount++;
     this.metrics.open.set(this.openCount);
+    let closed = false;
     return {
       write: (samples) => {
         enc.write(samples);
         kept.push(samples);
       },
+      drop: (reason) => {
+        if (closed) return;
+        closed = true;
+        kept.length = 0;
+        this.metrics.dropped.inc({ reason: 'speech' });
+        const done = (async () => {
+          await enc.abort().catch(() => undefined);
+          this.deps.record({ ...base, state: 'deleted', endSeconds: null, bytes: 0, error: reason });
+          this.openCount--;
+          this.metrics.open.set(this.openCount);
+        })();
+        this.pending.add(done);
+        void done.finally(() => this.pending.delete(done));
+      },
       close: (end, scores, eventEnd) => {
+        if (closed) return;
+        closed = true;
         const endSeconds = end / rate;
         const done = (async () => {
           try {

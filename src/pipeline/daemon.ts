@@ -23,6 +23,7 @@ import { clipFilterFor } from '../clips/filter.js';
 import { startIntegrations } from '../integrations/index.js';
 import type { Integrations } from '../integrations/contracts.js';
 import { serveClip } from '../clips/http.js';
+import { speechDetector } from '../clips/privacy.js';
 
 /** The daemon's extra HTTP routes: the history API and, with clips on, /clips/<id>.<ext>. */
 function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined): ReadonlyMap<string, HttpRoute> {
@@ -224,12 +225,12 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       : undefined;
   if (clips) {
     await clips.recover({ clip: (id) => recording!.reader().clip(id), clipsInState: (st, n) => recording!.reader().clipsInState(st, n) });
-    for (const r of records) clipTaps.set(r.cfg.id, clips.tap(r.cfg.id, r.tagger.labels));
+    for (const r of records) clipTaps.set(r.cfg.id, clips.tap(r.cfg.id, r.tagger.labels, speechDetector(config.privacy, r.tagger.labels, ontology)));
   }
   const ended: Promise<void>[] = [];
   for (const r of records) {
     initSourceMetrics(metrics, r.cfg.id, r.status.state);
-    const tap = recording?.tap(r.cfg.id, r.tagger);
+    const tap = recording?.tap(r.cfg.id, r.tagger, speechDetector(config.privacy, r.tagger.labels, ontology));
     const clipTap = clipTaps.get(r.cfg.id);
     const onOutput = (raw: SourceOutput) => {
       deps.onOutput?.(raw);

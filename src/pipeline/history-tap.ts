@@ -1,6 +1,7 @@
 import type { Registry, } from 'prom-client';
 import type { SchedulerLike } from 'rxjs';
 import type { Tagger } from '../classify/contracts.js';
+import type { ScoreFrame } from '../events/contracts.js';
 import type { Config } from '../config/schema.js';
 import { createHistoryMetrics, type HistoryMetrics } from '../history/metrics.js';
 import { SourceRecorder } from '../history/recorder.js';
@@ -35,7 +36,7 @@ export interface Recording {
   /** The same database's outbox (integrations), through the writer thread; closed by stop(). */
   readonly outbox: OutboxStore;
   /** A source's tap: frames and events in, records to the writer; never waits. */
-  tap(sourceId: string, tagger: Tagger): (o: SourceOutput) => void;
+  tap(sourceId: string, tagger: Tagger, isSpeech?: (f: ScoreFrame) => boolean): (o: SourceOutput) => void;
   /** Flushes partial segments and every accepted record, then closes the database. */
   stop(): Promise<void>;
 }
@@ -71,9 +72,9 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
     routes: historyRoutes(store, keywords, () => scheduler.now()),
     outbox: sink,
     reader: store,
-    tap(sourceId, tagger) {
+    tap(sourceId, tagger, isSpeech) {
       const hop = Number(tagger.frontend.patchHopSeconds ?? config.frontend.patchHopSeconds);
-      const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, writer, () => scheduler.now());
+      const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, writer, () => scheduler.now(), isSpeech);
       recorders.push(rec);
       const index = new Map(tagger.labels.map((l) => [l.id, l.index]));
       return (o) => {
