@@ -11,6 +11,7 @@
  * Event ids: `<run>/<source>:<label index>:<seq>`, the same id history stores; a start and
  * its end share the id and differ in `type`, so (id, type) identifies one message.
  */
+import type { AudioChunk } from '../audio/contracts.js';
 import type { SourceOutput } from '../pipeline/source-pipeline.js';
 
 export interface EventMessage {
@@ -42,6 +43,8 @@ export interface IntegrationHealth {
 export interface Integrations {
   /** One source's outputs; never waits. */
   tap(sourceId: string, o: SourceOutput): void;
+  /** Every decoded chunk of a source (for the level topic); never waits, keeps nothing. */
+  audio(sourceId: string, chunk: AudioChunk): void;
   health(): IntegrationHealth;
   /** Publishes `offline`, hands over what the broker acknowledges within the budget, disconnects. */
   stop(): Promise<void>;

@@ -84,6 +84,7 @@ export function startIntegrations(cfg: { readonly mqtt: MqttConfig; readonly web
   const hookMetrics = cfg.webhooks.length ? createWebhookMetrics(deps.registry) : undefined;
   const hooks = cfg.webhooks.map((w) => new WebhookDelivery({ cfg: w, metrics: hookMetrics!, log: deps.log, ...(deps.outbox ? { outbox: deps.outbox } : {}) }));
   const rules = new NotifyRules(cfg.notify.rules);
+  const levels = new Map<string, { sumSq: number; n: number }>();
   const slugs = new Map([...watched].map(([id, ws]) => [id, new Map(ws.map((w) => [w.label, w.slug]))]));
   return {
     tap(sourceId, o: SourceOutput) {
@@ -105,6 +106,19 @@ export function startIntegrations(cfg: { readonly mqtt: MqttConfig; readonly web
           return JSON.stringify({ label: l.name, labelId: l.id, score: Math.round(f.scores[best]! * 1e4) / 1e4, tSeconds: f.tSeconds });
         });
       }
+    },
+    audio(sourceId, chunk) {
+      if (!mqtt || cfg.mqtt.levelSeconds === 0) return;
+      const l = levels.get(sourceId) ?? { sumSq: 0, n: 0 };
+      levels.set(sourceId, l);
+      for (let i = 0; i < chunk.samples.length; i++) l.sumSq += chunk.samples[i]! * chunk.samples[i]!;
+      l.n += chunk.samples.length;
+      if (l.n < cfg.mqtt.levelSeconds * chunk.sampleRateHz) return;
+      // dBFS of the RMS (full-scale sine = -3 dBFS); digital silence is floored at -120.
+      const db = l.sumSq > 0 ? Math.max(-120, 10 * Math.log10(l.sumSq / l.n)) : -120;
+      l.sumSq = 0;
+      l.n = 0;
+      mqtt.level(sourceId, (Math.round(db * 10) / 10).toFixed(1));
     },
     health: () => ({
       ...(mqtt ? { mqtt: mqtt.health() } : {}),

@@ -211,6 +211,12 @@ export class MqttPublisher {
     this.client.publish(sourceTopic(this.o.cfg, sourceId, 'top'), payload(), { qos: 0 });
   }
 
+  /** Level in dBFS; dropped while disconnected (a fresher one follows). */
+  level(sourceId: string, dbfs: string): void {
+    if (this.state !== 'connected') return;
+    this.client.publish(sourceTopic(this.o.cfg, sourceId, 'level'), dbfs, { qos: 0 });
+  }
+
   private pump(): void {
     const { cfg, metrics } = this.o;
     if (!this.loaded) return;

@@ -153,10 +153,16 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   const taggers = await loadTaggers(config.sources, config, deps.loadTagger);
 
   let records: SourceRecord[];
+  let integrations: Integrations | undefined;
   const clipTaps = new Map<string, ReturnType<ClipManager['tap']>>();
   try {
     // Clip taps are created with the recording (after the server); the pipelines only start then.
-    records = config.sources.map((cfg) => createRecord(cfg, config, taggers, deps, metrics, scheduler, (c, b) => clipTaps.get(cfg.id)?.audio(c, b)));
+    records = config.sources.map((cfg) =>
+      createRecord(cfg, config, taggers, deps, metrics, scheduler, (c, b) => {
+        clipTaps.get(cfg.id)?.audio(c, b);
+        integrations?.audio(cfg.id, c);
+      }),
+    );
     if (config.clips.enabled) for (const r of records) clipFilterFor(config.clips, r.cfg.id, r.tagger.labels);
   } catch (e) {
     // e.g. an events.labels key the tagger does not know: nothing has started yet
@@ -164,7 +170,6 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     throw e;
   }
 
-  let integrations: Integrations | undefined;
   const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const clipsDir = config.history.enabled && config.clips.enabled ? deps.history?.clipsDir : undefined;
   let server: ProtocolServer;

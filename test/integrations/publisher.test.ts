@@ -33,6 +33,8 @@ function start(mqtt: Record<string, unknown>, registry = new Registry(), extra: 
   return startIntegrations({ mqtt: cfg, webhooks: [], notify: { rules: [] } }, { sources: [{ id: 'hall', labels }], version: 'test', registry, log: () => undefined, nowMs: Date.now, runId: 'r1', ...extra })!;
 }
 
+const json = (m: { payload: string }) => JSON.parse(m.payload) as Record<string, unknown>;
+
 function ev(type: LabelEvent['type'], seq: number, label = 'Dog'): LabelEvent {
   return { type, id: `hall:1:${seq}`, sourceId: 'hall', label, labelId: '/m/1', tSeconds: seq, startSeconds: seq, endSeconds: seq, score: 0.9 };
 }
@@ -113,5 +115,27 @@ test('broker down across a daemon restart: event messages wait in the history ou
   assert.deepEqual(got, want, 'every event of both runs, in order, none twice');
   assert.deepEqual(await store2.outboxPending('mqtt', 100), [], 'acknowledged messages leave the outbox');
   await store2.close();
+  await sub.close();
+});
+
+test('level topic: RMS dBFS over each mqtt.levelSeconds of audio, with a Home Assistant level sensor', async () => {
+  const sub = await TestSubscriber.connect(broker.url, ['earshot/hall/level', 'homeassistant/sensor/pub_test/hall_level/config']);
+  const pub = start({ levelSeconds: 0.5 });
+  const cfg = json(await sub.waitFor((m) => m.topic.endsWith('/hall_level/config'), 20_000, 'level sensor config'));
+  assert.equal(cfg.state_topic, 'earshot/hall/level');
+  assert.equal(cfg.unit_of_measurement, 'dBFS');
+  assert.equal(cfg.unique_id, 'pub_test_hall_level');
+  assert.ok(cfg.device && cfg.availability);
+  await new Promise<void>((resolve) => {
+    const poll = () => (pub.health().mqtt?.state === 'connected' ? resolve() : setTimeout(poll, 50));
+    poll();
+  });
+  const RATE = 16000;
+  const sine = (amp: number, n: number, from: number) => Float32Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * 440 * (from + i)) / RATE));
+  // 0.5 s in 4 chunks at amplitude 0.5 (RMS 0.354 = -9.0 dBFS), then 0.5 s at 0.05 (-29.0), then digital silence
+  for (const [k, amp] of [0.5, 0.5, 0.5, 0.5, 0.05, 0.05, 0.05, 0.05, 0, 0, 0, 0].entries()) pub.audio('hall', { samples: amp ? sine(amp, 2000, k * 2000) : new Float32Array(2000), sampleRateHz: RATE, startSample: k * 2000 });
+  await sub.waitFor((m) => m.topic === 'earshot/hall/level' && m.payload === '-120.0', 20_000, 'silence level');
+  assert.deepEqual(sub.messages.filter((m) => m.topic === 'earshot/hall/level').map((m) => m.payload), ['-9.0', '-29.0', '-120.0']);
+  await pub.stop();
   await sub.close();
 });
