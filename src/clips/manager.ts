@@ -10,6 +10,8 @@ import type { ClipsConfig } from '../config/sections/clips.js';
 import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import type { ClipRecord, HistoryStore } from '../history/contracts.js';
 import { ClipRetention } from './retention.js';
+import { ClipUploader } from './upload.js';
+import type { Storage } from '../storage/contracts.js';
 import { toEarshotError } from '../errors.js';
 import { CLIP_EXT, startEncoder, type ClipEncoder } from './encoder.js';
 import { createClipMetrics, type ClipMetrics } from './metrics.js';
@@ -24,6 +26,8 @@ export interface ClipManagerDeps {
   readonly record: (c: ClipRecord) => void;
   readonly log: (line: string) => void;
   readonly ffmpeg?: string;
+  /** clips.storageUrl opened: finished clips are uploaded there, `dir` is the spool. */
+  readonly storage?: Storage;
   /** Wall clock for retention ages (default Date.now). */
   readonly nowMs?: () => number;
 }
@@ -60,6 +64,7 @@ export class ClipManager {
   private drawChain: Promise<void> = Promise.resolve();
   private openCount = 0;
   readonly retention: ClipRetention;
+  readonly uploader: ClipUploader | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -68,7 +73,10 @@ export class ClipManager {
     registry: Registry,
   ) {
     this.metrics = createClipMetrics(registry);
-    this.retention = new ClipRetention(cfg, { dir: deps.dir, record: deps.record, log: deps.log, metrics: this.metrics, nowMs: deps.nowMs ?? Date.now });
+    this.retention = new ClipRetention(cfg, { dir: deps.dir, record: deps.record, log: deps.log, metrics: this.metrics, nowMs: deps.nowMs ?? Date.now, ...(deps.storage ? { storage: deps.storage } : {}) });
+    this.uploader = deps.storage
+      ? new ClipUploader({ dir: deps.dir, storage: deps.storage, metrics: this.metrics, log: deps.log, retryInitialSeconds: cfg.uploadRetryInitialSeconds, retryMaxSeconds: cfg.uploadRetryMaxSeconds })
+      : undefined;
 
     mkdirSync(deps.dir, { recursive: true });
   }
@@ -122,6 +130,8 @@ export class ClipManager {
         this.deps.record({ ...row, state: 'failed', bytes: 0, error: INTERRUPTED });
       }
     }
+    // With an object store, whatever finished clips the directory holds were not uploaded yet.
+    for (const c of this.retention.list()) this.uploader?.enqueue(c.id, c.bytes);
     void this.retention.sweep();
     const every = this.cfg.retentionIntervalSeconds * 1000;
     this.sweepTimer = setInterval(() => void this.retention.sweep(), every);
@@ -166,6 +176,10 @@ export class ClipManager {
   private open(sourceId: string, e: LabelEvent, part: number, start: number, rate: number): OpenClip | undefined {
     if (this.openCount >= this.cfg.maxConcurrent) {
       this.metrics.dropped.inc({ reason: 'busy' });
+      return undefined;
+    }
+    if (this.uploader && this.uploader.spoolBytes >= this.cfg.spoolMaxBytes) {
+      this.metrics.dropped.inc({ reason: 'spool_full' });
       return undefined;
     }
     const eventId = `${this.deps.runId}/${e.id}`;
@@ -223,8 +237,14 @@ export class ClipManager {
             // One drawing at a time per daemon; more than maxConcurrent waiting are dropped (counted).
             const samples = concat(kept);
             kept.length = 0;
-            if (!drawn) this.metrics.dropped.inc({ reason: 'spectrogram_busy' });
-            else {
+            const upload = () => {
+              const size = this.retention.sizeOf(id);
+              if (size !== undefined) this.uploader?.enqueue(id, size);
+            };
+            if (!drawn) {
+              this.metrics.dropped.inc({ reason: 'spectrogram_busy' });
+              upload();
+            } else {
               const marks = [e.startSeconds, ...(eventEnd === undefined ? [] : [eventEnd])].map((t) => t - base.startSeconds);
               const d = this.drawChain
                 .then(async () => {
@@ -238,6 +258,7 @@ export class ClipManager {
                   this.deps.log(`clips: ${id} spectrogram: ${toEarshotError(err).message}`);
                   this.metrics.dropped.inc({ reason: 'spectrogram_failed' });
                 });
+              void d.then(upload);
               this.drawChain = d;
               this.drawings.add(d);
               void d.finally(() => this.drawings.delete(d));
@@ -276,6 +297,7 @@ export class ClipManager {
   /** After `stop`: waits for the spectrograms still being drawn. */
   async close(): Promise<void> {
     await this.settled();
+    await this.uploader?.stop();
   }
 }
 

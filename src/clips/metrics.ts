@@ -9,6 +9,8 @@ export interface ClipMetrics {
   readonly stored: Gauge<never>;
   readonly storedBytes: Gauge<never>;
   readonly deleted: Counter<'reason'>;
+  readonly spoolBytes: Gauge<never>;
+  readonly uploads: Counter<'result'>;
 }
 
 export function createClipMetrics(registry: Registry): ClipMetrics {
@@ -21,6 +23,8 @@ export function createClipMetrics(registry: Registry): ClipMetrics {
     bytes: new Counter({ name: 'earshot_clips_bytes_total', help: 'Bytes of clip files written', registers }),
     stored: new Gauge({ name: 'earshot_clips_stored', help: 'Finished clips kept in clips.dir', registers }),
     storedBytes: new Gauge({ name: 'earshot_clips_stored_bytes', help: 'Bytes of the finished clips kept (audio, sidecar, spectrogram)', registers }),
+    spoolBytes: new Gauge({ name: 'earshot_clips_spool_bytes', help: 'Bytes of finished clips waiting for upload to clips.storageUrl', registers }),
+    uploads: new Counter({ name: 'earshot_clips_uploads_total', help: 'Clip uploads to clips.storageUrl by result (ok, failed attempt)', labelNames: ['result'], registers }),
     deleted: new Counter({ name: 'earshot_clips_deleted_total', help: 'Clips deleted by retention, by reason (age, size)', labelNames: ['reason'], registers }),
   };
 }

@@ -2,6 +2,7 @@ import { readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClipRecord } from '../history/contracts.js';
 import type { ClipMetrics } from './metrics.js';
+import type { Storage } from '../storage/contracts.js';
 
 /** One finished clip on disk: its files (audio, sidecar, spectrogram) count as one unit. */
 export interface StoredClip {
@@ -66,6 +67,8 @@ export interface ClipRetentionDeps {
   readonly log: (line: string) => void;
   readonly metrics: ClipMetrics;
   readonly nowMs: () => number;
+  /** clips.storageUrl: uploaded clips' objects are deleted there too. */
+  readonly storage?: Storage;
 }
 
 const AUDIO = /\.(flac|opus)$/;
@@ -137,6 +140,10 @@ export class ClipRetention {
     return this.clips.has(id);
   }
 
+  sizeOf(id: string): number | undefined {
+    return this.clips.get(id)?.bytes;
+  }
+
   list(): StoredClip[] {
     return [...this.clips.values()];
   }
@@ -177,7 +184,14 @@ export class ClipRetention {
       const c = this.clips.get(id);
       if (!c) continue;
       this.clips.delete(id);
-      await Promise.all(['flac', 'opus', 'json', 'png'].map((ext) => rm(join(deps.dir, `${id}.${ext}`), { force: true })));
+      const exts = ['flac', 'opus', 'json', 'png'];
+      await Promise.all(exts.map((ext) => rm(join(deps.dir, `${id}.${ext}`), { force: true })));
+      const remote = deps.storage;
+      if (remote) {
+        for (const ext of exts) {
+          await remote.delete(`${id}.${ext}`).catch((e: Error) => deps.log(`clips: retention could not delete ${id}.${ext} from ${remote.url}: ${e.message}`));
+        }
+      }
       deps.record({ ...c.record, state: 'deleted', bytes: 0, error: `retention: ${reason}` });
       deps.metrics.deleted.inc({ reason });
     }

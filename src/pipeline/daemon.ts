@@ -24,11 +24,13 @@ import { startIntegrations } from '../integrations/index.js';
 import type { Integrations } from '../integrations/contracts.js';
 import { serveClip } from '../clips/http.js';
 import { speechDetector } from '../clips/privacy.js';
+import { openStorage } from '../storage/open.js';
+import type { Storage } from '../storage/contracts.js';
 
 /** The daemon's extra HTTP routes: the history API and, with clips on, /clips/<id>.<ext>. */
-function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined): ReadonlyMap<string, HttpRoute> {
+function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined, clipStore: Storage | undefined): ReadonlyMap<string, HttpRoute> {
   const routes = new Map<string, HttpRoute>(recording?.routes ?? []);
-  if (clipsDir) routes.set('/clips/', (req, res, url) => serveClip(clipsDir, req, res, url.pathname));
+  if (clipsDir) routes.set('/clips/', (req, res, url) => serveClip(clipsDir, req, res, url.pathname, clipStore));
   return routes;
 }
 
@@ -172,6 +174,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
 
   const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const clipsDir = config.history.enabled && config.clips.enabled ? deps.history?.clipsDir : undefined;
+  const clipStore = clipsDir && config.clips.storageUrl ? openStorage(config.clips.storageUrl, config.storage) : undefined;
   let server: ProtocolServer;
   try {
     server = await ProtocolServer.start(config.server, {
@@ -196,7 +199,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       defaultTopK: () => config.events.topK,
       nowMs: () => scheduler.now(),
       integrations: () => integrations?.health(),
-      ...(recording || clipsDir ? { routes: httpRoutes(recording, clipsDir) } : {}),
+      ...(recording || clipsDir ? { routes: httpRoutes(recording, clipsDir, clipStore) } : {}),
     });
   } catch (e) {
     await recording?.stop();
@@ -226,7 +229,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   }
   const clips =
     recording && clipsDir
-      ? new ClipManager(config.clips, { dir: clipsDir, runId: recording.runId, record: (c) => recording.writer.addClip(c), log }, metrics.registry)
+      ? new ClipManager(config.clips, { dir: clipsDir, runId: recording.runId, record: (c) => recording.writer.addClip(c), log, ...(clipStore ? { storage: clipStore } : {}) }, metrics.registry)
       : undefined;
   if (clips) {
     await clips.recover({ clip: (id) => recording!.reader().clip(id), clipsInState: (st, n) => recording!.reader().clipsInState(st, n) });
@@ -315,6 +318,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           await integrations?.stop();
           await recording?.stop();
           await clips?.close();
+          (clipStore as { close?: () => void } | undefined)?.close?.();
           await server.close();
           await Promise.all([...taggers.values()].map((t) => t.dispose()));
         })();
