@@ -25,3 +25,13 @@
  * their rows marked failed, so a `done` row always has a complete file.
  */
 export type { ClipRecord } from '../history/contracts.js';
+
+/**
+ * Off the live path (async file I/O, one at a time): the retention sweeper
+ * (retention.ts; indexes finished clips only, so a clip being written is never
+ * deleted; deleted rows become `deleted`), the uploader (upload.ts; clips.storageUrl:
+ * clips.dir is the spool, bounded by clips.spoolMaxBytes checked when a clip opens)
+ * and crash recovery at start (manager.recover; reconciles rows and files).
+ * privacy.dropSpeech (privacy.ts) is a per-frame test the source's clip tap and
+ * history recorder apply synchronously.
+ */

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import type { Storage } from '../storage/contracts.js';
 
 const TYPES: Readonly<Record<string, string>> = {
   flac: 'audio/flac',
@@ -41,7 +42,7 @@ export function parseRange(header: string | undefined, size: number): { start: n
  * so it is 404 here until it is complete. Returns false for paths it does not own;
  * the server checks the API token before calling it.
  */
-export async function serveClip(dir: string, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+export async function serveClip(dir: string, req: IncomingMessage, res: ServerResponse, path: string, storage?: Storage): Promise<boolean> {
   const m = CLIP_PATH.exec(path);
   if (!m) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -51,6 +52,7 @@ export async function serveClip(dir: string, req: IncomingMessage, res: ServerRe
   const [, id, ext] = m;
   const file = join(dir, `${id}.${ext}`);
   const st = await stat(file).catch(() => undefined);
+  if (!st?.isFile() && storage) return serveStored(storage, `${id}.${ext}`, TYPES[ext!]!, req, res);
   if (!st?.isFile()) {
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no clip ${id}.${ext} (unknown, deleted, or still being written)` }));
     return true;
@@ -81,5 +83,29 @@ export async function serveClip(dir: string, req: IncomingMessage, res: ServerRe
     });
     s.pipe(res);
   });
+  return true;
+}
+
+/** An uploaded clip file (clips.storageUrl), with the same Range handling; 404 when the store has no such object. */
+async function serveStored(storage: Storage, key: string, type: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  let size: number;
+  try {
+    size = await storage.size(key);
+  } catch (e) {
+    const missing = (e as { code?: string }).code === 'DATA_NOT_FOUND';
+    res.writeHead(missing ? 404 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: missing ? `no clip ${key}` : `clip store unavailable: ${(e as Error).message}` }));
+    return true;
+  }
+  const headers = { 'content-type': type, 'accept-ranges': 'bytes', 'cache-control': 'private, max-age=3600' };
+  const range = parseRange(req.headers.range, size);
+  if (range === undefined) {
+    res.writeHead(416, { ...headers, 'content-range': `bytes */${size}` }).end();
+    return true;
+  }
+  const { start, end } = range ?? { start: 0, end: size - 1 };
+  const len = size === 0 ? 0 : end - start + 1;
+  const body = req.method === 'HEAD' || len === 0 ? undefined : range ? await storage.readRange(key, start, end + 1) : await storage.read(key);
+  res.writeHead(range ? 206 : 200, { ...headers, 'content-length': String(len), ...(range ? { 'content-range': `bytes ${start}-${end}/${size}` } : {}) });
+  res.end(body);
   return true;
 }

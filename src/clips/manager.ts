@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { AudioChunk } from '../audio/contracts.js';
@@ -7,8 +7,11 @@ import type { LabelInfo } from '../classify/contracts.js';
 import type { SourceOutput } from '../pipeline/source-pipeline.js';
 import { clipFilterFor } from './filter.js';
 import type { ClipsConfig } from '../config/sections/clips.js';
-import type { LabelEvent } from '../events/contracts.js';
-import type { ClipRecord } from '../history/contracts.js';
+import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
+import type { ClipRecord, HistoryStore } from '../history/contracts.js';
+import { ClipRetention } from './retention.js';
+import { ClipUploader } from './upload.js';
+import type { Storage } from '../storage/contracts.js';
 import { toEarshotError } from '../errors.js';
 import { CLIP_EXT, startEncoder, type ClipEncoder } from './encoder.js';
 import { createClipMetrics, type ClipMetrics } from './metrics.js';
@@ -23,7 +26,13 @@ export interface ClipManagerDeps {
   readonly record: (c: ClipRecord) => void;
   readonly log: (line: string) => void;
   readonly ffmpeg?: string;
+  /** clips.storageUrl opened: finished clips are uploaded there, `dir` is the spool. */
+  readonly storage?: Storage;
+  /** Wall clock for retention ages (default Date.now). */
+  readonly nowMs?: () => number;
 }
+
+const INTERRUPTED = 'interrupted: the daemon stopped while writing';
 
 export interface ClipTap {
   /** Every decoded chunk (copied into the ring). */
@@ -54,6 +63,9 @@ export class ClipManager {
   private readonly drawings = new Set<Promise<void>>();
   private drawChain: Promise<void> = Promise.resolve();
   private openCount = 0;
+  readonly retention: ClipRetention;
+  readonly uploader: ClipUploader | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly cfg: ClipsConfig,
@@ -61,25 +73,69 @@ export class ClipManager {
     registry: Registry,
   ) {
     this.metrics = createClipMetrics(registry);
+    this.retention = new ClipRetention(cfg, { dir: deps.dir, record: deps.record, log: deps.log, metrics: this.metrics, nowMs: deps.nowMs ?? Date.now, ...(deps.storage ? { storage: deps.storage } : {}) });
+    this.uploader = deps.storage
+      ? new ClipUploader({ dir: deps.dir, storage: deps.storage, metrics: this.metrics, log: deps.log, retryInitialSeconds: cfg.uploadRetryInitialSeconds, retryMaxSeconds: cfg.uploadRetryMaxSeconds })
+      : undefined;
 
     mkdirSync(deps.dir, { recursive: true });
   }
 
   /**
-   * A crash (SIGKILL, power loss) leaves `.part` files: they are removed and their
-   * rows marked failed, so history never lists a clip whose file is not complete.
+   * After a crash (SIGKILL, power loss), makes history and disk agree before any clip
+   * opens: `.part` files and audio files without their sidecar (killed between the
+   * rename and the sidecar) are removed and their rows marked failed; a finished clip
+   * whose `done` row never reached the database gets it from its sidecar; a `writing`
+   * row with no finished file is marked failed. Then the retention index is built and
+   * the sweeper started. `reader` is the history store (absent = rows are not checked).
    */
-  async recover(): Promise<number> {
+  async recover(reader?: Pick<HistoryStore, 'clip' | 'clipsInState'>): Promise<number> {
     let n = 0;
-    for (const f of await walk(this.deps.dir)) {
-      if (!f.endsWith('.part')) continue;
-      await rm(f, { force: true });
-      const path = relative(this.deps.dir, f).slice(0, -'.part'.length);
+    const fail = (path: string) => {
       const id = path.replace(/\.[a-z]+$/, '');
-      this.deps.record({ id, eventId: '', path, state: 'failed', startSeconds: 0, endSeconds: null, sampleRateHz: 0, bytes: 0, error: 'interrupted: the daemon stopped while writing' });
+      this.deps.record({ id, eventId: '', path, state: 'failed', startSeconds: 0, endSeconds: null, sampleRateHz: 0, bytes: 0, error: INTERRUPTED });
       n++;
+    };
+    const files = await walk(this.deps.dir);
+    const names = new Set(files.map((f) => relative(this.deps.dir, f)));
+    for (const f of files) {
+      const path = relative(this.deps.dir, f);
+      if (f.endsWith('.part')) {
+        await rm(f, { force: true });
+        fail(path.slice(0, -'.part'.length));
+      } else if (/\.(flac|opus)$/.test(f) && !names.has(path.replace(/\.[a-z]+$/, '.json'))) {
+        await rm(f, { force: true });
+        await rm(f.replace(/\.[a-z]+$/, '.png'), { force: true });
+        fail(path);
+      }
     }
     if (n) this.deps.log(`clips: removed ${n} partial clip file(s) left by an interrupted run`);
+    await this.retention.load();
+    if (reader) {
+      // A new database (or none yet) has no rows to reconcile.
+      const rows = async <T>(q: () => Promise<T>, fallback: T): Promise<T> => {
+        try {
+          return await q();
+        } catch {
+          return fallback;
+        }
+      };
+      for (const c of this.retention.list()) {
+        const row = await rows(() => reader.clip(c.id), undefined);
+        if (row?.state !== 'done') this.deps.record({ ...c.record, ...(row ? { eventId: row.eventId } : {}) });
+      }
+      for (const row of await rows(() => reader.clipsInState('writing', 100_000), [])) {
+        if (this.retention.has(row.id)) continue;
+        await rm(join(this.deps.dir, row.path.replace(/\.[a-z]+$/, '.json')), { force: true });
+        this.deps.record({ ...row, state: 'failed', bytes: 0, error: INTERRUPTED });
+      }
+    }
+    // With an object store, whatever finished clips the directory holds were not uploaded yet.
+    for (const c of this.retention.list()) this.uploader?.enqueue(c.id, c.bytes);
+    void this.retention.sweep();
+    const every = this.cfg.retentionIntervalSeconds * 1000;
+    this.sweepTimer = setInterval(() => void this.retention.sweep(), every);
+    this.sweepTimer.unref();
     return n;
   }
 
@@ -87,7 +143,7 @@ export class ClipManager {
    * The source's clip tap; `labels` are its tagger's (for the include/exclude filter).
    * `audio` takes every decoded chunk (copied into the ring), `output` the pipeline's outputs.
    */
-  tap(sourceId: string, labels: readonly LabelInfo[]): ClipTap {
+  tap(sourceId: string, labels: readonly LabelInfo[], isSpeech?: (f: ScoreFrame) => boolean): ClipTap {
     const filter = clipFilterFor(this.cfg, sourceId, labels);
     const host: ClipHost = {
       preRollSeconds: this.cfg.preRollSeconds,
@@ -95,8 +151,9 @@ export class ClipManager {
       maxSeconds: this.cfg.maxSeconds,
       lagSeconds: this.cfg.ringMarginSeconds,
       open: (e, part, start, rate) => this.open(sourceId, e, part, start, rate),
+      skipped: (reason) => this.metrics.dropped.inc({ reason }),
     };
-    const s = new SourceClips(host, (e) => filter(e.labelId), this.cfg.preRollSeconds + this.cfg.ringMarginSeconds);
+    const s = new SourceClips(host, (e) => filter(e.labelId), this.cfg.preRollSeconds + this.cfg.ringMarginSeconds, isSpeech);
     this.sources.set(sourceId, s);
     this.metrics.ringBytes.set({ source: sourceId }, 0);
     return {
@@ -121,6 +178,10 @@ export class ClipManager {
       this.metrics.dropped.inc({ reason: 'busy' });
       return undefined;
     }
+    if (this.uploader && this.uploader.spoolBytes >= this.cfg.spoolMaxBytes) {
+      this.metrics.dropped.inc({ reason: 'spool_full' });
+      return undefined;
+    }
     const eventId = `${this.deps.runId}/${e.id}`;
     const id = clipId(eventId, part);
     // Flat: a clip's file name is its id, so HTTP serves it without a database lookup.
@@ -132,12 +193,29 @@ export class ClipManager {
     this.deps.record({ ...base, state: 'writing', endSeconds: null, bytes: 0, error: null });
     this.openCount++;
     this.metrics.open.set(this.openCount);
+    let closed = false;
     return {
       write: (samples) => {
         enc.write(samples);
         kept.push(samples);
       },
+      drop: (reason) => {
+        if (closed) return;
+        closed = true;
+        kept.length = 0;
+        this.metrics.dropped.inc({ reason: 'speech' });
+        const done = (async () => {
+          await enc.abort().catch(() => undefined);
+          this.deps.record({ ...base, state: 'deleted', endSeconds: null, bytes: 0, error: reason });
+          this.openCount--;
+          this.metrics.open.set(this.openCount);
+        })();
+        this.pending.add(done);
+        void done.finally(() => this.pending.delete(done));
+      },
       close: (end, scores, eventEnd) => {
+        if (closed) return;
+        closed = true;
         const endSeconds = end / rate;
         const done = (async () => {
           try {
@@ -146,7 +224,12 @@ export class ClipManager {
             const drawn = this.drawings.size < this.cfg.maxConcurrent;
             const sidecar = { clip: { ...base, endSeconds, samples: end - start, codec: this.cfg.codec, spectrogram: drawn ? png : null }, event: { id: eventId, source: sourceId, label: e.label, labelId: e.labelId, startSeconds: e.startSeconds, endSeconds: eventEnd ?? null, startScore: e.score }, label: e.label, labelId: e.labelId, scores };
             await writeFile(full.replace(/\.[a-z]+$/, '.json'), JSON.stringify(sidecar, null, 1));
-            this.deps.record({ ...base, state: 'done', endSeconds, bytes, error: null });
+
+            const sidecarPath = full.replace(/\.[a-z]+$/, '.json');
+            const record: ClipRecord = { ...base, state: 'done', endSeconds, bytes, error: null };
+            this.deps.record(record);
+            this.retention.add({ id, labelId: e.labelId, createdMs: (this.deps.nowMs ?? Date.now)(), bytes: bytes + (await stat(sidecarPath)).size, record });
+            if (this.cfg.maxBytes > 0 && this.retention.bytes > this.cfg.maxBytes) void this.retention.sweep();
             this.metrics.clips.inc({ state: 'done' });
             this.metrics.bytes.inc(bytes);
             // The PNG is drawn after the clip is recorded: it is an extra, and a slow
@@ -154,15 +237,28 @@ export class ClipManager {
             // One drawing at a time per daemon; more than maxConcurrent waiting are dropped (counted).
             const samples = concat(kept);
             kept.length = 0;
-            if (!drawn) this.metrics.dropped.inc({ reason: 'spectrogram_busy' });
-            else {
+            const upload = () => {
+              const size = this.retention.sizeOf(id);
+              if (size !== undefined) this.uploader?.enqueue(id, size);
+            };
+            if (!drawn) {
+              this.metrics.dropped.inc({ reason: 'spectrogram_busy' });
+              upload();
+            } else {
               const marks = [e.startSeconds, ...(eventEnd === undefined ? [] : [eventEnd])].map((t) => t - base.startSeconds);
               const d = this.drawChain
-                .then(async () => writeFile(join(this.deps.dir, png), await spectrogramPng({ samples, sampleRateHz: rate, marks })))
+                .then(async () => {
+                  const img = await spectrogramPng({ samples, sampleRateHz: rate, marks });
+                  if (!this.retention.has(id)) return; // deleted by retention meanwhile
+                  await writeFile(join(this.deps.dir, png), img);
+                  // A sweep between the write and here would have removed the PNG with the clip; if not, it counts.
+                  if (!this.retention.grow(id, img.length)) await rm(join(this.deps.dir, png), { force: true });
+                })
                 .catch((err: unknown) => {
                   this.deps.log(`clips: ${id} spectrogram: ${toEarshotError(err).message}`);
                   this.metrics.dropped.inc({ reason: 'spectrogram_failed' });
                 });
+              void d.then(upload);
               this.drawChain = d;
               this.drawings.add(d);
               void d.finally(() => this.drawings.delete(d));
@@ -193,6 +289,7 @@ export class ClipManager {
 
   /** Closes every open clip with what its ring holds; resolves once their files and rows are done. */
   async stop(): Promise<void> {
+    clearInterval(this.sweepTimer);
     for (const s of this.sources.values()) s.flush();
     while (this.pending.size) await Promise.all([...this.pending]);
   }
@@ -200,6 +297,7 @@ export class ClipManager {
   /** After `stop`: waits for the spectrograms still being drawn. */
   async close(): Promise<void> {
     await this.settled();
+    await this.uploader?.stop();
   }
 }
 

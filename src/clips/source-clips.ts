@@ -11,13 +11,20 @@ export interface ClipHost {
   readonly lagSeconds: number;
   /** A new clip for `event` (part 0, 1, ...) starting at absolute sample `start`, or undefined when busy. */
   open(event: LabelEvent, part: number, start: number, rateHz: number): OpenClip | undefined;
+  /** An event that got no clip for `reason` (counted). */
+  skipped?(reason: string): void;
 }
 
 export interface OpenClip {
   write(samples: Float32Array): void;
   /** Done: [start, end) samples were written; `scores` is the label's score per frame over them. */
   close(endSample: number, scores: readonly { tSeconds: number; score: number }[], eventEndSeconds: number | undefined): void;
+  /** Dropped (privacy): the encoder is killed and the partial file removed. */
+  drop(reason: string): void;
 }
+
+/** A frame's scores describe about this much audio before its tSeconds (judged generously, for privacy). */
+const FRAME_SPAN_SECONDS = 1;
 
 interface Active {
   readonly event: LabelEvent;
@@ -49,6 +56,8 @@ export class SourceClips {
     private readonly host: ClipHost,
     private readonly wants: (e: LabelEvent) => boolean,
     ringSeconds: number,
+    /** privacy.dropSpeech: frames with speech; a clip they overlap is dropped (or not opened). */
+    private readonly isSpeech?: (f: ScoreFrame) => boolean,
   ) {
     this.ring = new SampleRing(ringSeconds);
   }
@@ -72,6 +81,15 @@ export class SourceClips {
 
   frame(f: ScoreFrame): void {
     this.frames.push(f);
+    if (this.isSpeech?.(f)) {
+      const from = (f.tSeconds - FRAME_SPAN_SECONDS) * this.rate;
+      for (const a of [...this.active]) {
+        if (f.tSeconds * this.rate > a.startSample && (a.stopAt === undefined || from < a.stopAt)) {
+          this.active = this.active.filter((x) => x !== a);
+          a.clip.drop('privacy.dropSpeech: speech overlaps the clip');
+        }
+      }
+    }
     const keep = this.ring.endSample / (this.rate || 1) - this.host.preRollSeconds - this.host.maxSeconds;
     while (this.frames.length > 1 && this.frames[0]!.tSeconds < keep) this.frames.shift();
   }
@@ -80,6 +98,10 @@ export class SourceClips {
     if (e.type === 'event.start') {
       if (!this.rate || !this.wants(e)) return;
       const from = Math.max(this.ring.startSample, Math.round((e.startSeconds - this.host.preRollSeconds) * this.rate));
+      if (this.isSpeech && this.frames.some((f) => f.tSeconds * this.rate > from && this.isSpeech!(f))) {
+        this.host.skipped?.('speech');
+        return;
+      }
       this.openPart(e, 0, from);
       return;
     }

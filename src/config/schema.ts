@@ -9,6 +9,7 @@ import { storageSchema } from './sections/storage.js';
 import { trainSchema } from './sections/train.js';
 import { historySchema } from './sections/history.js';
 import { clipsSchema } from './sections/clips.js';
+import { privacySchema } from './sections/privacy.js';
 import { mqttSchema } from './sections/mqtt.js';
 import { webhooksSchema } from './sections/webhooks.js';
 import { notifySchema } from './sections/notify.js';
@@ -30,6 +31,7 @@ export const configSchema = z
     train: trainSchema.prefault({}),
     history: historySchema.prefault({}),
     clips: clipsSchema.prefault({}),
+    privacy: privacySchema.prefault({}),
     mqtt: mqttSchema.prefault({}),
     /** POST every event to these receivers (signed, retried, persisted in the history database's outbox). */
     webhooks: webhooksSchema,

@@ -69,14 +69,14 @@ export interface FileRecord {
   readonly model: string;
 }
 
-/** An event clip (src/clips): upserted by id as it goes writing -> done | failed. */
+/** An event clip (src/clips): upserted by id as it goes writing -> done | failed, and done -> deleted (retention). */
 export interface ClipRecord {
   /** `<event id>` or `<event id>.<part>` for the 2nd.. part of a split event; URL-safe. */
   readonly id: string;
   readonly eventId: string;
   /** Relative to clips.dir. */
   readonly path: string;
-  readonly state: 'writing' | 'done' | 'failed';
+  readonly state: 'writing' | 'done' | 'failed' | 'deleted';
   readonly startSeconds: number;
   readonly endSeconds: number | null;
   readonly sampleRateHz: number;
@@ -184,6 +184,8 @@ export interface HistoryStore {
   /** Clips of one event, in part order. */
   clipsOf(eventId: string): Promise<ClipRecord[]>;
   clip(id: string): Promise<ClipRecord | undefined>;
+  /** Up to `limit` clips in one state, oldest first (crash recovery reconciles `writing` rows with the disk). */
+  clipsInState(state: ClipRecord['state'], limit: number): Promise<ClipRecord[]>;
   searchLabels(q: LabelSearch): Promise<SegmentHit[]>;
   similar(q: SimilarQuery): Promise<SimilarHit[]>;
   /** Mean embedding of the segments an event spans (for `--like <event-id>`). */

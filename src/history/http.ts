@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EarshotError, toEarshotError } from '../errors.js';
 import type { HistoryStore, TimeFilter } from './contracts.js';
 import type { KeywordIndex } from './keywords.js';
-import { eventJson, hitJson, parseLimit, parseScore, parseTime, similarJson } from './query.js';
+import { eventsWithClips, hitJson, parseLimit, parseScore, parseTime, similarJson } from './query.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
 
@@ -61,7 +61,7 @@ export function historyRoutes(store: () => HistoryStore, keywords: KeywordIndex 
         const cursor = opt(url, 'cursor');
         if (cursor !== undefined && !/^\d+$/.test(cursor)) throw new EarshotError('INPUT_INVALID', `cursor '${cursor}' is not one this server issued`, { param: 'cursor' });
         const page = await store().events({ ...filterOf(url, nowMs()), limit: parseLimit(opt(url, 'limit'), 'limit', 50, 1000), ...(labelIds ? { labelIds } : {}), ...(cursor ? { cursor } : {}) });
-        send(res, 200, { events: page.events.map(eventJson), nextCursor: page.nextCursor });
+        send(res, 200, { events: await eventsWithClips(store(), page.events), nextCursor: page.nextCursor });
       }),
     ],
     [

@@ -1,5 +1,5 @@
 import { EarshotError } from '../errors.js';
-import type { SegmentHit, SimilarHit, StoredEvent, StreamRef } from './contracts.js';
+import type { HistoryStore, SegmentHit, SimilarHit, StoredEvent, StreamRef } from './contracts.js';
 
 /**
  * Parses a time bound: ISO 8601 (2026-12-01T22:00Z, 2026-12-01) or an age like
@@ -37,6 +37,20 @@ export function eventJson(e: StoredEvent): Record<string, unknown> {
     id: e.id, ...where(e.stream), label: e.label, labelId: e.labelId, start: e.startSeconds, end: e.endSeconds,
     score: r4(e.peakScore), meanScore: r4(e.meanScore), model: e.model, ...wall(e.wallStartMs),
   };
+}
+
+/**
+ * eventJson plus `clip`: the URL path of the event's first finished clip (a split
+ * event's later parts under `clips`), as event.end messages carry it. Clips that
+ * failed, were removed by retention or are still being written are left out.
+ */
+export async function eventsWithClips(store: Pick<HistoryStore, 'clipsOf'>, events: readonly StoredEvent[]): Promise<Record<string, unknown>[]> {
+  return Promise.all(
+    events.map(async (e) => {
+      const done = (await store.clipsOf(e.id)).filter((c) => c.state === 'done').map((c) => `/clips/${c.path}`);
+      return { ...eventJson(e), ...(done.length ? { clip: done[0] } : {}), ...(done.length > 1 ? { clips: done } : {}) };
+    }),
+  );
 }
 
 export function hitJson(h: SegmentHit): Record<string, unknown> {

@@ -33,6 +33,8 @@ export class SourceRecorder {
     private readonly opts: PoolOptions,
     private readonly sink: RecordSink,
     private readonly nowMs: () => number,
+    /** privacy.dropSpeech: frames whose segment keeps no embedding. */
+    private readonly isSpeech?: (f: ScoreFrame) => boolean,
   ) {
     this.pooler = new SegmentPooler({ kind: 'source', name: sourceId }, opts);
   }
@@ -45,7 +47,7 @@ export class SourceRecorder {
       if (s > o.peak) o.peak = s;
     }
     const wallMs = this.nowMs() - this.hopSeconds * 1000;
-    const seg = this.pooler.push({ startSeconds: Math.max(0, f.tSeconds - this.hopSeconds), endSeconds: f.tSeconds, scores: f.scores, labels: f.labels, embedding: f.embedding, wallMs });
+    const seg = this.pooler.push({ startSeconds: Math.max(0, f.tSeconds - this.hopSeconds), endSeconds: f.tSeconds, scores: f.scores, labels: f.labels, embedding: f.embedding, wallMs, dropEmbedding: this.isSpeech?.(f) ?? false });
     if (seg) this.sink.addSegment(seg);
   }
 

@@ -36,7 +36,11 @@ export class SegmentPooler {
   ) {}
 
   /** One frame covering (startSeconds, endSeconds]; returns a segment when one is complete. */
-  push(f: { startSeconds: number; endSeconds: number; scores: Float32Array; labels: readonly LabelInfo[]; embedding?: Float32Array | undefined; wallMs: number | null }): SegmentRecord | undefined {
+  private dropEmb = false;
+
+  push(f: { startSeconds: number; endSeconds: number; scores: Float32Array; labels: readonly LabelInfo[]; embedding?: Float32Array | undefined; wallMs: number | null; dropEmbedding?: boolean }): SegmentRecord | undefined {
+    // privacy.dropSpeech: one speech frame and the whole segment keeps no embedding.
+    if (f.dropEmbedding) this.dropEmb = true;
     if (this.frames === 0) {
       this.start = f.startSeconds;
       this.wallMs = f.wallMs;
@@ -57,7 +61,7 @@ export class SegmentPooler {
   flush(): SegmentRecord | undefined {
     if (this.frames === 0) return undefined;
     let embedding;
-    if (this.emb) {
+    if (this.emb && !this.dropEmb) {
       for (let i = 0; i < this.emb.length; i++) this.emb[i]! /= this.frames;
       embedding = quantize(this.emb);
     }
@@ -73,6 +77,7 @@ export class SegmentPooler {
     this.frames = 0;
     this.max = undefined;
     this.emb = undefined;
+    this.dropEmb = false;
     return seg;
   }
 }

@@ -144,6 +144,10 @@ export class SqliteHistoryStore implements HistoryStore, OutboxStore {
     });
   }
 
+  clipsInState(state: ClipRecord['state'], limit: number): Promise<ClipRecord[]> {
+    return this.guard('clips', () => (this.db.prepare(`SELECT ${CLIP_COLS} FROM clips WHERE state = ? ORDER BY created_ms, id LIMIT ?`).all(state, limit) as ClipRow[]).map(toClip));
+  }
+
   private insertSegment(seg: Database.Statement, lab: Database.Statement, s: SegmentRecord, createdMs: number): void {
     const e = s.embedding;
     const r = seg.run(this.streamId(s.stream), s.startSeconds, s.endSeconds, s.wallMs, createdMs, s.model, e ? e.scale : null, e ? codeNorm(e.q) : null, e ? blob(e) : null);

@@ -3,13 +3,15 @@
  *
  * The daemon hands every SourceOutput to `Integrations.tap` on the event loop. Nothing
  * here blocks or awaits there: events go into a bounded in-memory queue (oldest dropped
- * beyond the bound, counted), ON/OFF states are last-value-wins, `top` is throttled and
+ * beyond the bound, counted) mirrored in the history outbox through the writer thread
+ * (so a restart sends what the broker or receiver never took), ON/OFF states are last-value-wins, `top` is throttled and
  * dropped while the broker is away. Network I/O is mqtt.js's, asynchronous. Payloads are
  * fresh strings built from the event (the pipeline's objects are never kept or mutated).
  *
  * Event ids: `<run>/<source>:<label index>:<seq>`, the same id history stores; a start and
  * its end share the id and differ in `type`, so (id, type) identifies one message.
  */
+import type { AudioChunk } from '../audio/contracts.js';
 import type { SourceOutput } from '../pipeline/source-pipeline.js';
 
 export interface EventMessage {
@@ -41,6 +43,8 @@ export interface IntegrationHealth {
 export interface Integrations {
   /** One source's outputs; never waits. */
   tap(sourceId: string, o: SourceOutput): void;
+  /** Every decoded chunk of a source (for the level topic); never waits, keeps nothing. */
+  audio(sourceId: string, chunk: AudioChunk): void;
   health(): IntegrationHealth;
   /** Publishes `offline`, hands over what the broker acknowledges within the budget, disconnects. */
   stop(): Promise<void>;

@@ -35,7 +35,8 @@ function common(ctx: DiscoveryContext): Record<string, unknown> {
 
 /**
  * Home Assistant MQTT discovery: a `binary_sensor` (device_class sound) per source and
- * watched label, a `sensor` per source for the top label; all on one device per daemon,
+ * watched label, a `sensor` per source for the top label and one for the level (dBFS,
+ * unless mqtt.levelSeconds is 0); all on one device per daemon,
  * unavailable while `<prefix>/status` is `offline` (the last will).
  */
 export function discoveryMessages(ctx: DiscoveryContext, sources: readonly string[], watched: readonly WatchedLabel[]): DiscoveryMessage[] {
@@ -72,6 +73,22 @@ export function discoveryMessages(ctx: DiscoveryContext, sources: readonly strin
         ...common(ctx),
       }),
     });
+    if (cfg.levelSeconds > 0) {
+      const level = `${slug(s)}_level`;
+      out.push({
+        topic: `${cfg.discoveryPrefix}/sensor/${nodeId}/${level}/config`,
+        payload: JSON.stringify({
+          name: `${s} sound level`,
+          unique_id: `${nodeId}_${level}`,
+          object_id: `earshot_${level}`,
+          state_topic: sourceTopic(cfg, s, 'level'),
+          unit_of_measurement: 'dBFS',
+          state_class: 'measurement',
+          icon: 'mdi:volume-high',
+          ...common(ctx),
+        }),
+      });
+    }
   }
   return out;
 }

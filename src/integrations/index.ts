@@ -24,7 +24,7 @@ export interface IntegrationsDeps {
   readonly nowMs: () => number;
   /** Distinguishes this run's event ids from earlier runs' (ids restart with every run). */
   readonly runId: string;
-  /** The history database's outbox (webhooks persist their queue there); absent = memory only. */
+  /** The history database's outbox (MQTT event messages and webhooks persist their queues there); absent = memory only. */
   readonly outbox?: OutboxStore;
 }
 
@@ -51,7 +51,6 @@ export function watchedLabels(cfg: MqttConfig, sourceId: string, labels: readonl
 }
 
 function message(e: LabelEvent, runId: string, nowMs: number): EventMessage {
-  const clip = (e as { clip?: unknown }).clip;
   const start = e.type === 'event.start';
   return {
     id: `${runId}/${e.id}`,
@@ -63,7 +62,7 @@ function message(e: LabelEvent, runId: string, nowMs: number): EventMessage {
     startSeconds: e.startSeconds,
     endSeconds: start ? null : e.tSeconds,
     time: new Date(nowMs).toISOString(),
-    ...(typeof clip === 'string' ? { clip } : {}),
+    ...(e.clip ? { clip: e.clip } : {}),
   };
 }
 
@@ -79,11 +78,13 @@ export function startIntegrations(cfg: { readonly mqtt: MqttConfig; readonly web
         version: deps.version,
         metrics: createMqttMetrics(deps.registry),
         log: deps.log,
+        ...(deps.outbox ? { outbox: deps.outbox } : {}),
       })
     : undefined;
   const hookMetrics = cfg.webhooks.length ? createWebhookMetrics(deps.registry) : undefined;
   const hooks = cfg.webhooks.map((w) => new WebhookDelivery({ cfg: w, metrics: hookMetrics!, log: deps.log, ...(deps.outbox ? { outbox: deps.outbox } : {}) }));
   const rules = new NotifyRules(cfg.notify.rules);
+  const levels = new Map<string, { sumSq: number; n: number }>();
   const slugs = new Map([...watched].map(([id, ws]) => [id, new Map(ws.map((w) => [w.label, w.slug]))]));
   return {
     tap(sourceId, o: SourceOutput) {
@@ -105,6 +106,19 @@ export function startIntegrations(cfg: { readonly mqtt: MqttConfig; readonly web
           return JSON.stringify({ label: l.name, labelId: l.id, score: Math.round(f.scores[best]! * 1e4) / 1e4, tSeconds: f.tSeconds });
         });
       }
+    },
+    audio(sourceId, chunk) {
+      if (!mqtt || cfg.mqtt.levelSeconds === 0) return;
+      const l = levels.get(sourceId) ?? { sumSq: 0, n: 0 };
+      levels.set(sourceId, l);
+      for (let i = 0; i < chunk.samples.length; i++) l.sumSq += chunk.samples[i]! * chunk.samples[i]!;
+      l.n += chunk.samples.length;
+      if (l.n < cfg.mqtt.levelSeconds * chunk.sampleRateHz) return;
+      // dBFS of the RMS (full-scale sine = -3 dBFS); digital silence is floored at -120.
+      const db = l.sumSq > 0 ? Math.max(-120, 10 * Math.log10(l.sumSq / l.n)) : -120;
+      l.sumSq = 0;
+      l.n = 0;
+      mqtt.level(sourceId, (Math.round(db * 10) / 10).toFixed(1));
     },
     health: () => ({
       ...(mqtt ? { mqtt: mqtt.health() } : {}),

@@ -6,6 +6,7 @@ import { EarshotError } from '../errors.js';
 import type { EventMessage, IntegrationHealth } from './contracts.js';
 import { discoveryFilter, discoveryMessages, sourceTopic, statusTopic, type DiscoveryContext, type WatchedLabel } from './discovery.js';
 import type { MqttMetrics } from './metrics.js';
+import type { OutboxStore } from '../history/contracts.js';
 import { slug } from './slug.js';
 
 export interface MqttPublisherOptions {
@@ -15,7 +16,12 @@ export interface MqttPublisherOptions {
   readonly version: string;
   readonly metrics: MqttMetrics;
   readonly log: (line: string) => void;
+  /** Persists queued event messages across restarts (history's outbox); absent = memory only. */
+  readonly outbox?: OutboxStore;
 }
+
+/** Outbox channel of the MQTT event messages (one per daemon: a changed broker URL still gets what was left). */
+export const MQTT_CHANNEL = 'mqtt';
 
 interface Queued {
   readonly key: string;
@@ -76,6 +82,9 @@ export class MqttPublisher {
   private state: MqttHealth['state'] = 'connecting';
   private lastError: string | null = null;
   private drained: (() => void) | undefined;
+  /** False until what an earlier run left in the outbox is queued ahead of this run's events. */
+  private loaded: boolean;
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: MqttPublisherOptions) {
     const { cfg } = o;
@@ -96,6 +105,33 @@ export class MqttPublisher {
       this.lastError = e.message;
     });
     this.client.on('message', (topic, payload) => this.onMessage(topic, payload));
+    this.loaded = !o.outbox;
+    void o.outbox?.outboxPending(MQTT_CHANNEL, cfg.queueMaxEvents).then(
+      (pending) => {
+        const fresh = new Set(this.queue.map((q) => q.key));
+        const old = pending.filter((p) => !fresh.has(p.key)).map((p) => ({ key: p.key, topic: sourceTopic(cfg, (JSON.parse(p.payload) as EventMessage).source, 'event'), payload: p.payload, handed: false }));
+        this.queue.unshift(...old);
+        if (old.length) o.log(`mqtt: ${old.length} event messages left from an earlier run`);
+        this.ready();
+      },
+      (e: Error) => {
+        o.log(`mqtt: cannot read the outbox: ${e.message}`);
+        this.ready();
+      },
+    );
+  }
+
+  private ready(): void {
+    this.loaded = true;
+    this.o.metrics.queued.set(this.queue.length);
+    this.pump();
+  }
+
+  /** Outbox writes go in order through the writer thread; a failure is logged, delivery goes on from memory. */
+  private persist(op: (outbox: OutboxStore) => Promise<void>): void {
+    const outbox = this.o.outbox;
+    if (!outbox) return;
+    this.writes = this.writes.then(() => op(outbox)).catch((e: Error) => this.o.log(`mqtt: outbox: ${e.message}`));
   }
 
   health(): MqttHealth {
@@ -144,11 +180,14 @@ export class MqttPublisher {
     if (this.queue.length >= cfg.queueMaxEvents) {
       const i = this.queue.findIndex((q) => !q.handed);
       if (i >= 0) {
-        this.queue.splice(i, 1);
+        const [dropped] = this.queue.splice(i, 1);
         metrics.events.inc({ result: 'dropped' });
+        this.persist((b) => b.outboxAck(MQTT_CHANNEL, [dropped!.key]));
       }
     }
-    this.queue.push({ key: `${e.id}#${e.type}`, topic: sourceTopic(cfg, e.source, 'event'), payload: JSON.stringify(e), handed: false });
+    const q: Queued = { key: `${e.id}#${e.type}`, topic: sourceTopic(cfg, e.source, 'event'), payload: JSON.stringify(e), handed: false };
+    this.queue.push(q);
+    this.persist((b) => b.outboxPut([{ channel: MQTT_CHANNEL, key: q.key, payload: q.payload }]));
     metrics.events.inc({ result: 'queued' });
     metrics.queued.set(this.queue.length);
     this.pump();
@@ -172,8 +211,15 @@ export class MqttPublisher {
     this.client.publish(sourceTopic(this.o.cfg, sourceId, 'top'), payload(), { qos: 0 });
   }
 
+  /** Level in dBFS; dropped while disconnected (a fresher one follows). */
+  level(sourceId: string, dbfs: string): void {
+    if (this.state !== 'connected') return;
+    this.client.publish(sourceTopic(this.o.cfg, sourceId, 'level'), dbfs, { qos: 0 });
+  }
+
   private pump(): void {
     const { cfg, metrics } = this.o;
+    if (!this.loaded) return;
     for (const q of this.queue) {
       if (this.state !== 'connected' || this.inFlight >= cfg.inFlightMax) return;
       if (q.handed) continue;
@@ -188,6 +234,7 @@ export class MqttPublisher {
         } else {
           const i = this.queue.indexOf(q);
           if (i >= 0) this.queue.splice(i, 1);
+          this.persist((b) => b.outboxAck(MQTT_CHANNEL, [q.key]));
           metrics.events.inc({ result: 'sent' });
           metrics.queued.set(this.queue.length);
         }
@@ -223,5 +270,6 @@ export class MqttPublisher {
       });
     }
     await this.client.endAsync(!connected);
+    await this.writes;
   }
 }

@@ -25,11 +25,14 @@ import { startIntegrations } from '../integrations/index.js';
 import type { Integrations } from '../integrations/contracts.js';
 import { serveClip } from '../clips/http.js';
 import { lineLog, silentLogger, type Logger } from '../log.js';
+import { speechDetector } from '../clips/privacy.js';
+import { openStorage } from '../storage/open.js';
+import type { Storage } from '../storage/contracts.js';
 
 /** The daemon's extra HTTP routes: the history API and, with clips on, /clips/<id>.<ext>. */
-function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined): ReadonlyMap<string, HttpRoute> {
+function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined, clipStore: Storage | undefined): ReadonlyMap<string, HttpRoute> {
   const routes = new Map<string, HttpRoute>(recording?.routes ?? []);
-  if (clipsDir) routes.set('/clips/', (req, res, url) => serveClip(clipsDir, req, res, url.pathname));
+  if (clipsDir) routes.set('/clips/', (req, res, url) => serveClip(clipsDir, req, res, url.pathname, clipStore));
   return routes;
 }
 
@@ -158,10 +161,16 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   const taggers = await loadTaggers(config.sources, config, deps.loadTagger);
 
   let records: SourceRecord[];
+  let integrations: Integrations | undefined;
   const clipTaps = new Map<string, ReturnType<ClipManager['tap']>>();
   try {
     // Clip taps are created with the recording (after the server); the pipelines only start then.
-    records = config.sources.map((cfg) => createRecord(cfg, config, taggers, deps, metrics, scheduler, (c, b) => clipTaps.get(cfg.id)?.audio(c, b)));
+    records = config.sources.map((cfg) =>
+      createRecord(cfg, config, taggers, deps, metrics, scheduler, (c, b) => {
+        clipTaps.get(cfg.id)?.audio(c, b);
+        integrations?.audio(cfg.id, c);
+      }),
+    );
     if (config.clips.enabled) for (const r of records) clipFilterFor(config.clips, r.cfg.id, r.tagger.labels);
   } catch (e) {
     // e.g. an events.labels key the tagger does not know: nothing has started yet
@@ -169,11 +178,11 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     throw e;
   }
 
-  let integrations: Integrations | undefined;
   const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const clipsDir = config.history.enabled && config.clips.enabled ? deps.history?.clipsDir : undefined;
   // one ModelInfo per tagger: the server lists each model once, however many sources share it
   const modelInfo = new Map<Tagger, ModelInfo>([...taggers.values()].map((t) => [t, { name: t.name, backend: t.backend, labels: t.labels }]));
+  const clipStore = clipsDir && config.clips.storageUrl ? openStorage(config.clips.storageUrl, config.storage) : undefined;
   let server: ProtocolServer;
   try {
     server = await ProtocolServer.start(config.server, {
@@ -184,7 +193,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       defaultTopK: config.events.topK,
       nowMs: () => scheduler.now(),
       integrations: () => integrations?.health(),
-      ...(recording || clipsDir ? { routes: httpRoutes(recording, clipsDir) } : {}),
+      ...(recording || clipsDir ? { routes: httpRoutes(recording, clipsDir, clipStore) } : {}),
     });
   } catch (e) {
     await recording?.stop();
@@ -200,7 +209,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       registry: metrics.registry,
       log,
       nowMs: () => scheduler.now(),
-      runId: Math.floor(scheduler.now()).toString(36),
+      // The history's run id when recording, so MQTT/webhook event ids are the ids /api/events lists.
+      runId: recording?.runId ?? Math.floor(scheduler.now()).toString(36),
     });
   } catch (e) {
     await recording?.stop();
@@ -213,21 +223,24 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   }
   const clips =
     recording && clipsDir
-      ? new ClipManager(config.clips, { dir: clipsDir, runId: recording.runId, record: (c) => recording.writer.addClip(c), log }, metrics.registry)
+      ? new ClipManager(config.clips, { dir: clipsDir, runId: recording.runId, record: (c) => recording.writer.addClip(c), log, ...(clipStore ? { storage: clipStore } : {}) }, metrics.registry)
       : undefined;
   if (clips) {
-    await clips.recover();
-    for (const r of records) clipTaps.set(r.cfg.id, clips.tap(r.cfg.id, r.tagger.labels));
+    await clips.recover({ clip: (id) => recording!.reader().clip(id), clipsInState: (st, n) => recording!.reader().clipsInState(st, n) });
+    for (const r of records) clipTaps.set(r.cfg.id, clips.tap(r.cfg.id, r.tagger.labels, speechDetector(config.privacy, r.tagger.labels, ontology)));
   }
   const ended: Promise<void>[] = [];
   for (const r of records) {
     initSourceMetrics(metrics, r.cfg.id, r.status.state);
-    const tap = recording?.tap(r.cfg.id, r.tagger);
+    const tap = recording?.tap(r.cfg.id, r.tagger, speechDetector(config.privacy, r.tagger.labels, ontology));
     const clipTap = clipTaps.get(r.cfg.id);
-    const onOutput = (o: SourceOutput) => {
-      deps.onOutput?.(o);
-      tap?.(o);
-      clipTap?.output(o);
+    const onOutput = (raw: SourceOutput) => {
+      deps.onOutput?.(raw);
+      tap?.(raw);
+      clipTap?.output(raw);
+      // event.start/end carry their clip's URL path (WebSocket, MQTT, webhooks) once the clip tap opened one.
+      const clip = raw.kind === 'event' ? clipTap?.clipUrl(raw.event) : undefined;
+      const o: SourceOutput = clip && raw.kind === 'event' ? { kind: 'event', event: { ...raw.event, clip } } : raw;
       integrations?.tap(r.cfg.id, o);
       switch (o.kind) {
         case 'frame':
@@ -236,10 +249,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           break;
         case 'event':
           if (o.event.type === 'event.start') metrics.events.inc({ source: r.cfg.id });
-          {
-            const clip = clipTap?.clipUrl(o.event);
-            server.publishEvent(clip ? { ...o.event, clip } : o.event);
-          }
+          server.publishEvent(o.event);
           break;
         case 'audio':
           r.lastAudioAt = new Date(scheduler.now()).toISOString();
@@ -310,6 +320,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           await integrations?.stop();
           await recording?.stop();
           await clips?.close();
+          (clipStore as { close?: () => void } | undefined)?.close?.();
           await server.close();
           await Promise.all([...taggers.values()].map((t) => t.dispose()));
         })();

@@ -1,11 +1,12 @@
 import type { Registry, } from 'prom-client';
 import type { SchedulerLike } from 'rxjs';
 import type { Tagger } from '../classify/contracts.js';
+import type { ScoreFrame } from '../events/contracts.js';
 import type { Config } from '../config/schema.js';
 import { createHistoryMetrics, type HistoryMetrics } from '../history/metrics.js';
 import { SourceRecorder } from '../history/recorder.js';
 import type { SqliteStoreOptions } from '../history/sqlite.js';
-import type { OutboxStore } from '../history/contracts.js';
+import type { HistoryStore, OutboxStore } from '../history/contracts.js';
 import { WorkerSink } from '../history/worker-client.js';
 import { HistoryWriter } from '../history/writer.js';
 import type { SourceOutput } from './source-pipeline.js';
@@ -30,10 +31,12 @@ export interface Recording {
   readonly runId: string;
   /** /api/events, /api/search, /api/sources over a read-only connection. */
   readonly routes: ReadonlyMap<string, HttpRoute>;
+  /** A read-only connection (opened on first use; throws while the database does not exist yet). */
+  reader(): HistoryStore;
   /** The same database's outbox (integrations), through the writer thread; closed by stop(). */
   readonly outbox: OutboxStore;
   /** A source's tap: frames and events in, records to the writer; never waits. */
-  tap(sourceId: string, tagger: Tagger): (o: SourceOutput) => void;
+  tap(sourceId: string, tagger: Tagger, isSpeech?: (f: ScoreFrame) => boolean): (o: SourceOutput) => void;
   /** Flushes partial segments and every accepted record, then closes the database. */
   stop(): Promise<void>;
 }
@@ -68,9 +71,10 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
     runId,
     routes: historyRoutes(store, keywords, () => scheduler.now()),
     outbox: sink,
-    tap(sourceId, tagger) {
+    reader: store,
+    tap(sourceId, tagger, isSpeech) {
       const hop = Number(tagger.frontend.patchHopSeconds ?? config.frontend.patchHopSeconds);
-      const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, writer, () => scheduler.now());
+      const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, writer, () => scheduler.now(), isSpeech);
       recorders.push(rec);
       const index = new Map(tagger.labels.map((l) => [l.id, l.index]));
       return (o) => {

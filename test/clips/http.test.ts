@@ -11,6 +11,7 @@ import { energyTagger } from '../pipeline/fakes.js';
 import { TestClient } from '../server/wsclient.js';
 import { tempDir } from '../audio/tmp.js';
 import { insertedTone } from './exact.js';
+import { runCli } from '../helpers/cli.js';
 
 const RATE = 16000;
 const TOKEN = 's3cret';
@@ -59,6 +60,21 @@ test('clips over HTTP: event.end carries the clip path; GET with the API token, 
   const file = readFileSync(tmp.path(`clips/${clip.slice('/clips/'.length)}`));
 
   const auth = { authorization: `Bearer ${TOKEN}` };
+  // The same clip path in the history API and `earshot events --json`.
+  // The clip's 'done' row reaches the database within history.flushSeconds.
+  let api: { events?: { id: string; clip?: string }[]; error?: string } = {};
+  for (let i = 0; i < 100 && !api.events?.[0]?.clip; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 100));
+    api = (await (await fetch(`${base}/api/events?label=Loud`, { headers: auth })).json()) as typeof api;
+  }
+  assert.ok(api.events, JSON.stringify(api));
+  assert.equal(api.events.length, 1);
+  assert.equal(api.events[0]!.clip, clip, '/api/events carries the clip path');
+  const cli = await runCli(['events', '--db', tmp.path('history.sqlite'), '--json']);
+  assert.equal(cli.code, 0, cli.stderr);
+  const lines = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as { label: string; clip?: string });
+  assert.deepEqual(lines.filter((l) => l.label === 'Loud').map((l) => l.clip), [clip], 'earshot events --json carries it');
+  assert.ok(lines.filter((l) => l.label !== 'Loud').every((l) => l.clip === undefined), 'events without a clip have no clip field');
   assert.equal((await fetch(base + clip)).status, 401, 'same auth as the API');
   assert.equal((await fetch(`${base}${clip}?token=wrong`)).status, 401);
 

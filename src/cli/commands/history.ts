@@ -9,7 +9,7 @@ import { historyPathOf } from '../../history/paths.js';
 import { SqliteHistoryStore } from '../../history/sqlite.js';
 import { KeywordIndex } from '../../history/keywords.js';
 import { meanEmbedding } from '../../history/embedding.js';
-import { eventJson, hitJson, parseLimit, parseScore, parseTime, similarJson } from '../../history/query.js';
+import { eventsWithClips, hitJson, parseLimit, parseScore, parseTime, similarJson } from '../../history/query.js';
 import type { QuantizedEmbedding, StreamRef, TimeFilter } from '../../history/contracts.js';
 
 interface FilterOpts {
@@ -21,7 +21,7 @@ interface FilterOpts {
   json?: boolean;
 }
 
-function openStore(cfg: Config, db: string | undefined): SqliteHistoryStore {
+export function openStore(cfg: Config, db: string | undefined): SqliteHistoryStore {
   const path = db ? resolve(db) : historyPathOf(cfg, process.env);
   if (!existsSync(path)) throw new EarshotError('DATA_NOT_FOUND', `no history database at ${path} (run the daemon or \`earshot index\` first, or pass --db FILE)`, { path });
   return new SqliteHistoryStore(path, { readonly: true });
@@ -64,8 +64,9 @@ export function registerHistory(program: Command): void {
         const store = openStore(cfg, o.db);
         try {
           const page = await store.events({ ...filter, limit, ...(labelIds ? { labelIds: [...labelIds, o.label!] } : {}) });
-          for (const e of page.events) {
-            out(o.json ? JSON.stringify(eventJson(e)) : `${e.wallStartMs !== null ? new Date(e.wallStartMs).toISOString() : '-'}  ${where(e.stream)}  ${e.startSeconds.toFixed(2)}-${e.endSeconds?.toFixed(2) ?? 'open'}s  ${e.label} ${e.peakScore.toFixed(3)}  ${e.id}`);
+          const json = o.json ? await eventsWithClips(store, page.events) : [];
+          for (const [i, e] of page.events.entries()) {
+            out(o.json ? JSON.stringify(json[i]) : `${e.wallStartMs !== null ? new Date(e.wallStartMs).toISOString() : '-'}  ${where(e.stream)}  ${e.startSeconds.toFixed(2)}-${e.endSeconds?.toFixed(2) ?? 'open'}s  ${e.label} ${e.peakScore.toFixed(3)}  ${e.id}`);
           }
         } finally {
           await store.close();

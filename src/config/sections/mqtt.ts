@@ -37,6 +37,8 @@ export const mqttSchema = z
     deviceName: z.string().min(1).default('earshot'),
     /** `<prefix>/<source>/top` at most once per this many seconds. */
     topThrottleSeconds: z.number().nonnegative().default(1),
+    /** `<prefix>/<source>/level`: the RMS level in dBFS over each this many seconds of audio; 0 = no level topic or sensor. */
+    levelSeconds: z.number().nonnegative().default(1),
     /** Labels with an ON/OFF topic and a binary_sensor, for every source. */
     watchedLabels: z.array(z.string().min(1)).default([...DEFAULT_WATCHED_LABELS]),
     /** Added to watchedLabels for every source. */
