@@ -23,10 +23,13 @@ import { clipFilterFor } from '../clips/filter.js';
 import { startIntegrations } from '../integrations/index.js';
 import type { Integrations } from '../integrations/contracts.js';
 import { serveClip } from '../clips/http.js';
+import { createLevelMetrics, observeLevels, type LevelMetrics } from '../levels/metrics.js';
+import { levelsMessage, spectrogramMessage } from '../levels/messages.js';
+import { webRoutes, type SettingsDeps } from '../web/routes.js';
 
 /** The daemon's extra HTTP routes: the history API and, with clips on, /clips/<id>.<ext>. */
-function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined): ReadonlyMap<string, HttpRoute> {
-  const routes = new Map<string, HttpRoute>(recording?.routes ?? []);
+function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined, web: ReadonlyMap<string, HttpRoute>): ReadonlyMap<string, HttpRoute> {
+  const routes = new Map<string, HttpRoute>([...web, ...(recording?.routes ?? [])]);
   if (clipsDir) routes.set('/clips/', (req, res, url) => serveClip(clipsDir, req, res, url.pathname));
   return routes;
 }
@@ -44,6 +47,11 @@ export interface DaemonDeps {
   readonly onOutput?: (o: SourceOutput) => void;
   /** Where history goes (the CLI resolves the path); absent or history.enabled false = not recorded. */
   readonly history?: HistoryDeps;
+  /**
+   * The dashboard's settings API (src/web/settings.ts): where overrides persist and how the
+   * config is re-read (the SIGHUP path). Absent = settings are read-only.
+   */
+  readonly settings?: Omit<SettingsDeps, 'config' | 'reload' | 'labelsBySource'>;
 }
 
 export interface Daemon {
@@ -74,6 +82,8 @@ interface SourceRecord {
   /** state + error code last logged: a retry loop failing the same way logs once. */
   logged?: string;
   sub?: Subscription;
+  /** Tagger latency of the latest patch (ms). */
+  inferenceMs?: number;
 }
 
 /** A listener reachable from other hosts; without a token anyone there can subscribe. */
@@ -116,7 +126,9 @@ function createRecord(
   metrics: DaemonMetrics,
   scheduler: SchedulerLike,
   onAudio?: (chunk: AudioChunk, baseSeconds: number) => void,
+  levelMetrics?: LevelMetrics,
 ): SourceRecord {
+  let rec: SourceRecord | undefined;
   const tagger = taggers.get(modelDirFor(cfg, config))!;
   const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
   const pipeline = createSourcePipeline(
@@ -127,12 +139,18 @@ function createRecord(
       events: eventsFor(cfg, config),
       scheduler,
       patches: deps.patches,
-      onInference: (s) => metrics.inferenceSeconds.observe({ source: cfg.id }, s),
+      onInference: (s) => {
+        metrics.inferenceSeconds.observe({ source: cfg.id }, s);
+        if (rec) rec.inferenceMs = s * 1000;
+      },
       onDrop: () => metrics.patchesDropped.inc({ source: cfg.id }),
       ...(onAudio ? { onAudio } : {}),
+      ...(cfg.minLevelDb !== undefined ? { minLevelDb: cfg.minLevelDb } : {}),
+      ...(levelMetrics ? { onQuietSkip: () => levelMetrics.quietSkipped.inc({ source: cfg.id }) } : {}),
     },
   );
-  return { cfg, pipeline, tagger, status: { sourceId: cfg.id, state: 'starting', restarts: 0, backend: tagger.backend }, lastAudioAt: null, streamSeconds: 0 };
+  rec = { cfg, pipeline, tagger, status: { sourceId: cfg.id, state: 'starting', restarts: 0, backend: tagger.backend }, lastAudioAt: null, streamSeconds: 0 };
+  return rec;
 }
 
 /** config -> models -> server -> sources. */
@@ -149,13 +167,14 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   const ontologyPath = ontologyPathFor(config.models.ontologyPath);
   const ontology: Ontology | undefined = ontologyPath ? loadOntology(ontologyPath) : undefined;
   const metrics = createMetrics();
+  const levelMetrics = createLevelMetrics(metrics.registry);
   const taggers = await loadTaggers(config.sources, config, deps.loadTagger);
 
   let records: SourceRecord[];
   const clipTaps = new Map<string, ReturnType<ClipManager['tap']>>();
   try {
     // Clip taps are created with the recording (after the server); the pipelines only start then.
-    records = config.sources.map((cfg) => createRecord(cfg, config, taggers, deps, metrics, scheduler, (c, b) => clipTaps.get(cfg.id)?.audio(c, b)));
+    records = config.sources.map((cfg) => createRecord(cfg, config, taggers, deps, metrics, scheduler, (c, b) => clipTaps.get(cfg.id)?.audio(c, b), levelMetrics));
     if (config.clips.enabled) for (const r of records) clipFilterFor(config.clips, r.cfg.id, r.tagger.labels);
   } catch (e) {
     // e.g. an events.labels key the tagger does not know: nothing has started yet
@@ -167,6 +186,14 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   const recording = config.history.enabled && deps.history ? startRecording(config, deps.history, metrics.registry, scheduler, log) : undefined;
   const clipsDir = config.history.enabled && config.clips.enabled ? deps.history?.clipsDir : undefined;
   let server: ProtocolServer;
+  // `reload` is defined below; the settings API calls it only once the daemon is running.
+  let reloadDaemon: ((next: Config) => void) | undefined;
+  const web = webRoutes({
+    config: () => config,
+    labelsBySource: () => new Map(records.map((r) => [r.cfg.id, r.tagger.labels])),
+    reload: (next) => reloadDaemon?.(next),
+    ...(deps.settings ?? {}),
+  });
   try {
     server = await ProtocolServer.start(config.server, {
       version: deps.version,
@@ -185,12 +212,14 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           restarts: r.status.restarts,
           lastAudioAt: r.lastAudioAt,
           streamSeconds: r.streamSeconds,
+          model: r.tagger.name,
+          ...(r.inferenceMs !== undefined ? { inferenceMs: Math.round(r.inferenceMs * 10) / 10 } : {}),
           ...(r.lastError ? { lastError: r.lastError } : {}),
         })),
       defaultTopK: () => config.events.topK,
       nowMs: () => scheduler.now(),
       integrations: () => integrations?.health(),
-      ...(recording || clipsDir ? { routes: httpRoutes(recording, clipsDir) } : {}),
+      routes: httpRoutes(recording, clipsDir, web),
     });
   } catch (e) {
     await recording?.stop();
@@ -247,6 +276,13 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
             server.publishEvent(clip ? { ...o.event, clip } : o.event);
           }
           break;
+        case 'levels':
+          observeLevels(levelMetrics, o.levels);
+          server.publishLive('levels', r.cfg.id, () => levelsMessage(o.levels));
+          break;
+        case 'spectrogram':
+          server.publishLive('spectrogram', r.cfg.id, () => spectrogramMessage(o.frames));
+          break;
         case 'audio':
           r.lastAudioAt = new Date(scheduler.now()).toISOString();
           r.streamSeconds = o.streamSeconds;
@@ -258,7 +294,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           r.status = status;
           setSourceState(metrics, r.cfg.id, status.state);
           if (status.error) r.lastError = { ...status.error, at: new Date(scheduler.now()).toISOString() };
-          const key = `${status.state}:${status.error?.code ?? ''}`;
+          // quiet <-> up follows the room's level (the minLevelDb gate): not worth a log line each time
+          const key = `${status.state === 'quiet' ? 'up' : status.state}:${status.error?.code ?? ''}`;
           if (key !== r.logged) {
             r.logged = key;
             const why = status.error ? `: [${status.error.code}] ${status.error.message}` : '';
@@ -279,7 +316,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   }
 
   let stopping: Promise<void> | undefined;
-  return {
+  const daemon: Daemon = {
     address: server.address,
     metrics,
     ...(recording ? { recording } : {}),
@@ -322,6 +359,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       return stopping;
     },
   };
+  reloadDaemon = (next) => daemon.reload(next);
+  return daemon;
 }
 
 /** Production wiring: real sources (arecord/sox, files, ffmpeg, stdin), the frontend and YAMNet. */

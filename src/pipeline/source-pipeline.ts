@@ -1,4 +1,4 @@
-import { defer, map, Observable, type OperatorFunction, type SchedulerLike, type Subscription, tap } from 'rxjs';
+import { defer, filter, map, Observable, type OperatorFunction, type SchedulerLike, type Subscription, tap } from 'rxjs';
 import type { AudioChunk } from '../audio/contracts.js';
 import type { Tagger } from '../classify/contracts.js';
 import type { EventsConfig } from '../config/sections/events.js';
@@ -14,13 +14,20 @@ import type { SourceStatus } from '../server/protocol.js';
 import { restartDelaySeconds, SilenceTracker } from './silence.js';
 import type { FlowGate } from './paced-file.js';
 import { tagPatches } from './tag-operator.js';
+import type { LevelReading, SpectrogramFrames } from '../levels/contracts.js';
+import { LevelMeter } from '../levels/meter.js';
+import { SpectrogramTap } from '../levels/spectrogram.js';
 
 export type SourceOutput =
   | { readonly kind: 'frame'; readonly frame: ScoreFrame }
   | { readonly kind: 'event'; readonly event: LabelEvent }
   | { readonly kind: 'status'; readonly status: SourceStatus & { readonly retryInSeconds?: number } }
   /** One per chunk: stream seconds read so far (for health/metrics). */
-  | { readonly kind: 'audio'; readonly streamSeconds: number; readonly chunkSeconds: number };
+  | { readonly kind: 'audio'; readonly streamSeconds: number; readonly chunkSeconds: number }
+  /** One per patch hop of audio: meyda levels (dashboard, /metrics, the quiet gate). */
+  | { readonly kind: 'levels'; readonly levels: LevelReading }
+  /** The log-mel frames each patch adds (the dashboard's spectrogram). */
+  | { readonly kind: 'spectrogram'; readonly frames: SpectrogramFrames };
 
 export interface SourceRuntime {
   readonly id: string;
@@ -52,6 +59,13 @@ export interface PipelineOptions {
    * `chunk.samples` (the frontend owns it) and must not block (clips copy into a ring).
    */
   readonly onAudio?: (chunk: AudioChunk, baseSeconds: number) => void;
+  /**
+   * Patches whose last hop is quieter than this (RMS dBFS) are not tagged: the source
+   * reports `quiet` (open events end) and silence costs no model time. Undefined = no gate.
+   */
+  readonly minLevelDb?: number;
+  /** Called per patch the gate skipped (a metric). */
+  readonly onQuietSkip?: () => void;
 }
 
 export interface SourcePipeline {
@@ -106,6 +120,8 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
 
   const output = new Observable<SourceOutput>((sub) => {
     const seg = new EventSegmenter(eventsCfg, { hopSeconds: fe.patchHopSeconds });
+    const meter = new LevelMeter(spec.id, fe.patchHopSeconds);
+    let quiet = false;
     segmenters.add(seg);
     let inner: Subscription | undefined;
     let timer: Subscription | undefined;
@@ -134,6 +150,7 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
       }
       lastAudioMs = now();
       opts.onAudio?.(chunk, base);
+      for (const levels of meter.push(chunk, base)) sub.next({ kind: 'levels', levels });
       const chunkSeconds = chunk.samples.length / chunk.sampleRateHz;
       lastEnd = base + chunk.startSample / chunk.sampleRateHz + chunkSeconds;
       sub.next({ kind: 'audio', streamSeconds: lastEnd, chunkSeconds });
@@ -146,6 +163,20 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
       const silence = new SilenceTracker(sup.silenceDbfs, sup.silenceSeconds);
       let first = true;
       const offset = () => base;
+      const spectrogram = new SpectrogramTap(spec.id, fe.stftHopSeconds, offset);
+      // The gate reads the hop the chunk just completed: patches come out synchronously after it.
+      const loudEnough = () => {
+        const min = opts.minLevelDb;
+        const level = meter.last?.rmsDb;
+        const isQuiet = min !== undefined && level !== undefined && level < min;
+        if (isQuiet !== quiet) {
+          quiet = isQuiet;
+          if (quiet) flush();
+          status(quiet ? 'quiet' : 'up');
+        }
+        if (quiet) opts.onQuietSkip?.();
+        return !quiet;
+      };
       // Patches waiting for the tagger; paced sources hold back while more than one does.
       let waiting = 0;
       let wake: (() => void)[] = [];
@@ -171,6 +202,11 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
             first = false;
           }),
           (spec.tagger.patches ?? opts.patches)(fe),
+          tap((p) => {
+            const frames = spectrogram.push(p);
+            if (frames) sub.next({ kind: 'spectrogram', frames });
+          }),
+          filter(() => loudEnough()),
           tagPatches(session, { maxBacklog: opts.maxBacklogPatches ?? 64, nowMs: now, onBacklog, ...(opts.onDrop ? { onDrop: opts.onDrop } : {}) }),
           map(({ patch, scores, inferenceMs, embedding }): ScoreFrame => {
             opts.onInference?.(inferenceMs / 1000);

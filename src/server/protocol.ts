@@ -6,8 +6,10 @@ import type { LabelInfo } from '../classify/contracts.js';
 /** Bumped on incompatible message changes; sent in `hello`. */
 export const PROTOCOL_VERSION = 1;
 
-export const messageKinds = ['scores', 'events', 'status'] as const;
+export const messageKinds = ['scores', 'events', 'status', 'levels', 'spectrogram'] as const;
 export type MessageKind = (typeof messageKinds)[number];
+/** What a subscribe without `kinds` gets: levels and spectrogram frames are asked for by name. */
+export const defaultKinds = ['scores', 'events', 'status'] as const;
 
 const subscribeSchema = z
   .object({
@@ -18,7 +20,7 @@ const subscribeSchema = z
     labels: z.array(z.string()).optional(),
     minScore: z.number().min(0).max(1).default(0),
     topK: z.number().int().positive().max(1000).optional(),
-    kinds: z.array(z.enum(messageKinds)).nonempty().default([...messageKinds]),
+    kinds: z.array(z.enum(messageKinds)).nonempty().default([...defaultKinds]),
     /** Replay retained events after this event id (string) or seq (number). */
     since: z.union([z.string(), z.number().int().nonnegative()]).optional(),
   })
@@ -68,8 +70,11 @@ export interface ModelInfo {
   readonly labels: readonly LabelInfo[];
 }
 
-/** ended: the input finished (a file without loop); failed: an error no restart can fix (not retried); stopped: daemon shutdown. */
-export type SourceState = 'starting' | 'up' | 'down' | 'silent' | 'ended' | 'failed' | 'stopped';
+/**
+ * ended: the input finished (a file without loop); failed: an error no restart can fix (not retried); stopped: daemon shutdown;
+ * quiet: audio below the source's minLevelDb, so the tagger is skipped.
+ */
+export type SourceState = 'starting' | 'up' | 'down' | 'silent' | 'quiet' | 'ended' | 'failed' | 'stopped';
 
 export interface SourceStatus {
   readonly sourceId: string;

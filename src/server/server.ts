@@ -25,6 +25,10 @@ export interface SourceHealth {
   readonly lastAudioAt: string | null;
   /** Stream seconds read so far. */
   readonly streamSeconds: number;
+  /** Tagger latency of the most recent patch, ms (the dashboard's health panel). */
+  readonly inferenceMs?: number;
+  /** The tagger's model name. */
+  readonly model?: string;
   /** The most recent failure (kept after recovery, with when it happened), if any. */
   readonly lastError?: { readonly code: string; readonly message: string; readonly at: string };
 }
@@ -134,6 +138,20 @@ export class ProtocolServer {
     if (this.retained.length > this.cfg.replayEvents) this.retained.splice(0, this.retained.length - this.cfg.replayEvents);
     for (const c of this.clients) if (c.subscription && wantsEvent(c.subscription, ev.sourceId, ev.labelId)) this.deliver(c, data, false);
     this.enforceBudget();
+  }
+
+  /**
+   * A `levels` or `spectrogram` message (src/levels/messages.ts) to the clients that asked for
+   * that kind and source; serialised lazily, once, and dropped first when a queue is full.
+   */
+  publishLive(kind: 'levels' | 'spectrogram', sourceId: string, serialise: () => string): void {
+    let data: string | undefined;
+    for (const c of this.clients) {
+      if (!c.subscription?.kinds.has(kind) || !c.subscription.sources.has(sourceId)) continue;
+      data ??= serialise();
+      this.deliver(c, data, true);
+    }
+    if (data !== undefined) this.enforceBudget();
   }
 
   publishStatus(s: SourceStatus): void {
@@ -312,7 +330,7 @@ export class ProtocolServer {
     try {
       if (path === '/healthz') {
         const sources = this.ctx.health();
-        const ok = sources.every((s) => s.state === 'up' || s.state === 'silent' || s.state === 'ended');
+        const ok = sources.every((s) => s.state === 'up' || s.state === 'silent' || s.state === 'quiet' || s.state === 'ended');
         const integrations = this.ctx.integrations?.();
         const body = JSON.stringify(
           access === 'status'
