@@ -21,6 +21,8 @@ const subscribeSchema = z
     minScore: z.number().min(0).max(1).default(0),
     topK: z.number().int().positive().max(1000).optional(),
     kinds: z.array(z.enum(messageKinds)).nonempty().default([...defaultKinds]),
+    /** Send each subscribed source's most recent `scores` frame at once (a dashboard opening mid-stream). */
+    latest: z.boolean().optional(),
     /** Replay retained events after this event id (string) or seq (number). */
     since: z.union([z.string(), z.number().int().nonnegative()]).optional(),
   })

@@ -75,6 +75,8 @@ export class ProtocolServer {
   private readonly wss: WebSocketServer;
   private readonly clients = new Set<Client>();
   private readonly retained: Retained[] = [];
+  /** Each source's newest frame, for `subscribe` with `latest: true`. */
+  private readonly lastFrames = new Map<string, ScoreFrame>();
   private seq = 0;
   private nextClientId = 1;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -117,6 +119,7 @@ export class ProtocolServer {
   }
 
   publishScores(frame: ScoreFrame): void {
+    this.lastFrames.set(frame.sourceId, frame);
     const byKey = new Map<string, string | undefined>();
     for (const c of this.clients) {
       const sub = c.subscription;
@@ -301,6 +304,13 @@ export class ProtocolServer {
           c.subscription = sub;
           const perSource = [...sub.sources].map(([id, s]) => ({ source: id, labels: s.ids ? s.ids.size : labels.get(id)!.length }));
           this.reply(c, JSON.stringify({ type: 'subscribed', sources: perSource, kinds: [...sub.kinds], minScore: sub.minScore, topK: sub.topK }));
+          if (msg.latest && sub.kinds.has('scores')) {
+            for (const id of sub.sources.keys()) {
+              const f = this.lastFrames.get(id);
+              const m = f ? scoresMessage(f, sub) : undefined;
+              if (m !== undefined) this.deliver(c, m, true);
+            }
+          }
           if (from >= 0 && sub.kinds.has('events')) {
             for (const r of this.retained.slice(from)) if (wantsEvent(sub, r.ev.sourceId, r.ev.labelId)) this.deliver(c, r.data, false);
             this.enforceBudget();

@@ -57,10 +57,18 @@ export function canvasStats(page: Page, selector: string): Promise<{ painted: nu
   return page.evaluate(`(${CANVAS_STATS})(${JSON.stringify(selector)})`);
 }
 
-/** An <audio> element's duration once its metadata loaded (0 on error or after 5 s). */
-export const AUDIO_DURATION = `(a) => new Promise((resolve) => {
-  if (a.readyState >= 1) return resolve(a.duration);
-  a.addEventListener('loadedmetadata', () => resolve(a.duration), { once: true });
-  a.addEventListener('error', () => resolve(0), { once: true });
-  setTimeout(() => resolve(0), 5000);
-})`;
+interface MediaLike {
+  readonly readyState: number;
+  readonly duration: number;
+  addEventListener(type: string, listener: () => void, options?: { once?: boolean }): void;
+}
+
+/** Runs in the page (passed as a function: playwright serialises it): an <audio>'s duration once its metadata loaded, 0 on error or after 5 s. */
+export function audioDuration(a: MediaLike): Promise<number> {
+  return new Promise((resolve) => {
+    if (a.readyState >= 1) return resolve(a.duration);
+    a.addEventListener('loadedmetadata', () => resolve(a.duration), { once: true });
+    a.addEventListener('error', () => resolve(0), { once: true });
+    setTimeout(() => resolve(0), 5000);
+  });
+}

@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { projectRoot } from '../helpers/shared.js';
 import { startDaemonProcess, type DaemonProcess } from '../e2e/daemon-process.js';
 import { TestClient, type Msg } from '../server/wsclient.js';
-import { AUDIO_DURATION, canvasStats, DESKTOP, launchChromium, PHONE, screenshot, speechWithGap } from './dashboard-fixture.js';
+import { audioDuration, canvasStats, DESKTOP, launchChromium, PHONE, screenshot, speechWithGap } from './dashboard-fixture.js';
 
 /**
  * The dashboard in real headless Chromium against `earshot run` (a child process) on a
@@ -30,7 +30,7 @@ before(async () => {
       server: { token: TOKEN },
       sources: [{ id: 'speech', kind: 'file', path: wav, loop: true, realtime: true, minLevelDb: -60 }],
       history: { flushSeconds: 0.2 },
-      clips: { preRollSeconds: 1, postRollSeconds: 0.5, maxSeconds: 10 },
+      clips: { preRollSeconds: 1, postRollSeconds: 0.5, maxSeconds: 10, ringMarginSeconds: 1 },
     },
     root,
   );
@@ -131,17 +131,16 @@ test('history: searching "speech" lists the event and its clip plays', async () 
   await page.getByTestId('search').press('Enter');
   await row.waitFor({ timeout: 10_000 });
   assert.match(await row.innerText(), /Speech/);
-  // the clip is finished once the event has ended and the post-roll is written: retry the search until it plays
-  const deadline = Date.now() + 30_000;
+  // the clip is written once the event has ended (post-roll, ring margin); the page retries until then
+  await row.getByRole('button', { name: 'Play clip' }).click();
+  const deadline = Date.now() + 40_000;
   let duration = 0;
-  while (Date.now() < deadline) {
-    await row.getByRole('button', { name: 'Play clip' }).click();
-    duration = Number(await row.locator('audio').evaluate(AUDIO_DURATION).catch(() => 0));
-    if (duration > 0) break;
-    await row.getByRole('button', { name: 'Hide clip' }).click();
-    await page.waitForTimeout(1000);
+  while (Date.now() < deadline && !(duration > 0)) duration = Number(await row.locator('audio').evaluate(audioDuration).catch(() => 0));
+  if (!(duration > 0)) {
+    const src = (await row.locator('audio').getAttribute('src').catch(() => null)) ?? '(no audio element)';
+    const r = src.startsWith('/') ? await fetch(`${daemon.http}${src}`) : undefined;
+    assert.fail(`clip duration ${duration}: ${src} -> HTTP ${r?.status} ${r ? await r.text().then((t) => t.slice(0, 200)) : ''}`);
   }
-  assert.ok(duration > 0, `clip duration ${duration}`);
   const img = row.locator('.clip img');
   await page.waitForFunction(`document.querySelector('.clip img')?.complete`);
   assert.ok((await page.evaluate<number>(`document.querySelector('.clip img').naturalWidth`)) > 0, 'clip spectrogram image');
@@ -150,7 +149,10 @@ test('history: searching "speech" lists the event and its clip plays', async () 
   await page.locator('[data-testid="events"] li').first().waitFor();
   await page.getByTestId('search').press('Enter');
   await row.waitFor();
-  await page.waitForSelector('.heatmap td[aria-label*=" 1 events"], .heatmap td[style*="--a:1"]');
+  // the day x hour heatmap counts this run's events in the current hour
+  await page.waitForFunction(`[...document.querySelectorAll('.heatmap td')].some((td) => / [1-9][0-9]* events$/.test(td.getAttribute('aria-label') ?? ''))`, undefined, { timeout: 10_000 }).catch(async (e: Error) => {
+    throw new Error(`${e.message}: ${await page.locator('.heatmap').innerHTML()}`);
+  });
   await screenshot(page, 'history-desktop');
   await page.setViewportSize(PHONE);
   await page.waitForTimeout(400);

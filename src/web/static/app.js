@@ -32,7 +32,7 @@ export class Feed {
       const msg = JSON.parse(e.data);
       if (msg.type === 'hello') {
         this.sources = msg.sources;
-        ws.send(JSON.stringify({ type: 'subscribe', topK: 5, kinds: ['scores', 'events', 'status', 'levels', 'spectrogram'] }));
+        ws.send(JSON.stringify({ type: 'subscribe', topK: 5, latest: true, kinds: ['scores', 'events', 'status', 'levels', 'spectrogram'] }));
       }
       this.emit(msg);
     };

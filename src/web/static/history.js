@@ -7,11 +7,15 @@ import { api, fmtDateTime, html, pct, withToken } from './util.js';
 const clipBase = (eventId) => `/clips/${eventId.replace(/[^A-Za-z0-9._-]/g, '_')}`;
 
 function Clip({ id, token }) {
+  // a clip is written a little after its event ends (post-roll, ring margin): retry for a while
+  const [attempt, setAttempt] = useState(0);
   const [failed, setFailed] = useState(false);
-  if (failed) return html`<p class="muted">No clip for this event (clips off, filtered out, or still being written).</p>`;
+  const retry = () => (attempt < 15 ? setTimeout(() => setAttempt((a) => a + 1), 2000) : setFailed(true));
+  if (failed) return html`<p class="muted">No clip for this event (clips off, filtered out, or not written).</p>`;
+  const src = (ext) => withToken(`${clipBase(id)}.${ext}${attempt ? `?attempt=${attempt}` : ''}`, token);
   return html`<div class="clip">
-    <audio controls preload="metadata" src=${withToken(`${clipBase(id)}.flac`, token)} onError=${() => setFailed(true)} aria-label="event clip"></audio>
-    <img src=${withToken(`${clipBase(id)}.png`, token)} alt="spectrogram of the clip" width="480" height="128" loading="lazy" />
+    <audio key=${attempt} controls preload="metadata" src=${src('flac')} onError=${retry} aria-label="event clip"></audio>
+    <img key=${`i${attempt}`} src=${src('png')} alt="spectrogram of the clip" width="480" height="128" />
   </div>`;
 }
 

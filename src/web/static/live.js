@@ -67,8 +67,8 @@ function LevelChart({ history }) {
         legend: { show: false },
         cursor: { show: false },
         scales: { x: { time: false }, y: { range: [LEVEL_MIN_DB, 0] } },
-        axes: [{ show: false }, { size: 36, values: (_u, v) => v.map((x) => `${x}`), stroke: '#9aa4b2', grid: { stroke: '#2a3340' }, font: '10px system-ui' }],
-        series: [{}, { stroke: '#4fc3f7', width: 1.5, fill: 'rgba(79,195,247,0.15)' }],
+        axes: [{ show: false }, { size: 36, splits: () => [-90, -60, -30, 0], values: (_u, v) => v.map((x) => `${x}`), stroke: '#9aa4b2', grid: { stroke: '#2a3340' }, font: '10px system-ui' }],
+        series: [{}, { stroke: '#4fc3f7', width: 1.5, fill: 'rgba(79,195,247,0.15)', points: { show: false } }],
       },
       [[], []],
       box.current,
@@ -106,7 +106,7 @@ function Meter({ levels }) {
   const frac = Math.max(0, Math.min(1, (db - LEVEL_MIN_DB) / -LEVEL_MIN_DB));
   return html`<div class="meter">
     <div class="meter-track" role="meter" aria-label="sound level" aria-valuemin=${LEVEL_MIN_DB} aria-valuemax="0" aria-valuenow=${Math.round(Math.max(LEVEL_MIN_DB, db))} aria-valuetext=${`${db.toFixed(1)} dBFS`}>
-      <span class="meter-fill" style=${`transform:scaleX(${frac})`}></span>
+      <span class="meter-fill" style=${`clip-path:inset(0 ${((1 - frac) * 100).toFixed(1)}% 0 0)`}></span>
     </div>
     <dl class="readings">
       <div><dt>level</dt><dd>${levels ? `${db.toFixed(1)} dBFS` : '–'}</dd></div>

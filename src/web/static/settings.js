@@ -14,8 +14,8 @@ function ThresholdRows({ rows, setRows, labels }) {
       ${rows.map(
         (r, i) => html`<tr key=${i}>
           <td><input aria-label="label" list="settings-labels" value=${r.label} onInput=${(e) => update(i, 'label', e.currentTarget.value)} data-testid="threshold-label" /></td>
-          <td><input aria-label=${`${r.label || 'label'} on threshold`} type="number" min="0" max="1" step="0.01" value=${r.on} onInput=${(e) => update(i, 'on', e.currentTarget.value)} data-testid="threshold-on" /></td>
-          <td><input aria-label=${`${r.label || 'label'} off threshold`} type="number" min="0" max="1" step="0.01" value=${r.off} onInput=${(e) => update(i, 'off', e.currentTarget.value)} data-testid="threshold-off" /></td>
+          <td><input aria-label=${`${r.label || 'label'} on threshold`} type="number" min="0" max="1" step="any" value=${r.on} onInput=${(e) => update(i, 'on', e.currentTarget.value)} data-testid="threshold-on" /></td>
+          <td><input aria-label=${`${r.label || 'label'} off threshold`} type="number" min="0" max="1" step="any" value=${r.off} onInput=${(e) => update(i, 'off', e.currentTarget.value)} data-testid="threshold-off" /></td>
           <td><button type="button" onClick=${() => setRows(rows.filter((_, j) => j !== i))} aria-label=${`remove ${r.label}`}>✕</button></td>
         </tr>`,
       )}
