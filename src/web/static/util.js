@@ -1,22 +1,22 @@
 // Shared helpers: the token, authenticated fetch, formatting, the spectrogram colour map.
-import { h } from 'preact';
-import htm from 'htm';
+import { h } from "preact";
+import htm from "htm";
 
 export const html = htm.bind(h);
 
-const KEY = 'earshot.token';
+const KEY = "earshot.token";
 
 /** `?token=` wins (and is stored, then removed from the address bar); else the stored one. */
 export function initialToken() {
   const url = new URL(location.href);
-  const t = url.searchParams.get('token');
+  const t = url.searchParams.get("token");
   if (t !== null) {
     localStorage.setItem(KEY, t);
-    url.searchParams.delete('token');
-    history.replaceState(null, '', url.pathname + url.search + url.hash);
+    url.searchParams.delete("token");
+    history.replaceState(null, "", url.pathname + url.search + url.hash);
     return t;
   }
-  return localStorage.getItem(KEY) ?? '';
+  return localStorage.getItem(KEY) ?? "";
 }
 
 export function storeToken(t) {
@@ -28,9 +28,12 @@ export class AuthError extends Error {}
 
 /** JSON from the API with the bearer token; 401 -> AuthError, other failures carry the server's message. */
 export async function api(token, path, init = {}) {
-  const headers = { ...(init.headers ?? {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const headers = {
+    ...(init.headers ?? {}),
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+  };
   const res = await fetch(path, { ...init, headers });
-  if (res.status === 401) throw new AuthError('the token was not accepted');
+  if (res.status === 401) throw new AuthError("the token was not accepted");
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(body.error ?? `${path}: HTTP ${res.status}`);
   return body;
@@ -38,17 +41,35 @@ export async function api(token, path, init = {}) {
 
 /** A URL for media elements, which cannot send headers. */
 export function withToken(path, token) {
-  return token ? `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : path;
+  return token
+    ? `${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`
+    : path;
 }
 
-export const fmtTime = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-export const fmtDateTime = (ms) => new Date(ms).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+export const fmtTime = (ms) =>
+  new Date(ms).toLocaleTimeString([], {
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+export const fmtDateTime = (ms) =>
+  new Date(ms).toLocaleString([], {
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
 export const pct = (x) => `${Math.round(x * 100)}%`;
 
 /** 256 RGB entries of a perceptual (inferno-like) ramp: dark = quiet, yellow = loud. */
 export const colormap = (() => {
   const stops = [
-    [0, 0, 0, 4], [0.25, 87, 16, 110], [0.5, 188, 55, 84], [0.75, 249, 142, 9], [1, 252, 255, 164],
+    [0, 0, 0, 4],
+    [0.25, 87, 16, 110],
+    [0.5, 188, 55, 84],
+    [0.75, 249, 142, 9],
+    [1, 252, 255, 164],
   ];
   const out = new Uint8ClampedArray(256 * 3);
   for (let i = 0; i < 256; i++) {
