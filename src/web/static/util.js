@@ -1,22 +1,22 @@
 // Shared helpers: the token, authenticated fetch, formatting, the spectrogram colour map.
-import { h } from "preact";
-import htm from "htm";
+import { h } from 'preact';
+import htm from 'htm';
 
 export const html = htm.bind(h);
 
-const KEY = "earshot.token";
+const KEY = 'earshot.token';
 
 /** `?token=` wins (and is stored, then removed from the address bar); else the stored one. */
 export function initialToken() {
   const url = new URL(location.href);
-  const t = url.searchParams.get("token");
+  const t = url.searchParams.get('token');
   if (t !== null) {
     localStorage.setItem(KEY, t);
-    url.searchParams.delete("token");
-    history.replaceState(null, "", url.pathname + url.search + url.hash);
+    url.searchParams.delete('token');
+    history.replaceState(null, '', url.pathname + url.search + url.hash);
     return t;
   }
-  return localStorage.getItem(KEY) ?? "";
+  return localStorage.getItem(KEY) ?? '';
 }
 
 export function storeToken(t) {
@@ -33,7 +33,7 @@ export async function api(token, path, init = {}) {
     ...(token ? { authorization: `Bearer ${token}` } : {}),
   };
   const res = await fetch(path, { ...init, headers });
-  if (res.status === 401) throw new AuthError("the token was not accepted");
+  if (res.status === 401) throw new AuthError('the token was not accepted');
   const body = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(body.error ?? `${path}: HTTP ${res.status}`);
   return body;
@@ -41,24 +41,22 @@ export async function api(token, path, init = {}) {
 
 /** A URL for media elements, which cannot send headers. */
 export function withToken(path, token) {
-  return token
-    ? `${path}${path.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`
-    : path;
+  return token ? `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : path;
 }
 
 export const fmtTime = (ms) =>
   new Date(ms).toLocaleTimeString([], {
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
   });
 export const fmtDateTime = (ms) =>
   new Date(ms).toLocaleString([], {
-    month: "short",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
   });
 export const pct = (x) => `${Math.round(x * 100)}%`;
 
