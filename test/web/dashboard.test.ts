@@ -113,6 +113,13 @@ test('live: an event appears in the timeline; level meter and health are filled'
   await page.waitForFunction(`Number(document.querySelector('[role="meter"]').getAttribute('aria-valuenow')) > -60`, undefined, { timeout: 10_000 });
   await page.waitForFunction(`/ms$/.test(document.querySelectorAll('.health dd')[3]?.textContent ?? '')`, undefined, { timeout: 10_000 });
   assert.notEqual(await page.locator('.health dd').nth(1).innerText(), '–');
+  // live updates (labels, meter, spectrogram, events) move nothing: layout shift over 4 s of updates
+  const shift = await page.evaluate<number>(`new Promise((resolve) => {
+    let sum = 0;
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) if (!e.hadRecentInput) sum += e.value; }).observe({ type: 'layout-shift' });
+    setTimeout(() => resolve(sum), 4000);
+  })`);
+  assert.ok(shift < 0.01, `layout shift ${shift} during live updates`);
   await screenshot(page, 'live-desktop');
   await page.setViewportSize(PHONE);
   await page.waitForTimeout(600);

@@ -3,6 +3,12 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, fmtDateTime, html, pct, withToken } from './util.js';
 
+/**
+ * Extra per-event buttons (the hook for feedback such as 👍/👎 from src/learn): push
+ * `{ name, label, run(event, token) }`; each history event row shows them after "More like this".
+ */
+export const eventActions = [];
+
 /** Same rule as src/clips/manager.ts clipId: the clip of history event `<run>/<id>`. */
 const clipBase = (eventId) => `/clips/${eventId.replace(/[^A-Za-z0-9._-]/g, '_')}`;
 
@@ -33,6 +39,7 @@ function EventRow({ e, token, open, onOpen, onLike }) {
           ? html`<span class="actions">
               <button onClick=${() => onOpen(open ? undefined : e.id)} aria-expanded=${open}>${open ? 'Hide clip' : 'Play clip'}</button>
               <button onClick=${() => onLike(e)}>More like this</button>
+              ${eventActions.map((a) => html`<button key=${a.name} aria-label=${`${a.label}: ${e.label}`} onClick=${() => a.run(e, token)}>${a.label}</button>`)}
             </span>`
           : null
       }
