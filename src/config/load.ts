@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
 import { EarshotError } from '../errors.js';
+import { applyOverrides, overridesPathFor, readOverrides } from './overrides.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
@@ -128,13 +129,13 @@ export interface LoadOptions {
   overrides?: Obj;
 }
 
-/** defaults < file < env (EARSHOT__A__B) < CLI overrides. */
+/** defaults < file < dashboard overrides (`<file>.overrides.yaml`, src/config/overrides.ts) < env (EARSHOT__A__B) < CLI overrides. */
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
   const defaults = configSchema.parse({}) as unknown as Obj;
   const file = opts.file ?? env.EARSHOT_CONFIG;
   let merged: Obj = {};
-  if (file) merged = readConfigFile(file);
+  if (file) merged = applyOverrides(readConfigFile(file), readOverrides(overridesPathFor(file))) as Obj;
   merged = mergeConfig(merged, envOverrides(env, defaults));
   if (opts.overrides) merged = mergeConfig(merged, opts.overrides);
   return parseConfig(merged);

@@ -41,5 +41,22 @@ export function resolveThresholds(cfg: EventsConfig, labels: readonly LabelInfo[
       }
     }
   }
+  applyLabelFilter(cfg, labels, t.on);
   return t;
+}
+
+/** events.include / events.exclude: a filtered-out label's on threshold is +Infinity, so it never starts an event. */
+function applyLabelFilter(cfg: EventsConfig, labels: readonly LabelInfo[], on: Float64Array): void {
+  const resolve = (terms: readonly string[] | undefined, key: string) => {
+    const out = new Set<number>();
+    for (const term of terms ?? []) {
+      const idx = findLabels(term, labels);
+      if (!idx.length) throw new EarshotError('CONFIG_INVALID', `events.${key}: "${term}" is neither a label name nor an ontology id of the tagger${didYouMean(term, labels.map((l) => l.name))}`, { key: term });
+      for (const i of idx) out.add(i);
+    }
+    return out;
+  };
+  const include = resolve(cfg.include, 'include');
+  const exclude = resolve(cfg.exclude, 'exclude');
+  for (let i = 0; i < on.length; i++) if (exclude.has(i) || (include.size > 0 && !include.has(i))) on[i] = Infinity;
 }

@@ -28,10 +28,13 @@ import { lineLog, silentLogger, type Logger } from '../log.js';
 import { speechDetector } from '../clips/privacy.js';
 import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/contracts.js';
+import { createLevelMetrics, observeLevels, type LevelMetrics } from '../levels/metrics.js';
+import { levelsMessage, spectrogramMessage } from '../levels/messages.js';
+import { webRoutes, type SettingsDeps } from '../web/routes.js';
 
-/** The daemon's extra HTTP routes: the history API and, with clips on, /clips/<id>.<ext>. */
-function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined, clipStore: Storage | undefined): ReadonlyMap<string, HttpRoute> {
-  const routes = new Map<string, HttpRoute>(recording?.routes ?? []);
+/** The daemon's extra HTTP routes: the dashboard, the history API and, with clips on, /clips/<id>.<ext>. */
+function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined, clipStore: Storage | undefined, web: ReadonlyMap<string, HttpRoute>): ReadonlyMap<string, HttpRoute> {
+  const routes = new Map<string, HttpRoute>([...web, ...(recording?.routes ?? [])]);
   if (clipsDir) routes.set('/clips/', (req, res, url) => serveClip(clipsDir, req, res, url.pathname, clipStore));
   return routes;
 }
@@ -49,6 +52,11 @@ export interface DaemonDeps {
   readonly onOutput?: (o: SourceOutput) => void;
   /** Where history goes (the CLI resolves the path); absent or history.enabled false = not recorded. */
   readonly history?: HistoryDeps;
+  /**
+   * The dashboard's settings API (src/web/settings.ts): where overrides persist and how the
+   * config is re-read (the SIGHUP path). Absent = settings are read-only.
+   */
+  readonly settings?: Omit<SettingsDeps, 'config' | 'reload' | 'labelsBySource'>;
 }
 
 export interface Daemon {
@@ -79,6 +87,8 @@ interface SourceRecord {
   /** state + error code last logged: a retry loop failing the same way logs once. */
   logged?: string;
   sub?: Subscription;
+  /** Tagger latency of the latest patch (ms). */
+  inferenceMs?: number;
 }
 
 /** A listener reachable from other hosts; without a token anyone there can subscribe. */
@@ -108,6 +118,7 @@ function sourceView(r: SourceRecord, modelInfo: ReadonlyMap<Tagger, ModelInfo>):
     status: r.status,
     lastAudioAt: r.lastAudioAt,
     streamSeconds: r.streamSeconds,
+    ...(r.inferenceMs !== undefined ? { inferenceMs: r.inferenceMs } : {}),
     ...(r.lastError ? { lastError: r.lastError } : {}),
   };
 }
@@ -121,7 +132,9 @@ function createRecord(
   metrics: DaemonMetrics,
   scheduler: SchedulerLike,
   onAudio?: (chunk: AudioChunk, baseSeconds: number) => void,
+  levelMetrics?: LevelMetrics,
 ): SourceRecord {
+  let rec: SourceRecord | undefined;
   const tagger = taggers.get(modelDirFor(cfg, config))!;
   const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
   const pipeline = createSourcePipeline(
@@ -132,13 +145,19 @@ function createRecord(
       events: eventsFor(cfg, config),
       scheduler,
       patches: deps.patches,
-      onInference: (s) => metrics.inferenceSeconds.observe({ source: cfg.id }, s),
+      onInference: (s) => {
+        metrics.inferenceSeconds.observe({ source: cfg.id }, s);
+        if (rec) rec.inferenceMs = s * 1000;
+      },
       onDrop: () => metrics.patchesDropped.inc({ source: cfg.id }),
       onNonFinite: (n) => metrics.nonFiniteSamples.inc({ source: cfg.id }, n),
       ...(onAudio ? { onAudio } : {}),
+      ...(cfg.minLevelDb !== undefined ? { minLevelDb: cfg.minLevelDb } : {}),
+      ...(levelMetrics ? { onQuietSkip: () => levelMetrics.quietSkipped.inc({ source: cfg.id }) } : {}),
     },
   );
-  return { cfg, pipeline, tagger, status: { sourceId: cfg.id, state: 'starting', restarts: 0, backend: tagger.backend }, lastAudioAt: null, streamSeconds: 0 };
+  rec = { cfg, pipeline, tagger, status: { sourceId: cfg.id, state: 'starting', restarts: 0, backend: tagger.backend }, lastAudioAt: null, streamSeconds: 0 };
+  return rec;
 }
 
 /** config -> models -> server -> sources. */
@@ -158,6 +177,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   const ontologyPath = ontologyPathFor(config.models.ontologyPath);
   const ontology: Ontology | undefined = ontologyPath ? loadOntology(ontologyPath) : undefined;
   const metrics = createMetrics();
+  const levelMetrics = createLevelMetrics(metrics.registry);
   const taggers = await loadTaggers(config.sources, config, deps.loadTagger);
 
   let records: SourceRecord[];
@@ -169,7 +189,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       createRecord(cfg, config, taggers, deps, metrics, scheduler, (c, b) => {
         clipTaps.get(cfg.id)?.audio(c, b);
         integrations?.audio(cfg.id, c);
-      }),
+      }, levelMetrics),
     );
     if (config.clips.enabled) for (const r of records) clipFilterFor(config.clips, r.cfg.id, r.tagger.labels);
   } catch (e) {
@@ -184,6 +204,14 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   const modelInfo = new Map<Tagger, ModelInfo>([...taggers.values()].map((t) => [t, { name: t.name, backend: t.backend, labels: t.labels }]));
   const clipStore = clipsDir && config.clips.storageUrl ? openStorage(config.clips.storageUrl, config.storage) : undefined;
   let server: ProtocolServer;
+  // `reload` is defined below; the settings API calls it only once the daemon is running.
+  let reloadDaemon: ((next: Config) => void) | undefined;
+  const web = webRoutes({
+    config: () => config,
+    labelsBySource: () => new Map(records.map((r) => [r.cfg.id, r.tagger.labels])),
+    reload: (next) => reloadDaemon?.(next),
+    ...(deps.settings ?? {}),
+  });
   try {
     server = await ProtocolServer.start(config.server, {
       version: deps.version,
@@ -193,7 +221,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       defaultTopK: config.events.topK,
       nowMs: () => scheduler.now(),
       integrations: () => integrations?.health(),
-      ...(recording || clipsDir ? { routes: httpRoutes(recording, clipsDir, clipStore) } : {}),
+      routes: httpRoutes(recording, clipsDir, clipStore, web),
     });
   } catch (e) {
     await recording?.stop();
@@ -251,6 +279,13 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           if (o.event.type === 'event.start') metrics.events.inc({ source: r.cfg.id });
           server.publishEvent(o.event);
           break;
+        case 'levels':
+          observeLevels(levelMetrics, o.levels);
+          server.publishLive('levels', r.cfg.id, () => levelsMessage(o.levels));
+          break;
+        case 'spectrogram':
+          server.publishLive('spectrogram', r.cfg.id, () => spectrogramMessage(o.frames));
+          break;
         case 'audio':
           r.lastAudioAt = new Date(scheduler.now()).toISOString();
           r.streamSeconds = o.streamSeconds;
@@ -262,7 +297,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
           r.status = status;
           setSourceState(metrics, r.cfg.id, status.state);
           if (status.error) r.lastError = { ...status.error, at: new Date(scheduler.now()).toISOString() };
-          const key = `${status.state}:${status.error?.code ?? ''}`;
+          // quiet <-> up follows the room's level (the minLevelDb gate): not worth a log line each time
+          const key = `${status.state === 'quiet' ? 'up' : status.state}:${status.error?.code ?? ''}`;
           if (key !== r.logged) {
             r.logged = key;
             const why = status.error ? `: [${status.error.code}] ${status.error.message}` : '';
@@ -290,7 +326,7 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   }
 
   let stopping: Promise<void> | undefined;
-  return {
+  const daemon: Daemon = {
     address: server.address,
     metrics,
     ...(recording ? { recording } : {}),
@@ -335,6 +371,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       return stopping;
     },
   };
+  reloadDaemon = (next) => daemon.reload(next);
+  return daemon;
 }
 
 /** Production wiring: real sources (arecord/sox, files, ffmpeg, stdin), the frontend and YAMNet. */

@@ -1,4 +1,4 @@
-import { defer, map, Observable, type OperatorFunction, type SchedulerLike, type Subscription, tap } from 'rxjs';
+import { defer, filter, map, Observable, type OperatorFunction, type SchedulerLike, type Subscription, tap } from 'rxjs';
 import type { AudioChunk } from '../audio/contracts.js';
 import type { Tagger } from '../classify/contracts.js';
 import type { EventsConfig } from '../config/sections/events.js';
@@ -13,13 +13,20 @@ import type { SourceStatus } from '../server/protocol.js';
 import { restartDelaySeconds, SilenceTracker } from './silence.js';
 import { Backlog, type AudioSource } from './flow.js';
 import { tagPatches } from './tag-operator.js';
+import type { LevelReading, SpectrogramFrames } from '../levels/contracts.js';
+import { LevelMeter } from '../levels/meter.js';
+import { SpectrogramTap } from '../levels/spectrogram.js';
 
 export type SourceOutput =
   | { readonly kind: 'frame'; readonly frame: ScoreFrame }
   | { readonly kind: 'event'; readonly event: LabelEvent }
   | { readonly kind: 'status'; readonly status: SourceStatus & { readonly retryInSeconds?: number } }
   /** One per chunk: stream seconds read so far (for health/metrics). */
-  | { readonly kind: 'audio'; readonly streamSeconds: number; readonly chunkSeconds: number };
+  | { readonly kind: 'audio'; readonly streamSeconds: number; readonly chunkSeconds: number }
+  /** One per patch hop of audio: meyda levels (dashboard, /metrics, the quiet gate). */
+  | { readonly kind: 'levels'; readonly levels: LevelReading }
+  /** The log-mel frames each patch adds (the dashboard's spectrogram). */
+  | { readonly kind: 'spectrogram'; readonly frames: SpectrogramFrames };
 
 export interface SourceRuntime {
   readonly id: string;
@@ -49,6 +56,13 @@ export interface PipelineOptions {
    * `chunk.samples` (the frontend owns it) and must not block (clips copy into a ring).
    */
   readonly onAudio?: (chunk: AudioChunk, baseSeconds: number) => void;
+  /**
+   * Patches whose last hop is quieter than this (RMS dBFS) are not tagged: the source
+   * reports `quiet` (open events end) and silence costs no model time. Undefined = no gate.
+   */
+  readonly minLevelDb?: number;
+  /** Called per patch the gate skipped (a metric). */
+  readonly onQuietSkip?: () => void;
 }
 
 export interface SourcePipeline {
@@ -108,6 +122,8 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
       return;
     }
     const stage = new EventStage(eventsCfg, fe.patchHopSeconds);
+    const meter = new LevelMeter(spec.id, fe.patchHopSeconds);
+    let quiet = false;
     let inner: Subscription | undefined;
     let timer: Subscription | undefined;
     let failures = 0;
@@ -136,6 +152,7 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
       lastAudioMs = now();
       if (chunk.nonFiniteSamples) opts.onNonFinite?.(chunk.nonFiniteSamples);
       opts.onAudio?.(chunk, base);
+      for (const levels of meter.push(chunk, base)) sub.next({ kind: 'levels', levels });
       const chunkSeconds = chunk.samples.length / chunk.sampleRateHz;
       lastEnd = base + chunk.startSample / chunk.sampleRateHz + chunkSeconds;
       sub.next({ kind: 'audio', streamSeconds: lastEnd, chunkSeconds });
@@ -148,6 +165,20 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
       const silence = new SilenceTracker(sup.silenceDbfs, sup.silenceSeconds);
       let first = true;
       const offset = () => base;
+      const spectrogram = new SpectrogramTap(spec.id, fe.stftHopSeconds, offset);
+      // The gate reads the hop the chunk just completed: patches come out synchronously after it.
+      const loudEnough = () => {
+        const min = opts.minLevelDb;
+        const level = meter.last?.rmsDb;
+        const isQuiet = min !== undefined && level !== undefined && level < min;
+        if (isQuiet !== quiet) {
+          quiet = isQuiet;
+          if (quiet) flush();
+          status(quiet ? 'quiet' : 'up');
+        }
+        if (quiet) opts.onQuietSkip?.();
+        return !quiet;
+      };
       const backlog = new Backlog();
       inner = defer(() => backlog.open(spec.source))
         .pipe(
@@ -156,6 +187,11 @@ export function createSourcePipeline(spec: SourceRuntime, opts: PipelineOptions)
             first = false;
           }),
           (spec.tagger.patches ?? opts.patches)(fe),
+          tap((p) => {
+            const frames = spectrogram.push(p);
+            if (frames) sub.next({ kind: 'spectrogram', frames });
+          }),
+          filter(() => loudEnough()),
           tagPatches(session, { maxBacklog: opts.maxBacklogPatches ?? 64, nowMs: now, onBacklog: (n) => backlog.set(n), ...(opts.onDrop ? { onDrop: opts.onDrop } : {}) }),
           tap(({ inferenceMs }) => opts.onInference?.(inferenceMs / 1000)),
           map(({ patch, scores, embedding }): ScoreFrame => {

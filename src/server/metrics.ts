@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { SourceState } from './protocol.js';
 
-const STATES: readonly SourceState[] = ['starting', 'up', 'down', 'silent', 'ended', 'failed', 'stopped'];
+const STATES: readonly SourceState[] = ['starting', 'up', 'down', 'silent', 'quiet', 'ended', 'failed', 'stopped'];
 
 /** One registry per daemon instance: two daemons in one process (tests) never share counters. */
 export interface DaemonMetrics {

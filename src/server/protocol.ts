@@ -9,8 +9,10 @@ import { topK } from '../classify/top-k.js';
 /** Bumped on incompatible message changes; sent in `hello`. */
 export const PROTOCOL_VERSION = 1;
 
-export const messageKinds = ['scores', 'events', 'status'] as const;
+export const messageKinds = ['scores', 'events', 'status', 'levels', 'spectrogram'] as const;
 export type MessageKind = (typeof messageKinds)[number];
+/** What a subscribe without `kinds` gets: levels and spectrogram frames are asked for by name. */
+export const defaultKinds = ['scores', 'events', 'status'] as const;
 
 const subscribeSchema = z
   .object({
@@ -21,7 +23,9 @@ const subscribeSchema = z
     labels: z.array(z.string()).optional(),
     minScore: z.number().min(0).max(1).default(0),
     topK: z.number().int().positive().max(1000).optional(),
-    kinds: z.array(z.enum(messageKinds)).nonempty().default([...messageKinds]),
+    kinds: z.array(z.enum(messageKinds)).nonempty().default([...defaultKinds]),
+    /** Send each subscribed source's most recent `scores` frame at once (a dashboard opening mid-stream). */
+    latest: z.boolean().optional(),
     /** Replay retained events after this event id (string) or seq (number). */
     since: z.union([z.string(), z.number().int().nonnegative()]).optional(),
   })
@@ -65,8 +69,11 @@ export interface ModelInfo {
   readonly labels: readonly LabelInfo[];
 }
 
-/** ended: the input finished (a file without loop); failed: an error no restart can fix (not retried); stopped: daemon shutdown. */
-export type SourceState = 'starting' | 'up' | 'down' | 'silent' | 'ended' | 'failed' | 'stopped';
+/**
+ * ended: the input finished (a file without loop); failed: an error no restart can fix (not retried); stopped: daemon shutdown;
+ * quiet: audio below the source's minLevelDb, so the tagger is skipped.
+ */
+export type SourceState = 'starting' | 'up' | 'down' | 'silent' | 'quiet' | 'ended' | 'failed' | 'stopped';
 
 export interface SourceStatus {
   readonly sourceId: string;
@@ -92,6 +99,8 @@ export interface SourceView {
   readonly lastAudioAt: string | null;
   /** Stream seconds read so far. */
   readonly streamSeconds: number;
+  /** Tagger latency of the most recent patch, ms (the dashboard's health panel). */
+  readonly inferenceMs?: number;
   /** The most recent failure (kept after recovery, with when it happened), if any. */
   readonly lastError?: { readonly code: string; readonly message: string; readonly at: string };
 }
@@ -110,6 +119,8 @@ export function sourceHealth(s: SourceView): Record<string, unknown> {
     restarts: s.status.restarts,
     lastAudioAt: s.lastAudioAt,
     streamSeconds: s.streamSeconds,
+    model: s.model.name,
+    ...(s.inferenceMs !== undefined ? { inferenceMs: Math.round(s.inferenceMs * 10) / 10 } : {}),
     ...(s.lastError ? { lastError: s.lastError } : {}),
   };
 }

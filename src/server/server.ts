@@ -77,6 +77,8 @@ export class ProtocolServer {
   private readonly wss: WebSocketServer;
   private readonly clients = new Set<Client>();
   private readonly retained: Retained[] = [];
+  /** Each source's newest frame, for `subscribe` with `latest: true`. */
+  private readonly lastFrames = new Map<string, ScoreFrame>();
   private seq = 0;
   private nextClientId = 1;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -122,6 +124,7 @@ export class ProtocolServer {
   }
 
   publishScores(frame: ScoreFrame): void {
+    this.lastFrames.set(frame.sourceId, frame);
     const byKey = new Map<string, string | undefined>();
     for (const c of this.clients) {
       const sub = c.subscription;
@@ -143,6 +146,20 @@ export class ProtocolServer {
     if (this.retained.length > this.cfg.replayEvents) this.retained.splice(0, this.retained.length - this.cfg.replayEvents);
     for (const c of this.clients) if (c.subscription && wantsEvent(c.subscription, ev.sourceId, ev.labelId)) this.deliver(c, data, false);
     this.enforceBudget();
+  }
+
+  /**
+   * A `levels` or `spectrogram` message (src/levels/messages.ts) to the clients that asked for
+   * that kind and source; serialised lazily, once, and dropped first when a queue is full.
+   */
+  publishLive(kind: 'levels' | 'spectrogram', sourceId: string, serialise: () => string): void {
+    let data: string | undefined;
+    for (const c of this.clients) {
+      if (!c.subscription?.kinds.has(kind) || !c.subscription.sources.has(sourceId)) continue;
+      data ??= serialise();
+      this.deliver(c, data, true);
+    }
+    if (data !== undefined) this.enforceBudget();
   }
 
   publishStatus(s: SourceStatus): void {
@@ -278,6 +295,13 @@ export class ProtocolServer {
           const from = msg.since !== undefined ? this.replayStart(msg.since) : -1;
           c.subscription = sub;
           this.reply(c, subscribedMessage(sub, labels));
+          if (msg.latest && sub.kinds.has('scores')) {
+            for (const id of sub.sources.keys()) {
+              const f = this.lastFrames.get(id);
+              const m = f ? scoresMessage(f, sub) : undefined;
+              if (m !== undefined) this.deliver(c, m, true);
+            }
+          }
           if (from >= 0 && sub.kinds.has('events')) {
             for (const r of this.retained.slice(from)) if (wantsEvent(sub, r.ev.sourceId, r.ev.labelId)) this.deliver(c, r.data, false);
             this.enforceBudget();
@@ -307,7 +331,7 @@ export class ProtocolServer {
     try {
       if (path === '/healthz') {
         const views = this.ctx.sources();
-        const ok = views.every((s) => s.status.state === 'up' || s.status.state === 'silent' || s.status.state === 'ended');
+        const ok = views.every((s) => s.status.state === 'up' || s.status.state === 'silent' || s.status.state === 'quiet' || s.status.state === 'ended');
         const sources = views.map(sourceHealth);
         const integrations = this.ctx.integrations?.();
         const body = JSON.stringify(

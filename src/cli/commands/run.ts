@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { action, configFrom, definedOnly, exitCodeFor, numericOverride } from '../common.js';
 import type { ConfigObject } from '../../config/load.js';
+import { overridesPathFor } from '../../config/overrides.js';
 import { EarshotError, toEarshotError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { defaultDaemonDeps, startDaemon } from '../../pipeline/daemon.js';
@@ -89,7 +90,10 @@ export function registerRun(program: Command): void {
         const deps = await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, logger });
         const printer = printMode ? outputPrinter(printMode as PrintMode, opts.printScores ? config.events.topK : 0) : undefined;
         const history = { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env) };
-        const daemon = await startDaemon(config, printer ? { ...deps, history, onOutput: printer } : { ...deps, history });
+        // the dashboard's settings persist next to the config file and apply through the SIGHUP path
+        const configFile = (cmd.optsWithGlobals() as { config?: string }).config ?? process.env.EARSHOT_CONFIG;
+        const settings = configFile ? { overridesPath: overridesPathFor(configFile), reread: () => configFrom(cmd, overrides) } : undefined;
+        const daemon = await startDaemon(config, { ...deps, history, ...(printer ? { onOutput: printer } : {}), ...(settings ? { settings } : {}) });
         const { host, port } = daemon.address;
         const hostUrl = host.includes(':') ? `[${host}]` : host;
         process.stdout.write(`earshot listening on ws://${hostUrl}:${port}/ (health http://${hostUrl}:${port}/healthz, metrics /metrics)\n`);

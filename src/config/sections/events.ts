@@ -17,6 +17,10 @@ export const eventsSchema = z
     smoothingSeconds: z.number().min(0).max(3600).default(0),
     /** Per-label overrides keyed by label name or ontology id. */
     labels: z.record(z.string(), z.object(thresholds).partial().strict()).default({}),
+    /** Label filter: only these labels (names or ontology ids) start events; empty = all. */
+    include: z.array(z.string()).default([]),
+    /** Label filter: these labels never start events, even when included. */
+    exclude: z.array(z.string()).default([]),
     topK: z.number().int().min(1).max(1000).default(5),
   })
   .strict()
@@ -33,6 +37,8 @@ export const sourceEventsSchema = z
     mergeGapSeconds: thresholds.mergeGapSeconds,
     smoothingSeconds: z.number().min(0).max(3600),
     labels: z.record(z.string(), z.object(thresholds).partial().strict()),
+    include: z.array(z.string()),
+    exclude: z.array(z.string()),
     topK: z.number().int().min(1).max(1000),
   })
   .partial()

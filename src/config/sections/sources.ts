@@ -7,6 +7,8 @@ const common = {
   modelDir: z.string().optional(),
   /** Per-source event thresholds over the top-level `events` section. */
   events: sourceEventsSchema.optional(),
+  /** Patches whose hop is quieter than this (RMS dBFS) skip the tagger; the source reports `quiet`. Unset = always tag. */
+  minLevelDb: z.number().min(-200).max(0).optional(),
 };
 
 /** Capture rates a recorder can deliver; outside this a value is a typo, not a device. */
