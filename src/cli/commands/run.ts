@@ -63,7 +63,7 @@ function outputPrinter(mode: PrintMode, k: number): (o: SourceOutput) => void {
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run the live tagging daemon: sources -> YAMNet -> events, served over WebSocket (+ /healthz, /metrics)')
+    .description('run the live tagging daemon: sources -> tagger (config models.tagger; the start-up log names the one in use) -> events, served over WebSocket (+ /healthz, /metrics)')
     .option('-s, --source <spec>', 'mic[:DEVICE] | file:PATH | url:URL | stdin (repeatable; replaces config sources)', collect)
     .option('-m, --model <dir>', 'YAMNet model directory (default: config models.yamnetDir)')
     .option('-p, --port <n>', 'listen port (default: config server.port; 0 = any free port)')

@@ -51,7 +51,7 @@ export function registerTag(program: Command): void {
     .option('--tfjs-backend <name>', `TF.js backend: ${TFJS_BACKENDS.join('|')} (config engine.tfjsBackend)`)
     .option('-k, --top <k>', 'labels per line (default: config events.topK)')
     .option('--json', 'JSON lines: {"t", "start", "end" (seconds of the audio scored; t = start), "top": [{"label", "id", "score"}]}, event lines with "type", "start", "end"; "file" on each line when several inputs are tagged')
-    .option('--csv', `CSV: ${'file,type,start,end,rank,label,id,score'}, one row per label of a hop (type hop, clip or summary) and per event (type event.start/event.end)`)
+    .option('--csv', 'CSV: file,type,start,end,rank,label,id,score, one row per label of a hop (type hop, clip or summary) and per event (type event.start/event.end)')
     .option('--no-events', 'omit the detected events (hysteresis segmentation as `earshot run`, config events.*)')
     .option('--clip', 'one prediction over the whole input: one line with t = duration (EfficientAT: the whole input in one pass; YAMNet: the mean of its hop scores)')
     .option('--summary', 'whole-input top labels, one line per input naming it (the --clip prediction): for many files or a directory')
