@@ -11,6 +11,7 @@ import { registerWatch } from './commands/watch.js';
 import { registerDevices } from './commands/devices.js';
 import { commanderErrorsAsEarshot, exitCodeForCommander } from './common.js';
 import { registerHistory } from './commands/history.js';
+import { registerLearn } from './commands/learn.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerWatch(program);
   registerHistory(program);
   registerDevices(program);
+  registerLearn(program);
   return program;
 }
 

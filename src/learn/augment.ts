@@ -18,11 +18,13 @@ export interface AugmentOptions {
   readonly snrDb: readonly number[];
   /** Variants per example (the first is the example as recorded, unshifted). */
   readonly variants: number;
+  /** Hard negatives made from each example (see `augment`). */
+  readonly negativeVariants: number;
   readonly maxSpeedChange: number;
   readonly maxEqDb: number;
 }
 
-export const DEFAULT_AUGMENT: Omit<AugmentOptions, 'rateHz'> = { snrDb: [0, 5, 10, 20, Infinity], variants: 12, maxSpeedChange: 0.06, maxEqDb: 6 };
+export const DEFAULT_AUGMENT: Omit<AugmentOptions, 'rateHz'> = { snrDb: [0, 5, 10, 20, Infinity], variants: 12, negativeVariants: 4, maxSpeedChange: 0.06, maxEqDb: 6 };
 
 /** The active part of a recording plus 0.2 s either side, at most 30 s. */
 export function trimToSound(samples: Float32Array, rateHz: number): { sound: Float32Array; mask: Uint8Array } {
@@ -92,15 +94,49 @@ function uniform(rng: Rng, lo: number, hi: number): number {
   return lo + (hi - lo) * rng.next();
 }
 
-export function augment(recording: Float32Array, background: readonly Float32Array[], rng: Rng, o: AugmentOptions): Variant[] {
+/** Reversed, or played far too fast or slow, or cut into 0.1-0.2 s pieces and shuffled. */
+function destroy(sound: Float32Array, rng: Rng, rateHz: number): { s: Float32Array; speed: number; reversed: boolean } {
+  const k = rng.int(3);
+  if (k === 0) return { s: Float32Array.from(sound).reverse(), speed: 1, reversed: true };
+  if (k === 1) {
+    const speed = rng.next() < 0.5 ? uniform(rng, 0.65, 0.8) : uniform(rng, 1.25, 1.5);
+    return { s: changeSpeed(sound, speed), speed, reversed: false };
+  }
+  const piece = Math.round(uniform(rng, 0.1, 0.2) * rateHz);
+  const pieces: Float32Array[] = [];
+  for (let i = 0; i < sound.length; i += piece) pieces.push(sound.subarray(i, Math.min(sound.length, i + piece)));
+  rng.shuffle(pieces);
+  const s = new Float32Array(sound.length);
+  let at = 0;
+  for (const p of pieces) {
+    s.set(p, at);
+    at += p.length;
+  }
+  return { s, speed: 1, reversed: false };
+}
+
+/**
+ * `positive`: the example as recorded plus `variants - 1` augmented copies. `negative`:
+ * hard negatives made from the example (reversed, >20% off speed, shuffled pieces):
+ * the same timbre in a pattern that is not the sound, so the head learns the pattern,
+ * not just "a chime-like sound that is not the background".
+ */
+export function augment(recording: Float32Array, background: readonly Float32Array[], rng: Rng, o: AugmentOptions, kind: 'positive' | 'negative' = 'positive'): Variant[] {
   const { sound, mask } = trimToSound(recording, o.rateHz);
   const per = Math.round(FRAME_SECONDS * o.rateHz);
-  const out: Variant[] = [{ samples: recording, mask: activeFrames(recording, o.rateHz) }];
-  for (let v = 1; v < o.variants; v++) {
-    const speed = 1 + uniform(rng, -o.maxSpeedChange, o.maxSpeedChange);
-    let s = changeSpeed(sound, speed);
+  const out: Variant[] = kind === 'positive' ? [{ samples: recording, mask: activeFrames(recording, o.rateHz) }] : [];
+  for (let v = kind === 'positive' ? 1 : 0; v < o.variants; v++) {
+    let speed = 1 + uniform(rng, -o.maxSpeedChange, o.maxSpeedChange);
+    let s: Float32Array;
+    let soundMask = mask;
+    if (kind === 'negative') {
+      const d = destroy(sound, rng, o.rateHz);
+      s = d.s;
+      speed = d.speed;
+      if (d.reversed) soundMask = Uint8Array.from(mask).reverse();
+    } else s = changeSpeed(sound, speed);
     s = tiltEq(s, o.rateHz, uniform(rng, 400, 3000), uniform(rng, -o.maxEqDb, o.maxEqDb), uniform(rng, -o.maxEqDb, o.maxEqDb));
-    const sMask = changeSpeedMask(mask, speed, Math.ceil(s.length / per));
+    const sMask = changeSpeedMask(soundMask, speed, Math.ceil(s.length / per));
     // Sound level -35..-6 dBFS (active RMS); the background level follows from the SNR.
     const level = 10 ** (uniform(rng, -35, -6) / 20);
     const g = level / Math.max(1e-9, rms(s, sMask, o.rateHz));

@@ -21,10 +21,12 @@ export interface LearnOptions {
   readonly augment: Omit<AugmentOptions, 'rateHz'>;
   /** Lowest on-threshold a class gets whatever the background allows (sigmoid midpoint). */
   readonly thresholdFloor: number;
+  /** Hops a sound must stay over threshold to be an event (every instant is in two windows). */
+  readonly minHops: number;
   readonly onProgress?: (stage: string, done: number, total: number) => void;
 }
 
-export const DEFAULT_LEARN: Omit<LearnOptions, 'config'> = { budgetPerHour: 1, folds: 5, seed: 1, head: DEFAULT_HEAD, augment: DEFAULT_AUGMENT, thresholdFloor: 0.5 };
+export const DEFAULT_LEARN: Omit<LearnOptions, 'config'> = { budgetPerHour: 1, folds: 5, seed: 1, head: DEFAULT_HEAD, augment: DEFAULT_AUGMENT, thresholdFloor: 0.5, minHops: Number(process.env.MINHOPS ?? 2) };
 
 /** Embedding rows with their role: class index (-1 = background), fold, and provenance. */
 export interface Rows {
@@ -112,6 +114,11 @@ export async function learnFromDataset(ds: Dataset, emb: Embedder, o: LearnOptio
           else if (role === 'negative') push(rows, dim, e.embeddings, i, -1, fold, -1);
         });
       }
+      for (const v of augment(cls.recordings[j]!.samples, bgSamples, rng, { ...o.augment, variants: o.augment.negativeVariants, rateHz: emb.rateHz }, 'negative')) {
+        const e = await emb.embed(v.samples);
+        // Every window of a hard negative is background, the destroyed sound's included.
+        for (let i = 0; i < e.count; i++) push(rows, dim, e.embeddings, i, -1, fold, -1);
+      }
       o.onProgress?.('embed', ++step, totalSteps);
     }
   }
@@ -148,7 +155,7 @@ export async function learnFromDataset(ds: Dataset, emb: Embedder, o: LearnOptio
   const scores = oof ?? applyHead(head, rows.x, rows.n);
   const tTrain = performance.now();
 
-  const minDurationSeconds = emb.hopSeconds;
+  const minDurationSeconds = Math.round(emb.hopSeconds * (o.minHops - 1) * 1e6) / 1e6;
   const thresholds: Record<string, ClassThreshold> = {};
   const calibration: Array<{ backgroundThreshold: number; falseAlarmsPerHour: number }> = [];
   for (let c = 0; c < C; c++) {

@@ -47,6 +47,7 @@ export function activeSpan(mask: Uint8Array): { first: number; last: number } | 
   return { first, last: mask.lastIndexOf(1) };
 }
 
+const POS = Number(process.env.POSFRAC ?? 0.2);
 export type WindowRole = 'positive' | 'negative' | 'ignore';
 
 /**
@@ -63,7 +64,8 @@ export function windowRoles(mask: Uint8Array, startSeconds: readonly number[], w
     let n = 0;
     for (let f = Math.max(0, a); f < Math.min(mask.length, a + wFrames); f++) n += mask[f]!;
     if (n === 0) return 'negative';
-    if (n >= 0.2 * wFrames || n >= 0.5 * total) return 'positive';
+    if (n >= POS * wFrames || n >= 0.6 * total) return 'positive';
+
     return 'ignore';
   });
 }
