@@ -36,18 +36,30 @@ export function countEvents(sequences: readonly Float32Array[], on: number, o: P
   return n;
 }
 
-/** Smallest threshold within the budget (bisection: fewer events as the threshold rises), then margin, floor and ceiling. */
+/**
+ * The lowest threshold that stays within the budget, searched from the top: the count is not
+ * monotone near 0 (a threshold under the background's floor merges everything into one long
+ * event), so it steps down by 0.01 until the budget is exceeded, then bisects that step.
+ * Then margin, floor and ceiling.
+ */
 export function calibrateThreshold(sequences: readonly Float32Array[], seconds: number, o: CalibrateOptions): { threshold: number; backgroundThreshold: number; falseAlarmsPerHour: number } {
   const allowed = Math.floor((o.budgetPerHour * seconds) / 3600);
-  let lo = 0;
   let hi = 1.000001;
-  if (countEvents(sequences, lo, o) > allowed) {
-    for (let it = 0; it < 24; it++) {
+  let lo = 0;
+  for (let t = 1; t > 0; t = Math.round((t - 0.01) * 100) / 100) {
+    if (countEvents(sequences, t, o) > allowed) {
+      lo = t;
+      break;
+    }
+    hi = t;
+  }
+  if (lo > 0) {
+    for (let it = 0; it < 16; it++) {
       const mid = (lo + hi) / 2;
       if (countEvents(sequences, mid, o) > allowed) lo = mid;
       else hi = mid;
     }
-  } else hi = 0;
+  }
   const threshold = Math.min(o.ceiling, Math.max(o.floor, hi + o.marginAbove));
   const fa = seconds > 0 ? (countEvents(sequences, threshold, o) * 3600) / seconds : 0;
   return { threshold, backgroundThreshold: hi, falseAlarmsPerHour: fa };

@@ -15,7 +15,7 @@ export interface HeadTrainOptions {
   readonly seed: number;
 }
 
-export const DEFAULT_HEAD: HeadTrainOptions = { hidden: Number(process.env.HIDDEN ?? 0), epochs: 15, batchSize: 128, learningRate: 2e-3, l2: 1e-2, seed: 1 };
+export const DEFAULT_HEAD: HeadTrainOptions = { hidden: 0, epochs: 15, batchSize: 128, learningRate: 2e-3, l2: 1e-2, seed: 1 };
 
 /** Training rows: x [n, dim] embeddings; y [n, classes] 0/1 targets (all 0 = background). */
 export interface TrainSet {

@@ -26,7 +26,7 @@ export interface LearnOptions {
   readonly onProgress?: (stage: string, done: number, total: number) => void;
 }
 
-export const DEFAULT_LEARN: Omit<LearnOptions, 'config'> = { budgetPerHour: 1, folds: 5, seed: 1, head: DEFAULT_HEAD, augment: DEFAULT_AUGMENT, thresholdFloor: 0.5, minHops: Number(process.env.MINHOPS ?? 2) };
+export const DEFAULT_LEARN: Omit<LearnOptions, 'config'> = { budgetPerHour: 1, folds: 5, seed: 1, head: DEFAULT_HEAD, augment: DEFAULT_AUGMENT, thresholdFloor: 0.5, minHops: 2 };
 
 /** Embedding rows with their role: class index (-1 = background), fold, and provenance. */
 export interface Rows {
@@ -81,13 +81,18 @@ function subset(rows: Rows, dim: number, classes: number, keep: (i: number) => b
   return { x, y, n: idx.length, dim, classes };
 }
 
-/**
- * The whole learning job over a decoded dataset: augment + embed, k-fold cross-validation
- * (folds by recording, so no example's variants leak between train and test), thresholds
- * calibrated on out-of-fold background scores, and the final head trained on everything.
- */
-export async function learnFromDataset(ds: Dataset, emb: Embedder, o: LearnOptions): Promise<LearnOutput> {
-  const t0 = performance.now();
+/** Every training window, embedded, with what calibration and the report need to trace it back. */
+export interface EmbeddedSet {
+  readonly rows: Rows;
+  /** Row indices of each background file's hops, in stream order. */
+  readonly bgRows: readonly (readonly number[])[];
+  readonly variantClass: readonly number[];
+  readonly variantFold: readonly number[];
+  readonly backgroundSeconds: number;
+  readonly folds: number;
+}
+
+export async function embedDataset(ds: Dataset, emb: Embedder, o: LearnOptions): Promise<EmbeddedSet> {
   const rng = new Rng(o.seed);
   const C = ds.classes.length;
   const dim = emb.dim;
@@ -136,8 +141,27 @@ export async function learnFromDataset(ds: Dataset, emb: Embedder, o: LearnOptio
     bgRows.push(seq);
     o.onProgress?.('embed', ++step, totalSteps);
   }
-  const tEmbed = performance.now();
+  return { rows, bgRows, variantClass, variantFold, backgroundSeconds, folds: k };
+}
 
+/**
+ * The whole learning job over a decoded dataset: augment + embed, k-fold cross-validation
+ * (folds by recording, so no example's variants leak between train and test), thresholds
+ * calibrated on out-of-fold background scores, and the final head trained on everything.
+ */
+export async function learnFromDataset(ds: Dataset, emb: Embedder, o: LearnOptions): Promise<LearnOutput> {
+  const t0 = performance.now();
+  const set = await embedDataset(ds, emb, o);
+  const tEmbed = performance.now();
+  return fitAndCalibrate(ds, set, emb, o, { t0, tEmbed });
+}
+
+/** Cross-validation, calibration and the final head over an embedded set. */
+export function fitAndCalibrate(ds: Dataset, set: EmbeddedSet, emb: Pick<Embedder, 'dim' | 'hopSeconds'>, o: LearnOptions, times = { t0: performance.now(), tEmbed: performance.now() }): LearnOutput {
+  const { rows, bgRows, variantClass, variantFold, backgroundSeconds, folds: k } = set;
+  const { t0, tEmbed } = times;
+  const C = ds.classes.length;
+  const dim = emb.dim;
   // Out-of-fold scores: every row scored by a head that never saw its recording / chunk.
   let oof: Float32Array | undefined;
   if (k >= 2) {

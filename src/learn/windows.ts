@@ -47,12 +47,11 @@ export function activeSpan(mask: Uint8Array): { first: number; last: number } | 
   return { first, last: mask.lastIndexOf(1) };
 }
 
-const POS = Number(process.env.POSFRAC ?? 0.2);
 export type WindowRole = 'positive' | 'negative' | 'ignore';
 
 /**
- * Role of each window [start, start + windowSeconds): positive when at least 20% of it
- * is active or it holds at least half of all the active audio (short sounds), negative
+ * Role of each window [start, start + windowSeconds): positive when at least 40% of it
+ * is active or it holds at least 60% of all the active audio (short sounds), negative
  * when none of it is, else ignored (a sliver of the sound: neither label is honest).
  */
 export function windowRoles(mask: Uint8Array, startSeconds: readonly number[], windowSeconds: number): WindowRole[] {
@@ -64,8 +63,7 @@ export function windowRoles(mask: Uint8Array, startSeconds: readonly number[], w
     let n = 0;
     for (let f = Math.max(0, a); f < Math.min(mask.length, a + wFrames); f++) n += mask[f]!;
     if (n === 0) return 'negative';
-    if (n >= POS * wFrames || n >= 0.6 * total) return 'positive';
-
+    if (n >= 0.4 * wFrames || n >= 0.6 * total) return 'positive';
     return 'ignore';
   });
 }

@@ -142,6 +142,7 @@ export function writeWav(path: string, x: Float32Array): void {
   buf.writeUInt16LE(2, 32);
   buf.writeUInt16LE(16, 34);
   buf.write('data', 36);
+  buf.writeUInt32LE(x.length * 2, 40);
   for (let i = 0; i < x.length; i++) buf.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x[i]!)) * 32767), 44 + i * 2);
   writeFileSync(path, buf);
 }

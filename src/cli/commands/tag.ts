@@ -51,7 +51,7 @@ export function registerTag(program: Command): void {
   program
     .command('tag <audio-file>')
     .description('print the top AudioSet labels per patch hop of an audio file (YAMNet)')
-    .option('-m, --model <dir>', 'YAMNet model directory (default: config models.yamnetDir)')
+    .option('-m, --model <dir>', 'YAMNet, EfficientAT or custom (`earshot learn`) model directory (default: config models.yamnetDir)')
     .option('-e, --engine <kind>', `inference engine: ${ENGINES.join('|')} (default: config engine.kind)`)
     .option('--tfjs-backend <name>', `TF.js backend: ${BACKENDS.join('|')} (default: config engine.tfjsBackend)`)
     .option('-k, --top <k>', 'labels per hop (default: config events.topK)')
@@ -73,6 +73,11 @@ export function registerTag(program: Command): void {
         const mn = resolveModelDir(cfg.models.efficientatDir);
         const preferMn = cfg.models.tagger === 'efficientat' || (cfg.models.tagger === 'auto' && isEfficientAtDir(mn));
         const dir = opts.model ?? (preferMn ? mn : resolveModelDir(cfg.models.yamnetDir));
+        const { isCustomModelDir } = await import('../../learn/modeldir.js');
+        if (isCustomModelDir(dir)) {
+          const { tagWithCustomModel } = await import('./tag-custom.js');
+          return tagWithCustomModel(file, dir, cfg, k, opts);
+        }
         if (isEfficientAtDir(resolveModelDir(dir))) {
           const { tagWithEfficientAt } = await import('./tag-efficientat.js');
           return tagWithEfficientAt(file, resolveModelDir(dir), cfg, k, opts);
