@@ -12,6 +12,7 @@ import { registerDevices } from './commands/devices.js';
 import { commanderErrorsAsEarshot, exitCodeForCommander } from './common.js';
 import { registerHistory } from './commands/history.js';
 import { registerLearn } from './commands/learn.js';
+import { registerCalibrate } from './commands/calibrate.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerDevices(program);
   registerLearn(program);
+  registerCalibrate(program);
   return program;
 }
 

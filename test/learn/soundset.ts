@@ -80,6 +80,7 @@ export async function playback(file: string, rng: Rng, tmp: string): Promise<Flo
 
 /** Household background: speech, music and quiet stretches over a pink-noise floor with occasional fan noise. */
 export async function household(seconds: number, seed: number, tmp: string): Promise<Float32Array> {
+  mkdirSync(tmp, { recursive: true });
   const rng = new Rng(seed);
   const n = Math.round(seconds * RATE);
   const out = new Float32Array(n);
