@@ -21,6 +21,11 @@ export interface LabelInfo {
   /** Ontology id, e.g. /m/09x0r. */
   readonly id: string;
   readonly name: string;
+  /**
+   * Event thresholds the label's model calibrated for it (custom labels, `earshot learn`);
+   * they replace the global events.* values, and config events.labels overrides still win.
+   */
+  readonly defaults?: { readonly onThreshold: number; readonly offThreshold: number; readonly minDurationSeconds: number };
 }
 
 /**

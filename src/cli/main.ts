@@ -12,6 +12,8 @@ import { registerDevices } from './commands/devices.js';
 import { commanderErrorsAsEarshot, exitCodeForCommander } from './common.js';
 import { registerHistory } from './commands/history.js';
 import { registerClips } from './commands/clips.js';
+import { registerLearn } from './commands/learn.js';
+import { registerCalibrate } from './commands/calibrate.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerClips(program);
   registerDevices(program);
+  registerLearn(program);
+  registerCalibrate(program);
   return program;
 }
 

@@ -12,7 +12,7 @@ export interface LabelThresholds {
 }
 
 /**
- * Applies `events.labels` overrides (keyed by display name, any case, or ontology id)
+ * Applies a label's own calibrated defaults (custom labels), then `events.labels` overrides (keyed by display name, any case, or ontology id)
  * over the global thresholds. An override key matching no label is a config error
  * with the closest label name suggested: a typo would otherwise silently leave the
  * default in place.
@@ -25,6 +25,12 @@ export function resolveThresholds(cfg: EventsConfig, labels: readonly LabelInfo[
     minDurationSeconds: new Float64Array(n).fill(cfg.minDurationSeconds),
     mergeGapSeconds: new Float64Array(n).fill(cfg.mergeGapSeconds),
   };
+  for (const l of labels) {
+    if (!l.defaults) continue;
+    t.on[l.index] = l.defaults.onThreshold;
+    t.off[l.index] = Math.min(l.defaults.offThreshold, l.defaults.onThreshold);
+    t.minDurationSeconds[l.index] = l.defaults.minDurationSeconds;
+  }
   for (const [key, o] of Object.entries(cfg.labels)) {
     const idx = findLabels(key, labels);
     if (!idx.length) {

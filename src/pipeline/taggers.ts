@@ -39,9 +39,28 @@ export function modelArchitecture(dir: string): string {
   }
 }
 
-/** YAMNet directories score patches themselves; a classifier directory runs over VGGish (models.vggishDir). */
+/**
+ * YAMNet directories score patches themselves; a classifier directory runs over VGGish (models.vggishDir).
+ * `models.custom` heads join the loaded tagger (same embedding pass, see src/learn/custom-tagger.ts).
+ */
 export async function defaultTaggerLoader(dir: string, config: Config): Promise<Tagger> {
+  const tagger = await loadBaseTagger(dir, config);
+  if (config.models.custom.length === 0) return tagger;
+  try {
+    const { readCustomModels, withCustomHeads } = await import('../learn/custom-tagger.js');
+    return withCustomHeads(tagger, readCustomModels(config.models.custom));
+  } catch (e) {
+    await tagger.dispose();
+    throw e;
+  }
+}
+
+async function loadBaseTagger(dir: string, config: Config): Promise<Tagger> {
   const arch = modelArchitecture(dir);
+  if (arch === 'custom-head') {
+    const { loadCustomModelTagger } = await import('../learn/custom-tagger.js');
+    return loadCustomModelTagger(dir, config);
+  }
   if (arch === 'yamnet') {
     const { loadYamnetTagger } = await import('../models/yamnet/tagger.js');
     return loadYamnetTagger(dir, config.engine);

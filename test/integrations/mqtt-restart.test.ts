@@ -38,7 +38,7 @@ test('broker down across a daemon restart: every event of both runs arrives once
     });
     return startDaemon(config, {
       version: 'test',
-      openSource: (_cfg, gate) => pacedAudio(async () => ({ samples: src, sampleRateHz: RATE, channels: 1 }), { loop: false }, gate),
+      openSource: () => pacedAudio(async () => ({ samples: src, sampleRateHz: RATE, channels: 1 }), { loop: false }),
       loadTagger: async () => energyTagger(-3.5),
       patches: logMelPatches,
       history: { path: tmp.path('state/history.sqlite') },

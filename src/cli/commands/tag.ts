@@ -28,6 +28,7 @@ async function openTagger(cfg: Config, model: string | undefined): Promise<FileT
   const mn = resolveModelDir(cfg.models.efficientatDir);
   const preferMn = cfg.models.tagger === 'efficientat' || (cfg.models.tagger === 'auto' && isEfficientAtDir(mn));
   const dir = resolveModelDir(model ?? (preferMn ? mn : cfg.models.yamnetDir));
+  if ((await import('../../learn/modeldir.js')).isCustomModelDir(dir)) return (await import('../tag/custom.js')).customFileTagger(dir, cfg);
   if (isEfficientAtDir(dir)) return (await import('../tag/efficientat.js')).efficientAtFileTagger(dir, cfg);
   return (await import('../tag/yamnet.js')).yamnetFileTagger(dir, cfg);
 }
@@ -46,7 +47,7 @@ export function registerTag(program: Command): void {
   program
     .command('tag <audio-file...>')
     .description('print the top AudioSet labels per hop of audio files, directories or - (stdin), with the detected events (tagger: config models.tagger; the shipped EfficientAT mn04 by default, else YAMNet)')
-    .option('-m, --model <dir>', 'model directory, EfficientAT or YAMNet (default: config models.tagger and its directory)')
+    .option('-m, --model <dir>', 'model directory: EfficientAT, YAMNet or custom (`earshot learn`) (default: config models.tagger and its directory)')
     .option('-e, --engine <kind>', `inference engine: ${ENGINE_KINDS.join('|')} (config engine.kind)`)
     .option('--tfjs-backend <name>', `TF.js backend: ${TFJS_BACKENDS.join('|')} (config engine.tfjsBackend)`)
     .option('-k, --top <k>', 'labels per line (default: config events.topK)')

@@ -18,7 +18,8 @@ async function detectEvents(hops: readonly TagHop[], labels: readonly LabelInfo[
   return framesToEvents(frames, cfg.events, hopSeconds);
 }
 
-async function collect(audio: AudioStream): Promise<Float32Array> {
+/** The whole input as one array (the windowed scorers take one). */
+export async function collect(audio: AudioStream): Promise<Float32Array> {
   const parts: Float32Array[] = [];
   let n = 0;
   for await (const b of audio.blocks()) {

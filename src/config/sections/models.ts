@@ -19,6 +19,11 @@ export const modelsSchema = z
     contextHopSeconds: z.number().positive().max(60).default(1),
     /** AudioSet ontology.json, for subscribing to a parent label's children; '' = the copy shipped with earshot, 'none' = flat labels only. */
     ontologyPath: z.string().default(''),
+    /**
+     * Custom model directories (`earshot learn --out`): their heads run beside the tagger on
+     * the same embeddings, adding their labels to every source whose tagger is their base.
+     */
+    custom: z.array(z.string().min(1)).default([]),
     /** Base URL for `earshot models fetch`. */
     fetchBaseUrl: z.string().default('https://storage.googleapis.com/audioset'),
   })
