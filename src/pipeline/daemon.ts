@@ -123,6 +123,13 @@ function sourceView(r: SourceRecord, modelInfo: ReadonlyMap<Tagger, ModelInfo>):
   };
 }
 
+/** Sources per tagger, in first-use order. */
+function groupSources(records: readonly SourceRecord[]): Map<Tagger, string[]> {
+  const by = new Map<Tagger, string[]>();
+  for (const r of records) by.set(r.tagger, [...(by.get(r.tagger) ?? []), r.cfg.id]);
+  return by;
+}
+
 /** One source's pipeline over its tagger; throws CONFIG_INVALID for event overrides naming no label. */
 function createRecord(
   cfg: SourceConfig,
@@ -246,6 +253,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     await Promise.all([...taggers.values()].map((t) => t.dispose()));
     throw e;
   }
+  // The tagger and engine actually in use (models.tagger auto may pick either), once per model.
+  for (const [t, ids] of groupSources(records)) logger.info(`tagger ${t.name} on ${t.backend}, ${t.labels.length} labels: sources ${ids.join(', ')}`, { model: t.name, backend: t.backend, sources: ids });
   if (!config.server.token && !isLoopback(config.server.host)) {
     logger.warn(`warning: listening on ${config.server.host} without server.token: anyone who can reach port ${server.address.port} can subscribe; set server.token or bind 127.0.0.1`, { host: config.server.host, port: server.address.port });
   }

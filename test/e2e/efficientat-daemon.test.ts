@@ -33,6 +33,8 @@ test('daemon with the shipped mn04: 527 labels, Speech scores each 0.5 s hop and
   const models = hello.models as Array<{ name: string; labelCount: number }>;
   assert.equal(models[0]!.name, 'efficientat-mn04');
   assert.equal(models[0]!.labelCount, 527);
+  // The start-up log names the tagger and engine actually in use (models.tagger may be auto).
+  assert.match(daemon.stderr(), /tagger efficientat-mn04 on [a-z]+\/[a-z0-9]+, 527 labels: sources speech/);
   await client.request({ type: 'subscribe', topK: 3, kinds: ['scores', 'events'] }, 'subscribed');
   const isSpeechTop = (m: Msg) => m.type === 'scores' && (m.top as Array<{ label: string }>).slice(0, 2).some((l) => l.label === 'Speech');
   await client.waitFor(isSpeechTop);
