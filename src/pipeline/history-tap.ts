@@ -13,6 +13,7 @@ import type { HttpRoute } from '../server/server.js';
 import { SqliteHistoryStore } from '../history/sqlite.js';
 import { KeywordIndex } from '../history/keywords.js';
 import { historyRoutes } from '../history/http.js';
+import { PostgresHistoryStore, redactUrl } from '../history/postgres.js';
 
 export interface HistoryDeps {
   readonly path: string;
@@ -42,7 +43,9 @@ export interface Recording {
 export function startRecording(config: Config, deps: HistoryDeps, registry: Registry, scheduler: SchedulerLike, log: (line: string) => void): Recording {
   const h = config.history;
   const metrics = createHistoryMetrics(registry);
-  const sink = new WorkerSink(deps.path, deps.storeOptions);
+  // PostgreSQL I/O is async already (a pool): the store itself is the sink, and its reader.
+  const pgStore = h.url ? new PostgresHistoryStore(h.url, { poolMax: h.poolMax }) : undefined;
+  const sink = pgStore ?? new WorkerSink(deps.path, deps.storeOptions);
   const writer = new HistoryWriter(sink, {
     queueMaxRecords: h.queueMaxRecords,
     batchMaxRecords: h.batchMaxRecords,
@@ -58,11 +61,12 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
   const recorders: SourceRecorder[] = [];
   let reader: SqliteHistoryStore | undefined;
   // Reads run on this thread: each query is bounded by its LIMIT and the indexes (see BENCHMARKS.md).
-  const store = () => (reader ??= new SqliteHistoryStore(deps.path, { readonly: true }));
+  const store = () => pgStore ?? (reader ??= new SqliteHistoryStore(deps.path, { readonly: true }));
   const keywords = config.models.ontologyPath ? KeywordIndex.load(config.models.ontologyPath) : undefined;
-  log(`history: recording to ${deps.path}`);
+  const where = h.url ? redactUrl(h.url) : deps.path;
+  log(`history: recording to ${where}`);
   return {
-    path: deps.path,
+    path: where,
     metrics,
     writer,
     runId,

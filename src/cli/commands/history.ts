@@ -5,12 +5,12 @@ import { resolve } from 'node:path';
 import { action, configFrom } from '../common.js';
 import type { Config } from '../../config/schema.js';
 import { EarshotError } from '../../errors.js';
-import { historyPathOf } from '../../history/paths.js';
-import { SqliteHistoryStore } from '../../history/sqlite.js';
+import { redactUrl } from '../../history/postgres.js';
 import { KeywordIndex } from '../../history/keywords.js';
 import { meanEmbedding } from '../../history/embedding.js';
 import { eventJson, hitJson, parseLimit, parseScore, parseTime, similarJson } from '../../history/query.js';
-import type { QuantizedEmbedding, StreamRef, TimeFilter } from '../../history/contracts.js';
+import type { HistoryStore, QuantizedEmbedding, StreamRef, TimeFilter } from '../../history/contracts.js';
+import { historyTargetOf, openHistoryStore } from '../../history/open.js';
 
 interface FilterOpts {
   db?: string;
@@ -21,10 +21,8 @@ interface FilterOpts {
   json?: boolean;
 }
 
-function openStore(cfg: Config, db: string | undefined): SqliteHistoryStore {
-  const path = db ? resolve(db) : historyPathOf(cfg, process.env);
-  if (!existsSync(path)) throw new EarshotError('DATA_NOT_FOUND', `no history database at ${path} (run the daemon or \`earshot index\` first, or pass --db FILE)`, { path });
-  return new SqliteHistoryStore(path, { readonly: true });
+function openStore(cfg: Config, db: string | undefined): HistoryStore {
+  return openHistoryStore(historyTargetOf(cfg, process.env, db), { readonly: true, poolMax: 2 });
 }
 
 function timeFilter(o: FilterOpts): TimeFilter {
@@ -40,8 +38,8 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 const where = (s: StreamRef) => (s.kind === 'file' ? s.name : `source ${s.name}`);
 const filterFlags = (c: Command) =>
   c
-    .option('--db <file>', 'history database (default: config history.path, else <stateDir>/history.sqlite)')
-    .option('--source <s>', 'only this source id or file path')
+    .option('--db <file|url>', 'history: SQLite file or postgres:// URL (default: config history.url, history.path, else <stateDir>/history.sqlite)')
+    .option('--source <s>', 'only this source id (or site/source on a hub) or file path')
     .option('--since <t>', 'ISO time or age (30m, 2h, 7d)')
     .option('--until <t>', 'ISO time or age')
     .option('-n, --limit <n>', 'at most this many results (default 20)')
@@ -108,7 +106,7 @@ export function registerHistory(program: Command): void {
   program
     .command('index <inputs...>')
     .description('tag audio files (paths, directories recursively, globs) into the history database; unchanged files are skipped')
-    .option('--db <file>', 'history database (default: config history.path, else <stateDir>/history.sqlite)')
+    .option('--db <file|url>', 'history: SQLite file or postgres:// URL (default: config history.url, history.path, else <stateDir>/history.sqlite)')
     .option('-m, --model <dir>', 'YAMNet model directory (default: config models.yamnetDir)')
     .option('-w, --workers <n>', 'worker threads (default: one per core)')
     .action(
@@ -117,9 +115,9 @@ export function registerHistory(program: Command): void {
         const workers = parseLimit(o.workers, '--workers', cpus().length, 256);
         const { listInputs, indexFiles, workerPool, inProcessPool } = await import('../../history/indexer.js');
         const files = listInputs(inputs);
-        const path = o.db ? resolve(o.db) : historyPathOf(cfg, process.env);
+        const path = historyTargetOf(cfg, process.env, o.db);
         const modelDir = o.model ?? cfg.models.yamnetDir;
-        const store = new SqliteHistoryStore(path);
+        const store = openHistoryStore(path, { poolMax: workers + 1 });
         const pool = workers === 1 ? inProcessPool(await (await import('../../history/index-tagger.js')).openFileTagger(cfg, modelDir)) : workerPool(workers, cfg, modelDir);
         const { SingleBar, Presets } = (await import('cli-progress')).default;
         const bar = new SingleBar({ format: 'index [{bar}] {value}/{total} files | {hours} h audio | ETA {eta_formatted}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
@@ -131,7 +129,7 @@ export function registerHistory(program: Command): void {
           });
           bar.stop();
           for (const f of r.failed) process.stderr.write(`failed [${f.code}] ${f.path}: ${f.message}\n`);
-          process.stderr.write(`indexed ${r.indexed}, skipped ${r.skipped} unchanged, failed ${r.failed.length}; ${(r.audioSeconds / 3600).toFixed(3)} h of audio in ${path}\n`);
+          process.stderr.write(`indexed ${r.indexed}, skipped ${r.skipped} unchanged, failed ${r.failed.length}; ${(r.audioSeconds / 3600).toFixed(3)} h of audio in ${redactUrl(path)}\n`);
           if (r.failed.length) process.exitCode = 1;
         } finally {
           bar.stop();
@@ -143,7 +141,7 @@ export function registerHistory(program: Command): void {
 }
 
 /** The embedding `--like` searches with, and the stream to leave out of the results. */
-async function likeQuery(cfg: Config, store: SqliteHistoryStore, like: string, model: string | undefined): Promise<{ embedding: QuantizedEmbedding; exclude?: StreamRef }> {
+async function likeQuery(cfg: Config, store: HistoryStore, like: string, model: string | undefined): Promise<{ embedding: QuantizedEmbedding; exclude?: StreamRef }> {
   if (existsSync(like)) {
     const path = resolve(like);
     const stream: StreamRef = { kind: 'file', name: path };
