@@ -11,6 +11,7 @@ import { registerWatch } from './commands/watch.js';
 import { registerDevices } from './commands/devices.js';
 import { commanderErrorsAsEarshot, exitCodeForCommander } from './common.js';
 import { registerHistory } from './commands/history.js';
+import { registerFleet } from './commands/fleet.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerWatch(program);
   registerHistory(program);
+  registerFleet(program);
   registerDevices(program);
   return program;
 }

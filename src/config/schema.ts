@@ -12,6 +12,7 @@ import { clipsSchema } from './sections/clips.js';
 import { mqttSchema } from './sections/mqtt.js';
 import { webhooksSchema } from './sections/webhooks.js';
 import { notifySchema } from './sections/notify.js';
+import { fleetSchema } from './sections/fleet.js';
 
 /** The one configuration object. Defaults and validation live here and in ./sections only. */
 export const configSchema = z
@@ -34,6 +35,7 @@ export const configSchema = z
     /** POST every event to these receivers (signed, retried, persisted in the history database's outbox). */
     webhooks: webhooksSchema,
     notify: notifySchema.prefault({}),
+    fleet: fleetSchema.prefault({}),
   })
   .strict();
 

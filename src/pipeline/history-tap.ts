@@ -3,7 +3,10 @@ import type { SchedulerLike } from 'rxjs';
 import type { Tagger } from '../classify/contracts.js';
 import type { Config } from '../config/schema.js';
 import { createHistoryMetrics, type HistoryMetrics } from '../history/metrics.js';
-import { SourceRecorder } from '../history/recorder.js';
+import { SourceRecorder, type RecordSink } from '../history/recorder.js';
+import { FleetEdge } from '../fleet/edge.js';
+import { siteOf } from '../fleet/wire.js';
+import type { SourceBeat } from '../fleet/contracts.js';
 import type { SqliteStoreOptions } from '../history/sqlite.js';
 import type { OutboxStore } from '../history/contracts.js';
 import { WorkerSink } from '../history/worker-client.js';
@@ -17,6 +20,8 @@ import { PostgresHistoryStore, redactUrl } from '../history/postgres.js';
 
 export interface HistoryDeps {
   readonly path: string;
+  /** Sent in fleet heartbeats. */
+  readonly version?: string;
   /** Test hook: e.g. max_page_count to make a small "full disk". */
   readonly storeOptions?: SqliteStoreOptions;
   /** Where clips go (the CLI resolves clips.dir); absent = no clips. */
@@ -59,6 +64,14 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
   // Distinguishes this run's event ids (`<run>/<source>:<label>:<seq>`) from earlier runs'.
   const runId = Math.floor(scheduler.now()).toString(36);
   const recorders: SourceRecorder[] = [];
+  // Fleet (src/fleet): the same records also go to the hub, through the same database's outbox.
+  const beats = new Map<string, SourceBeat>();
+  const fleet = config.fleet.url
+    ? new FleetEdge(config.fleet, { site: siteOf(config.fleet.site), version: deps.version ?? '', outbox: sink, registry, log, nowMs: () => scheduler.now(), sources: () => [...beats.values()] })
+    : undefined;
+  const records: RecordSink = fleet
+    ? { addSegment: (s) => (writer.addSegment(s), fleet.addSegment(s)), addEvent: (e) => (writer.addEvent(e), fleet.addEvent(e)) }
+    : writer;
   let reader: SqliteHistoryStore | undefined;
   // Reads run on this thread: each query is bounded by its LIMIT and the indexes (see BENCHMARKS.md).
   const store = () => pgStore ?? (reader ??= new SqliteHistoryStore(deps.path, { readonly: true }));
@@ -74,17 +87,23 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
     outbox: sink,
     tap(sourceId, tagger) {
       const hop = Number(tagger.frontend.patchHopSeconds ?? config.frontend.patchHopSeconds);
-      const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, writer, () => scheduler.now());
+      const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, records, () => scheduler.now());
+      beats.set(sourceId, { id: sourceId, state: 'starting', lastAudioMs: null });
       recorders.push(rec);
       const index = new Map(tagger.labels.map((l) => [l.id, l.index]));
       return (o) => {
         if (o.kind === 'frame') rec.frame(o.frame);
         else if (o.kind === 'event') rec.event(o.event, index.get(o.event.labelId) ?? 0);
-        else if (o.kind === 'status' && (o.status.state === 'ended' || o.status.state === 'stopped')) rec.flush();
+        else if (o.kind === 'status') {
+          if (o.status.state === 'ended' || o.status.state === 'stopped') rec.flush();
+          beats.set(sourceId, { ...beats.get(sourceId)!, state: o.status.state });
+        } else if (o.kind === 'audio' && fleet) beats.set(sourceId, { ...beats.get(sourceId)!, lastAudioMs: scheduler.now() });
       };
     },
     async stop() {
       for (const r of recorders) r.flush();
+      // Before the writer closes the database the outbox lives in.
+      await fleet?.stop();
       await writer.stop();
       await reader?.close();
     },

@@ -22,6 +22,7 @@ interface RunOpts {
   fast?: boolean;
   once?: boolean;
   stateDir?: string;
+  fleet?: string;
   /** commander: false with --no-history. */
   history?: boolean;
   print?: string | boolean;
@@ -41,6 +42,7 @@ function overridesFrom(opts: RunOpts): ConfigObject {
   if (opts.host) server.host = opts.host;
   if (opts.stateDir) o.stateDir = opts.stateDir;
   if (opts.history === false) o.history = { enabled: false };
+  if (opts.fleet) o.fleet = { url: opts.fleet };
   if (Object.keys(server).length) o.server = server;
   return o;
 }
@@ -72,6 +74,7 @@ export function registerRun(program: Command): void {
     .option('--once', 'exit when every source has ended (file sources without --loop); a source that failed for good (e.g. a missing file) makes the exit code 2')
     .option('--state-dir <dir>', 'state directory (history database); default config stateDir, $STATE_DIRECTORY, ~/.local/state/earshot')
     .option('--no-history', 'do not record events and segments to the history database')
+    .option('--fleet <url>', 'publish events, segment summaries and heartbeats to a hub over NATS JetStream (nats://host:4222); site = config fleet.site or the hostname')
     .action(
       action(async (opts: RunOpts, cmd: Command) => {
         const overrides = overridesFrom(opts);
@@ -86,7 +89,7 @@ export function registerRun(program: Command): void {
         if (opts.printScores && printMode === undefined) throw new EarshotError('INPUT_INVALID', '--print-scores needs --print', { flag: '--print-scores' });
         const deps = await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, log });
         const printer = printMode ? outputPrinter(printMode as PrintMode, opts.printScores ? config.events.topK : 0) : undefined;
-        const history = { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env) };
+        const history = { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env), version: pkg.version };
         const daemon = await startDaemon(config, printer ? { ...deps, history, onOutput: printer } : { ...deps, history });
         const { host, port } = daemon.address;
         const hostUrl = host.includes(':') ? `[${host}]` : host;
