@@ -6,8 +6,41 @@ import { isPostgresUrl, redactUrl } from '../../history/postgres.js';
 import { KeywordIndex } from '../../history/keywords.js';
 import { ontologyPathFor } from '../../server/ontology.js';
 
-/** `earshot hub`: adapters over src/fleet. */
+/** `earshot worker`: indexes files from the `earshot index --queue` work queue into the shared history until stopped. */
+function registerWorker(program: Command): void {
+  program
+    .command('worker')
+    .description('distributed archive indexing: take files from the NATS work queue, tag them, write them to the history')
+    .requiredOption('--queue <url>', 'NATS server with JetStream (nats://host:4222)')
+    .option('--db <file|url>', 'history: postgres:// URL (shared) or SQLite file (default: config history.url, history.path)')
+    .option('-m, --model <dir>', 'YAMNet model directory (default: config models.yamnetDir)')
+    .action(
+      action(async (o: { queue: string; db?: string; model?: string }, cmd: Command) => {
+        const cfg = configFrom(cmd);
+        const [work, { openFileTagger }, { inProcessPool }] = await Promise.all([import('../../fleet/work.js'), import('../../history/index-tagger.js'), import('../../history/indexer.js')]);
+        const url = work.requireQueueUrl(o.queue);
+        const target = historyTargetOf(cfg, process.env, o.db);
+        const store = openHistoryStore(target, { poolMax: 2 });
+        const pool = inProcessPool(await openFileTagger(cfg, o.model ?? cfg.models.yamnetDir));
+        const log = (line: string) => process.stderr.write(`${line}\n`);
+        let n = 0;
+        const w = await work.runIndexWorker({ fleet: cfg.fleet, url, store, pool, log, onFile: (path, outcome) => log(`worker: ${outcome} ${path} (${++n} this run)`) });
+        process.stdout.write(`earshot worker on ${url} -> ${redactUrl(target)}\n`);
+        const stop = () => void w.stop();
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+        await w.done;
+        await w.stop();
+        await pool.close();
+        await store.close();
+        process.exit(process.exitCode ?? 0);
+      }),
+    );
+}
+
+/** `earshot hub`, `earshot worker`: adapters over src/fleet. */
 export function registerFleet(program: Command): void {
+  registerWorker(program);
   program
     .command('hub')
     .description('fleet hub: consume every site\'s events, segments and heartbeats from NATS JetStream into PostgreSQL; serve the history API')

@@ -109,9 +109,12 @@ export function registerHistory(program: Command): void {
     .option('--db <file|url>', 'history: SQLite file or postgres:// URL (default: config history.url, history.path, else <stateDir>/history.sqlite)')
     .option('-m, --model <dir>', 'YAMNet model directory (default: config models.yamnetDir)')
     .option('-w, --workers <n>', 'worker threads (default: one per core)')
+    .option('--queue <url>', 'enqueue the files on NATS JetStream (nats://…) for `earshot worker` processes instead of indexing here')
+    .option('--wait', 'with --queue: follow the queue until every file is indexed')
     .action(
-      action(async (inputs: string[], o: { db?: string; model?: string; workers?: string }, cmd: Command) => {
+      action(async (inputs: string[], o: { db?: string; model?: string; workers?: string; queue?: string; wait?: boolean }, cmd: Command) => {
         const cfg = configFrom(cmd);
+        if (o.queue !== undefined) return enqueueIndex(cfg, inputs, o.queue, o.wait ?? false);
         const workers = parseLimit(o.workers, '--workers', cpus().length, 256);
         const { listInputs, indexFiles, workerPool, inProcessPool } = await import('../../history/indexer.js');
         const files = listInputs(inputs);
@@ -138,6 +141,25 @@ export function registerHistory(program: Command): void {
         }
       }),
     );
+}
+
+/** `earshot index --queue`: files onto the work queue; `--wait` follows it (any machine can). */
+async function enqueueIndex(cfg: Config, inputs: string[], url: string, wait: boolean): Promise<void> {
+  const [{ listInputs }, work, { connectForever }] = await Promise.all([import('../../history/indexer.js'), import('../../fleet/work.js'), import('../../fleet/nats.js')]);
+  const files = listInputs(inputs);
+  const nc = await connectForever(work.requireQueueUrl(url), 'earshot-index');
+  try {
+    const added = await work.enqueueFiles(nc, cfg.fleet, files);
+    process.stderr.write(`queued ${added} files (${files.length - added} already waiting) on ${url}\n`);
+    for (;;) {
+      const st = await work.queueStatus(nc, cfg.fleet);
+      process.stderr.write(`queue: ${st.waiting} waiting, ${st.inProgress} being indexed\n`);
+      if (!wait || st.waiting + st.inProgress === 0) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  } finally {
+    await nc.close();
+  }
 }
 
 /** The embedding `--like` searches with, and the stream to leave out of the results. */
