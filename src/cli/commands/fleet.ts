@@ -42,6 +42,24 @@ function registerWorker(program: Command): void {
 export function registerFleet(program: Command): void {
   registerWorker(program);
   program
+    .command('push-config <file>')
+    .description('push config overrides (YAML/JSON sections, e.g. events thresholds) to fleet daemons through JetStream KV; each applies them like SIGHUP')
+    .requiredOption('--fleet <url>', 'NATS server with JetStream (nats://host:4222)')
+    .option('--site <site>', 'only this site (default: all sites; a site\'s own push wins over all)', 'all')
+    .action(
+      action(async (file: string, o: { fleet: string; site: string }) => {
+        const [{ readConfigFile }, { pushConfig }, { connectForever }] = await Promise.all([import('../../config/load.js'), import('../../fleet/config-push.js'), import('../../fleet/nats.js')]);
+        const obj = readConfigFile(file);
+        const nc = await connectForever(o.fleet, 'earshot-push-config');
+        try {
+          const rev = await pushConfig(nc, o.site, obj as never);
+          process.stderr.write(`pushed ${file} to ${o.site === 'all' ? 'all sites' : `site ${o.site}`} (revision ${rev})\n`);
+        } finally {
+          await nc.close();
+        }
+      }),
+    );
+  program
     .command('hub')
     .description('fleet hub: consume every site\'s events, segments and heartbeats from NATS JetStream into PostgreSQL; serve the history API')
     .requiredOption('--fleet <url>', 'NATS server(s) with JetStream, nats://host:4222 (default: config fleet.url)')

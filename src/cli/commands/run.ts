@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { action, configFrom, exitCodeFor } from '../common.js';
-import type { ConfigObject } from '../../config/load.js';
+import { mergeConfig, type ConfigObject } from '../../config/load.js';
+import { siteOf } from '../../fleet/wire.js';
 import { EarshotError } from '../../errors.js';
 import { defaultDaemonDeps, startDaemon } from '../../pipeline/daemon.js';
 import { sourcesFromFlags } from '../../pipeline/cli-sources.js';
@@ -96,6 +97,19 @@ export function registerRun(program: Command): void {
         process.stdout.write(`earshot listening on ws://${hostUrl}:${port}/ (health http://${hostUrl}:${port}/healthz, metrics /metrics)\n`);
         notify({ READY: '1', STATUS: `listening on ${hostUrl}:${port}` });
 
+        // Fleet: config pushed by the hub (JetStream KV) goes through the same reload as SIGHUP, under the CLI flags.
+        let pushed: ConfigObject = {};
+        const reloadNow = () => daemon.reload(configFrom(cmd, mergeConfig(pushed, overrides) as ConfigObject));
+        const pushWatch = config.fleet.url
+          ? (await import('../../fleet/config-push.js')).watchPushedConfig(config.fleet.url, siteOf(config.fleet.site), (o) => {
+              pushed = o;
+              try {
+                reloadNow();
+              } catch (e) {
+                log(`pushed config rejected, keeping the running configuration: ${(e as Error).message}`);
+              }
+            }, log)
+          : undefined;
         await new Promise<void>((resolve) => {
           let stopping = false;
           const stop = (why: string) => {
@@ -103,11 +117,12 @@ export function registerRun(program: Command): void {
             stopping = true;
             log(`${why}: stopping`);
             notify({ STOPPING: '1' });
+            void pushWatch?.stop();
             void daemon.stop().then(resolve);
           };
           const onHup = () => {
             try {
-              daemon.reload(configFrom(cmd, overrides));
+              reloadNow();
             } catch (e) {
               log(`reload failed, keeping the running configuration: ${(e as Error).message}`);
             }
