@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { cpus } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { action, configFrom } from '../common.js';
 import type { Config } from '../../config/schema.js';
 import { EarshotError } from '../../errors.js';
@@ -105,7 +106,7 @@ export function registerHistory(program: Command): void {
 
   program
     .command('index <inputs...>')
-    .description('tag audio files (paths, directories recursively, globs) into the history database; unchanged files are skipped')
+    .description('tag audio files (paths, directories recursively, globs, s3://bucket/prefix) into the history database; unchanged files are skipped')
     .option('--db <file|url>', 'history: SQLite file or postgres:// URL (default: config history.url, history.path, else <stateDir>/history.sqlite)')
     .option('-m, --model <dir>', 'YAMNet model directory (default: config models.yamnetDir)')
     .option('-w, --workers <n>', 'worker threads (default: one per core)')
@@ -116,8 +117,12 @@ export function registerHistory(program: Command): void {
         const cfg = configFrom(cmd);
         if (o.queue !== undefined) return enqueueIndex(cfg, inputs, o.queue, o.wait ?? false);
         const workers = parseLimit(o.workers, '--workers', cpus().length, 256);
-        const { listInputs, indexFiles, workerPool, inProcessPool } = await import('../../history/indexer.js');
-        const files = listInputs(inputs);
+        const { listInputs, indexFiles, workerPool, inProcessPool, expandRemote } = await import('../../history/indexer.js');
+        const listed = listInputs(inputs);
+        // s3://bucket/prefix inputs: listed through the storage layer, each object staged in a temp dir while indexed.
+        const tmp = listed.some((f) => f.startsWith('s3://')) ? mkdtempSync(join(tmpdir(), 'earshot-index-')) : undefined;
+        const { openStorage } = await import('../../storage/open.js');
+        const { files, remote } = tmp ? await expandRemote(listed, (u) => openStorage(u, cfg.storage), tmp) : { files: listed, remote: undefined };
         const path = historyTargetOf(cfg, process.env, o.db);
         const modelDir = o.model ?? cfg.models.yamnetDir;
         const store = openHistoryStore(path, { poolMax: workers + 1 });
@@ -128,6 +133,7 @@ export function registerHistory(program: Command): void {
         try {
           const r = await indexFiles(files, store, pool, {
             concurrency: workers,
+            ...(remote ? { remote } : {}),
             onProgress: (p) => bar.update(p.done, { hours: (p.audioSeconds / 3600).toFixed(2) }),
           });
           bar.stop();
@@ -138,6 +144,7 @@ export function registerHistory(program: Command): void {
           bar.stop();
           await pool.close();
           await store.close();
+          if (tmp) rmSync(tmp, { recursive: true, force: true });
         }
       }),
     );
