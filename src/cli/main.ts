@@ -14,6 +14,7 @@ import { registerHistory } from './commands/history.js';
 import { registerClips } from './commands/clips.js';
 import { registerLearn } from './commands/learn.js';
 import { registerCalibrate } from './commands/calibrate.js';
+import { registerFleet } from './commands/fleet.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerWatch(program);
   registerHistory(program);
   registerClips(program);
+  registerFleet(program);
   registerDevices(program);
   registerLearn(program);
   registerCalibrate(program);

@@ -13,6 +13,7 @@ import { privacySchema } from './sections/privacy.js';
 import { mqttSchema } from './sections/mqtt.js';
 import { webhooksSchema } from './sections/webhooks.js';
 import { notifySchema } from './sections/notify.js';
+import { fleetSchema } from './sections/fleet.js';
 
 /** The one configuration object. Defaults and validation live here and in ./sections only. */
 export const configSchema = z
@@ -36,6 +37,7 @@ export const configSchema = z
     /** POST every event to these receivers (signed, retried, persisted in the history database's outbox). */
     webhooks: webhooksSchema,
     notify: notifySchema.prefault({}),
+    fleet: fleetSchema.prefault({}),
   })
   .strict();
 

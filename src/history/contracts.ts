@@ -19,6 +19,8 @@ export type StreamKind = 'source' | 'file';
 export interface StreamRef {
   readonly kind: StreamKind;
   readonly name: string;
+  /** Fleet (src/fleet): the edge site a live source belongs to, in a hub's store; absent on one box. */
+  readonly site?: string;
 }
 
 export interface ScoredLabel {

@@ -1,4 +1,11 @@
 import type { QuantizedEmbedding } from './contracts.js';
+import { dot8Kernel, type Dot8 } from './dot8-wasm.js';
+
+const kernels = new Map<number, Dot8 | null>();
+const kernelFor = (dim: number): Dot8 | null => {
+  if (!kernels.has(dim)) kernels.set(dim, dot8Kernel(dim));
+  return kernels.get(dim)!;
+};
 
 /** Symmetric int8 quantization: q = round(x / scale), scale = max|x| / 127 (all-zero input: scale 0). */
 export function quantize(x: Float32Array): QuantizedEmbedding {
@@ -47,11 +54,32 @@ export function codeNorm(q: Int8Array): number {
  * precomputed row norms; keeps the `k` best in a small sorted buffer. `skip(row)`
  * leaves rows out (the query file). Rows with a zero norm never match.
  */
-export function topCosine(query: Int8Array, codes: Int8Array, norms: Float32Array, rows: number, k: number, skip?: (row: number) => boolean): { row: number; similarity: number }[] {
+export function topCosine(query: Int8Array, codes: Int8Array, norms: Float32Array, rows: number, k: number, skip?: (row: number) => boolean, useWasm = true): { row: number; similarity: number }[] {
   const dim = query.length;
   const qn = codeNorm(query);
   const best: { row: number; similarity: number }[] = [];
   if (qn === 0 || k <= 0) return best;
+  const kernel = useWasm ? kernelFor(dim) : null;
+  if (kernel) {
+    // Same selection as below over the SIMD kernel's exact integer dots.
+    let floor = -Infinity;
+    kernel(query, codes, rows, (r0, dots) => {
+      for (let j = 0; j < dots.length; j++) {
+        const r = r0 + j;
+        const n = norms[r]!;
+        if (n === 0 || (skip && skip(r))) continue;
+        const sim = dots[j]! / (qn * n);
+        if (best.length < k || sim > floor) {
+          let at = best.length;
+          while (at > 0 && best[at - 1]!.similarity < sim) at--;
+          best.splice(at, 0, { row: r, similarity: sim });
+          if (best.length > k) best.pop();
+          floor = best[best.length - 1]!.similarity;
+        }
+      }
+    });
+    return best;
+  }
   // Int32 copy of the query keeps the inner loop on small integers (V8 keeps them unboxed).
   const qv = Int32Array.from(query);
   let floor = -Infinity;

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, statSync } from 'node:fs';
+import { createReadStream, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
 import { EarshotError, type ErrorCode } from '../errors.js';
 import type { HistoryStore } from './contracts.js';
+import type { Storage } from '../storage/contracts.js';
 import type { FileTagger, TaggedFile } from './index-tagger.js';
 import { spawnWorker } from './worker-client.js';
 
@@ -38,7 +39,11 @@ function globRegex(glob: string): RegExp {
 export function listInputs(inputs: readonly string[]): string[] {
   const out = new Set<string>();
   for (const raw of inputs) {
-    if (/^[a-z0-9]+:\/\//i.test(raw)) throw new EarshotError('INPUT_INVALID', `${raw}: only local paths, directories and globs are indexed in this version`, { input: raw });
+    if (/^s3:\/\//i.test(raw)) {
+      out.add(raw); // expanded by expandRemote (an object store listing)
+      continue;
+    }
+    if (/^[a-z0-9]+:\/\//i.test(raw)) throw new EarshotError('INPUT_INVALID', `${raw}: index takes local paths, directories, globs and s3://bucket/prefix`, { input: raw });
     if (/[*?]/.test(raw)) {
       const abs = resolve(raw);
       const base = abs.slice(0, abs.search(/[*?]/)).split(sep).slice(0, -1).join(sep) || sep;
@@ -95,12 +100,13 @@ export interface IndexReport {
 
 /** Where files get tagged: in this thread, or a pool of worker threads. */
 export interface TaggerPool {
-  tag(path: string): Promise<TaggedFile>;
+  /** `name` is the stream name stored (the s3:// URL of a staged object); default the path. */
+  tag(path: string, name?: string): Promise<TaggedFile>;
   close(): Promise<void>;
 }
 
 export function inProcessPool(t: FileTagger): TaggerPool {
-  return { tag: (p) => t.tag(p, p), close: () => t.dispose() };
+  return { tag: (p, name) => t.tag(p, name ?? p), close: () => t.dispose() };
 }
 
 type Reply = { id: number; ok: true; result: TaggedFile } | { id: number; ok: false; code: ErrorCode; message: string };
@@ -116,7 +122,7 @@ export function workerPool(n: number, config: Config, modelDir: string): TaggerP
   const acquire = () => new Promise<Worker>((r) => (idle.length ? r(idle.pop()!) : waiting.push(r)));
   const release = (w: Worker) => (waiting.length ? waiting.shift()!(w) : idle.push(w));
   return {
-    async tag(path) {
+    async tag(path, name) {
       const w = await acquire();
       const id = next++;
       try {
@@ -131,7 +137,7 @@ export function workerPool(n: number, config: Config, modelDir: string): TaggerP
           const onErr = (e: Error) => rej(new EarshotError('INTERNAL', `index worker failed: ${e.message}`));
           w.on('message', onMsg);
           w.once('error', onErr);
-          w.postMessage({ id, path, name: path });
+          w.postMessage({ id, path, name: name ?? path });
         });
       } finally {
         release(w);
@@ -152,7 +158,12 @@ export function workerPool(n: number, config: Config, modelDir: string): TaggerP
  * skipped, so an interrupted run resumes; a file that cannot be read or decoded is
  * reported and skipped. Writes happen here, one transaction per file.
  */
-export async function indexFiles(files: readonly string[], store: HistoryStore, pool: TaggerPool, opts: { concurrency: number; onProgress?: (p: IndexProgress) => void }): Promise<IndexReport> {
+export async function indexFiles(
+  files: readonly string[],
+  store: HistoryStore,
+  pool: TaggerPool,
+  opts: { concurrency: number; onProgress?: (p: IndexProgress) => void; remote?: RemoteFiles },
+): Promise<IndexReport> {
   let indexed = 0;
   let skipped = 0;
   let audioSeconds = 0;
@@ -160,6 +171,7 @@ export async function indexFiles(files: readonly string[], store: HistoryStore, 
   const failed: { path: string; code: ErrorCode; message: string }[] = [];
   let cursor = 0;
   const one = async (path: string): Promise<IndexProgress['outcome']> => {
+    if (opts.remote?.has(path)) return oneRemote(path);
     try {
       const st = statSync(path);
       const prev = await store.fileState(path);
@@ -181,6 +193,32 @@ export async function indexFiles(files: readonly string[], store: HistoryStore, 
       return 'failed';
     }
   };
+  // An object (s3://…): downloaded to a temp file, skipped when size and sha256 match, stored under its URL.
+  const oneRemote = async (url: string): Promise<IndexProgress['outcome']> => {
+    let local: { path: string; sizeBytes: number; done: () => void } | undefined;
+    try {
+      local = await opts.remote!.fetch(url);
+      const sha256 = await sha256File(local.path);
+      const prev = await store.fileState(url);
+      if (prev && prev.sizeBytes === local.sizeBytes && prev.sha256 === sha256) {
+        skipped++;
+        audioSeconds += prev.durationSeconds;
+        return 'skipped';
+      }
+      const r = await pool.tag(local.path, url);
+      await store.putFile({ path: url, sizeBytes: local.sizeBytes, mtimeMs: 0, sha256, durationSeconds: r.durationSeconds, model: r.model }, r.batch);
+      indexed++;
+      audioSeconds += r.durationSeconds;
+      return 'indexed';
+    } catch (e) {
+      const err = e instanceof EarshotError ? e : new EarshotError('STORAGE_FAILED', `${url}: ${(e as Error).message}`);
+      if (err.code === 'HISTORY_FULL' || err.code === 'HISTORY_FAILED') throw err;
+      failed.push({ path: url, code: err.code, message: err.message });
+      return 'failed';
+    } finally {
+      local?.done();
+    }
+  };
   const lane = async () => {
     while (cursor < files.length) {
       const path = files[cursor++]!;
@@ -193,3 +231,46 @@ export async function indexFiles(files: readonly string[], store: HistoryStore, 
   return { indexed, skipped, failed, audioSeconds };
 }
 
+
+/** Objects named by s3:// inputs: listed up front, each downloaded when its turn comes. */
+export interface RemoteFiles {
+  has(name: string): boolean;
+  fetch(name: string): Promise<{ path: string; sizeBytes: number; done: () => void }>;
+}
+
+/**
+ * Expands s3://bucket/prefix inputs (through the storage layer: storage.s3 config or
+ * AWS_* env) into one URL per audio object, recursively under the prefix. Local inputs
+ * pass through. Each object is downloaded to `tmpDir` only while it is being indexed.
+ */
+export async function expandRemote(inputs: readonly string[], open: (url: string) => Storage, tmpDir: string): Promise<{ files: string[]; remote: RemoteFiles }> {
+  const where = new Map<string, { storage: Storage; key: string }>();
+  const files: string[] = [];
+  for (const i of inputs) {
+    if (!/^s3:\/\//i.test(i)) {
+      files.push(i);
+      continue;
+    }
+    const storage = open(i.replace(/\/+$/, ''));
+    for (const key of (await storage.list()).sort()) {
+      if (!AUDIO_EXTENSIONS.has(extname(key).toLowerCase())) continue;
+      const url = `${storage.url.replace(/\/+$/, '')}/${key}`;
+      if (!where.has(url)) files.push(url);
+      where.set(url, { storage, key });
+    }
+  }
+  let n = 0;
+  return {
+    files,
+    remote: {
+      has: (name) => where.has(name),
+      async fetch(name) {
+        const { storage, key } = where.get(name)!;
+        const data = await storage.read(key);
+        const path = join(tmpDir, `${n++}${extname(key)}`);
+        writeFileSync(path, data);
+        return { path, sizeBytes: data.length, done: () => rmSync(path, { force: true }) };
+      },
+    },
+  };
+}

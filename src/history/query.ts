@@ -28,7 +28,7 @@ export function parseScore(v: string | undefined, param: string, fallback: numbe
 }
 
 const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
-const where = (s: StreamRef) => (s.kind === 'file' ? { file: s.name } : { source: s.name });
+const where = (s: StreamRef) => (s.kind === 'file' ? { file: s.name } : { source: s.name, ...(s.site ? { site: s.site } : {}) });
 const wall = (ms: number | null) => (ms === null ? {} : { time: new Date(ms).toISOString() });
 
 /** The JSON shapes `earshot events|search --json` print and /api/* return. */

@@ -4,7 +4,10 @@ import type { Tagger } from '../classify/contracts.js';
 import type { ScoreFrame } from '../events/contracts.js';
 import type { Config } from '../config/schema.js';
 import { createHistoryMetrics, type HistoryMetrics } from '../history/metrics.js';
-import { SourceRecorder } from '../history/recorder.js';
+import { SourceRecorder, type RecordSink } from '../history/recorder.js';
+import { FleetEdge } from '../fleet/edge.js';
+import { siteOf } from '../fleet/wire.js';
+import type { SourceBeat } from '../fleet/contracts.js';
 import type { SqliteStoreOptions } from '../history/sqlite.js';
 import type { HistoryStore, OutboxStore } from '../history/contracts.js';
 import { WorkerSink } from '../history/worker-client.js';
@@ -14,9 +17,12 @@ import type { HttpRoute } from '../server/server.js';
 import { SqliteHistoryStore } from '../history/sqlite.js';
 import { KeywordIndex } from '../history/keywords.js';
 import { historyRoutes } from '../history/http.js';
+import { PostgresHistoryStore, redactUrl } from '../history/postgres.js';
 
 export interface HistoryDeps {
   readonly path: string;
+  /** Sent in fleet heartbeats. */
+  readonly version?: string;
   /** Test hook: e.g. max_page_count to make a small "full disk". */
   readonly storeOptions?: SqliteStoreOptions;
   /** Where clips go (the CLI resolves clips.dir); absent = no clips. */
@@ -45,7 +51,9 @@ export interface Recording {
 export function startRecording(config: Config, deps: HistoryDeps, registry: Registry, scheduler: SchedulerLike, log: (line: string) => void): Recording {
   const h = config.history;
   const metrics = createHistoryMetrics(registry);
-  const sink = new WorkerSink(deps.path, deps.storeOptions);
+  // PostgreSQL I/O is async already (a pool): the store itself is the sink, and its reader.
+  const pgStore = h.url ? new PostgresHistoryStore(h.url, { poolMax: h.poolMax }) : undefined;
+  const sink = pgStore ?? new WorkerSink(deps.path, deps.storeOptions);
   const writer = new HistoryWriter(sink, {
     queueMaxRecords: h.queueMaxRecords,
     batchMaxRecords: h.batchMaxRecords,
@@ -59,13 +67,22 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
   // Distinguishes this run's event ids (`<run>/<source>:<label>:<seq>`) from earlier runs'.
   const runId = Math.floor(scheduler.now()).toString(36);
   const recorders: SourceRecorder[] = [];
+  // Fleet (src/fleet): the same records also go to the hub, through the same database's outbox.
+  const beats = new Map<string, SourceBeat>();
+  const fleet = config.fleet.url
+    ? new FleetEdge(config.fleet, { site: siteOf(config.fleet.site), version: deps.version ?? '', outbox: sink, registry, log, nowMs: () => scheduler.now(), sources: () => [...beats.values()] })
+    : undefined;
+  const records: RecordSink = fleet
+    ? { addSegment: (s) => (writer.addSegment(s), fleet.addSegment(s)), addEvent: (e) => (writer.addEvent(e), fleet.addEvent(e)) }
+    : writer;
   let reader: SqliteHistoryStore | undefined;
   // Reads run on this thread: each query is bounded by its LIMIT and the indexes (see BENCHMARKS.md).
-  const store = () => (reader ??= new SqliteHistoryStore(deps.path, { readonly: true }));
+  const store = () => pgStore ?? (reader ??= new SqliteHistoryStore(deps.path, { readonly: true }));
   const keywords = config.models.ontologyPath ? KeywordIndex.load(config.models.ontologyPath) : undefined;
-  log(`history: recording to ${deps.path}`);
+  const where = h.url ? redactUrl(h.url) : deps.path;
+  log(`history: recording to ${where}`);
   return {
-    path: deps.path,
+    path: where,
     metrics,
     writer,
     runId,
@@ -74,17 +91,23 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
     reader: store,
     tap(sourceId, tagger, isSpeech) {
       const hop = Number(tagger.frontend.patchHopSeconds ?? config.frontend.patchHopSeconds);
-      const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, writer, () => scheduler.now(), isSpeech);
+      const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, records, () => scheduler.now(), isSpeech);
+      beats.set(sourceId, { id: sourceId, state: 'starting', lastAudioMs: null });
       recorders.push(rec);
       const index = new Map(tagger.labels.map((l) => [l.id, l.index]));
       return (o) => {
         if (o.kind === 'frame') rec.frame(o.frame);
         else if (o.kind === 'event') rec.event(o.event, index.get(o.event.labelId) ?? 0);
-        else if (o.kind === 'status' && (o.status.state === 'ended' || o.status.state === 'stopped')) rec.flush();
+        else if (o.kind === 'status') {
+          if (o.status.state === 'ended' || o.status.state === 'stopped') rec.flush();
+          beats.set(sourceId, { ...beats.get(sourceId)!, state: o.status.state });
+        } else if (o.kind === 'audio' && fleet) beats.set(sourceId, { ...beats.get(sourceId)!, lastAudioMs: scheduler.now() });
       };
     },
     async stop() {
       for (const r of recorders) r.flush();
+      // Before the writer closes the database the outbox lives in.
+      await fleet?.stop();
       await writer.stop();
       await reader?.close();
     },

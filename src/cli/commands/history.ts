@@ -1,16 +1,17 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { cpus } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { action, configFrom } from '../common.js';
 import type { Config } from '../../config/schema.js';
 import { EarshotError } from '../../errors.js';
-import { historyPathOf } from '../../history/paths.js';
-import { SqliteHistoryStore } from '../../history/sqlite.js';
+import { redactUrl } from '../../history/postgres.js';
 import { KeywordIndex } from '../../history/keywords.js';
 import { meanEmbedding } from '../../history/embedding.js';
 import { eventsWithClips, hitJson, parseLimit, parseScore, parseTime, similarJson } from '../../history/query.js';
-import type { QuantizedEmbedding, StreamRef, TimeFilter } from '../../history/contracts.js';
+import type { HistoryStore, QuantizedEmbedding, StreamRef, TimeFilter } from '../../history/contracts.js';
+import { historyTargetOf, openHistoryStore } from '../../history/open.js';
 
 interface FilterOpts {
   db?: string;
@@ -21,10 +22,8 @@ interface FilterOpts {
   json?: boolean;
 }
 
-export function openStore(cfg: Config, db: string | undefined): SqliteHistoryStore {
-  const path = db ? resolve(db) : historyPathOf(cfg, process.env);
-  if (!existsSync(path)) throw new EarshotError('DATA_NOT_FOUND', `no history database at ${path} (run the daemon or \`earshot index\` first, or pass --db FILE)`, { path });
-  return new SqliteHistoryStore(path, { readonly: true });
+export function openStore(cfg: Config, db: string | undefined): HistoryStore {
+  return openHistoryStore(historyTargetOf(cfg, process.env, db), { readonly: true, poolMax: 2 });
 }
 
 function timeFilter(o: FilterOpts): TimeFilter {
@@ -40,8 +39,8 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 const where = (s: StreamRef) => (s.kind === 'file' ? s.name : `source ${s.name}`);
 const filterFlags = (c: Command) =>
   c
-    .option('--db <file>', 'history database (default: config history.path, else <stateDir>/history.sqlite)')
-    .option('--source <s>', 'only this source id or file path')
+    .option('--db <file|url>', 'history: SQLite file or postgres:// URL (default: config history.url, history.path, else <stateDir>/history.sqlite)')
+    .option('--source <s>', 'only this source id (or site/source on a hub) or file path')
     .option('--since <t>', 'ISO time or age (30m, 2h, 7d)')
     .option('--until <t>', 'ISO time or age')
     .option('-n, --limit <n>', 'at most this many results (default 20)')
@@ -108,19 +107,26 @@ export function registerHistory(program: Command): void {
 
   program
     .command('index <inputs...>')
-    .description('tag audio files (paths, directories recursively, globs) into the history database; unchanged files are skipped')
-    .option('--db <file>', 'history database (default: config history.path, else <stateDir>/history.sqlite)')
+    .description('tag audio files (paths, directories recursively, globs, s3://bucket/prefix) into the history database; unchanged files are skipped')
+    .option('--db <file|url>', 'history: SQLite file or postgres:// URL (default: config history.url, history.path, else <stateDir>/history.sqlite)')
     .option('-m, --model <dir>', 'YAMNet model directory (default: config models.yamnetDir)')
     .option('-w, --workers <n>', 'worker threads (default: one per core)')
+    .option('--queue <url>', 'enqueue the files on NATS JetStream (nats://…) for `earshot worker` processes instead of indexing here')
+    .option('--wait', 'with --queue: follow the queue until every file is indexed')
     .action(
-      action(async (inputs: string[], o: { db?: string; model?: string; workers?: string }, cmd: Command) => {
+      action(async (inputs: string[], o: { db?: string; model?: string; workers?: string; queue?: string; wait?: boolean }, cmd: Command) => {
         const cfg = configFrom(cmd);
+        if (o.queue !== undefined) return enqueueIndex(cfg, inputs, o.queue, o.wait ?? false);
         const workers = parseLimit(o.workers, '--workers', cpus().length, 256);
-        const { listInputs, indexFiles, workerPool, inProcessPool } = await import('../../history/indexer.js');
-        const files = listInputs(inputs);
-        const path = o.db ? resolve(o.db) : historyPathOf(cfg, process.env);
+        const { listInputs, indexFiles, workerPool, inProcessPool, expandRemote } = await import('../../history/indexer.js');
+        const listed = listInputs(inputs);
+        // s3://bucket/prefix inputs: listed through the storage layer, each object staged in a temp dir while indexed.
+        const tmp = listed.some((f) => f.startsWith('s3://')) ? mkdtempSync(join(tmpdir(), 'earshot-index-')) : undefined;
+        const { openStorage } = await import('../../storage/open.js');
+        const { files, remote } = tmp ? await expandRemote(listed, (u) => openStorage(u, cfg.storage), tmp) : { files: listed, remote: undefined };
+        const path = historyTargetOf(cfg, process.env, o.db);
         const modelDir = o.model ?? cfg.models.yamnetDir;
-        const store = new SqliteHistoryStore(path);
+        const store = openHistoryStore(path, { poolMax: workers + 1 });
         const pool = workers === 1 ? inProcessPool(await (await import('../../history/index-tagger.js')).openFileTagger(cfg, modelDir)) : workerPool(workers, cfg, modelDir);
         const { SingleBar, Presets } = (await import('cli-progress')).default;
         const bar = new SingleBar({ format: 'index [{bar}] {value}/{total} files | {hours} h audio | ETA {eta_formatted}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
@@ -128,23 +134,44 @@ export function registerHistory(program: Command): void {
         try {
           const r = await indexFiles(files, store, pool, {
             concurrency: workers,
+            ...(remote ? { remote } : {}),
             onProgress: (p) => bar.update(p.done, { hours: (p.audioSeconds / 3600).toFixed(2) }),
           });
           bar.stop();
           for (const f of r.failed) process.stderr.write(`failed [${f.code}] ${f.path}: ${f.message}\n`);
-          process.stderr.write(`indexed ${r.indexed}, skipped ${r.skipped} unchanged, failed ${r.failed.length}; ${(r.audioSeconds / 3600).toFixed(3)} h of audio in ${path}\n`);
+          process.stderr.write(`indexed ${r.indexed}, skipped ${r.skipped} unchanged, failed ${r.failed.length}; ${(r.audioSeconds / 3600).toFixed(3)} h of audio in ${redactUrl(path)}\n`);
           if (r.failed.length) process.exitCode = 1;
         } finally {
           bar.stop();
           await pool.close();
           await store.close();
+          if (tmp) rmSync(tmp, { recursive: true, force: true });
         }
       }),
     );
 }
 
+/** `earshot index --queue`: files onto the work queue; `--wait` follows it (any machine can). */
+async function enqueueIndex(cfg: Config, inputs: string[], url: string, wait: boolean): Promise<void> {
+  const [{ listInputs }, work, { connectForever }] = await Promise.all([import('../../history/indexer.js'), import('../../fleet/work.js'), import('../../fleet/nats.js')]);
+  const files = listInputs(inputs);
+  const nc = await connectForever(work.requireQueueUrl(url), 'earshot-index');
+  try {
+    const added = await work.enqueueFiles(nc, cfg.fleet, files);
+    process.stderr.write(`queued ${added} files (${files.length - added} already waiting) on ${url}\n`);
+    for (;;) {
+      const st = await work.queueStatus(nc, cfg.fleet);
+      process.stderr.write(`queue: ${st.waiting} waiting, ${st.inProgress} being indexed\n`);
+      if (!wait || st.waiting + st.inProgress === 0) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
 /** The embedding `--like` searches with, and the stream to leave out of the results. */
-async function likeQuery(cfg: Config, store: SqliteHistoryStore, like: string, model: string | undefined): Promise<{ embedding: QuantizedEmbedding; exclude?: StreamRef }> {
+async function likeQuery(cfg: Config, store: HistoryStore, like: string, model: string | undefined): Promise<{ embedding: QuantizedEmbedding; exclude?: StreamRef }> {
   if (existsSync(like)) {
     const path = resolve(like);
     const stream: StreamRef = { kind: 'file', name: path };

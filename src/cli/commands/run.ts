@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { action, configFrom, definedOnly, exitCodeFor, numericOverride } from '../common.js';
-import type { ConfigObject } from '../../config/load.js';
+import { mergeConfig, type ConfigObject } from '../../config/load.js';
 import { overridesPathFor } from '../../config/overrides.js';
 import { EarshotError, toEarshotError } from '../../errors.js';
 import { createLogger } from '../../log.js';
+import { siteOf } from '../../fleet/wire.js';
 import { defaultDaemonDeps, startDaemon } from '../../pipeline/daemon.js';
 import { sourcesFromFlags } from '../sources.js';
 import { systemdNotifier } from '../../pipeline/notify.js';
@@ -23,6 +24,7 @@ interface RunOpts {
   fast?: boolean;
   once?: boolean;
   stateDir?: string;
+  fleet?: string;
   /** commander: false with --no-history. */
   history?: boolean;
   print?: string | boolean;
@@ -45,6 +47,7 @@ function overridesFrom(opts: RunOpts): ConfigObject {
     server: { port: numericOverride(opts.port), host: opts.host },
     stateDir: opts.stateDir,
     history: opts.history === false ? { enabled: false } : undefined,
+    fleet: opts.fleet ? { url: opts.fleet } : undefined,
   });
 }
 
@@ -75,6 +78,7 @@ export function registerRun(program: Command): void {
     .option('--once', 'exit when every source has ended (file sources without --loop); a source that failed for good (e.g. a missing file) makes the exit code 2')
     .option('--state-dir <dir>', 'state directory (history database); default config stateDir, $STATE_DIRECTORY, ~/.local/state/earshot')
     .option('--no-history', 'do not record events and segments to the history database')
+    .option('--fleet <url>', 'publish events, segment summaries and heartbeats to a hub over NATS JetStream (nats://host:4222); site = config fleet.site or the hostname')
     .action(
       action(async (opts: RunOpts, cmd: Command) => {
         const overrides = overridesFrom(opts);
@@ -89,16 +93,30 @@ export function registerRun(program: Command): void {
         if (opts.printScores && printMode === undefined) throw new EarshotError('INPUT_INVALID', '--print-scores needs --print', { flag: '--print-scores' });
         const deps = await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, logger });
         const printer = printMode ? outputPrinter(printMode as PrintMode, opts.printScores ? config.events.topK : 0) : undefined;
-        const history = { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env) };
+        const history = { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env), version: pkg.version };
+        // config pushed by a fleet hub (JetStream KV), laid under the CLI flags on every reload
+        let pushed: ConfigObject = {};
         // the dashboard's settings persist next to the config file and apply through the SIGHUP path
         const configFile = (cmd.optsWithGlobals() as { config?: string }).config ?? process.env.EARSHOT_CONFIG;
-        const settings = configFile ? { overridesPath: overridesPathFor(configFile), reread: () => configFrom(cmd, overrides) } : undefined;
+        const settings = configFile ? { overridesPath: overridesPathFor(configFile), reread: () => configFrom(cmd, mergeConfig(pushed, overrides) as ConfigObject, RUN_FLAGS) } : undefined;
         const daemon = await startDaemon(config, { ...deps, history, ...(printer ? { onOutput: printer } : {}), ...(settings ? { settings } : {}) });
         const { host, port } = daemon.address;
         const hostUrl = host.includes(':') ? `[${host}]` : host;
         process.stdout.write(`earshot listening on ws://${hostUrl}:${port}/ (health http://${hostUrl}:${port}/healthz, metrics /metrics)\n`);
         notify({ READY: '1', STATUS: `listening on ${hostUrl}:${port}` });
 
+        // Fleet: config pushed by the hub (JetStream KV) goes through the same reload as SIGHUP, under the CLI flags.
+        const reloadNow = () => daemon.reload(configFrom(cmd, mergeConfig(pushed, overrides) as ConfigObject, RUN_FLAGS));
+        const pushWatch = config.fleet.url
+          ? (await import('../../fleet/config-push.js')).watchPushedConfig(config.fleet.url, siteOf(config.fleet.site), (o) => {
+              pushed = o;
+              try {
+                reloadNow();
+              } catch (e) {
+                logger.error(`pushed config rejected, keeping the running configuration: ${(e as Error).message}`, { code: toEarshotError(e).code });
+              }
+            }, (m: string) => logger.info(m))
+          : undefined;
         await new Promise<void>((resolve) => {
           let stopping = false;
           const stop = (why: string) => {
@@ -106,11 +124,12 @@ export function registerRun(program: Command): void {
             stopping = true;
             logger.info(`${why}: stopping`);
             notify({ STOPPING: '1' });
+            void pushWatch?.stop();
             void daemon.stop().then(resolve);
           };
           const onHup = () => {
             try {
-              daemon.reload(configFrom(cmd, overrides, RUN_FLAGS));
+              reloadNow();
             } catch (e) {
               logger.error(`reload failed, keeping the running configuration: ${(e as Error).message}`, { code: toEarshotError(e).code });
             }

@@ -7,6 +7,10 @@ export const historySchema = z
     enabled: z.boolean().default(true),
     /** SQLite file; '' = `<stateDir>/history.sqlite`. */
     path: z.string().default(''),
+    /** postgres://user:pass@host:port/db: a shared PostgreSQL history instead of the SQLite file ('' = SQLite). */
+    url: z.string().regex(/^(postgres(ql)?:\/\/.*)?$/, 'must be a postgres:// URL or empty').default(''),
+    /** PostgreSQL connections per process. */
+    poolMax: z.number().int().min(1).max(100).default(4),
     /** Frames are pooled into segments of about this length (max score, mean embedding). */
     segmentSeconds: z.number().positive().default(0.96),
     /** Labels stored per segment for keyword search. */
