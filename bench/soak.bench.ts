@@ -2,7 +2,7 @@
 // a looping file source read in real time, 50 subscribers to everything and one client that
 // reconnects every few seconds. Reports the daemon's RSS drift (mean of the last sixth of the run
 // over the first sixth after warm-up; target < 5 %), event-loop lag p99 (prom-client's
-// nodejs_eventloop_lag_p99_seconds, sampled every 10 s) and every error seen. Not part of a plain
+// nodejs_eventloop_lag_p99_seconds per 10 s window: the median window and the worst) and every error seen. Not part of a plain
 // `npm run bench`: run it by name, `npm run bench -- soak` (issue #19).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -110,7 +110,8 @@ export async function run(): Promise<Record<string, unknown>> {
     const first = samples.filter((s) => s.t >= warm && s.t < warm + sixth).map((s) => s.rss);
     const last = samples.filter((s) => s.t >= seconds - sixth).map((s) => s.rss);
     const drift = (mean(last) - mean(first)) / mean(first);
-    const lags = samples.map((s) => s.lagP99).filter(Number.isFinite);
+    // each scrape resets prom-client's delay histogram: one p99 per 10 s window, after warm-up (model load blocks the loop)
+    const lags = samples.filter((s) => s.t >= warm).map((s) => s.lagP99).filter(Number.isFinite);
     return {
       seconds,
       subscribers: SUBSCRIBERS,
@@ -121,8 +122,8 @@ export async function run(): Promise<Record<string, unknown>> {
       rssMaxMB: Math.round(Math.max(...samples.map((s) => s.rss)) / 2 ** 20),
       rssDriftPercent: Math.round(drift * 1000) / 10,
       targetDriftPercent: 5,
-      eventLoopLagP99Ms: Math.round(quantile(lags, 0.99) * 1e4) / 10,
-      eventLoopLagP99MaxMs: Math.round(Math.max(...lags) * 1e4) / 10,
+      eventLoopLagP99MedianMs: Math.round(quantile(lags, 0.5) * 1e4) / 10,
+      eventLoopLagP99WorstWindowMs: Math.round(Math.max(...lags) * 1e4) / 10,
       errors: errors.length,
       firstErrors: errors.slice(0, 5),
     };
