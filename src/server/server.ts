@@ -8,7 +8,7 @@ import { EarshotError, toEarshotError } from '../errors.js';
 import { Client } from './client.js';
 import { QueueBudget } from './budget.js';
 import { originAllowed } from './origin.js';
-import { authFailed, authorized, httpAccess, sendAuthFailed } from './auth.js';
+import { authFailed, authorized, httpAccess, requestUrl, sendAuthFailed } from './auth.js';
 import { SubscriberQueue } from './queue.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { Ontology } from './ontology.js';
@@ -88,7 +88,13 @@ export class ProtocolServer {
     private cfg: ServerConfig,
     private readonly ctx: ServerContext,
   ) {
-    this.http = createServer((req, res) => void this.onHttp(req, res));
+    this.http = createServer((req, res) => {
+      // onHttp answers its own errors; this catch is the last line so no request can reject into the process
+      this.onHttp(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end();
+      });
+    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxMessageBytes });
     this.budget = new QueueBudget(ctx.metrics.registry, cfg);
     this.defaultTopK = ctx.defaultTopK;
@@ -299,7 +305,11 @@ export class ProtocolServer {
   }
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://x');
+    const url = requestUrl(req);
+    if (!url) {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `bad request target ${JSON.stringify((req.url ?? '').slice(0, 80))}` }));
+      return;
+    }
     const path = url.pathname;
     const access = httpAccess(req, path, this.cfg);
     if (access === 'denied') return sendAuthFailed(res, path);
