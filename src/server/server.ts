@@ -20,8 +20,8 @@ import {
   modelsOf,
   parseClientMessage,
   pongMessage,
+  healthBody,
   scoresMessage,
-  sourceHealth,
   statsMessage,
   statusMessage,
   subscribedMessage,
@@ -316,16 +316,8 @@ export class ProtocolServer {
     const route = this.routeFor(path);
     try {
       if (path === '/healthz') {
-        const views = this.ctx.sources();
-        const ok = views.every((s) => s.status.state === 'up' || s.status.state === 'silent' || s.status.state === 'ended');
-        const sources = views.map(sourceHealth);
-        const integrations = this.ctx.integrations?.();
-        const body = JSON.stringify(
-          access === 'status'
-            ? { status: ok ? 'ok' : 'degraded' }
-            : { status: ok ? 'ok' : 'degraded', sources, clients: this.clientStats(), ...(integrations ? { integrations } : {}) },
-        );
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(body);
+        const h = healthBody(this.ctx.sources(), access === 'status' ? undefined : { clients: this.clientStats(), integrations: this.ctx.integrations?.() });
+        res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(h.body);
       } else if (path === '/api/labels') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(labelsMessage(modelsOf(this.ctx.sources())));
       } else if (path === '/metrics') {
