@@ -15,7 +15,8 @@ const only = process.argv.slice(2);
 const names = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .map((f) => f.replace(/\.bench\.ts$/, ''))
-  .filter((n) => only.length === 0 || only.includes(n))
+  // soak runs an hour: only when named (`npm run bench -- soak`)
+  .filter((n) => (only.length === 0 ? n !== 'soak' : only.includes(n)))
   .sort();
 const outDir = join(dir, 'out');
 mkdirSync(outDir, { recursive: true });

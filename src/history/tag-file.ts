@@ -1,8 +1,7 @@
-import { from, lastValueFrom, toArray } from 'rxjs';
 import type { EventsConfig } from '../config/sections/events.js';
 import type { FrontendConfig } from '../config/sections/frontend.js';
 import type { ScoreFrame } from '../events/contracts.js';
-import { segmentEvents, smoothScores } from '../events/index.js';
+import { framesToEvents } from '../events/stage.js';
 import type { YamnetTagger } from '../models/yamnet/tagger.js';
 import { tagWaveform } from '../models/yamnet/tag-audio.js';
 import { windowEndSeconds } from '../pipeline/source-pipeline.js';
@@ -40,7 +39,7 @@ export async function tagFileForHistory(
   }
   const last = pooler.flush();
   if (last) segments.push(last);
-  const labelEvents = await lastValueFrom(from(frames).pipe(smoothScores(events.smoothingSeconds), segmentEvents(events, { hopSeconds: hop }), toArray()));
+  const labelEvents = framesToEvents(frames, events, hop);
   const index = new Map(r.labels.map((l) => [l.id, l.index]));
   const out: EventRecord[] = [];
   for (const e of labelEvents) {

@@ -3,11 +3,26 @@ import { timingSafeEqual } from 'node:crypto';
 import type { ServerConfig } from '../config/sections/server.js';
 import { EarshotError } from '../errors.js';
 
+/**
+ * The request target as a URL, or undefined when it is not an origin-form path. Parsed against a
+ * fixed origin rather than as a relative reference: `new URL('//%00x', base)` reads `//…` as a
+ * host and throws, which (found by test/fuzz) would reject the request handler and end the daemon.
+ */
+export function requestUrl(req: IncomingMessage): URL | undefined {
+  const target = req.url ?? '/';
+  if (!target.startsWith('/')) return undefined;
+  try {
+    return new URL(`http://x${target}`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The token a request carries: `Authorization: Bearer <t>` (scheme case-insensitive, RFC 7235) or `?token=`. */
 export function requestToken(req: IncomingMessage): string | undefined {
   const m = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
   if (m) return m[1];
-  return new URL(req.url ?? '/', 'http://x').searchParams.get('token') ?? undefined;
+  return requestUrl(req)?.searchParams.get('token') ?? undefined;
 }
 
 function sameToken(given: string | undefined, token: string): boolean {

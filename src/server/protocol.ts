@@ -110,6 +110,18 @@ export function modelsOf(sources: readonly SourceView[]): ModelInfo[] {
   return [...new Set(sources.map((s) => s.model))];
 }
 
+/**
+ * The /healthz body: ok while every source is up, silent or ended. Without `details` (no token,
+ * server.publicHealth status) only the status; with them, sources, clients and integrations.
+ */
+export function healthBody(sources: readonly SourceView[], details?: { readonly clients: unknown; readonly integrations: unknown }): { ok: boolean; body: string } {
+  const ok = sources.every((s) => s.status.state === 'up' || s.status.state === 'silent' || s.status.state === 'quiet' || s.status.state === 'ended');
+  const status = ok ? 'ok' : 'degraded';
+  if (!details) return { ok, body: JSON.stringify({ status }) };
+  const integrations = details.integrations;
+  return { ok, body: JSON.stringify({ status, sources: sources.map(sourceHealth), clients: details.clients, ...(integrations ? { integrations } : {}) }) };
+}
+
 /** A source as /healthz lists it. */
 export function sourceHealth(s: SourceView): Record<string, unknown> {
   return {

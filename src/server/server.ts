@@ -8,7 +8,7 @@ import { EarshotError, toEarshotError } from '../errors.js';
 import { Client } from './client.js';
 import { QueueBudget } from './budget.js';
 import { originAllowed } from './origin.js';
-import { authFailed, authorized, httpAccess, sendAuthFailed } from './auth.js';
+import { authFailed, authorized, httpAccess, requestUrl, sendAuthFailed } from './auth.js';
 import { SubscriberQueue } from './queue.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { Ontology } from './ontology.js';
@@ -20,8 +20,8 @@ import {
   modelsOf,
   parseClientMessage,
   pongMessage,
+  healthBody,
   scoresMessage,
-  sourceHealth,
   statsMessage,
   statusMessage,
   subscribedMessage,
@@ -90,7 +90,13 @@ export class ProtocolServer {
     private cfg: ServerConfig,
     private readonly ctx: ServerContext,
   ) {
-    this.http = createServer((req, res) => void this.onHttp(req, res));
+    this.http = createServer((req, res) => {
+      // onHttp answers its own errors; this catch is the last line so no request can reject into the process
+      this.onHttp(req, res).catch(() => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end();
+      });
+    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: cfg.maxMessageBytes });
     this.budget = new QueueBudget(ctx.metrics.registry, cfg);
     this.defaultTopK = ctx.defaultTopK;
@@ -323,23 +329,19 @@ export class ProtocolServer {
   }
 
   private async onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://x');
+    const url = requestUrl(req);
+    if (!url) {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `bad request target ${JSON.stringify((req.url ?? '').slice(0, 80))}` }));
+      return;
+    }
     const path = url.pathname;
     const access = httpAccess(req, path, this.cfg);
     if (access === 'denied') return sendAuthFailed(res, path);
     const route = this.routeFor(path);
     try {
       if (path === '/healthz') {
-        const views = this.ctx.sources();
-        const ok = views.every((s) => s.status.state === 'up' || s.status.state === 'silent' || s.status.state === 'quiet' || s.status.state === 'ended');
-        const sources = views.map(sourceHealth);
-        const integrations = this.ctx.integrations?.();
-        const body = JSON.stringify(
-          access === 'status'
-            ? { status: ok ? 'ok' : 'degraded' }
-            : { status: ok ? 'ok' : 'degraded', sources, clients: this.clientStats(), ...(integrations ? { integrations } : {}) },
-        );
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(body);
+        const h = healthBody(this.ctx.sources(), access === 'status' ? undefined : { clients: this.clientStats(), integrations: this.ctx.integrations?.() });
+        res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(h.body);
       } else if (path === '/api/labels') {
         res.writeHead(200, { 'content-type': 'application/json' }).end(labelsMessage(modelsOf(this.ctx.sources())));
       } else if (path === '/metrics') {

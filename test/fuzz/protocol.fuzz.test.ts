@@ -65,3 +65,22 @@ test(`protocol messages over a real connection: ${FUZZ_CASES} frames, one reply 
   for (const m of replies.filter((r) => r.type === 'error')) assert.equal(m.code, 'PROTOCOL_ERROR', JSON.stringify(m));
   console.log(`protocol fuzz (WebSocket): ${JSON.stringify(kinds)}`);
 });
+
+test(`HTTP requests: ${FUZZ_CASES} mutated paths, queries and auth headers get a typed answer, never a 500 or a hang`, async (t) => {
+  const { server, http } = await startTestServer({ token: 'tok' });
+  t.after(() => server.close());
+  const seeds = ['/healthz', '/metrics', '/api/labels', '/healthz?token=tok', '/api/labels?token=tok&x=%zz', '/clips/a_0_1.flac', '/../../etc/passwd'];
+  const statuses: Record<string, number> = {};
+  for (let seed = 1; seed <= FUZZ_CASES; seed++) {
+    const raw = Buffer.from(mutateBytes(Buffer.from(seeds[seed % seeds.length]!), seed)).toString('latin1');
+    // what an HTTP client can put on the request line: printable, no spaces or '#'
+    const path = '/' + raw.replace(/^\/+/, '').replace(/[^\x21-\x7e]|#/g, (c) => encodeURIComponent(c).replace(/%/g, '%25'));
+    const headers: Record<string, string> = seed % 3 === 0 ? { authorization: ['Bearer tok', 'bearer tok', 'Bearer', 'Basic dG9r', 'Bearer tok tok'][seed % 5]! } : {};
+    const res = await fetch(`${http}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
+    await res.arrayBuffer();
+    assert.ok([200, 401, 404, 503].includes(res.status), `${path}: HTTP ${res.status}`);
+    statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+  }
+  assert.equal((await fetch(`${http}/api/labels`, { headers: { authorization: 'Bearer tok' } })).status, 200, 'still serving');
+  console.log(`HTTP fuzz: ${JSON.stringify(statuses)}`);
+});
