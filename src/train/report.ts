@@ -11,11 +11,27 @@ export interface EvalReport {
   classesEvaluated: number;
   skippedClasses: number[];
   model?: string;
+  /** Relative to the data root (src/train/data-ref.ts), never this machine's path. */
   data?: string;
+  dataSha256?: string;
+  /** The model's own figures on its validation split (validation.json), shown beside these. */
+  validation?: SplitFigures;
   perClass: Array<{ index: number; id: string; name: string; ap: number | null; auc: number | null; positives: number }>;
 }
 
-export function buildReport(r: EvalResult, labels: readonly LabelInfo[], meta: { model?: string; data?: string } = {}): EvalReport {
+/** mAP / AUC / d′ of one split, as `validation.json` in a model directory stores them. */
+export interface SplitFigures {
+  data: string;
+  dataSha256?: string;
+  clips: number;
+  mAP: number;
+  AUC: number;
+  dprime: number;
+  /** Extra facts about how the figures were made (e.g. ensemble members' own mAPs). */
+  notes?: string[];
+}
+
+export function buildReport(r: EvalResult, labels: readonly LabelInfo[], meta: { model?: string; data?: string; dataSha256?: string; validation?: SplitFigures } = {}): EvalReport {
   return {
     mAP: r.mAP,
     AUC: r.AUC,
@@ -39,12 +55,14 @@ export function reportMarkdown(r: EvalReport, top = 20): string {
     '# Classifier evaluation',
     '',
     ...(r.model ? [`Model: \`${r.model}\`  `] : []),
-    ...(r.data ? [`Data: \`${r.data}\`  `] : []),
+    ...(r.data ? [`Data: \`${r.data}\`${r.dataSha256 ? ` (content sha256 \`${r.dataSha256.slice(0, 16)}…\`)` : ''}  `] : []),
     '',
-    `| clips | mAP | mean AUC | d′ (of mean AUC) | classes evaluated |`,
-    `|---:|---:|---:|---:|---:|`,
-    `| ${r.clips} | ${r.mAP.toFixed(4)} | ${r.AUC.toFixed(4)} | ${r.dprime.toFixed(3)} | ${r.classesEvaluated} |`,
+    `| data | clips | mAP | mean AUC | d′ (of mean AUC) | classes evaluated |`,
+    `|---|---:|---:|---:|---:|---:|`,
+    `| ${mdCell(r.data ?? 'evaluated')} | ${r.clips} | ${r.mAP.toFixed(4)} | ${r.AUC.toFixed(4)} | ${r.dprime.toFixed(3)} | ${r.classesEvaluated} |`,
+    ...(r.validation ? [`| ${mdCell(r.validation.data)} (validation: every choice was made here) | ${r.validation.clips} | ${r.validation.mAP.toFixed(4)} | ${r.validation.AUC.toFixed(4)} | ${r.validation.dprime.toFixed(3)} | |`] : []),
     '',
+    ...(r.validation?.notes?.length ? [...r.validation.notes.map((n) => `- ${n}`), ''] : []),
     r.skippedClasses.length ? `Skipped (no positive clip in this data): ${r.skippedClasses.length} classes (${r.skippedClasses.join(', ')}).` : 'Every class has at least one positive clip.',
     '',
     '![per-class AP vs frequency](per-class-ap.svg)',
