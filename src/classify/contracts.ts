@@ -21,6 +21,11 @@ export interface LabelInfo {
   /** Ontology id, e.g. /m/09x0r. */
   readonly id: string;
   readonly name: string;
+  /**
+   * The model's calibrated onThreshold for this label (thresholds.json, F1-optimal on its
+   * validation split), used by events where the config sets none for the label.
+   */
+  readonly threshold?: number;
 }
 
 /**

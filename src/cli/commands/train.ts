@@ -11,7 +11,7 @@ import { parseLabelsCsv } from '../../models/modeldir.js';
 import { defaultBlas } from '../../classify/blas.js';
 import { loadClassifier } from '../../classify/store.js';
 import { holdOut, loadSplit, positivesPerClass, runTraining } from '../../train/run.js';
-import { relativeDataPath } from '../../train/data-ref.js';
+import { selectEnsemble, splitOf, writeEnsemble, type Candidate } from '../../train/ensemble.js';
 import { metadataBeside } from '../../train/datasets/audioset.js';
 import { dequantize } from '../../train/data.js';
 import { evaluate } from '../../train/metrics.js';
@@ -215,6 +215,37 @@ async function evalCommand(flags: EvalFlags, cmd: Command): Promise<void> {
   head.dispose();
 }
 
+interface EnsembleFlags {
+  data: string;
+  out: string;
+  labels?: string;
+}
+
+/** `earshot ensemble`: members chosen on the hold-out their provenance records, one model dir out. */
+async function ensembleCommand(models: string[], flags: EnsembleFlags, cmd: Command): Promise<void> {
+  const cfg = configFrom(cmd);
+  const cands: Candidate[] = models.map((dir) => {
+    const l = loadClassifier(dir);
+    const hist = join(dir, 'history.json');
+    return { name: modelRef(dir), members: l.members, provenance: (l.manifest.provenance ?? {}) as Record<string, unknown>, ...(existsSync(hist) ? { history: JSON.parse(readFileSync(hist, 'utf8')) as HistoryPoint[] } : {}) };
+  });
+  const splits = cands.map(splitOf);
+  const s0 = splits[0]!;
+  splits.forEach((s, i) => {
+    if (s.validationIdsSha256 !== s0.validationIdsSha256) throw new EarshotError('INPUT_INVALID', `${cands[i]!.name} was validated on another hold-out (seed ${s.seed}, fraction ${s.fraction}) than ${cands[0]!.name} (seed ${s0.seed}, fraction ${s0.fraction})`);
+  });
+  const { labels: labelsFromModel } = loadClassifier(models[0]!);
+  const classes = labelsFromModel.length;
+  log(`loading ${flags.data} ...`);
+  const all = await loadSplit(openStorage(flags.data, cfg.storage), 10, classes);
+  if (all.ref.sha256 !== s0.from.sha256) throw new EarshotError('INPUT_INVALID', `--data ${flags.data} is not the data the members were trained on (content sha256 ${all.ref.sha256.slice(0, 12)}…, members: ${s0.from.sha256.slice(0, 12)}…)`);
+  const { val } = holdOut(all, classes, s0.fraction, s0.seed);
+  const r = selectEnsemble(cands, val, classes);
+  for (const st of r.steps) log(`mean of ${st.members.join(' + ')}: validation mAP ${st.mAP.toFixed(4)}`);
+  writeEnsemble(flags.out, cands, r, val, labelsFromModel, classes);
+  process.stdout.write(`wrote ${flags.out}: ${r.chosen.join(' + ')} (validation mAP ${r.steps.filter((s) => s.members.length === r.chosen.length).map((s) => s.mAP).reduce((a, b) => Math.max(a, b), 0).toFixed(4)})\n`);
+}
+
 interface PredictFlags {
   model: string;
   data: string;
@@ -271,6 +302,13 @@ export function registerTrain(program: Command): void {
     .option('--report <dir>', 'write eval.json, eval.md and per-class-ap.svg there')
     .option('--train-data <url>', 'training TFRecords, for the AP-vs-training-frequency plot')
     .action(action(evalCommand));
+  program
+    .command('ensemble')
+    .description('Average classifiers trained on the same hold-out into one model directory; members chosen greedily on that validation split')
+    .argument('<models...>', 'classifier model directories (each trained by earshot train with a hold-out)')
+    .requiredOption('--data <url>', 'the training TFRecords the members were trained on (the hold-out is rebuilt and checked by content hash)')
+    .requiredOption('--out <dir>', 'model directory to write')
+    .action(action(ensembleCommand));
   program
     .command('predict')
     .description('Top-k labels per clip of embedding TFRecords')

@@ -18,6 +18,8 @@ export const eventsSchema = z
     /** Per-label overrides keyed by label name or ontology id. */
     labels: z.record(z.string(), z.object(thresholds).partial().strict()).default({}),
     topK: z.number().int().min(1).max(1000).default(5),
+    /** Labels without an entry in `labels` use the model's calibrated threshold when it ships one. */
+    modelThresholds: z.boolean().default(true),
   })
   .strict()
   .refine((e) => e.offThreshold <= e.onThreshold, { message: 'offThreshold must not exceed onThreshold', path: ['offThreshold'] });
@@ -34,6 +36,7 @@ export const sourceEventsSchema = z
     smoothingSeconds: z.number().min(0).max(3600),
     labels: z.record(z.string(), z.object(thresholds).partial().strict()),
     topK: z.number().int().min(1).max(1000),
+    modelThresholds: z.boolean(),
   })
   .partial()
   .strict();
