@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { projectRoot, sharedPath } from '../helpers/shared.js';
 import { readModelDir } from '../../src/models/modeldir.js';
+import { loadClassifier } from '../../src/classify/store.js';
 
 function subset(dir: string, split: string, files: number): string {
   const src = sharedPath('data/audioset/features', split);
@@ -69,6 +70,32 @@ test('train without --val holds out a stratified split; provenance and reports c
     const machine = [dir, sharedPath('data')];
     for (const f of ['manifest.json', 'thresholds.json', 'validation.json']) assertNoMachinePaths(readFileSync(join(out, f), 'utf8'), f, machine);
     for (const f of ['eval.json', 'eval.md']) assertNoMachinePaths(readFileSync(join(report, f), 'utf8'), f, machine);
+
+    // A second seed on the same hold-out ensembles with the first; a model validated on another hold-out is refused.
+    const base = ['-c', cfg, 'train', '--data', train, '--labels', labels, '--batch-size', '64', '--iterations', '3', '--eval-every', '3', '--val-fraction', '0.2'];
+    const out2 = join(dir, 'model2');
+    const r2 = await runCli([...base, '--split-seed', '5', '--seed', '2', '--model-type', 'decision_level_average_pooling', '--out', out2]);
+    assert.equal(r2.code, 0, r2.stderr);
+    const ens = join(dir, 'ens');
+    const e = await runCli(['ensemble', out, out2, '--data', train, '--out', ens]);
+    assert.equal(e.code, 0, e.stderr);
+    assert.match(e.stderr, /mean of .+ \+ .+: validation mAP 0\.\d{4}/);
+    const ev2 = JSON.parse(readFileSync(join(ens, 'validation.json'), 'utf8')) as { clips: number; mAP: number; notes: string[] };
+    assert.equal(ev2.clips, nVal);
+    assert.ok(ev2.notes.some((n) => n.includes('(shipped)')));
+    const emd = readModelDir(ens);
+    // Greedy selection keeps the second member only if it raised validation mAP.
+    const kept = ev2.notes.find((n) => n.includes('(shipped)'))!.includes(' + ') ? 2 : 1;
+    const memberCount = existsSync(join(ens, 'ensemble.json')) ? (JSON.parse(readFileSync(join(ens, 'ensemble.json'), 'utf8')) as { members: unknown[] }).members.length : 1;
+    assert.equal(memberCount, kept);
+    assert.equal(loadClassifier(ens).members.length, kept);
+    assert.ok(emd.manifest.provenance && 'ensemble' in emd.manifest.provenance);
+    assertNoMachinePaths(readFileSync(join(ens, 'manifest.json'), 'utf8'), 'ensemble manifest.json', machine);
+    const out3 = join(dir, 'model3');
+    assert.equal((await runCli([...base, '--split-seed', '6', '--out', out3])).code, 0);
+    const refused = await runCli(['ensemble', out, out3, '--data', train, '--out', join(dir, 'ens2')]);
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /validated on another hold-out \(seed 6/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
