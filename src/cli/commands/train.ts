@@ -31,6 +31,7 @@ interface TrainFlags {
   balance?: string;
   evalEvery?: string;
   checkpointEvery?: string;
+  hidden?: string;
   valFraction?: string;
   splitSeed?: string;
   mixup?: string;
@@ -86,6 +87,7 @@ const TRAIN_FLAGS = {
   balance: '--balance',
   evalEveryIterations: '--eval-every',
   checkpointEveryIterations: '--checkpoint-every',
+  hiddenUnits: '--hidden',
   validationFraction: '--val-fraction',
   splitSeed: '--split-seed',
   mixupAlpha: '--mixup',
@@ -102,6 +104,7 @@ function trainConfig(flags: TrainFlags, cmd: Command): Config {
     balance: flags.balance,
     evalEveryIterations: numericOverride(flags.evalEvery),
     checkpointEveryIterations: numericOverride(flags.checkpointEvery),
+    hiddenUnits: numericOverride(flags.hidden),
     validationFraction: numericOverride(flags.valFraction),
     splitSeed: numericOverride(flags.splitSeed),
     mixupAlpha: numericOverride(flags.mixup),
@@ -284,6 +287,7 @@ export function registerTrain(program: Command): void {
     .option('--balance <kind>', 'balance_in_batch | no_balance (default: train.balance)')
     .option('--eval-every <n>', 'validation interval in iterations')
     .option('--checkpoint-every <n>', 'checkpoint interval in iterations')
+    .option('--hidden <n>', 'hidden units per layer (default: train.hiddenUnits)')
     .option('--val-fraction <f>', 'without --val: stratified hold-out of --data for validation (default: train.validationFraction, 0.1)')
     .option('--split-seed <n>', 'seed of that hold-out (default: train.splitSeed)')
     .option('--mixup <alpha>', 'mixup of embeddings and labels, Beta(alpha, alpha); 0 = off (default: train.mixupAlpha)')
