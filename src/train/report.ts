@@ -161,12 +161,15 @@ export function trainingCurveSvg(history: readonly HistoryPoint[]): string {
   // Thin the loss line to at most ~600 points so the SVG stays small.
   const step = Math.max(1, Math.ceil(history.length / 600));
   const loss = history.filter((_, i) => i >= skip && (i % step === 0 || i === history.length - 1));
-  return svgFrame('Training curve: loss (blue, left), validation mAP (orange, right)', 'iteration', 'training loss', { min: 0, max: last }, { min: 0, max: maxLoss }, (px, py) => {
+  const ema = history.filter((h) => h.valMAPEma !== undefined);
+  const title = `Training curve: loss (blue, left), validation mAP (orange, right)${ema.length ? ', moving-average weights (green, dashed)' : ''}`;
+  return svgFrame(title, 'iteration', 'training loss', { min: 0, max: last }, { min: 0, max: maxLoss }, (px, py) => {
     const pm = (v: number): number => py(v * maxLoss);
     const right = [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => `<text x="${px(last) + 4}" y="${(pm(v) + 4).toFixed(1)}" fill="#ff7f0e">${v.toFixed(1)}</text>`);
     return [
       `<polyline fill="none" stroke="#1f77b4" stroke-width="1.2" points="${loss.map((h) => `${px(h.iteration).toFixed(1)},${py(Math.min(h.loss, maxLoss)).toFixed(1)}`).join(' ')}"/>`,
       vals.length ? `<polyline fill="none" stroke="#ff7f0e" stroke-width="2" points="${vals.map((h) => `${px(h.iteration).toFixed(1)},${pm(h.valMAP!).toFixed(1)}`).join(' ')}"/>` : '',
+      ema.length ? `<polyline fill="none" stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="5,3" points="${ema.map((h) => `${px(h.iteration).toFixed(1)},${pm(h.valMAPEma!).toFixed(1)}`).join(' ')}"/>` : '',
       ...vals.map((h) => `<circle cx="${px(h.iteration).toFixed(1)}" cy="${pm(h.valMAP!).toFixed(1)}" r="3" fill="#ff7f0e"><title>iteration ${h.iteration}: mAP ${h.valMAP!.toFixed(4)}</title></circle>`),
       ...right,
       cut.length ? `<text x="${px(0) + 6}" y="42" fill="#1f77b4">loss of the first ${skip} iterations (up to ${Math.max(...cut.map((h) => h.loss)).toFixed(3)}) is above the scale and not drawn</text>` : '',

@@ -6,6 +6,7 @@ import { beta, cloneParams, emaUpdate, mixupInPlace, scheduledLr } from '../../s
 import { contentHash, relativeDataPath } from '../../src/train/data-ref.js';
 import { decodeCheckpoint, encodeCheckpoint, type TrainState } from '../../src/train/checkpoint.js';
 import { Rng } from '../../src/train/rng.js';
+import { trainingCurveSvg } from '../../src/train/report.js';
 
 /** Random multi-label data with a long tail of label frequencies, like AudioSet's. */
 function randomLabels(seed: number, n: number, classes: number): Uint8Array {
@@ -188,4 +189,12 @@ test('data references: relative to the data root, hashed by content not location
   assert.equal(contentHash(['a'], y, x), contentHash(['a'], Uint8Array.from(y), Uint8Array.from(x)));
   assert.notEqual(contentHash(['a'], y, x), contentHash(['b'], y, x));
   assert.notEqual(contentHash(['a'], y, x), contentHash(['a'], y, Uint8Array.from([1, 2, 4])));
+});
+
+test('training curve draws the moving-average weights beside the raw ones when the run kept them', () => {
+  const h = Array.from({ length: 20 }, (_, i) => ({ iteration: i + 1, loss: 1 / (i + 1), ...(i % 5 === 4 ? { valMAP: i / 40, valMAPEma: i / 45 } : {}) }));
+  const svg = trainingCurveSvg(h);
+  assert.match(svg, /moving-average weights \(green, dashed\)/);
+  assert.equal((svg.match(/stroke="#2ca02c"/g) ?? []).length, 1);
+  assert.doesNotMatch(trainingCurveSvg(h.map(({ valMAPEma: _e, ...r }) => r)), /#2ca02c/);
 });
