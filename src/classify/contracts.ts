@@ -26,6 +26,11 @@ export interface LabelInfo {
    * they replace the global events.* values, and config events.labels overrides still win.
    */
   readonly defaults?: { readonly onThreshold: number; readonly offThreshold: number; readonly minDurationSeconds: number };
+  /**
+   * The model's calibrated onThreshold for this label (thresholds.json, F1-optimal on its
+   * validation split), used by events where the config sets none for the label.
+   */
+  readonly threshold?: number;
 }
 
 /**

@@ -31,6 +31,16 @@ export function resolveThresholds(cfg: EventsConfig, labels: readonly LabelInfo[
     t.off[l.index] = Math.min(l.defaults.offThreshold, l.defaults.onThreshold);
     t.minDurationSeconds[l.index] = l.defaults.minDurationSeconds;
   }
+  // The model's calibrated thresholds (LabelInfo.threshold) replace the global pair; the
+  // hysteresis keeps the configured proportion off/on. Per-label config below still wins.
+  if (cfg.modelThresholds !== false) {
+    const ratio = cfg.onThreshold > 0 ? cfg.offThreshold / cfg.onThreshold : 1;
+    labels.forEach((l, i) => {
+      if (l.threshold === undefined) return;
+      t.on[i] = l.threshold;
+      t.off[i] = l.threshold * ratio;
+    });
+  }
   for (const [key, o] of Object.entries(cfg.labels)) {
     const idx = findLabels(key, labels);
     if (!idx.length) {

@@ -12,6 +12,8 @@ export interface HistoryPoint {
   iteration: number;
   loss: number;
   valMAP?: number;
+  /** Validation mAP of the weights' moving average, when the run keeps one. */
+  valMAPEma?: number;
 }
 
 export interface TrainState {
@@ -21,6 +23,9 @@ export interface TrainState {
   adam: { iterations: number; m: Params; v: Params };
   sampler: SamplerState;
   dropoutRng: number[];
+  mixupRng?: number[];
+  /** Moving average of params (emaDecay runs). */
+  ema?: Params;
   history: HistoryPoint[];
   /** Settings the run was started with; resume refuses a different run. */
   run: Record<string, unknown>;
@@ -34,13 +39,14 @@ interface Header {
   adamIterations: number;
   sampler: SamplerState;
   dropoutRng: number[];
+  mixupRng?: number[];
   history: HistoryPoint[];
   run: Record<string, unknown>;
-  tensors: Array<{ group: 'param' | 'm' | 'v'; name: string; length: number }>;
+  tensors: Array<{ group: 'param' | 'm' | 'v' | 'ema'; name: string; length: number }>;
 }
 
 export function encodeCheckpoint(s: TrainState): Buffer {
-  const groups: Array<['param' | 'm' | 'v', Params]> = [['param', s.params], ['m', s.adam.m], ['v', s.adam.v]];
+  const groups: Array<['param' | 'm' | 'v' | 'ema', Params]> = [['param', s.params], ['m', s.adam.m], ['v', s.adam.v], ...(s.ema ? [['ema', s.ema] as ['ema', Params]] : [])];
   const tensors: Header['tensors'] = [];
   const parts: Buffer[] = [];
   for (const [group, map] of groups)
@@ -48,7 +54,7 @@ export function encodeCheckpoint(s: TrainState): Buffer {
       tensors.push({ group, name, length: t.length });
       parts.push(Buffer.from(t.buffer, t.byteOffset, t.byteLength));
     }
-  const header: Header = { format: 'earshot-checkpoint', version: 1, spec: s.spec, iteration: s.iteration, adamIterations: s.adam.iterations, sampler: s.sampler, dropoutRng: s.dropoutRng, history: s.history, run: s.run, tensors };
+  const header: Header = { format: 'earshot-checkpoint', version: 1, spec: s.spec, iteration: s.iteration, adamIterations: s.adam.iterations, sampler: s.sampler, dropoutRng: s.dropoutRng, ...(s.mixupRng ? { mixupRng: s.mixupRng } : {}), history: s.history, run: s.run, tensors };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length, 0);
@@ -69,8 +75,9 @@ export function decodeCheckpoint(buf: Uint8Array, source: string): TrainState {
   }
   if (h.format !== 'earshot-checkpoint' || h.version !== 1) throw bad('not an earshot checkpoint');
   let off = 4 + hl;
-  const maps = { param: new Map<string, Float32Array>(), m: new Map<string, Float32Array>(), v: new Map<string, Float32Array>() };
+  const maps = { param: new Map<string, Float32Array>(), m: new Map<string, Float32Array>(), v: new Map<string, Float32Array>(), ema: new Map<string, Float32Array>() };
   for (const t of h.tensors) {
+    if (!(t.group in maps)) throw bad(`unknown tensor group ${t.group}`);
     const bytes = t.length * 4;
     if (off + bytes > b.length) throw bad(`tensor ${t.group}/${t.name} runs past the end`);
     const a = new Float32Array(t.length);
@@ -79,7 +86,7 @@ export function decodeCheckpoint(buf: Uint8Array, source: string): TrainState {
     off += bytes;
   }
   if (off !== b.length) throw bad(`${b.length - off} trailing bytes`);
-  return { spec: h.spec, iteration: h.iteration, params: maps.param, adam: { iterations: h.adamIterations, m: maps.m, v: maps.v }, sampler: h.sampler, dropoutRng: h.dropoutRng, history: h.history, run: h.run };
+  return { spec: h.spec, iteration: h.iteration, params: maps.param, adam: { iterations: h.adamIterations, m: maps.m, v: maps.v }, sampler: h.sampler, dropoutRng: h.dropoutRng, ...(h.mixupRng ? { mixupRng: h.mixupRng } : {}), ...(maps.ema.size ? { ema: maps.ema } : {}), history: h.history, run: h.run };
 }
 
 const FILE = 'state.bin';

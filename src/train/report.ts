@@ -11,11 +11,27 @@ export interface EvalReport {
   classesEvaluated: number;
   skippedClasses: number[];
   model?: string;
+  /** Relative to the data root (src/train/data-ref.ts), never this machine's path. */
   data?: string;
+  dataSha256?: string;
+  /** The model's own figures on its validation split (validation.json), shown beside these. */
+  validation?: SplitFigures;
   perClass: Array<{ index: number; id: string; name: string; ap: number | null; auc: number | null; positives: number }>;
 }
 
-export function buildReport(r: EvalResult, labels: readonly LabelInfo[], meta: { model?: string; data?: string } = {}): EvalReport {
+/** mAP / AUC / d′ of one split, as `validation.json` in a model directory stores them. */
+export interface SplitFigures {
+  data: string;
+  dataSha256?: string;
+  clips: number;
+  mAP: number;
+  AUC: number;
+  dprime: number;
+  /** Extra facts about how the figures were made (e.g. ensemble members' own mAPs). */
+  notes?: string[];
+}
+
+export function buildReport(r: EvalResult, labels: readonly LabelInfo[], meta: { model?: string; data?: string; dataSha256?: string; validation?: SplitFigures } = {}): EvalReport {
   return {
     mAP: r.mAP,
     AUC: r.AUC,
@@ -39,12 +55,14 @@ export function reportMarkdown(r: EvalReport, top = 20): string {
     '# Classifier evaluation',
     '',
     ...(r.model ? [`Model: \`${r.model}\`  `] : []),
-    ...(r.data ? [`Data: \`${r.data}\`  `] : []),
+    ...(r.data ? [`Data: \`${r.data}\`${r.dataSha256 ? ` (content sha256 \`${r.dataSha256.slice(0, 16)}…\`)` : ''}  `] : []),
     '',
-    `| clips | mAP | mean AUC | d′ (of mean AUC) | classes evaluated |`,
-    `|---:|---:|---:|---:|---:|`,
-    `| ${r.clips} | ${r.mAP.toFixed(4)} | ${r.AUC.toFixed(4)} | ${r.dprime.toFixed(3)} | ${r.classesEvaluated} |`,
+    `| data | clips | mAP | mean AUC | d′ (of mean AUC) | classes evaluated |`,
+    `|---|---:|---:|---:|---:|---:|`,
+    `| ${mdCell(r.data ?? 'evaluated')} | ${r.clips} | ${r.mAP.toFixed(4)} | ${r.AUC.toFixed(4)} | ${r.dprime.toFixed(3)} | ${r.classesEvaluated} |`,
+    ...(r.validation ? [`| ${mdCell(r.validation.data)} (validation: every choice was made here) | ${r.validation.clips} | ${r.validation.mAP.toFixed(4)} | ${r.validation.AUC.toFixed(4)} | ${r.validation.dprime.toFixed(3)} | |`] : []),
     '',
+    ...(r.validation?.notes?.length ? [...r.validation.notes.map((n) => `- ${n}`), ''] : []),
     r.skippedClasses.length ? `Skipped (no positive clip in this data): ${r.skippedClasses.length} classes (${r.skippedClasses.join(', ')}).` : 'Every class has at least one positive clip.',
     '',
     '![per-class AP vs frequency](per-class-ap.svg)',
@@ -143,12 +161,15 @@ export function trainingCurveSvg(history: readonly HistoryPoint[]): string {
   // Thin the loss line to at most ~600 points so the SVG stays small.
   const step = Math.max(1, Math.ceil(history.length / 600));
   const loss = history.filter((_, i) => i >= skip && (i % step === 0 || i === history.length - 1));
-  return svgFrame('Training curve: loss (blue, left), validation mAP (orange, right)', 'iteration', 'training loss', { min: 0, max: last }, { min: 0, max: maxLoss }, (px, py) => {
+  const ema = history.filter((h) => h.valMAPEma !== undefined);
+  const title = `Training curve: loss (blue, left), validation mAP (orange, right)${ema.length ? ', moving-average weights (green, dashed)' : ''}`;
+  return svgFrame(title, 'iteration', 'training loss', { min: 0, max: last }, { min: 0, max: maxLoss }, (px, py) => {
     const pm = (v: number): number => py(v * maxLoss);
     const right = [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => `<text x="${px(last) + 4}" y="${(pm(v) + 4).toFixed(1)}" fill="#ff7f0e">${v.toFixed(1)}</text>`);
     return [
       `<polyline fill="none" stroke="#1f77b4" stroke-width="1.2" points="${loss.map((h) => `${px(h.iteration).toFixed(1)},${py(Math.min(h.loss, maxLoss)).toFixed(1)}`).join(' ')}"/>`,
       vals.length ? `<polyline fill="none" stroke="#ff7f0e" stroke-width="2" points="${vals.map((h) => `${px(h.iteration).toFixed(1)},${pm(h.valMAP!).toFixed(1)}`).join(' ')}"/>` : '',
+      ema.length ? `<polyline fill="none" stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="5,3" points="${ema.map((h) => `${px(h.iteration).toFixed(1)},${pm(h.valMAPEma!).toFixed(1)}`).join(' ')}"/>` : '',
       ...vals.map((h) => `<circle cx="${px(h.iteration).toFixed(1)}" cy="${pm(h.valMAP!).toFixed(1)}" r="3" fill="#ff7f0e"><title>iteration ${h.iteration}: mAP ${h.valMAP!.toFixed(4)}</title></circle>`),
       ...right,
       cut.length ? `<text x="${px(0) + 6}" y="42" fill="#1f77b4">loss of the first ${skip} iterations (up to ${Math.max(...cut.map((h) => h.loss)).toFixed(3)}) is above the scale and not drawn</text>` : '',

@@ -70,3 +70,23 @@ test('resume refuses a checkpoint made with different settings; corrupt checkpoi
     rmSync(base, { recursive: true, force: true });
   }
 });
+
+test('--resume after a crash continues exactly with mixup, cosine lr and the weights moving average', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'earshot-resume-mix-'));
+  try {
+    const data = dataset(40, 5);
+    const extra = { mixupAlpha: 0.4, lrSchedule: 'cosine' as const, emaDecay: 0.9 };
+    const full = await train(data, { ...opts(join(base, 'a'), 'balance_in_batch', 8, false), ...extra });
+    // Crash at iteration 7: the latest checkpoint is iteration 6.
+    const crash = { ...opts(join(base, 'b'), 'balance_in_batch', 8, false), ...extra, onStep: (p: { iteration: number }) => { if (p.iteration === 7) throw new Error('crash'); } };
+    await assert.rejects(train(data, crash), /crash/);
+    const resumed = await train(data, { ...opts(join(base, 'b'), 'balance_in_batch', 8, true), ...extra });
+    assert.deepEqual(resumed.history.map((h) => h.loss), full.history.map((h) => h.loss));
+    for (const [k, v] of full.ema!) assert.deepEqual(resumed.ema!.get(k), v, `moving average ${k}`);
+    for (const [k, v] of full.params) assert.deepEqual(resumed.params.get(k), v, `parameter ${k}`);
+    // Another schedule length is another run: refused, not silently mixed.
+    await assert.rejects(train(data, { ...opts(join(base, 'b'), 'balance_in_batch', 12, true), ...extra }), /checkpoint .* was made with/);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { action, configFrom, definedOnly, intFlag, numericOverride } from '../common.js';
 import { EarshotError } from '../../errors.js';
@@ -10,11 +10,12 @@ import { openStorage } from '../../storage/index.js';
 import { parseLabelsCsv } from '../../models/modeldir.js';
 import { defaultBlas } from '../../classify/blas.js';
 import { loadClassifier } from '../../classify/store.js';
-import { loadSplit, positivesPerClass, runTraining } from '../../train/run.js';
+import { holdOut, loadSplit, positivesPerClass, runTraining } from '../../train/run.js';
+import { selectEnsemble, splitOf, writeEnsemble, type Candidate } from '../../train/ensemble.js';
 import { metadataBeside } from '../../train/datasets/audioset.js';
 import { dequantize } from '../../train/data.js';
 import { evaluate } from '../../train/metrics.js';
-import { buildReport, perClassApSvg, reportMarkdown, trainingCurveSvg } from '../../train/report.js';
+import { buildReport, type SplitFigures, perClassApSvg, reportMarkdown, trainingCurveSvg } from '../../train/report.js';
 import type { HistoryPoint } from '../../train/checkpoint.js';
 
 const isRemote = (url: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file:');
@@ -30,6 +31,12 @@ interface TrainFlags {
   balance?: string;
   evalEvery?: string;
   checkpointEvery?: string;
+  hidden?: string;
+  valFraction?: string;
+  splitSeed?: string;
+  mixup?: string;
+  lrSchedule?: string;
+  ema?: string;
   checkpoints?: string;
   resume?: boolean;
   out: string;
@@ -53,6 +60,18 @@ async function readLabels(flags: TrainFlags, cfg: Config): Promise<{ text: strin
   throw new EarshotError('INPUT_INVALID', `no --labels given and --data ${flags.data} is not inside an AudioSet tree (<root>/features/<split>); pass --labels`, { data: flags.data });
 }
 
+/** The labels file as the model records it: relative to the data root, not this machine's path. */
+function labelsRef(source: string): string {
+  const segs = source.split('/');
+  return segs.at(-2) === 'metadata' ? `metadata/${segs.at(-1)}` : segs.at(-1)!;
+}
+
+/** A model directory as a report names it: relative to the working directory, or its name. */
+function modelRef(dir: string): string {
+  const rel = relative(process.cwd(), resolve(dir));
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : basename(resolve(dir));
+}
+
 /** A missing or empty --data fails here, naming it, before labels are looked for beside it. */
 async function requireData(flag: string, url: string, cfg: Config): Promise<void> {
   const keys = await openStorage(url, cfg.storage).list();
@@ -68,6 +87,12 @@ const TRAIN_FLAGS = {
   balance: '--balance',
   evalEveryIterations: '--eval-every',
   checkpointEveryIterations: '--checkpoint-every',
+  hiddenUnits: '--hidden',
+  validationFraction: '--val-fraction',
+  splitSeed: '--split-seed',
+  mixupAlpha: '--mixup',
+  lrSchedule: '--lr-schedule',
+  emaDecay: '--ema',
 } as const;
 
 function trainConfig(flags: TrainFlags, cmd: Command): Config {
@@ -79,6 +104,12 @@ function trainConfig(flags: TrainFlags, cmd: Command): Config {
     balance: flags.balance,
     evalEveryIterations: numericOverride(flags.evalEvery),
     checkpointEveryIterations: numericOverride(flags.checkpointEvery),
+    hiddenUnits: numericOverride(flags.hidden),
+    validationFraction: numericOverride(flags.valFraction),
+    splitSeed: numericOverride(flags.splitSeed),
+    mixupAlpha: numericOverride(flags.mixup),
+    lrSchedule: flags.lrSchedule,
+    emaDecay: numericOverride(flags.ema),
   });
   const names = Object.fromEntries(Object.entries(TRAIN_FLAGS).map(([k, f]) => [`train.${k}`, f]));
   return configFrom(cmd, { train }, names);
@@ -94,8 +125,11 @@ async function trainCommand(flags: TrainFlags, cmd: Command): Promise<void> {
   const labels = parseLabelsCsv(text, source);
   const spec = { modelType, timeSteps: 10, inputDim: 128, hidden: t.hiddenUnits, classes: labels.length };
   log(`loading ${flags.data} ...`);
-  const data = await loadSplit(openStorage(flags.data, cfg.storage), spec.timeSteps, spec.classes);
-  const val = flags.val ? await loadSplit(openStorage(flags.val, cfg.storage), spec.timeSteps, spec.classes) : undefined;
+  const all = await loadSplit(openStorage(flags.data, cfg.storage), spec.timeSteps, spec.classes);
+  // Without --val, every choice is made on a stratified hold-out of --data (eval stays unseen).
+  const held = !flags.val && t.validationFraction > 0 ? holdOut(all, spec.classes, t.validationFraction, t.splitSeed) : undefined;
+  const data = held?.train ?? all;
+  const val = held?.val ?? (flags.val ? await loadSplit(openStorage(flags.val, cfg.storage), spec.timeSteps, spec.classes) : undefined);
   log(`training ${modelType} on ${data.count} clips${val ? `, validating on ${val.count}` : ''}`);
   // Checkpoints live under <store>/checkpoints/; on S3 the store is the output prefix itself.
   const ckptUrl = flags.checkpoints ?? (isRemote(flags.out) ? flags.out.replace(/\/+$/, '') : `${flags.out.replace(/\/+$/, '')}.checkpoints`);
@@ -111,7 +145,11 @@ async function trainCommand(flags: TrainFlags, cmd: Command): Promise<void> {
     data,
     ...(val ? { val } : {}),
     labels,
-    labelsSource: source,
+    labelsSource: labelsRef(source),
+    ...(held ? { split: held.split } : {}),
+    mixupAlpha: t.mixupAlpha,
+    lrSchedule: t.lrSchedule,
+    emaDecay: t.emaDecay,
     dropout: t.dropout,
     batchSize: t.batchSize,
     learningRate: t.learningRate,
@@ -136,7 +174,7 @@ async function trainCommand(flags: TrainFlags, cmd: Command): Promise<void> {
       bar?.update(p.iteration, { loss: p.loss.toFixed(4), rate: rate.toFixed(0) });
       if (!bar && (p.iteration % 50 === 0 || p.iteration === p.iterations)) log(`iteration ${p.iteration}/${p.iterations} loss ${p.loss.toFixed(4)} ${rate.toFixed(0)} clips/s`);
     },
-    onEval: (e) => log(`${bar ? '\n' : ''}iteration ${e.iteration}: validation mAP ${e.mAP.toFixed(4)} AUC ${e.AUC.toFixed(4)}`),
+    onEval: (e) => log(`${bar ? '\n' : ''}iteration ${e.iteration}: validation mAP ${e.mAP.toFixed(4)} AUC ${e.AUC.toFixed(4)}${e.emaMAP !== undefined ? ` (moving average: mAP ${e.emaMAP.toFixed(4)})` : ''}`),
     onCheckpoint: (k) => {
       if (!bar) log(`checkpoint ${k} in ${ckptUrl}`);
     },
@@ -158,7 +196,9 @@ async function evalCommand(flags: EvalFlags, cmd: Command): Promise<void> {
   const { head, labels } = loadClassifier(flags.model);
   const split = await loadSplit(openStorage(flags.data, cfg.storage), head.timeSteps, head.classes);
   const probs = head.predictSync(dequantize(split.x), split.count);
-  const report = buildReport(evaluate(probs, split.y, split.count, head.classes), labels, { model: flags.model, data: split.source });
+  const vPath = join(flags.model, 'validation.json');
+  const validation = existsSync(vPath) ? (JSON.parse(readFileSync(vPath, 'utf8')) as SplitFigures) : undefined;
+  const report = buildReport(evaluate(probs, split.y, split.count, head.classes), labels, { model: modelRef(flags.model), data: split.ref.path, dataSha256: split.ref.sha256, ...(validation ? { validation } : {}) });
   if (flags.report) {
     mkdirSync(flags.report, { recursive: true });
     const trainPos = flags.trainData ? await loadSplit(openStorage(flags.trainData, cfg.storage), head.timeSteps, head.classes) : undefined;
@@ -171,8 +211,42 @@ async function evalCommand(flags: EvalFlags, cmd: Command): Promise<void> {
     writeFileSync(join(flags.report, 'eval.md'), reportMarkdown(report) + (curve ? '\n## Training curve\n\n![training curve](training-curve.svg)\n' : ''));
   }
   if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
-  else process.stdout.write(`clips ${report.clips}  mAP ${report.mAP.toFixed(4)}  AUC ${report.AUC.toFixed(4)}  d' ${report.dprime.toFixed(3)}  (${report.classesEvaluated} classes with positives)\n`);
+  else {
+    process.stdout.write(`clips ${report.clips}  mAP ${report.mAP.toFixed(4)}  AUC ${report.AUC.toFixed(4)}  d' ${report.dprime.toFixed(3)}  (${report.classesEvaluated} classes with positives)\n`);
+    if (validation) process.stdout.write(`validation (${validation.data}, ${validation.clips} clips)  mAP ${validation.mAP.toFixed(4)}  AUC ${validation.AUC.toFixed(4)}  d' ${validation.dprime.toFixed(3)}\n`);
+  }
   head.dispose();
+}
+
+interface EnsembleFlags {
+  data: string;
+  out: string;
+  labels?: string;
+}
+
+/** `earshot ensemble`: members chosen on the hold-out their provenance records, one model dir out. */
+async function ensembleCommand(models: string[], flags: EnsembleFlags, cmd: Command): Promise<void> {
+  const cfg = configFrom(cmd);
+  const cands: Candidate[] = models.map((dir) => {
+    const l = loadClassifier(dir);
+    const hist = join(dir, 'history.json');
+    return { name: modelRef(dir), members: l.members, provenance: (l.manifest.provenance ?? {}) as Record<string, unknown>, ...(existsSync(hist) ? { history: JSON.parse(readFileSync(hist, 'utf8')) as HistoryPoint[] } : {}) };
+  });
+  const splits = cands.map(splitOf);
+  const s0 = splits[0]!;
+  splits.forEach((s, i) => {
+    if (s.validationIdsSha256 !== s0.validationIdsSha256) throw new EarshotError('INPUT_INVALID', `${cands[i]!.name} was validated on another hold-out (seed ${s.seed}, fraction ${s.fraction}) than ${cands[0]!.name} (seed ${s0.seed}, fraction ${s0.fraction})`);
+  });
+  const { labels: labelsFromModel } = loadClassifier(models[0]!);
+  const classes = labelsFromModel.length;
+  log(`loading ${flags.data} ...`);
+  const all = await loadSplit(openStorage(flags.data, cfg.storage), 10, classes);
+  if (all.ref.sha256 !== s0.from.sha256) throw new EarshotError('INPUT_INVALID', `--data ${flags.data} is not the data the members were trained on (content sha256 ${all.ref.sha256.slice(0, 12)}…, members: ${s0.from.sha256.slice(0, 12)}…)`);
+  const { val } = holdOut(all, classes, s0.fraction, s0.seed);
+  const r = selectEnsemble(cands, val, classes);
+  for (const st of r.steps) log(`mean of ${st.members.join(' + ')}: validation mAP ${st.mAP.toFixed(4)}`);
+  writeEnsemble(flags.out, cands, r, val, labelsFromModel, classes);
+  process.stdout.write(`wrote ${flags.out}: ${r.chosen.join(' + ')} (validation mAP ${r.steps.filter((s) => s.members.length === r.chosen.length).map((s) => s.mAP).reduce((a, b) => Math.max(a, b), 0).toFixed(4)})\n`);
 }
 
 interface PredictFlags {
@@ -213,6 +287,12 @@ export function registerTrain(program: Command): void {
     .option('--balance <kind>', `${TRAIN_BALANCE.join(' | ')} (default: train.balance)`)
     .option('--eval-every <n>', 'validation interval in iterations')
     .option('--checkpoint-every <n>', 'checkpoint interval in iterations')
+    .option('--hidden <n>', 'hidden units per layer (default: train.hiddenUnits)')
+    .option('--val-fraction <f>', 'without --val: stratified hold-out of --data for validation (default: train.validationFraction, 0.1)')
+    .option('--split-seed <n>', 'seed of that hold-out (default: train.splitSeed)')
+    .option('--mixup <alpha>', 'mixup of embeddings and labels, Beta(alpha, alpha); 0 = off (default: train.mixupAlpha)')
+    .option('--lr-schedule <kind>', 'constant | cosine (default: train.lrSchedule)')
+    .option('--ema <decay>', 'moving average of the weights, e.g. 0.999; 0 = off (default: train.emaDecay)')
     .option('--checkpoints <url>', 'checkpoint store, local dir or s3:// prefix; checkpoints go under its checkpoints/ (default: <out>.checkpoints, or <out> itself on S3)')
     .option('--resume', 'continue from the latest checkpoint')
     .requiredOption('--out <url>', 'model directory to write (local path or s3://bucket/prefix)')
@@ -226,6 +306,13 @@ export function registerTrain(program: Command): void {
     .option('--report <dir>', 'write eval.json, eval.md and per-class-ap.svg there')
     .option('--train-data <url>', 'training TFRecords, for the AP-vs-training-frequency plot')
     .action(action(evalCommand));
+  program
+    .command('ensemble')
+    .description('Average classifiers trained on the same hold-out into one model directory; members chosen greedily on that validation split')
+    .argument('<models...>', 'classifier model directories (each trained by earshot train with a hold-out)')
+    .requiredOption('--data <url>', 'the training TFRecords the members were trained on (the hold-out is rebuilt and checked by content hash)')
+    .requiredOption('--out <dir>', 'model directory to write')
+    .action(action(ensembleCommand));
   program
     .command('predict')
     .description('Top-k labels per clip of embedding TFRecords')

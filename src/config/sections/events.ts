@@ -22,6 +22,8 @@ export const eventsSchema = z
     /** Label filter: these labels never start events, even when included. */
     exclude: z.array(z.string()).default([]),
     topK: z.number().int().min(1).max(1000).default(5),
+    /** Labels without an entry in `labels` use the model's calibrated threshold when it ships one. */
+    modelThresholds: z.boolean().default(true),
   })
   .strict()
   .refine((e) => e.offThreshold <= e.onThreshold, { message: 'offThreshold must not exceed onThreshold', path: ['offThreshold'] });
@@ -40,6 +42,7 @@ export const sourceEventsSchema = z
     include: z.array(z.string()),
     exclude: z.array(z.string()),
     topK: z.number().int().min(1).max(1000),
+    modelThresholds: z.boolean(),
   })
   .partial()
   .strict();

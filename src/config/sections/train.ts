@@ -20,6 +20,11 @@ export const trainSchema = z
     seed: z.number().int().min(0).max(2 ** 32 - 1).default(1234),
     evalEveryIterations: z.number().int().min(1).max(1e9).default(500),
     checkpointEveryIterations: z.number().int().min(1).max(1e9).default(500),
+    validationFraction: z.number().min(0).max(0.5).default(0.1),
+    splitSeed: z.number().int().min(0).max(2 ** 32 - 1).default(20261202),
+    mixupAlpha: z.number().min(0).max(10).default(0),
+    lrSchedule: z.enum(['constant', 'cosine']).default('constant'),
+    emaDecay: z.number().min(0).max(0.99999).default(0),
   })
   .strict();
 
