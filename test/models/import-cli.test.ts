@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readModelDir, writeModelDir } from '../../src/models/modeldir.js';
-import { writeCheckpointV1 } from '../../src/models/import/ckpt-v1.js';
-import { asRawTensors, miniVggishTable, seededWeights } from '../../src/models/import/testing.js';
+import { writeCheckpointV1 } from '../helpers/checkpoints.js';
+import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { formulaVggishWeights } from '../../src/models/vggish/formula.js';
 import { embedPatches, openVggish, pcaFromModelDir, readPcaParams } from '../../src/models/vggish/index.js';
 import { runCli } from '../helpers/cli.js';

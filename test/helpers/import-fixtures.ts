@@ -1,5 +1,5 @@
-import type { Weights } from '../contracts.js';
-import type { RawTensor, VariableTable } from './tensors.js';
+import type { Weights } from '../../src/models/contracts.js';
+import type { RawTensor, VariableTable } from '../../src/models/import/tensors.js';
 
 /**
  * Fixtures for importer tests and benchmarks: a VGGish-shaped variable table with
