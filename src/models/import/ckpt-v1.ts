@@ -1,7 +1,7 @@
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { EarshotError } from '../../errors.js';
-import { DT_DOUBLE, DT_FLOAT, DT_INT64, dtypeName, isUnsupportedFloat } from './dtypes.js';
-import { getBytes, getInt, getMessage, getMessages, getPackedInts, getString, parseMessage, type ProtoMessage } from './proto.js';
+import { DT_DOUBLE, DT_FLOAT, dtypeName, isUnsupportedFloat } from './dtypes.js';
+import { getBytes, getInt, getMessage, getMessages, getString, parseMessage, type ProtoMessage } from './proto.js';
 import { readTable } from './sstable.js';
 import { f32FromBytes, f32FromF64Bytes, numel, shapeStr, type ProgressFn, type RawTensor, type ReadResult } from './tensors.js';
 

@@ -1,8 +1,8 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { EarshotError } from '../../errors.js';
 import { crc32c, maskCrc } from '../../util/crc32c.js';
-import { DT_DOUBLE, DT_FLOAT, DT_INT64, dtypeName, isUnsupportedFloat } from './dtypes.js';
-import { getFixed32, getInt, getMessage, getMessages, parseMessage, ProtoWriter, type ProtoMessage } from './proto.js';
+import { DT_DOUBLE, DT_FLOAT, dtypeName, isUnsupportedFloat } from './dtypes.js';
+import { getFixed32, getInt, getMessage, getMessages, parseMessage, type ProtoMessage } from './proto.js';
 import { readTable } from './sstable.js';
 import { f32FromBytes, f32FromF64Bytes, numel, shapeStr, type ProgressFn, type RawTensor, type ReadResult } from './tensors.js';
 
