@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+
 import { EarshotError } from '../../src/errors.js';
 import { dataShardPath } from '../../src/models/import/ckpt-v2.js';
 import { DT_FLOAT, DT_INT64 } from '../../src/models/import/dtypes.js';
@@ -37,9 +38,7 @@ export function writeCheckpointV2(prefix: string, tensors: readonly WriteTensor[
   let offset = 0;
   for (const t of sorted) {
     const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    const e = new ProtoWriter()
-      .varint(1, t.data instanceof Float32Array ? DT_FLOAT : DT_INT64)
-      .bytes(2, encodeShape(t.shape));
+    const e = new ProtoWriter().varint(1, t.data instanceof Float32Array ? DT_FLOAT : DT_INT64).bytes(2, encodeShape(t.shape));
     if (offset > 0) e.varint(4, offset);
     e.varint(5, bytes.length).fixed32(6, maskCrc(crc32c(bytes)));
     entries.push({ key: new TextEncoder().encode(t.name), value: e.finish() });
@@ -124,11 +123,17 @@ export function writeCheckpointV1(path: string, tensors: readonly WriteTensor[],
     const isFloat = t.data instanceof Float32Array;
     const rows = t.shape[0] ?? 0;
     const parts = opts.rowSlices && isFloat && rows >= opts.rowSlices && rows < 64 ? opts.rowSlices : 1;
-    const extents: Extents = parts === 1 ? [] : Array.from({ length: parts }, (_, i) => {
-      const start = Math.floor((i * rows) / parts);
-      return [start, Math.floor(((i + 1) * rows) / parts) - start] as const;
-    });
-    const sm = new ProtoWriter().bytes(1, t.name).bytes(2, encodeShape(t.shape)).varint(3, isFloat ? DT_FLOAT : DT_INT64);
+    const extents: Extents =
+      parts === 1
+        ? []
+        : Array.from({ length: parts }, (_, i) => {
+            const start = Math.floor((i * rows) / parts);
+            return [start, Math.floor(((i + 1) * rows) / parts) - start] as const;
+          });
+    const sm = new ProtoWriter()
+      .bytes(1, t.name)
+      .bytes(2, encodeShape(t.shape))
+      .varint(3, isFloat ? DT_FLOAT : DT_INT64);
     for (const e of extents.length ? extents : [undefined]) sm.bytes(4, sliceProto(t.shape.length, e));
     meta.bytes(1, sm.finish());
     const rowLen = rows ? t.data.length / rows : 0;
