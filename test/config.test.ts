@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { isEarshotError } from '../src/errors.js';
 import { runCli } from './helpers/cli.js';
+import { tempDir } from './helpers/tmp.js';
 
 test('defaults validate and are frozen', () => {
   const c = loadConfig({ env: {} });
@@ -18,7 +18,7 @@ test('defaults validate and are frozen', () => {
 });
 
 test('file < env < overrides precedence, env names are case-insensitive', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'earshot-cfg-'));
+  const dir = tempDir('cfg');
   const f = join(dir, 'c.yaml');
   writeFileSync(f, 'server:\n  port: 9000\n  host: 0.0.0.0\nevents:\n  onThreshold: 0.6\n');
   const c = loadConfig({ file: f, env: { EARSHOT__SERVER__PORT: '9100', EARSHOT__EVENTS__ONTHRESHOLD: '0.7' }, overrides: { server: { port: 9200 } } });
@@ -42,7 +42,7 @@ test('a bad value names the field and the value', () => {
 });
 
 test('CLI fails at start on a bad config with a typed error', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'earshot-cfg-'));
+  const dir = tempDir('cfg');
   const f = join(dir, 'bad.yaml');
   writeFileSync(f, 'frontend:\n  sampleRateHz: -5\n');
   const r = await runCli(['--config', f, 'run']);
@@ -97,7 +97,7 @@ test('numeric keys have sane ranges; errors name the key and the value', () => {
 });
 
 test('a circular YAML alias is CONFIG_INVALID naming the file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'earshot-cfg-'));
+  const dir = tempDir('cfg');
   for (const [name, text] of [
     ['self.yaml', 'a: &a [*a]\n'],
     ['nested.yaml', 'server: &s\n  host: 127.0.0.1\n  x: { y: *s }\n'],

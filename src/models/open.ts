@@ -1,14 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+
 import type { z } from 'zod';
+
 import type { LabelInfo } from '../classify/contracts.js';
 import { formatIssues } from '../config/load.js';
 import type { EngineConfig } from '../config/sections/engine.js';
-import { frontendSchema, type FrontendConfig } from '../config/sections/frontend.js';
+import { type FrontendConfig,frontendSchema } from '../config/sections/frontend.js';
 import { EarshotError } from '../errors.js';
 import type { EmbeddingEngine, ModelGraph, ModelManifest, Weights } from './contracts.js';
-import { createEngine, createEngineLazy, engineOptions, type EngineOptions } from './engine/index.js';
-import { modelCacheDir, readLabels, readManifest, readWeights, weightsStamp, type ModelKind } from './modeldir.js';
+import { createEngine, createEngineLazy, type EngineOptions,engineOptions } from './engine/index.js';
+import { modelCacheDir, type ModelKind,readLabels, readManifest, readWeights, weightsStamp } from './modeldir.js';
 
 /** What one architecture asks of a model directory; each model folder exports one. */
 export interface ModelSpec<F> {

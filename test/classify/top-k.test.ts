@@ -1,5 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { topK } from '../../src/classify/top-k.js';
 import { rng } from '../helpers/rng.js';
 
@@ -17,7 +18,9 @@ test('topK equals a full stable sort on random rows', () => {
   for (let n = 0; n < 200; n++) {
     const s = Float32Array.from({ length: 1 + (n % 40) }, () => Math.round(r() * 20) / 20);
     const k = 1 + (n % 7);
-    const sorted = Array.from(s.keys()).sort((a, b) => s[b]! - s[a]! || a - b).slice(0, k);
+    const sorted = Array.from(s.keys())
+      .sort((a, b) => s[b]! - s[a]! || a - b)
+      .slice(0, k);
     assert.deepEqual(topK(s, k), sorted);
   }
 });

@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
+import { f32 } from '../helpers/numeric.js';
+import { tempDir } from '../helpers/tmp.js';
 
 interface GoldenCase {
   wav: string;
@@ -13,14 +14,9 @@ interface GoldenCase {
   channels: number;
 }
 
-function f32(path: string): Float32Array {
-  const b = readFileSync(path);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
-
 const goldenDir = sharedPath('golden', 'vggish-frontend');
 const cases = Object.entries(JSON.parse(readFileSync(join(goldenDir, 'index.json'), 'utf8')) as Record<string, GoldenCase>);
-const tmp = mkdtempSync(join(tmpdir(), 'earshot-features-'));
+const tmp = tempDir('features');
 
 // Every case listed in the golden index (so unseen cases added there are covered too).
 for (const [name, c] of cases) {

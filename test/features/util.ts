@@ -21,12 +21,7 @@ export function frontend(overrides: Partial<FrontendConfig> = {}): FrontendConfi
   return frontendSchema.parse(overrides);
 }
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
+export { maxAbsDiff } from '../helpers/numeric.js';
 
 export { rng };
 

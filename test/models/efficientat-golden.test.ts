@@ -7,6 +7,7 @@ import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
 import { engineSchema } from '../../src/config/sections/engine.js';
 import { loadEfficientAtTagger } from '../../src/models/efficientat/tagger.js';
+import { f32, maxAbsDiff } from '../helpers/numeric.js';
 
 // Parity with ../shared/golden/efficientat (the authors' PyTorch code, see its index.json):
 // the CLI's frontend output and clip scores on both engines, for every WAV the index lists.
@@ -22,18 +23,6 @@ interface Entry {
 const golden = (...p: string[]) => sharedPath('golden/efficientat', ...p);
 const index = JSON.parse(readFileSync(golden('index.json'), 'utf8')) as Record<string, Entry>;
 const names = Object.keys(index).filter((k) => !k.startsWith('_'));
-
-function f32(path: string): Float32Array {
-  const b = readFileSync(path);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
-
-function maxAbsDiff(a: Float32Array | number[], b: Float32Array | number[]): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
-}
 
 let root = '';
 let dir = '';

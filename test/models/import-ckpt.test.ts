@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isEarshotError } from '../../src/errors.js';
 import { crc32c, maskCrc } from '../../src/util/crc32c.js';
-import { readCheckpointV1, writeCheckpointV1 } from '../../src/models/import/ckpt-v1.js';
-import { readCheckpointV2, writeCheckpointV2 } from '../../src/models/import/ckpt-v2.js';
+import { readCheckpointV1 } from '../../src/models/import/ckpt-v1.js';
+import { readCheckpointV2 } from '../../src/models/import/ckpt-v2.js';
+import { writeCheckpointV1, writeCheckpointV2 } from '../helpers/checkpoints.js';
 import { buildTable, readTable } from '../../src/models/import/sstable.js';
 import { snappyDecompress } from '../../src/models/import/snappy.js';
 import { readVggishSource } from '../../src/models/import/vggish.js';
-import { asRawTensors, miniVggishTable, seededWeights } from '../../src/models/import/testing.js';
+import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { sharedDir } from '../helpers/shared.js';
 import protobuf from 'protobufjs';
 

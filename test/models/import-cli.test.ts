@@ -5,12 +5,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readModelDir, writeModelDir } from '../../src/models/modeldir.js';
-import { writeCheckpointV1 } from '../../src/models/import/ckpt-v1.js';
-import { asRawTensors, miniVggishTable, seededWeights } from '../../src/models/import/testing.js';
+import { writeCheckpointV1 } from '../helpers/checkpoints.js';
+import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { formulaVggishWeights } from '../../src/models/vggish/formula.js';
 import { embedPatches, openVggish, pcaFromModelDir, readPcaParams } from '../../src/models/vggish/index.js';
 import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
+import { f32 } from '../helpers/numeric.js';
 
 // Full-size VGGish (72M parameters, formula weights) in the official checkpoint
 // format, imported through the real CLI; the imported model must reproduce
@@ -27,13 +28,6 @@ before(() => {
 });
 
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function f32(path: string): Float32Array {
-  const b = readFileSync(path);
-  const out = new Float32Array(b.byteLength / 4);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
 
 test('the official format (single-file V1 checkpoint) imports through the CLI and reproduces the golden embeddings', async () => {
   const r = await runCli(['models', 'import', 'vggish', f('vggish_model.ckpt'), '--pca', npz(), '--out', f('m-v1')]);

@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isEarshotError, type ErrorCode } from '../../src/errors.js';
 import { writeModelDir } from '../../src/models/modeldir.js';
-import { writeCheckpointV1 } from '../../src/models/import/ckpt-v1.js';
-import { writeCheckpointV2 } from '../../src/models/import/ckpt-v2.js';
+import { writeCheckpointV1 } from '../helpers/checkpoints.js';
+import { writeCheckpointV2 } from '../helpers/checkpoints.js';
 import { writeTfjs } from '../../src/models/import/tfjs.js';
 import { readVggishSource, type WeightFormat } from '../../src/models/import/vggish.js';
-import { asRawTensors, miniVggishTable, seededWeights } from '../../src/models/import/testing.js';
+import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { projectRoot } from '../helpers/shared.js';
 
 // Corruption fuzzing: seeded byte flips and truncations of every format. Each

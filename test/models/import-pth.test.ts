@@ -8,7 +8,7 @@ import { isEarshotError } from '../../src/errors.js';
 import { writeModelDir } from '../../src/models/modeldir.js';
 import { readPth } from '../../src/models/import/pth.js';
 import { readPcaSource, readVggishSource } from '../../src/models/import/vggish.js';
-import { miniVggishTable, seededWeights } from '../../src/models/import/testing.js';
+import { miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { readPcaParams } from '../../src/models/vggish/postprocess.js';
 import { projectRoot, sharedPath } from '../helpers/shared.js';
 import type { Weights } from '../../src/models/contracts.js';

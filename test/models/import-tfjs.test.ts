@@ -7,7 +7,7 @@ import { isEarshotError } from '../../src/errors.js';
 import { readTfjs, writeTfjs } from '../../src/models/import/tfjs.js';
 import { mapTfjsName } from '../../src/models/import/names.js';
 import { readVggishSource } from '../../src/models/import/vggish.js';
-import { asRawTensors, miniVggishTable, seededWeights } from '../../src/models/import/testing.js';
+import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 
 const table = miniVggishTable();
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'earshot-tfjs-'));

@@ -1,17 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
 import { readModelDir, writeModelDir } from '../../src/models/modeldir.js';
 import { isEarshotError } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const fields = { name: 'toy', architecture: 'toy', version: '1', input: { name: 'x', shape: [-1, 2] }, outputs: [{ name: 'y', shape: [3] }] };
 
 function toyDir(): { dir: string; manifest: Record<string, unknown>; save: (m: unknown) => void } {
-  const dir = join(mkdtempSync(join(tmpdir(), 'earshot-mc-')), 'm');
+  const dir = join(tempDir('mc'), 'm');
   writeModelDir(dir, fields, new Map([['a', { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }]]), [{ index: 0, id: '/m/09x0r', name: 'Speech' }]);
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
   return { dir, manifest, save: (m) => writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m)) };

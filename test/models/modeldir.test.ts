@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCsv, readModelDir, writeModelDir } from '../../src/models/modeldir.js';
 import { isEarshotError } from '../../src/errors.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const fields = { name: 'toy', architecture: 'toy', version: '1', input: { name: 'x', shape: [2] }, outputs: [{ name: 'y', shape: [3] }] };
 
 test('model directory round-trips weights and labels and verifies sha256', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'earshot-md-')), 'm');
+  const dir = join(tempDir('md'), 'm');
   const w = new Map([
     ['a', { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }],
     ['b', { shape: [3], data: Float32Array.from([-1, 0.5, 7]) }],
@@ -32,7 +32,7 @@ test('model directory round-trips weights and labels and verifies sha256', () =>
 
 test('missing directory and shape mismatch are typed errors', () => {
   assert.throws(() => readModelDir('/nonexistent/model'), (e) => isEarshotError(e, 'MODEL_NOT_FOUND'));
-  const dir = join(mkdtempSync(join(tmpdir(), 'earshot-md-')), 'm');
+  const dir = join(tempDir('md'), 'm');
   assert.throws(() => writeModelDir(dir, fields, new Map([['a', { shape: [4], data: new Float32Array(3) }]])), /tensor a/);
 });
 
@@ -44,7 +44,7 @@ test('csv parser handles quotes, commas and CRLF', () => {
 });
 
 test('a missing model directory is MODEL_NOT_FOUND naming the command that creates that kind of model', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'earshot-md-')), 'absent');
+  const dir = join(tempDir('md'), 'absent');
   const { loadYamnetTagger } = await import('../../src/models/yamnet/tagger.js');
   const { loadClassifier } = await import('../../src/classify/store.js');
   const { openVggish } = await import('../../src/models/vggish/index.js');

@@ -1,14 +1,15 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
 import { engineSchema } from '../../src/config/sections/engine.js';
 import { isEarshotError } from '../../src/errors.js';
 import type { ModelGraph, Weights } from '../../src/models/contracts.js';
 import { createEngine, runBatched } from '../../src/models/engine/index.js';
 import { runReference } from '../../src/models/graph/reference.js';
 import { writeModelDir } from '../../src/models/modeldir.js';
-import { logMelFrontend, openModel, type ModelSpec } from '../../src/models/open.js';
+import { logMelFrontend, type ModelSpec,openModel } from '../../src/models/open.js';
 import { maxAbsDiff } from '../helpers/numeric.js';
 import { rng } from '../helpers/rng.js';
 import { tempDir } from '../helpers/tmp.js';

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { writeFormulaVggishDir } from '../../src/models/vggish/index.js';
 import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
+import { f32 } from '../helpers/numeric.js';
 
 // `earshot embed` end to end: a formula-weight model directory with the real PCA npz,
 // patches from shared/golden/vggish-net, output compared to the golden files.
@@ -13,12 +14,6 @@ import { sharedPath } from '../helpers/shared.js';
 let root = '';
 let modelDir = '';
 const golden = (name: string) => sharedPath('golden', 'vggish-net', name);
-
-function f32(b: Buffer): Float32Array {
-  const out = new Float32Array(b.byteLength / 4);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
 
 before(() => {
   root = mkdtempSync(join(tmpdir(), 'earshot-embed-'));

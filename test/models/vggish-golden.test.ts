@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import type { EmbeddingEngine, Layer, ModelGraph, Weights } from '../../src/models/contracts.js';
 import { createOnnxEngine } from '../../src/models/engine/onnx.js';
 import { createTfjsEngine } from '../../src/models/engine/tfjs.js';
@@ -9,16 +8,10 @@ import { graphMacs, inferShapes } from '../../src/models/graph/shapes.js';
 import { formulaVggishWeights, formulaTensor, fmix32 } from '../../src/models/vggish/formula.js';
 import { vggishGraph, VGGISH_OUTPUT, VGGISH_PARAMETERS, VGGISH_VARIABLES } from '../../src/models/vggish/network.js';
 import { sharedPath } from '../helpers/shared.js';
+import { f32 } from '../helpers/numeric.js';
 
 // VGGish on the formula weights against shared/golden/vggish-net (generated with numpy),
 // on both engines, plus unseen inputs and a reduced-width VGGish against the reference.
-
-function f32(path: string): Float32Array {
-  const b = readFileSync(path);
-  const out = new Float32Array(b.byteLength / 4);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
 
 function rel(a: Float32Array, ref: Float32Array): number {
   assert.equal(a.length, ref.length);

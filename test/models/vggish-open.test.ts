@@ -1,12 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, truncateSync, utimesSync, writeSync, closeSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, truncateSync, utimesSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineSchema } from '../../src/config/sections/engine.js';
 import { embedPatches, openVggish, writeFormulaVggishDir } from '../../src/models/vggish/index.js';
 import { isEarshotError } from '../../src/errors.js';
 import { sharedPath } from '../helpers/shared.js';
+import { f32 } from '../helpers/numeric.js';
 
 // openVggish: first start verifies weights.bin and compiles into <dir>/cache; later starts
 // serve the compiled graph without reading weights.bin until its size/mtime change.
@@ -14,13 +15,6 @@ import { sharedPath } from '../helpers/shared.js';
 let root = '';
 let n = 0;
 const onnx = engineSchema.parse({ kind: 'onnx', threads: 2 });
-
-function f32(path: string): Float32Array {
-  const b = readFileSync(path);
-  const out = new Float32Array(b.byteLength / 4);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
 
 before(() => {
   root = mkdtempSync(join(tmpdir(), 'earshot-open-'));

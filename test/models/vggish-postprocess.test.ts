@@ -9,23 +9,10 @@ import { parseNpz, readNpz } from '../../src/models/vggish/npz.js';
 import { validateVggishWeights, VGGISH_VARIABLES } from '../../src/models/vggish/network.js';
 import { isEarshotError } from '../../src/errors.js';
 import { sharedPath } from '../helpers/shared.js';
+import { f32, maxAbsDiff } from '../helpers/numeric.js';
 
 const golden = (name: string) => sharedPath('golden', 'vggish-net', name);
 const pcaPath = () => sharedPath('models', 'vggish', 'vggish_pca_params.npz');
-
-function f32(path: string): Float32Array {
-  const b = readFileSync(path);
-  const out = new Float32Array(b.byteLength / 4);
-  new Uint8Array(out.buffer).set(b);
-  return out;
-}
-
-function maxAbsDiff(a: Uint8Array, b: Uint8Array): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 test('reads the real vggish_pca_params.npz (deflated float64)', () => {
   const arrays = readNpz(pcaPath());

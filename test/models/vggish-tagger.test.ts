@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initParams, type NetSpec } from '../../src/classify/net.js';
 import { loadClassifier, saveClassifier } from '../../src/classify/store.js';
@@ -11,8 +9,9 @@ import { loadVggishClassifierTagger } from '../../src/models/vggish/tagger.js';
 import { defaultTaggerLoader, modelDirFor } from '../../src/pipeline/taggers.js';
 import { sharedPath } from '../helpers/shared.js';
 import { rng } from '../helpers/rng.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'earshot-vggtag-'));
+const tmp = tempDir('vggtag');
 const vggishDir = join(tmp, 'vggish');
 const classifierDir = join(tmp, 'classifier');
 const spec: NetSpec = { modelType: 'decision_level_multi_attention', timeSteps: 10, inputDim: 128, hidden: 64, classes: 7 };

@@ -11,6 +11,7 @@ import { runReference } from '../../src/models/graph/reference.js';
 import { isEarshotError } from '../../src/errors.js';
 import { engineSchema, type EngineConfig } from '../../src/config/sections/engine.js';
 import { sharedPath } from '../helpers/shared.js';
+import { maxAbsDiff } from '../helpers/numeric.js';
 
 let root = '';
 let dir = '';
@@ -34,13 +35,6 @@ function patches(): { data: Float32Array; count: number } {
   const data = new Float32Array(5 * 6144);
   [speech, reversed, quieter, silence, speech].forEach((p, i) => data.set(p, i * 6144));
   return { data, count: 5 };
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
-  return d;
 }
 
 test('ONNX and TF.js (wasm) engines agree on YAMNet scores within 1e-3 and match the reference', async (t) => {

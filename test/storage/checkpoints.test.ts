@@ -1,14 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { startS3rver } from '../helpers/s3.js';
 import { localStorage, s3Storage, saveCheckpoint, loadLatestCheckpoint, type Storage } from '../../src/storage/index.js';
 import { isEarshotError } from '../../src/errors.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const fresh = () => localStorage(mkdtempSync(join(tmpdir(), 'earshot-ckpt-')));
+const fresh = () => localStorage(tempDir('ckpt'));
 
 /** Deterministic checkpoint content for version `v`, large enough that PUTs take a while. */
 function content(v: number, bytes = 4096): Record<string, Uint8Array> {

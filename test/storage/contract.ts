@@ -14,7 +14,9 @@ export interface BackendCaps {
 }
 
 export function storageContract(name: string, open: () => Promise<Storage>, caps: BackendCaps = {}): void {
-  const t = (title: string, fn: (s: Storage) => Promise<void>) => test(`${name}: ${title}`, async () => fn(await open()));
+  const t = (title: string, fn: (s: Storage) => Promise<void>): void => {
+    test(`${name}: ${title}`, async () => fn(await open()));
+  };
 
   t('writeAtomic then read returns the same bytes; overwrite replaces them', async (s) => {
     const a = randomBytes(70_000);

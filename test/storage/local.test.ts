@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { storageContract } from './contract.js';
@@ -9,9 +8,10 @@ import { localStorage } from '../../src/storage/local.js';
 import { openStorage, memoryStorage } from '../../src/storage/index.js';
 import { storageSchema } from '../../src/config/sections/storage.js';
 import { isEarshotError } from '../../src/errors.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const cfg = storageSchema.parse({});
-const fresh = () => mkdtempSync(join(tmpdir(), 'earshot-local-'));
+const fresh = () => tempDir('local');
 
 storageContract('local', async () => localStorage(fresh()));
 storageContract('local via file:// URL', async () => openStorage(pathToFileURL(fresh()).href, cfg));

@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { sharedPath } from '../helpers/shared.js';
 import { localStorage } from '../../src/storage/local.js';
 import { openStorage } from '../../src/storage/index.js';
 import { storageSchema } from '../../src/config/sections/storage.js';
 import type { Clip } from '../../src/train/contracts.js';
+import { tempDir } from '../helpers/tmp.js';
 import {
   AUDIOSET_CLASSES,
   encodeAudioSetClip,
@@ -120,7 +119,7 @@ test('packClips zero-pads short clips at the end and keeps the first 10 s of lon
 });
 
 test('loadClips reads a written dataset back packed, in key order', async () => {
-  const st = localStorage(mkdtempSync(join(tmpdir(), 'earshot-ds-')));
+  const st = localStorage(tempDir('ds'));
   const a = [clip('a1', 10, [1, 2], () => 7), clip('a2', 4, [3], () => 8)];
   const b = [clip('b1', 11, [526], () => 9)];
   await writeTFRecordFile(st, 'split/b.tfrecord', b.map((c) => encodeAudioSetClip(c)));

@@ -1,14 +1,14 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sharedPath } from '../helpers/shared.js';
 import { localStorage } from '../../src/storage/local.js';
 import { memoryStorage } from '../../src/storage/index.js';
 import { isEarshotError } from '../../src/errors.js';
 import { loadClips, openKongHdf5, openKongHdf5FromStorage, readKongHdf5 } from '../../src/train/datasets/index.js';
+import { tempDir } from '../helpers/tmp.js';
 
 /**
  * Test files are written by h5py (Debian python3-h5py) at test time, in the
@@ -53,7 +53,7 @@ let dir = '';
 let packed: Awaited<ReturnType<typeof loadClips>>;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'earshot-h5-'));
+  dir = tempDir('h5');
   // 300 real clips from the balanced split, packed by our TFRecord path: the reference the HDF5 reads must equal.
   const all = await loadClips(localStorage(sharedPath('data/audioset/features')), { prefix: 'bal_train/-' });
   const n = Math.min(300, all.count);

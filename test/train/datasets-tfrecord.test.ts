@@ -1,8 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { localStorage } from '../../src/storage/local.js';
 import {
@@ -16,6 +13,7 @@ import {
   type Feature,
 } from '../../src/train/datasets/index.js';
 import { rng } from '../helpers/rng.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const se = {
   context: new Map<string, Feature>([
@@ -99,7 +97,7 @@ test('our decoder reads what protobufjs encodes, and protobufjs reads what we en
 });
 
 test('TFRecord writer and chunked reader agree at every chunk size', async () => {
-  const st = localStorage(mkdtempSync(join(tmpdir(), 'earshot-tfr-')));
+  const st = localStorage(tempDir('tfr'));
   const r = rng(3);
   const payloads = Array.from({ length: 20 }, (_, i) => Uint8Array.from({ length: i === 5 ? 0 : Math.floor(r() * 3000) }, () => Math.floor(r() * 256)));
   await writeTFRecordFile(st, 'a/b.tfrecord', payloads);

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { EarshotError } from '../../errors.js';
 import type { ModelGraph, Weights } from '../contracts.js';
 import { inferShapes, layerWeightNames, outputShapes, size } from '../graph/shapes.js';
-import { compileOnnx, ONNX_CONVERTER_VERSION, tensorBytes, withExternalData, type CompileOptions } from './onnx-graph.js';
+import { compileOnnx, type CompileOptions,ONNX_CONVERTER_VERSION, tensorBytes, withExternalData } from './onnx-graph.js';
 import { encodeModel } from './onnx-proto.js';
 
 /**

@@ -1,11 +1,9 @@
-import { openSync, readSync, closeSync, fstatSync, writeFileSync } from 'node:fs';
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { EarshotError } from '../../errors.js';
-import { DT_DOUBLE, DT_FLOAT, DT_INT64, dtypeName, isUnsupportedFloat } from './dtypes.js';
-import { encodeShape } from './ckpt-v2.js';
-import { getBytes, getInt, getMessage, getMessages, getPackedInts, getString, parseMessage, ProtoWriter, type ProtoMessage } from './proto.js';
-import { buildTable, compareBytes, readTable, type TableEntry } from './sstable.js';
+import { DT_DOUBLE, DT_FLOAT, dtypeName, isUnsupportedFloat } from './dtypes.js';
+import { getBytes, getInt, getMessage, getMessages, getString, parseMessage, type ProtoMessage } from './proto.js';
+import { readTable } from './sstable.js';
 import { f32FromBytes, f32FromF64Bytes, numel, shapeStr, type ProgressFn, type RawTensor, type ReadResult } from './tensors.js';
-import type { WriteTensor } from './ckpt-v2.js';
 
 /**
  * TF1 "V1" checkpoints (Saver(write_version=1), tensor_slice_writer.cc): one table
@@ -161,96 +159,4 @@ export function readCheckpointV1(path: string, onProgress?: ProgressFn): ReadRes
     tensors.push({ name: meta.name, shape: meta.shape, data });
   }
   return { tensors, skipped };
-}
-
-/** OrderedCode (tensorflow/core/lib/strings/ordered_code.cc) pieces used by slice keys. */
-function numIncreasing(n: number): number[] {
-  const bytes: number[] = [];
-  let x = n;
-  while (x > 0) {
-    bytes.unshift(x & 0xff);
-    x = Math.floor(x / 256);
-  }
-  return [bytes.length, ...bytes];
-}
-
-function orderedString(s: string): number[] {
-  const out: number[] = [];
-  for (const b of new TextEncoder().encode(s)) {
-    if (b === 0x00) out.push(0x00, 0xff);
-    else if (b === 0xff) out.push(0xff, 0x00);
-    else out.push(b);
-  }
-  out.push(0x00, 0x01);
-  return out;
-}
-
-/** The one-byte form of OrderedCode's signed numbers (-64..63): enough for full slices (0, -1) and small test slices. */
-function signedSmall(n: number): number {
-  if (n < -64 || n > 63) throw new EarshotError('INTERNAL', `signedSmall: ${n} needs the multi-byte form`);
-  return (n + 0x80) & 0xff;
-}
-
-function packedBytes(field: number, data: Uint8Array): Uint8Array {
-  return new ProtoWriter().bytes(field, data).finish();
-}
-
-type Extents = ReadonlyArray<readonly [number, number]>;
-
-function sliceKey(name: string, rank: number, rows?: readonly [number, number]): Uint8Array {
-  const b = [...numIncreasing(0), ...orderedString(name), ...numIncreasing(rank)];
-  for (let d = 0; d < rank; d++) {
-    if (d === 0 && rows) b.push(signedSmall(rows[0]), signedSmall(rows[1]));
-    else b.push(signedSmall(0), signedSmall(-1));
-  }
-  return Uint8Array.from(b);
-}
-
-function sliceProto(rank: number, rows?: readonly [number, number]): Uint8Array {
-  const w = new ProtoWriter();
-  for (let d = 0; d < rank; d++) w.bytes(1, d === 0 && rows ? new ProtoWriter().varint(1, rows[0]).varint(2, rows[1]).finish() : new Uint8Array(0));
-  return w.finish();
-}
-
-function int64Values(data: BigInt64Array): Uint8Array {
-  // TensorProto.int64_val (field 10), packed: the concatenated varints.
-  const packed = new ProtoWriter();
-  for (const v of data) packed.writeVarint(v);
-  return new ProtoWriter().bytes(10, packed.finish()).finish();
-}
-
-/**
- * Writes a single-file V1 checkpoint the way TensorSliceWriter does: one full
- * slice per tensor, or (`rowSlices`, for tests of partitioned variables) float
- * tensors with at most 63 rows split into that many row slices.
- */
-export function writeCheckpointV1(path: string, tensors: readonly WriteTensor[], opts: { rowSlices?: number } = {}): void {
-  const meta = new ProtoWriter();
-  const data: TableEntry[] = [];
-  for (const t of tensors) {
-    const isFloat = t.data instanceof Float32Array;
-    const rows = t.shape[0] ?? 0;
-    const parts = opts.rowSlices && isFloat && rows >= opts.rowSlices && rows < 64 ? opts.rowSlices : 1;
-    const extents: Extents = parts === 1 ? [] : Array.from({ length: parts }, (_, i) => {
-      const start = Math.floor((i * rows) / parts);
-      return [start, Math.floor(((i + 1) * rows) / parts) - start] as const;
-    });
-    const sm = new ProtoWriter().bytes(1, t.name).bytes(2, encodeShape(t.shape)).varint(3, isFloat ? DT_FLOAT : DT_INT64);
-    for (const e of extents.length ? extents : [undefined]) sm.bytes(4, sliceProto(t.shape.length, e));
-    meta.bytes(1, sm.finish());
-    const rowLen = rows ? t.data.length / rows : 0;
-    for (const e of extents.length ? extents : [undefined]) {
-      let values: Uint8Array;
-      if (t.data instanceof Float32Array) {
-        const v = e ? t.data.subarray(e[0] * rowLen, (e[0] + e[1]) * rowLen) : t.data;
-        values = packedBytes(5, new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-      } else values = int64Values(t.data);
-      const saved = new ProtoWriter().bytes(1, t.name).bytes(2, sliceProto(t.shape.length, e)).bytes(3, values).finish();
-      data.push({ key: sliceKey(t.name, t.shape.length, e), value: new ProtoWriter().bytes(2, saved).finish() });
-    }
-  }
-  meta.bytes(2, new ProtoWriter().varint(1, 1).finish());
-  data.sort((a, b) => compareBytes(a.key, b.key));
-  const entries = [{ key: new Uint8Array(0), value: new ProtoWriter().bytes(1, meta.finish()).finish() }, ...data];
-  writeFileSync(path, buildTable(entries));
 }

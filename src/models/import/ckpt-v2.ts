@@ -1,9 +1,9 @@
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { EarshotError } from '../../errors.js';
 import { crc32c, maskCrc } from '../../util/crc32c.js';
-import { DT_DOUBLE, DT_FLOAT, DT_INT64, dtypeName, isUnsupportedFloat } from './dtypes.js';
-import { getFixed32, getInt, getMessage, getMessages, parseMessage, ProtoWriter, type ProtoMessage } from './proto.js';
-import { buildTable, readTable, type TableEntry } from './sstable.js';
+import { DT_DOUBLE, DT_FLOAT, dtypeName, isUnsupportedFloat } from './dtypes.js';
+import { getFixed32, getInt, getMessage, getMessages, parseMessage, type ProtoMessage } from './proto.js';
+import { readTable } from './sstable.js';
 import { f32FromBytes, f32FromF64Bytes, numel, shapeStr, type ProgressFn, type RawTensor, type ReadResult } from './tensors.js';
 
 /**
@@ -33,12 +33,6 @@ function decodeShape(m: ProtoMessage | undefined, what: string): number[] {
     if (size < 0) throw new EarshotError('MODEL_INVALID', `${what}: shape has unknown dimension ${size}`, { what });
     return size;
   });
-}
-
-export function encodeShape(shape: readonly number[]): Uint8Array {
-  const w = new ProtoWriter();
-  for (const d of shape) w.bytes(2, new ProtoWriter().varint(1, d).finish());
-  return w.finish();
 }
 
 interface Entry {
@@ -116,43 +110,4 @@ export function readCheckpointV2(path: string, onProgress?: ProgressFn): ReadRes
     for (const f of fds.values()) closeSync(f.fd);
   }
   return { tensors, skipped };
-}
-
-export interface WriteTensor {
-  readonly name: string;
-  readonly shape: readonly number[];
-  /** float32 variables, or an int64 scalar/vector such as global_step. */
-  readonly data: Float32Array | BigInt64Array;
-}
-
-/**
- * Writes `<prefix>.index` + `<prefix>.data-00000-of-00001` the way BundleWriter does
- * (entries sorted by name, data concatenated in that order, masked crc32c per tensor).
- */
-export function writeCheckpointV2(prefix: string, tensors: readonly WriteTensor[]): void {
-  const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const entries: TableEntry[] = [];
-  const header = new ProtoWriter().varint(1, 1).bytes(3, new ProtoWriter().varint(1, 1).finish()).finish();
-  entries.push({ key: new Uint8Array(0), value: header });
-  const parts: Uint8Array[] = [];
-  let offset = 0;
-  for (const t of sorted) {
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    const e = new ProtoWriter()
-      .varint(1, t.data instanceof Float32Array ? DT_FLOAT : DT_INT64)
-      .bytes(2, encodeShape(t.shape));
-    if (offset > 0) e.varint(4, offset);
-    e.varint(5, bytes.length).fixed32(6, maskCrc(crc32c(bytes)));
-    entries.push({ key: new TextEncoder().encode(t.name), value: e.finish() });
-    parts.push(bytes);
-    offset += bytes.length;
-  }
-  const data = new Uint8Array(offset);
-  let o = 0;
-  for (const p of parts) {
-    data.set(p, o);
-    o += p.length;
-  }
-  writeFileSync(dataShardPath(prefix, 0, 1), data);
-  writeFileSync(`${prefix}.index`, buildTable(entries));
 }

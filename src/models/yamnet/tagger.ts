@@ -6,7 +6,7 @@ import type { Patch } from '../../features/contracts.js';
 import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
 import { runBatched } from '../engine/index.js';
 import { logMelFrontend, openModel, type ModelSpec } from '../open.js';
-import { YAMNET_CLASSES, YAMNET_EMBEDDING_DIM, YAMNET_MEL_BANDS, YAMNET_PATCH_FRAMES, yamnetGraph, yamnetWeightShapes } from './graph.js';
+import { YAMNET_CLASSES, YAMNET_MEL_BANDS, YAMNET_PATCH_FRAMES, yamnetGraph, yamnetWeightShapes } from './graph.js';
 import { YAMNET_FRONTEND } from './import.js';
 
 const PATCH_VALUES = YAMNET_PATCH_FRAMES * YAMNET_MEL_BANDS;

@@ -1,5 +1,5 @@
-import type { Weights } from '../contracts.js';
-import type { RawTensor, VariableTable } from './tensors.js';
+import type { Weights } from '../../src/models/contracts.js';
+import type { RawTensor, VariableTable } from '../../src/models/import/tensors.js';
 
 /**
  * Fixtures for importer tests and benchmarks: a VGGish-shaped variable table with
@@ -21,8 +21,20 @@ export function miniVggishTable(): VariableTable {
     ['vggish/fc2', 32, 8],
   ];
   return [
-    ...convs.flatMap(([s, i, o]) => [[`${s}/weights`, [3, 3, i, o]], [`${s}/biases`, [o]]] as Array<[string, number[]]>),
-    ...fcs.flatMap(([s, i, o]) => [[`${s}/weights`, [i, o]], [`${s}/biases`, [o]]] as Array<[string, number[]]>),
+    ...convs.flatMap(
+      ([s, i, o]) =>
+        [
+          [`${s}/weights`, [3, 3, i, o]],
+          [`${s}/biases`, [o]],
+        ] as Array<[string, number[]]>,
+    ),
+    ...fcs.flatMap(
+      ([s, i, o]) =>
+        [
+          [`${s}/weights`, [i, o]],
+          [`${s}/biases`, [o]],
+        ] as Array<[string, number[]]>,
+    ),
   ];
 }
 
