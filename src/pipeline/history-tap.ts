@@ -12,7 +12,7 @@ import { HistoryWriter } from '../history/writer.js';
 import type { SourceOutput } from './source-pipeline.js';
 import type { HttpRoute } from '../server/server.js';
 import { SqliteHistoryStore } from '../history/sqlite.js';
-import { KeywordIndex } from '../history/keywords.js';
+import { keywordIndexFor } from '../history/keywords.js';
 import { historyRoutes } from '../history/http.js';
 
 export interface HistoryDeps {
@@ -62,7 +62,7 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
   let reader: SqliteHistoryStore | undefined;
   // Reads run on this thread: each query is bounded by its LIMIT and the indexes (see BENCHMARKS.md).
   const store = () => (reader ??= new SqliteHistoryStore(deps.path, { readonly: true }));
-  const keywords = config.models.ontologyPath ? KeywordIndex.load(config.models.ontologyPath) : undefined;
+  const keywords = keywordIndexFor(config.models.ontologyPath);
   log(`history: recording to ${deps.path}`);
   return {
     path: deps.path,
