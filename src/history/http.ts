@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EarshotError, toEarshotError } from '../errors.js';
 import type { HistoryStore, TimeFilter } from './contracts.js';
-import type { KeywordIndex } from './keywords.js';
+import { type KeywordIndex, labelIdsFor } from './keywords.js';
 import { eventsWithClips, hitJson, parseLimit, parseScore, parseTime, similarJson } from './query.js';
 
 type Route = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
@@ -48,7 +48,7 @@ function wrap(fn: Route): Route {
 /**
  * The history API (docs/api.md): thin adapters over the store and the same query
  * helpers as `earshot events|search`. `store()` opens lazily (the writer thread creates
- * the file); `keywords` is undefined without models.ontologyPath.
+ * the file); `keywords` is undefined with models.ontologyPath none (queries then match label names).
  */
 export function historyRoutes(store: () => HistoryStore, keywords: KeywordIndex | undefined, nowMs: () => number): Map<string, Route> {
   return new Map<string, Route>([
@@ -57,7 +57,7 @@ export function historyRoutes(store: () => HistoryStore, keywords: KeywordIndex 
       wrap(async (_req, res, url) => {
         allowOnly(url, ['label', 'source', 'since', 'until', 'limit', 'cursor']);
         const label = opt(url, 'label');
-        const labelIds = label === undefined ? undefined : [label, ...(keywords?.resolve(label).labels.map((l) => l.labelId) ?? [])];
+        const labelIds = label === undefined ? undefined : labelIdsFor(keywords, label);
         const cursor = opt(url, 'cursor');
         if (cursor !== undefined && !/^\d+$/.test(cursor)) throw new EarshotError('INPUT_INVALID', `cursor '${cursor}' is not one this server issued`, { param: 'cursor' });
         const page = await store().events({ ...filterOf(url, nowMs()), limit: parseLimit(opt(url, 'limit'), 'limit', 50, 1000), ...(labelIds ? { labelIds } : {}), ...(cursor ? { cursor } : {}) });
@@ -74,9 +74,8 @@ export function historyRoutes(store: () => HistoryStore, keywords: KeywordIndex 
         const filter = filterOf(url, nowMs());
         const limit = parseLimit(opt(url, 'limit'), 'limit', 20, 1000);
         if (q !== undefined) {
-          if (!keywords) throw new EarshotError('INPUT_INVALID', 'keyword search needs models.ontologyPath on the server', { param: 'q' });
-          const r = keywords.resolve(q);
-          const hits = await store().searchLabels({ ...filter, labelIds: r.labels.map((l) => l.labelId), minScore: parseScore(opt(url, 'minScore'), 'minScore', 0.1), limit });
+          const r = keywords ? keywords.resolve(q) : { query: q, labels: [] };
+          const hits = await store().searchLabels({ ...filter, labelIds: labelIdsFor(keywords, q), minScore: parseScore(opt(url, 'minScore'), 'minScore', 0.1), limit });
           return send(res, 200, { query: r, results: hits.map(hitJson) });
         }
         const emb = await store().eventEmbedding(like!);

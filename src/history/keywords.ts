@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { EarshotError } from '../errors.js';
+import { ontologyPathFor } from '../server/ontology.js';
 
 interface Node {
   readonly id: string;
@@ -101,4 +102,21 @@ export class KeywordIndex {
       }
     }
   }
+}
+
+/**
+ * The keyword index for config models.ontologyPath, through the one resolver every reader
+ * uses ('' = the shipped ontology, 'none' = undefined: label names only).
+ */
+export function keywordIndexFor(configured: string): KeywordIndex | undefined {
+  const path = ontologyPathFor(configured);
+  return path === undefined ? undefined : KeywordIndex.load(path);
+}
+
+/**
+ * Label ids (or names) a query covers: the ontology's matches and their branches, plus the
+ * query itself, so a label name or id still matches with no ontology (the store matches either).
+ */
+export function labelIdsFor(keywords: KeywordIndex | undefined, query: string): string[] {
+  return [...new Set([...(keywords?.resolve(query).labels.map((l) => l.labelId) ?? []), query])];
 }

@@ -249,12 +249,13 @@ export class SqliteHistoryStore implements HistoryStore, OutboxStore {
       );
       const best = new Map<number, SegmentHit>();
       for (const labelId of q.labelIds) {
-        const l = this.db.prepare('SELECT id, name FROM labels WHERE label_id = ?').get(labelId) as { id: number; name: string } | undefined;
+        // An id, or a label name (any case) when there is no ontology to resolve it.
+        const l = this.db.prepare('SELECT id, name, label_id FROM labels WHERE label_id = ? OR name = ? COLLATE NOCASE ORDER BY label_id = ? DESC').get(labelId, labelId, labelId) as { id: number; name: string; label_id: string } | undefined;
         if (!l) continue;
         for (const r of stmt.all(l.id, q.minScore, ...f.args, q.limit) as (SegRow & { score: number })[]) {
           const prev = best.get(r.id);
           if (prev && prev.score >= r.score) continue;
-          best.set(r.id, { segmentId: r.id, stream: { kind: r.kind, name: r.name }, startSeconds: r.start_s, endSeconds: r.end_s, wallMs: r.wall_ms, label: l.name, labelId, score: r.score });
+          best.set(r.id, { segmentId: r.id, stream: { kind: r.kind, name: r.name }, startSeconds: r.start_s, endSeconds: r.end_s, wallMs: r.wall_ms, label: l.name, labelId: l.label_id, score: r.score });
         }
       }
       return [...best.values()].sort((a, b) => b.score - a.score || a.segmentId - b.segmentId).slice(0, q.limit);

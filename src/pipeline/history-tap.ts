@@ -15,7 +15,7 @@ import { HistoryWriter } from '../history/writer.js';
 import type { SourceOutput } from './source-pipeline.js';
 import type { HttpRoute } from '../server/server.js';
 import { SqliteHistoryStore } from '../history/sqlite.js';
-import { KeywordIndex } from '../history/keywords.js';
+import { keywordIndexFor } from '../history/keywords.js';
 import { historyRoutes } from '../history/http.js';
 import { PostgresHistoryStore, redactUrl } from '../history/postgres.js';
 
@@ -78,7 +78,7 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
   let reader: SqliteHistoryStore | undefined;
   // Reads run on this thread: each query is bounded by its LIMIT and the indexes (see BENCHMARKS.md).
   const store = () => pgStore ?? (reader ??= new SqliteHistoryStore(deps.path, { readonly: true }));
-  const keywords = config.models.ontologyPath ? KeywordIndex.load(config.models.ontologyPath) : undefined;
+  const keywords = keywordIndexFor(config.models.ontologyPath);
   const where = h.url ? redactUrl(h.url) : deps.path;
   log(`history: recording to ${where}`);
   return {

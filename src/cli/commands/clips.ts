@@ -3,9 +3,8 @@ import { resolve } from 'node:path';
 import { action, configFrom } from '../common.js';
 import { clipsDirOf } from '../../clips/paths.js';
 import { exportClips } from '../../clips/export.js';
-import { KeywordIndex } from '../../history/keywords.js';
+import { keywordIndexFor, labelIdsFor } from '../../history/keywords.js';
 import { parseTime } from '../../history/query.js';
-import { ontologyPathFor } from '../../server/ontology.js';
 import { openStore } from './history.js';
 
 interface ExportOpts {
@@ -35,12 +34,7 @@ export function registerClips(program: Command): void {
       action(async (o: ExportOpts, cmd: Command) => {
         const cfg = configFrom(cmd);
         const now = Date.now();
-        let labelIds: string[] | undefined;
-        if (o.label !== undefined) {
-          const ontology = ontologyPathFor(cfg.models.ontologyPath);
-          const branch = ontology ? KeywordIndex.load(ontology).resolve(o.label).labels.map((l) => l.labelId) : [];
-          labelIds = [...branch, o.label];
-        }
+        const labelIds = o.label === undefined ? undefined : labelIdsFor(keywordIndexFor(cfg.models.ontologyPath), o.label);
         const query = {
           ...(o.source !== undefined ? { source: o.source } : {}),
           ...(o.since !== undefined ? { sinceMs: parseTime(o.since, '--since', now) } : {}),

@@ -7,7 +7,7 @@ import { action, configFrom } from '../common.js';
 import type { Config } from '../../config/schema.js';
 import { EarshotError } from '../../errors.js';
 import { redactUrl } from '../../history/postgres.js';
-import { KeywordIndex } from '../../history/keywords.js';
+import { keywordIndexFor, labelIdsFor } from '../../history/keywords.js';
 import { meanEmbedding } from '../../history/embedding.js';
 import { eventsWithClips, hitJson, parseLimit, parseScore, parseTime, similarJson } from '../../history/query.js';
 import type { HistoryStore, QuantizedEmbedding, StreamRef, TimeFilter } from '../../history/contracts.js';
@@ -49,20 +49,16 @@ const filterFlags = (c: Command) =>
 /** `earshot events`, `earshot search`, `earshot index`: adapters over src/history. */
 export function registerHistory(program: Command): void {
   filterFlags(program.command('events').description('list recorded events, newest first'))
-    .option('--label <l>', 'label name or ontology id; with models.ontologyPath a parent label covers its branch')
+    .option('--label <l>', 'label name or ontology id; a parent label covers its branch (the ontology, unless models.ontologyPath is none)')
     .action(
       action(async (o: FilterOpts & { label?: string }, cmd: Command) => {
         const cfg = configFrom(cmd);
         const limit = parseLimit(o.limit, '--limit', 20);
         const filter = timeFilter(o);
-        let labelIds: string[] | undefined;
-        if (o.label !== undefined) {
-          labelIds = cfg.models.ontologyPath ? KeywordIndex.load(cfg.models.ontologyPath).resolve(o.label).labels.map((l) => l.labelId) : [o.label];
-          if (labelIds.length === 0) labelIds = [o.label];
-        }
+        const labelIds = o.label === undefined ? undefined : labelIdsFor(keywordIndexFor(cfg.models.ontologyPath), o.label);
         const store = openStore(cfg, o.db);
         try {
-          const page = await store.events({ ...filter, limit, ...(labelIds ? { labelIds: [...labelIds, o.label!] } : {}) });
+          const page = await store.events({ ...filter, limit, ...(labelIds ? { labelIds } : {}) });
           const json = o.json ? await eventsWithClips(store, page.events) : [];
           for (const [i, e] of page.events.entries()) {
             out(o.json ? JSON.stringify(json[i]) : `${e.wallStartMs !== null ? new Date(e.wallStartMs).toISOString() : '-'}  ${where(e.stream)}  ${e.startSeconds.toFixed(2)}-${e.endSeconds?.toFixed(2) ?? 'open'}s  ${e.label} ${e.peakScore.toFixed(3)}  ${e.id}`);
@@ -88,11 +84,11 @@ export function registerHistory(program: Command): void {
         const store = openStore(cfg, o.db);
         try {
           if (o.like === undefined) {
-            if (!cfg.models.ontologyPath) throw new EarshotError('CONFIG_INVALID', 'keyword search needs the AudioSet ontology: set models.ontologyPath', { key: 'models.ontologyPath' });
-            const res = KeywordIndex.load(cfg.models.ontologyPath).resolve(query);
+            const keywords = keywordIndexFor(cfg.models.ontologyPath);
+            const res = keywords ? keywords.resolve(query) : { query, labels: [] };
             if (o.json) out(JSON.stringify({ type: 'query', query, labels: res.labels }));
-            else process.stderr.write(`query '${query}' -> ${res.labels.length ? res.labels.map((l) => `${l.label} (${l.via})`).join(', ') : 'no AudioSet label'}\n`);
-            const hits = await store.searchLabels({ ...filter, labelIds: res.labels.map((l) => l.labelId), minScore: parseScore(o.minScore, '--min-score', 0.1), limit });
+            else process.stderr.write(`query '${query}' -> ${res.labels.length ? res.labels.map((l) => `${l.label} (${l.via})`).join(', ') : keywords ? 'no AudioSet label' : 'label names only (models.ontologyPath is none)'}\n`);
+            const hits = await store.searchLabels({ ...filter, labelIds: labelIdsFor(keywords, query), minScore: parseScore(o.minScore, '--min-score', 0.1), limit });
             for (const h of hits) out(o.json ? JSON.stringify(hitJson(h)) : `${h.score.toFixed(3)}  ${where(h.stream)}  ${h.startSeconds.toFixed(2)}-${h.endSeconds.toFixed(2)}s  ${h.label}`);
             return;
           }
