@@ -16,7 +16,9 @@ function errnoOf(e: unknown): string | undefined {
 function fail(e: unknown, op: string, url: string, key: string): EarshotError {
   if (e instanceof EarshotError) return e;
   const code = errnoOf(e);
-  if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') {
+  // A write that meets ENOENT could not create its directory (Node's recursive mkdir reports a
+  // read-only or unwritable parent so): a storage failure, not missing data.
+  if (op !== 'writeAtomic' && (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR')) {
     return new EarshotError('DATA_NOT_FOUND', `${url}/${key} not found (${op})`, { url, key, op }, { cause: e });
   }
   const msg = e instanceof Error ? e.message : String(e);
