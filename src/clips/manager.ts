@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { AudioChunk } from '../audio/contracts.js';
 import type { LabelInfo } from '../classify/contracts.js';
-import type { SourceOutput } from '../pipeline/source-pipeline.js';
+import type { SourceOutput } from '../pipeline/contracts.js';
 import { clipFilterFor } from './filter.js';
 import type { ClipsConfig } from '../config/sections/clips.js';
 import type { LabelEvent, ScoreFrame } from '../events/contracts.js';

@@ -4,7 +4,7 @@ import type { ScoreFrame } from '../events/contracts.js';
 import { framesToEvents } from '../events/stage.js';
 import type { YamnetTagger } from '../models/yamnet/tagger.js';
 import { tagWaveform } from '../models/yamnet/tag-audio.js';
-import { windowEndSeconds } from '../pipeline/source-pipeline.js';
+import { windowEndSeconds } from '../features/timing.js';
 import type { EventRecord, HistoryBatch, StreamRef } from './contracts.js';
 import { SegmentPooler, type PoolOptions } from './segments.js';
 

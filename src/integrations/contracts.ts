@@ -12,7 +12,7 @@
  * its end share the id and differ in `type`, so (id, type) identifies one message.
  */
 import type { AudioChunk } from '../audio/contracts.js';
-import type { SourceOutput } from '../pipeline/source-pipeline.js';
+import type { SourceOutput } from '../pipeline/contracts.js';
 
 export interface EventMessage {
   readonly id: string;

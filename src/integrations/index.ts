@@ -4,7 +4,7 @@ import { didYouMean, findLabels } from '../classify/label-match.js';
 import { DEFAULT_WATCHED_LABELS, type MqttConfig } from '../config/sections/mqtt.js';
 import { EarshotError } from '../errors.js';
 import type { LabelEvent } from '../events/contracts.js';
-import type { SourceOutput } from '../pipeline/source-pipeline.js';
+import type { SourceOutput } from '../pipeline/contracts.js';
 import type { EventMessage, Integrations } from './contracts.js';
 import type { WatchedLabel } from './discovery.js';
 import { createMqttMetrics } from './metrics.js';

@@ -16,17 +16,11 @@ import { tagPatches } from './tag-operator.js';
 import type { LevelReading, SpectrogramFrames } from '../levels/contracts.js';
 import { LevelMeter } from '../levels/meter.js';
 import { SpectrogramTap } from '../levels/spectrogram.js';
+import type { SourceOutput } from './contracts.js';
+import { patchEndSeconds } from '../features/timing.js';
 
-export type SourceOutput =
-  | { readonly kind: 'frame'; readonly frame: ScoreFrame }
-  | { readonly kind: 'event'; readonly event: LabelEvent }
-  | { readonly kind: 'status'; readonly status: SourceStatus & { readonly retryInSeconds?: number } }
-  /** One per chunk: stream seconds read so far (for health/metrics). */
-  | { readonly kind: 'audio'; readonly streamSeconds: number; readonly chunkSeconds: number }
-  /** One per patch hop of audio: meyda levels (dashboard, /metrics, the quiet gate). */
-  | { readonly kind: 'levels'; readonly levels: LevelReading }
-  /** The log-mel frames each patch adds (the dashboard's spectrogram). */
-  | { readonly kind: 'spectrogram'; readonly frames: SpectrogramFrames };
+export type { SourceOutput } from './contracts.js';
+export { patchEndSeconds, windowEndSeconds } from '../features/timing.js';
 
 export interface SourceRuntime {
   readonly id: string;
@@ -87,16 +81,6 @@ export const PERMANENT_ERRORS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CONFIG_INVALID',
   'INPUT_INVALID',
 ]);
-
-/** Stream time of the newest sample in a patch: the end of the hop it completes. */
-export function patchEndSeconds(p: Patch, fe: FrontendConfig): number {
-  return windowEndSeconds(p.startSeconds, p.frames, fe);
-}
-
-/** Stream time at which a window of `frames` STFT frames starting at `startSeconds` is complete. */
-export function windowEndSeconds(startSeconds: number, frames: number, fe: FrontendConfig): number {
-  return startSeconds + (frames - 1) * fe.stftHopSeconds + fe.stftWindowSeconds;
-}
 
 /**
  * One supervised source: open -> log-mel patches -> tagger session -> smoothing ->

@@ -7,7 +7,7 @@ import type { FileTagger, TagHop } from './contracts.js';
 
 /** Stream time at which hop `i`'s window ends, clipped to the input's end (YAMNet pads the last hop with zeros). */
 async function hopEnd(r: TaggedAudio, i: number, frontend: FrontendConfig, durationSeconds: number): Promise<number> {
-  const { windowEndSeconds } = await import('../../pipeline/source-pipeline.js');
+  const { windowEndSeconds } = await import('../../features/timing.js');
   return Math.min(windowEndSeconds(r.startSeconds[i]!, frontend.patchFrames, frontend), durationSeconds);
 }
 
