@@ -28,9 +28,9 @@ export function denseBackward(blas: Blas, x: Float32Array, dy: Float32Array, row
   const acc = new Float64Array(outDim);
   for (let r = 0; r < rows; r++) {
     const o = r * outDim;
-    for (let j = 0; j < outDim; j++) acc[j] += dy[o + j];
+    for (let j = 0; j < outDim; j++) acc[j]! += dy[o + j]!;
   }
-  for (let j = 0; j < outDim; j++) db[j] += acc[j];
+  for (let j = 0; j < outDim; j++) db[j]! += acc[j]!;
   if (!needInput) return undefined;
   const dx = new Float32Array(rows * inDim);
   blas.sgemm(false, true, rows, inDim, outDim, 1, dy, outDim, w, outDim, 0, dx, inDim);
@@ -73,27 +73,27 @@ export function bnReluDropoutForward(h: Float32Array, rows: number, dim: number,
     const v = new Float64Array(dim);
     for (let r = 0; r < rows; r++) {
       const o = r * dim;
-      for (let j = 0; j < dim; j++) mean[j] += h[o + j];
+      for (let j = 0; j < dim; j++) mean[j]! += h[o + j]!;
     }
-    for (let j = 0; j < dim; j++) mean[j] /= rows;
+    for (let j = 0; j < dim; j++) mean[j]! /= rows;
     for (let r = 0; r < rows; r++) {
       const o = r * dim;
       for (let j = 0; j < dim; j++) {
-        const d = h[o + j] - mean[j];
-        v[j] += d * d;
+        const d = h[o + j]! - mean[j]!;
+        v[j]! += d * d;
       }
     }
     const corr = rows / (rows - (1 + eps));
     for (let j = 0; j < dim; j++) {
-      const variance = v[j] / rows;
+      const variance = v[j]! / rows;
       invStd[j] = 1 / Math.sqrt(variance + eps);
-      p.movingMean[j] = p.movingMean[j] * momentum + mean[j] * (1 - momentum);
-      p.movingVariance[j] = p.movingVariance[j] * momentum + variance * corr * (1 - momentum);
+      p.movingMean[j] = p.movingMean[j]! * momentum + mean[j]! * (1 - momentum);
+      p.movingVariance[j] = p.movingVariance[j]! * momentum + variance * corr * (1 - momentum);
     }
   } else {
     for (let j = 0; j < dim; j++) {
-      mean[j] = p.movingMean[j];
-      invStd[j] = 1 / Math.sqrt(p.movingVariance[j] + eps);
+      mean[j] = p.movingMean[j]!;
+      invStd[j] = 1 / Math.sqrt(p.movingVariance[j]! + eps);
     }
   }
   const m32 = Float32Array.from(mean);
@@ -101,9 +101,9 @@ export function bnReluDropoutForward(h: Float32Array, rows: number, dim: number,
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
     for (let j = 0; j < dim; j++) {
-      const xh = (h[o + j] - m32[j]) * invStd[j];
+      const xh = (h[o + j]! - m32[j]!) * invStd[j]!;
       xhat[o + j] = xh;
-      const y = gamma[j] * xh + beta[j];
+      const y = gamma[j]! * xh + beta[j]!;
       // Draw for every element (not only where y > 0) so the mask never depends on the data.
       const keep = !drop || rng!.next() >= dropout;
       out[o + j] = y > 0 && keep ? y * keepScale : 0;
@@ -125,25 +125,25 @@ export function bnReluDropoutBackward(c: BnReluCache, dout: Float32Array, rows: 
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
     for (let j = 0; j < dim; j++) {
-      const g = out[o + j] > 0 ? dout[o + j] * keepScale : 0;
+      const g = out[o + j]! > 0 ? dout[o + j]! * keepScale : 0;
       dy[o + j] = g;
-      s1[j] += g;
-      s2[j] += g * xhat[o + j];
+      s1[j]! += g;
+      s2[j]! += g * xhat[o + j]!;
     }
   }
   const k1 = new Float32Array(dim);
   const m1 = new Float32Array(dim);
   const m2 = new Float32Array(dim);
   for (let j = 0; j < dim; j++) {
-    dgamma[j] += s2[j];
-    dbeta[j] += s1[j];
-    k1[j] = gamma[j] * c.invStd[j];
-    m1[j] = s1[j] / rows;
-    m2[j] = s2[j] / rows;
+    dgamma[j]! += s2[j]!;
+    dbeta[j]! += s1[j]!;
+    k1[j] = gamma[j]! * c.invStd[j]!;
+    m1[j] = s1[j]! / rows;
+    m2[j] = s2[j]! / rows;
   }
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
-    for (let j = 0; j < dim; j++) dy[o + j] = k1[j] * (dy[o + j] - m1[j] - xhat[o + j] * m2[j]);
+    for (let j = 0; j < dim; j++) dy[o + j] = k1[j]! * (dy[o + j]! - m1[j]! - xhat[o + j]! * m2[j]!);
   }
   return dy;
 }
@@ -153,7 +153,7 @@ export function sigmoidInPlace(z: Float32Array, k?: NativeKernels): Float32Array
     k.sigmoid(z);
     return z;
   }
-  for (let i = 0; i < z.length; i++) z[i] = 1 / (1 + Math.exp(-z[i]));
+  for (let i = 0; i < z.length; i++) z[i] = 1 / (1 + Math.exp(-z[i]!));
   return z;
 }
 
@@ -166,15 +166,15 @@ export function softmaxRowsInPlace(z: Float32Array, rows: number, dim: number, k
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
     let mx = -Infinity;
-    for (let j = 0; j < dim; j++) if (z[o + j] > mx) mx = z[o + j];
+    for (let j = 0; j < dim; j++) if (z[o + j]! > mx) mx = z[o + j]!;
     let s = 0;
     for (let j = 0; j < dim; j++) {
-      const e = Math.exp(z[o + j] - mx);
+      const e = Math.exp(z[o + j]! - mx);
       z[o + j] = e;
       s += e;
     }
     const inv = 1 / s;
-    for (let j = 0; j < dim; j++) z[o + j] *= inv;
+    for (let j = 0; j < dim; j++) z[o + j]! *= inv;
   }
   return z;
 }
@@ -199,12 +199,12 @@ export function attentionPoolForward(cla: Float32Array, att: Float32Array, n: nu
     for (let t = 0; t < steps; t++) {
       const o = (i * steps + t) * dim;
       for (let d = 0; d < dim; d++) {
-        const a = Math.min(Math.max(att[o + d], KERAS_EPSILON), hi);
-        sum[oo + d] += a;
-        out[oo + d] += cla[o + d] * a;
+        const a = Math.min(Math.max(att[o + d]!, KERAS_EPSILON), hi);
+        sum[oo + d]! += a;
+        out[oo + d]! += cla[o + d]! * a;
       }
     }
-    for (let d = 0; d < dim; d++) out[oo + d] /= sum[oo + d];
+    for (let d = 0; d < dim; d++) out[oo + d]! /= sum[oo + d]!;
   }
   return { cla, att, out, sum };
 }
@@ -219,11 +219,11 @@ export function attentionPoolBackward(c: AttPoolCache, g: Float32Array, n: numbe
     for (let t = 0; t < steps; t++) {
       const o = (i * steps + t) * dim;
       for (let d = 0; d < dim; d++) {
-        const gs = g[oo + d] / c.sum[oo + d];
-        const a0 = c.att[o + d];
+        const gs = g[oo + d]! / c.sum[oo + d]!;
+        const a0 = c.att[o + d]!;
         const a = Math.min(Math.max(a0, KERAS_EPSILON), hi);
         dcla[o + d] = gs * a;
-        datt[o + d] = a0 < KERAS_EPSILON || a0 > hi ? 0 : gs * (c.cla[o + d] - c.out[oo + d]);
+        datt[o + d] = a0 < KERAS_EPSILON || a0 > hi ? 0 : gs * (c.cla[o + d]! - c.out[oo + d]!);
       }
     }
   }
@@ -232,7 +232,7 @@ export function attentionPoolBackward(c: AttPoolCache, g: Float32Array, n: numbe
 
 /** dz = dy * y (1 - y) for y = sigmoid(z), in place on dy. */
 export function sigmoidBackwardInPlace(dy: Float32Array, y: Float32Array): Float32Array {
-  for (let i = 0; i < dy.length; i++) dy[i] *= y[i] * (1 - y[i]);
+  for (let i = 0; i < dy.length; i++) dy[i]! *= y[i]! * (1 - y[i]!);
   return dy;
 }
 
@@ -241,8 +241,8 @@ export function softmaxBackwardInPlace(dy: Float32Array, y: Float32Array, rows: 
   for (let r = 0; r < rows; r++) {
     const o = r * dim;
     let s = 0;
-    for (let j = 0; j < dim; j++) s += dy[o + j] * y[o + j];
-    for (let j = 0; j < dim; j++) dy[o + j] = y[o + j] * (dy[o + j] - s);
+    for (let j = 0; j < dim; j++) s += dy[o + j]! * y[o + j]!;
+    for (let j = 0; j < dim; j++) dy[o + j] = y[o + j]! * (dy[o + j]! - s);
   }
   return dy;
 }
@@ -257,10 +257,10 @@ export function bceLoss(p: Float32Array, y: Float32Array): { loss: number; grad:
   const scale = 1 / p.length;
   let loss = 0;
   for (let i = 0; i < p.length; i++) {
-    const p0 = p[i];
+    const p0 = p[i]!;
     const q = Math.min(Math.max(p0, KERAS_EPSILON), hi);
-    loss -= y[i] * Math.log(q) + (1 - y[i]) * Math.log(1 - q);
-    grad[i] = p0 < KERAS_EPSILON || p0 > hi ? 0 : ((q - y[i]) / (q * (1 - q))) * scale;
+    loss -= y[i]! * Math.log(q) + (1 - y[i]!) * Math.log(1 - q);
+    grad[i] = p0 < KERAS_EPSILON || p0 > hi ? 0 : ((q - y[i]!) / (q * (1 - q))) * scale;
   }
   return { loss: loss * scale, grad };
 }

@@ -147,7 +147,7 @@ function poolMaxOrMean(s: NetSpec, cla: Float32Array, n: number, max: boolean): 
     for (let c = 0; c < C; c++) {
       let v = max ? -Infinity : 0;
       for (let t = 0; t < T; t++) {
-        const x = cla[(i * T + t) * C + c];
+        const x = cla[(i * T + t) * C + c]!;
         v = max ? Math.max(v, x) : v + x;
       }
       out[i * C + c] = max ? v : v / T;
@@ -220,7 +220,7 @@ function decisionHeadBackward(blas: Blas, s: NetSpec, p: Params, g: Params, h: D
   softmaxBackwardInPlace(datt, h.att!, rows, s.classes);
   const da = denseBackward(blas, h.input, dcla, rows, s.hidden, s.classes, get(p, `${cla}.kernel`), get(g, `${cla}.kernel`), get(g, `${cla}.bias`))!;
   const da2 = denseBackward(blas, h.input, datt, rows, s.hidden, s.classes, get(p, `${att}.kernel`), get(g, `${att}.kernel`), get(g, `${att}.bias`))!;
-  for (let i = 0; i < da.length; i++) da[i] += da2[i];
+  for (let i = 0; i < da.length; i++) da[i]! += da2[i]!;
   return da;
 }
 
@@ -240,11 +240,11 @@ export function backward(blas: Blas, s: NetSpec, p: Params, c: ForwardCache, dOu
       const dcla = new Float32Array(rows * C);
       for (let i = 0; i < n; i++)
         for (let k = 0; k < C; k++) {
-          const gv = dOutput[i * C + k];
+          const gv = dOutput[i * C + k]!;
           if (s.modelType === 'decision_level_average_pooling') for (let t = 0; t < T; t++) dcla[(i * T + t) * C + k] = gv / T;
           else {
             let best = 0;
-            for (let t = 1; t < T; t++) if (h.cla[(i * T + t) * C + k] > h.cla[(i * T + best) * C + k]) best = t;
+            for (let t = 1; t < T; t++) if (h.cla[(i * T + t) * C + k]! > h.cla[(i * T + best) * C + k]!) best = t;
             dcla[(i * T + best) * C + k] = gv;
           }
         }
@@ -278,13 +278,13 @@ export function backward(blas: Blas, s: NetSpec, p: Params, c: ForwardCache, dOu
       const a3 = c.blocks[2]!.out;
       da3 = denseBackward(blas, a3, dcla, rows, H, H, get(p, 'cla.kernel'), get(g, 'cla.kernel'), get(g, 'cla.bias'))!;
       const dx2 = denseBackward(blas, a3, datt, rows, H, H, get(p, 'att.kernel'), get(g, 'att.kernel'), get(g, 'att.bias'))!;
-      for (let i = 0; i < da3.length; i++) da3[i] += dx2[i];
+      for (let i = 0; i < da3.length; i++) da3[i]! += dx2[i]!;
       break;
     }
   }
   let d: Float32Array = da3;
   for (let i = 3; i >= 1; i--) {
-    if (i === 2 && da2) for (let k = 0; k < d.length; k++) d[k] += da2[k];
+    if (i === 2 && da2) for (let k = 0; k < d.length; k++) d[k]! += da2[k]!;
     const b = c.blocks[i - 1]!;
     const dh = bnReluDropoutBackward(b, d, rows, H, get(p, `bn${i}.gamma`), get(g, `bn${i}.gamma`), get(g, `bn${i}.beta`), blas.kernels);
     const input = i === 1 ? c.x : c.blocks[i - 2]!.out;

@@ -33,8 +33,8 @@ function standardise(s: TrainSet): { mean: Float32Array; std: Float32Array } {
     const o = r * s.dim;
     for (let j = 0; j < s.dim; j++) {
       const v = s.x[o + j]!;
-      mean[j] += v;
-      sq[j] += v * v;
+      mean[j]! += v;
+      sq[j]! += v * v;
     }
   }
   const m = new Float32Array(s.dim);
@@ -87,7 +87,7 @@ export function trainHead(s: TrainSet, o: HeadTrainOptions): HeadWeights {
   const z = normalised(s.x, s.n, base);
   const C = s.classes;
   const pos = new Float64Array(C);
-  for (let r = 0; r < s.n; r++) for (let c = 0; c < C; c++) pos[c] += s.y[r * C + c]!;
+  for (let r = 0; r < s.n; r++) for (let c = 0; c < C; c++) pos[c]! += s.y[r * C + c]!;
   const posWeight = Array.from(pos, (p) => Math.min(20, Math.max(1, (s.n - p) / Math.max(1, p))));
   const inDim = o.hidden > 0 ? o.hidden : s.dim;
   const scale = (fanIn: number) => Math.sqrt(2 / fanIn);
@@ -129,7 +129,7 @@ export function trainHead(s: TrainSet, o: HeadTrainOptions): HeadWeights {
         const p = params.get(k);
         if (!p) continue;
         const g = grads.get(k)!;
-        for (let i = 0; i < p.length; i++) g[i] += o.l2 * p[i]!;
+        for (let i = 0; i < p.length; i++) g[i]! += o.l2 * p[i]!;
       }
       adamStep(params, grads, adam, { lr: o.learningRate });
     }

@@ -40,12 +40,12 @@ export function adamStep(params: Params, grads: Params, st: AdamState, o: AdamOp
     const m = st.m.get(k)!;
     const v = st.v.get(k)!;
     for (let i = 0; i < g.length; i++) {
-      const gi = g[i];
-      const mi = b1 * m[i] + (1 - b1) * gi;
-      const vi = b2 * v[i] + (1 - b2) * gi * gi;
+      const gi = g[i]!;
+      const mi = b1 * m[i]! + (1 - b1) * gi;
+      const vi = b2 * v[i]! + (1 - b2) * gi * gi;
       m[i] = mi;
       v[i] = vi;
-      p[i] -= (lrT * mi) / (Math.sqrt(vi) + eps);
+      p[i]! -= (lrT * mi) / (Math.sqrt(vi) + eps);
     }
   }
 }

@@ -8,7 +8,7 @@ export function gatherBatch(x: Uint8Array, y: Uint8Array, rowLen: number, classe
   const by = new Float32Array(idx.length * classes);
   idx.forEach((r, i) => {
     dequantize(x.subarray(r * rowLen, (r + 1) * rowLen), bx.subarray(i * rowLen, (i + 1) * rowLen));
-    for (let k = 0; k < classes; k++) by[i * classes + k] = y[r * classes + k];
+    for (let k = 0; k < classes; k++) by[i * classes + k] = y[r * classes + k]!;
   });
   return { x: bx, y: by };
 }

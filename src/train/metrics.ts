@@ -34,7 +34,7 @@ export function classStats(scores: Float32Array, labels: Uint8Array, n: number, 
   }
   const negatives = n - positives;
   if (positives === 0) return { positives, ap: null, auc: null };
-  const s = (i: number): number => scores[i * stride + k];
+  const s = (i: number): number => scores[i * stride + k]!;
   order.sort((a, b) => s(b) - s(a));
   let tp = 0;
   let fp = 0;
@@ -43,10 +43,10 @@ export function classStats(scores: Float32Array, labels: Uint8Array, n: number, 
   let prevTp = 0;
   let prevFp = 0;
   for (let i = 0; i < n; ) {
-    const v = s(order[i]);
+    const v = s(order[i]!);
     // One threshold per distinct score: ties move tp and fp together.
-    while (i < n && s(order[i]) === v) {
-      if (labels[order[i] * stride + k]) tp++;
+    while (i < n && s(order[i]!) === v) {
+      if (labels[order[i]! * stride + k]) tp++;
       else fp++;
       i++;
     }

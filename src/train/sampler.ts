@@ -85,12 +85,12 @@ export function balancedSampler(y: Uint8Array, classes: number, batchSize: numbe
       }
       const slots = queue.splice(0, batchSize);
       const perClass = new Int32Array(classes);
-      for (const k of slots) perClass[k]++;
+      for (const k of slots) perClass[k]!++;
       const out: number[] = [];
       for (let k = 0; k < classes; k++) {
         const list = idx[k]!;
         if (list.length === 0) continue;
-        const take = perClass[k];
+        const take = perClass[k]!;
         for (let j = pointers[k]!; j < Math.min(pointers[k]! + take, list.length); j++) out.push(list[j]!);
         pointers[k]! += take;
         if (pointers[k]! >= list.length) {

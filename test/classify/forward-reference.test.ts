@@ -51,7 +51,7 @@ for (const modelType of MODEL_TYPES)
       const rng = new Rng(11);
       const p = initParams(spec, () => rng.next());
       for (const [k, v] of p) if (k.includes('moving')) v.forEach((_, i, a) => (a[i] = k.endsWith('Variance') ? 0.5 + rng.next() : rng.next() - 0.5));
-      for (const [k, v] of p) if (k.endsWith('gamma') || k.endsWith('beta') || k.endsWith('bias')) v.forEach((_, i, a) => (a[i] += rng.next() - 0.5));
+      for (const [k, v] of p) if (k.endsWith('gamma') || k.endsWith('beta') || k.endsWith('bias')) v.forEach((_, i, a) => (a[i]! += rng.next() - 0.5));
       const n = 9;
       const x = new Float32Array(n * 4 * 6).map(() => rng.next() * 2 - 1);
       const params = Object.fromEntries([...p].map(([k, v]) => [k, Array.from(v)]));

@@ -22,9 +22,9 @@ function check(blas: Blas, modelType: NetSpec['modelType']): void {
   // Non-trivial BN affine parameters so their gradients are exercised. BN betas sit well above
   // the batch's |xhat| <= sqrt(rows - 1) so no ReLU input is near its kink (float32 finite
   // differences cannot resolve kinks); the zero branch is still exercised by dropout.
-  for (const s of paramSpecs(spec)) if (s.trainable && !s.name.endsWith('kernel')) p.get(s.name)!.forEach((_, i, a) => (a[i] += (rng.next() - 0.5) * 0.4 + (/^bn\d\.beta/.test(s.name) ? 5 : 0)));
+  for (const s of paramSpecs(spec)) if (s.trainable && !s.name.endsWith('kernel')) p.get(s.name)!.forEach((_, i, a) => (a[i]! += (rng.next() - 0.5) * 0.4 + (/^bn\d\.beta/.test(s.name) ? 5 : 0)));
   // ...and small head kernels keep sigmoids and the 1e-7 probability clip out of saturation.
-  for (const [k, v] of p) if (/^(cla|att|out)\d?\.kernel$/.test(k)) v.forEach((_, i, a) => (a[i] *= 0.2));
+  for (const [k, v] of p) if (/^(cla|att|out)\d?\.kernel$/.test(k)) v.forEach((_, i, a) => (a[i]! *= 0.2));
   const n = 5;
   const x = new Float32Array(n * 3 * 5).map(() => rng.next() * 2 - 1);
   const y = new Float32Array(n * 4).map(() => (rng.next() < 0.4 ? 1 : 0));
