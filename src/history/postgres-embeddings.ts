@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { EmbeddingMatrix } from './sqlite-embeddings.js';
+import { extendMatrix, type EmbeddingMatrix, type EmbeddingRow } from './sqlite-embeddings.js';
 
 /**
  * The PostgreSQL twin of EmbeddingCache: int8 embeddings of one dimension packed into
@@ -22,31 +22,9 @@ export class PgEmbeddingCache {
     let c = this.byDim.get(dim);
     if (c && (minId > c.firstId || Date.now() - c.loadedMs > this.maxAgeMs)) c = undefined;
     const from = c?.lastId ?? 0;
-    const add = (await this.pool.query('SELECT id, stream_id, emb_norm, emb FROM segments WHERE id > $1 AND length(emb) = $2 ORDER BY id', [from, dim])).rows as {
-      id: number; stream_id: number; emb_norm: number; emb: Buffer;
-    }[];
+    const add = (await this.pool.query('SELECT id, stream_id, emb_norm, emb FROM segments WHERE id > $1 AND length(emb) = $2 ORDER BY id', [from, dim])).rows as EmbeddingRow[];
     if (c && add.length === 0) return c.m;
-    const old = c?.m;
-    const rows = (old?.rows ?? 0) + add.length;
-    const codes = new Int8Array(rows * dim);
-    const norms = new Float32Array(rows);
-    const ids = new Float64Array(rows);
-    const streams = new Int32Array(rows);
-    if (old) {
-      codes.set(old.codes.subarray(0, old.rows * dim));
-      norms.set(old.norms.subarray(0, old.rows));
-      ids.set(old.ids.subarray(0, old.rows));
-      streams.set(old.streams.subarray(0, old.rows));
-    }
-    let r = old?.rows ?? 0;
-    for (const a of add) {
-      codes.set(new Int8Array(a.emb.buffer, a.emb.byteOffset, dim), r * dim);
-      norms[r] = a.emb_norm;
-      ids[r] = a.id;
-      streams[r] = a.stream_id;
-      r++;
-    }
-    const m = { rows, codes, norms, ids, streams };
+    const m = extendMatrix(c?.m, add, dim);
     this.byDim.set(dim, { m, lastId: add.length ? add[add.length - 1]!.id : (c?.lastId ?? 0), firstId: c?.firstId ?? minId, loadedMs: c?.loadedMs ?? Date.now() });
     return m;
   }
