@@ -12,7 +12,7 @@ import { historyPathOf } from '../../history/paths.js';
 import type { SourceOutput } from '../../pipeline/source-pipeline.js';
 import { eventPayload, scoresPayload, topK } from '../../server/protocol.js';
 import { formatMessage, PRINT_MODES, type PrintMode } from '../live-format.js';
-import { clipsDirOf } from '../../clips/paths.js';
+import { clipsDirOf, examplesDirOf } from '../../clips/paths.js';
 
 interface RunOpts {
   source?: string[];
@@ -89,7 +89,7 @@ export function registerRun(program: Command): void {
         if (opts.printScores && printMode === undefined) throw new EarshotError('INPUT_INVALID', '--print-scores needs --print', { flag: '--print-scores' });
         const deps = await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, logger });
         const printer = printMode ? outputPrinter(printMode as PrintMode, opts.printScores ? config.events.topK : 0) : undefined;
-        const history = { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env) };
+        const history = { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env), examplesDir: examplesDirOf(config, process.env) };
         // the dashboard's settings persist next to the config file and apply through the SIGHUP path
         const configFile = (cmd.optsWithGlobals() as { config?: string }).config ?? process.env.EARSHOT_CONFIG;
         const settings = configFile ? { overridesPath: overridesPathFor(configFile), reread: () => configFrom(cmd, overrides) } : undefined;
