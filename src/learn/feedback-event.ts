@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { decodeAudioFile } from '../audio/decode.js';
-import { EarshotError } from '../errors.js';
+import { EarshotError, isEarshotError } from '../errors.js';
 import type { HistoryStore } from '../history/contracts.js';
 import { BACKGROUND_DIR } from './dataset.js';
 import { saveExample, saveFeedback } from './feedback.js';
@@ -57,6 +57,8 @@ export async function fileEventFeedback(deps: FeedbackDeps, body: FeedbackBody):
   const clip = (await deps.store().clipsOf(ev.id)).find((c) => c.state === 'done');
   if (!clip) throw new EarshotError('INPUT_INVALID', `event '${ev.id}' has no finished clip to learn from (clips off, still recording, or deleted)`, { param: 'eventId', eventId: ev.id });
   const audio = await decodeAudioFile(join(deps.clipsDir, clip.path)).catch((e: unknown) => {
+    // privacy.dropSpeechClips keeps a speech event's clip file but with no audio in it
+    if (isEarshotError(e, 'AUDIO_FILE_EMPTY')) throw new EarshotError('INPUT_INVALID', `event '${ev.id}': its clip ${clip.path} holds no audio (privacy drops clips with speech)`, { param: 'eventId', eventId: ev.id });
     throw new EarshotError('INPUT_INVALID', `event '${ev.id}': its clip ${clip.path} cannot be read (${(e as Error).message})`, { param: 'eventId', eventId: ev.id }, { cause: e });
   });
   const example = { eventId: ev.id, label: ev.label, correct: body.correct, samples: audio.samples, sampleRateHz: audio.sampleRateHz, ...(body.label ? { asLabel: body.label } : {}) };
