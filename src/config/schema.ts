@@ -7,6 +7,7 @@ import { eventsSchema } from './sections/events.js';
 import { serverSchema } from './sections/server.js';
 import { storageSchema } from './sections/storage.js';
 import { trainSchema } from './sections/train.js';
+import { learnSchema } from './sections/learn.js';
 import { historySchema } from './sections/history.js';
 import { clipsSchema } from './sections/clips.js';
 import { privacySchema } from './sections/privacy.js';
@@ -30,6 +31,7 @@ export const configSchema = z
     server: serverSchema.prefault({}),
     storage: storageSchema.prefault({}),
     train: trainSchema.prefault({}),
+    learn: learnSchema.prefault({}),
     history: historySchema.prefault({}),
     clips: clipsSchema.prefault({}),
     privacy: privacySchema.prefault({}),

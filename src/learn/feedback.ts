@@ -47,8 +47,14 @@ export async function saveFeedback(modelDir: string, f: FeedbackExample): Promis
   if (f.correct && !m.labels.some((l) => l.name === cls)) {
     throw new EarshotError('INPUT_INVALID', `label "${cls}" is not a class of custom model ${modelDir} (${m.labels.map((l) => l.name).join(', ')})`, { label: cls, dir: modelDir });
   }
+  return saveExample(m.manifest.data.dir, cls, f);
+}
+
+/** Writes `<dataDir>/<cls>/feedback-<event id>.wav` (16-bit PCM, atomically); the folder layout `earshot learn --data` reads. */
+export async function saveExample(dataDir: string, cls: string, f: Pick<FeedbackExample, 'eventId' | 'samples' | 'sampleRateHz'>): Promise<string> {
   if (f.samples.length === 0) throw new EarshotError('INPUT_INVALID', `event ${f.eventId} has no audio to learn from`, { eventId: f.eventId });
-  const dir = join(m.manifest.data.dir, cls);
+  if (!/^[^/\\.][^/\\]*$/.test(cls)) throw new EarshotError('INPUT_INVALID', `label "${cls}" cannot name a class folder`, { label: cls });
+  const dir = join(dataDir, cls);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `feedback-${f.eventId.replace(/[^A-Za-z0-9._-]/g, '_')}.wav`);
   await writeFileAtomic(path, wav(f.samples, f.sampleRateHz));

@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { asyncScheduler, type Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { AudioChunk } from '../audio/contracts.js';
@@ -31,11 +32,14 @@ import type { Storage } from '../storage/contracts.js';
 import { createLevelMetrics, observeLevels, type LevelMetrics } from '../levels/metrics.js';
 import { levelsMessage, spectrogramMessage } from '../levels/messages.js';
 import { webRoutes, type SettingsDeps } from '../web/routes.js';
+import { fileEventFeedback, type FeedbackDeps } from '../learn/feedback-event.js';
+import { feedbackRoute, parseFeedbackBody } from '../learn/http.js';
 
-/** The daemon's extra HTTP routes: the dashboard, the history API and, with clips on, /clips/<id>.<ext>. */
-function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined, clipStore: Storage | undefined, web: ReadonlyMap<string, HttpRoute>): ReadonlyMap<string, HttpRoute> {
+/** The daemon's extra HTTP routes: the dashboard, the history API and, with clips on, /clips/<id>.<ext> and /api/feedback. */
+function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined, clipStore: Storage | undefined, web: ReadonlyMap<string, HttpRoute>, feedback: FeedbackDeps | undefined): ReadonlyMap<string, HttpRoute> {
   const routes = new Map<string, HttpRoute>([...web, ...(recording?.routes ?? [])]);
   if (clipsDir) routes.set('/clips/', (req, res, url) => serveClip(clipsDir, req, res, url.pathname, clipStore));
+  if (feedback) routes.set('/api/feedback', feedbackRoute(feedback));
   return routes;
 }
 
@@ -209,6 +213,9 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   const clipsDir = config.history.enabled && config.clips.enabled ? deps.history?.clipsDir : undefined;
   // one ModelInfo per tagger: the server lists each model once, however many sources share it
   const modelInfo = new Map<Tagger, ModelInfo>([...taggers.values()].map((t) => [t, { name: t.name, backend: t.backend, labels: t.labels }]));
+  // Feedback learns from the event's clip file, so it needs history and local clips.
+  const feedback: FeedbackDeps | undefined =
+    recording && clipsDir ? { store: () => recording.reader(), clipsDir, examplesDir: deps.history?.examplesDir ?? join(dirname(recording.path), 'examples'), customModelDirs: config.models.custom } : undefined;
   const clipStore = clipsDir && config.clips.storageUrl ? openStorage(config.clips.storageUrl, config.storage) : undefined;
   let server: ProtocolServer;
   // `reload` is defined below; the settings API calls it only once the daemon is running.
@@ -228,7 +235,8 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
       defaultTopK: config.events.topK,
       nowMs: () => scheduler.now(),
       integrations: () => integrations?.health(),
-      routes: httpRoutes(recording, clipsDir, clipStore, web),
+      routes: httpRoutes(recording, clipsDir, clipStore, web, feedback),
+      ...(feedback ? { feedback: (body: unknown) => fileEventFeedback(feedback, parseFeedbackBody(body)) } : {}),
     });
   } catch (e) {
     await recording?.stop();

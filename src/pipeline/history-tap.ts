@@ -27,6 +27,8 @@ export interface HistoryDeps {
   readonly storeOptions?: SqliteStoreOptions;
   /** Where clips go (the CLI resolves clips.dir); absent = no clips. */
   readonly clipsDir?: string;
+  /** learn.examplesDir resolved (feedback on AudioSet-label events); absent = `examples/` beside the database. */
+  readonly examplesDir?: string;
 }
 
 export interface Recording {

@@ -37,6 +37,16 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ping'), id: z.union([z.string(), z.number()]).optional() }).strict(),
   z.object({ type: z.literal('stats') }).strict(),
   z.object({ type: z.literal('labels') }).strict(),
+  // 👍/👎 on a history event (same as POST /api/feedback); `id` is echoed in the reply.
+  z
+    .object({
+      type: z.literal('feedback'),
+      eventId: z.string().min(1).max(512),
+      correct: z.boolean(),
+      label: z.string().min(1).max(200).optional(),
+      id: z.union([z.string(), z.number()]).optional(),
+    })
+    .strict(),
 ]);
 
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
@@ -230,8 +240,8 @@ export function statsMessage(stats: SubscriberStats): string {
   return JSON.stringify({ type: 'stats', ...stats });
 }
 
-export function errorMessage(e: EarshotError): string {
-  return JSON.stringify({ type: 'error', code: e.code, message: e.message });
+export function errorMessage(e: EarshotError, id?: string | number): string {
+  return JSON.stringify({ type: 'error', code: e.code, message: e.message, ...(id !== undefined ? { id } : {}) });
 }
 
 function roundUs(t: number): number {

@@ -57,6 +57,8 @@ export interface ServerContext {
    * every path under it; a route resolves false to fall through to 404.
    */
   readonly routes?: ReadonlyMap<string, HttpRoute>;
+  /** The `feedback` message (POST /api/feedback's function); absent = no history/clips, the message is an error. */
+  feedback?(body: { eventId: string; correct: boolean; label?: string }): Promise<object>;
 }
 
 /** Why a client is cut off; `stalled` and `over-budget` are counted in /metrics. */
@@ -294,6 +296,16 @@ export class ProtocolServer {
           c.subscription = undefined;
           this.reply(c, unsubscribedMessage());
           break;
+        case 'feedback': {
+          const { type: _t, id, ...body } = msg;
+          if (!this.ctx.feedback) throw new EarshotError('INPUT_INVALID', 'feedback needs history and clips on the server');
+          // Disk work: answer when it is done; other messages keep flowing meanwhile.
+          this.ctx.feedback(body).then(
+            (r) => this.clients.has(c) && this.reply(c, JSON.stringify({ type: 'feedback', ...(id !== undefined ? { id } : {}), ...r })),
+            (e: unknown) => this.clients.has(c) && this.reply(c, errorMessage(toEarshotError(e), id)),
+          );
+          break;
+        }
         case 'subscribe': {
           const labels = new Map(this.ctx.sources().map((s) => [s.id, s.model.labels]));
           const sub = resolveSubscription(msg, labels, this.ctx.ontology, this.defaultTopK);

@@ -30,6 +30,7 @@ before(async () => {
       server: { token: TOKEN },
       sources: [{ id: 'speech', kind: 'file', path: wav, loop: true, realtime: true, minLevelDb: -60 }],
       history: { flushSeconds: 0.2 },
+      learn: { examplesDir: join(root, 'examples') },
       clips: { preRollSeconds: 1, postRollSeconds: 0.5, maxSeconds: 10, ringMarginSeconds: 1 },
     },
     root,
@@ -151,6 +152,13 @@ test('history: searching "speech" lists the event and its clip plays', async () 
   const img = row.locator('.clip img');
   await page.waitForFunction(`document.querySelector('.clip img')?.complete`);
   assert.ok((await page.evaluate<number>(`document.querySelector('.clip img').naturalWidth`)) > 0, 'clip spectrogram image');
+  // 👎 calls POST /api/feedback and shows the API's answer on the row: either the example it filed
+  // under background/ or the API's error (test/learn/feedback-http.test.ts covers the files written)
+  await row.getByRole('button', { name: '👎: Speech' }).click();
+  await row.getByRole('status').waitFor({ timeout: 10_000 });
+  const answer = await row.getByRole('status').innerText();
+  if (/background/.test(answer)) assert.ok(existsSync(join(root, 'examples', 'background')), `filed: ${answer}`);
+  else assert.match(answer, /clip .* (holds no audio|cannot be read)|no finished clip/, answer);
   await row.getByRole('button', { name: 'More like this' }).click();
   await page.waitForFunction(`/More like/.test(document.querySelector('#res-title')?.textContent ?? '')`);
   await page.locator('[data-testid="events"] li').first().waitFor();

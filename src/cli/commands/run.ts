@@ -13,7 +13,7 @@ import { historyPathOf } from '../../history/paths.js';
 import type { SourceOutput } from '../../pipeline/source-pipeline.js';
 import { eventPayload, scoresPayload, topK } from '../../server/protocol.js';
 import { formatMessage, PRINT_MODES, type PrintMode } from '../live-format.js';
-import { clipsDirOf } from '../../clips/paths.js';
+import { clipsDirOf, examplesDirOf } from '../../clips/paths.js';
 
 interface RunOpts {
   source?: string[];
@@ -93,7 +93,7 @@ export function registerRun(program: Command): void {
         if (opts.printScores && printMode === undefined) throw new EarshotError('INPUT_INVALID', '--print-scores needs --print', { flag: '--print-scores' });
         const deps = await defaultDaemonDeps({ version: pkg.version, stdin: process.stdin, logger });
         const printer = printMode ? outputPrinter(printMode as PrintMode, opts.printScores ? config.events.topK : 0) : undefined;
-        const history = { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env), version: pkg.version };
+        const history = { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env), examplesDir: examplesDirOf(config, process.env), version: pkg.version };
         // config pushed by a fleet hub (JetStream KV), laid under the CLI flags on every reload
         let pushed: ConfigObject = {};
         // the dashboard's settings persist next to the config file and apply through the SIGHUP path

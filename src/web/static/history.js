@@ -9,6 +9,13 @@ import { api, fmtDateTime, html, pct, withToken } from './util.js';
  */
 export const eventActions = [];
 
+/** 👍/👎 (POST /api/feedback): the event's clip becomes a training example for `earshot learn`. */
+const feedback = (correct) => async (e, token) => {
+  const r = await api(token, '/api/feedback', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ eventId: e.id, correct }) });
+  return correct ? `saved as an example of ${r.class}` : 'saved as background (false alarm)';
+};
+eventActions.push({ name: 'confirm', label: '👍', run: feedback(true) }, { name: 'reject', label: '👎', run: feedback(false) });
+
 /** Same rule as src/clips/manager.ts clipId: the clip of history event `<run>/<id>`. */
 const clipBase = (eventId) => `/clips/${eventId.replace(/[^A-Za-z0-9._-]/g, '_')}`;
 
@@ -26,6 +33,8 @@ function Clip({ id, token }) {
 }
 
 function EventRow({ e, token, open, onOpen, onLike }) {
+  const [note, setNote] = useState('');
+  const act = (a) => Promise.resolve(a.run(e, token)).then((m) => setNote(m ?? ''), (err) => setNote(err.message));
   const when = e.time ? fmtDateTime(Date.parse(e.time)) : `${e.start.toFixed(1)} s`;
   return html`<li data-event-id=${e.id ?? ''} data-label=${e.label ?? ''}>
     <div class="row">
@@ -39,7 +48,8 @@ function EventRow({ e, token, open, onOpen, onLike }) {
           ? html`<span class="actions">
               <button onClick=${() => onOpen(open ? undefined : e.id)} aria-expanded=${open}>${open ? 'Hide clip' : 'Play clip'}</button>
               <button onClick=${() => onLike(e)}>More like this</button>
-              ${eventActions.map((a) => html`<button key=${a.name} aria-label=${`${a.label}: ${e.label}`} onClick=${() => a.run(e, token)}>${a.label}</button>`)}
+              ${eventActions.map((a) => html`<button key=${a.name} aria-label=${`${a.label}: ${e.label}`} onClick=${() => act(a)}>${a.label}</button>`)}
+              ${note ? html`<span class="muted" role="status">${note}</span>` : null}
             </span>`
           : null
       }
