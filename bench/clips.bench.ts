@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Registry } from 'prom-client';
+
 import type { LabelInfo } from '../src/classify/contracts.js';
 import { ClipManager } from '../src/clips/manager.js';
 import { clipsSchema } from '../src/config/sections/clips.js';

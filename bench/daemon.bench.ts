@@ -13,7 +13,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Observable } from 'rxjs';
+
 import type { AudioChunk } from '../src/audio/contracts.js';
 import { decodeAudioFile } from '../src/audio/decode.js';
 import type { Tagger } from '../src/classify/contracts.js';
@@ -182,7 +184,7 @@ export async function run(): Promise<Record<string, unknown>> {
     const drops = (await daemon.metrics.queueDrops.get()).values[0]?.value ?? 0;
     await daemon.stop();
     return {
-      note: 'loopback, 2 shared cores with other engineers\' jobs running: noisy',
+      note: "loopback, 2 shared cores with other engineers' jobs running: noisy",
       phaseSeconds: seconds,
       hops: lat.length,
       modelMs: { p50: pct(model, 50), p99: pct(model, 99) },

@@ -1,11 +1,12 @@
 // Dataset read speed: CRC32C throughput, AudioSet TFRecord clips/s (local and
 // through S3 on s3rver), loadClips start-up time for the balanced split.
 import { randomBytes } from 'node:crypto';
-import { sharedPath } from '../test/helpers/shared.js';
-import { startS3rver } from '../test/helpers/s3.js';
+
 import { localStorage, s3Storage, type Storage } from '../src/storage/index.js';
-import { crc32c } from '../src/util/crc32c.js';
 import { loadClips, readAudioSetClips, type ReadClipsOptions } from '../src/train/datasets/index.js';
+import { crc32c } from '../src/util/crc32c.js';
+import { startS3rver } from '../test/helpers/s3.js';
+import { sharedPath } from '../test/helpers/shared.js';
 
 function bytewiseCrc32c(b: Uint8Array): number {
   const t = new Uint32Array(256);

@@ -2,24 +2,26 @@
 // for docs/scale.md, and distributed index throughput with 1 and 2 `earshot worker` processes.
 // Real nats-server -js and PostgreSQL (started like the tests do). FLEET_BENCH_MESSAGES
 // (default 20,000 event + 20,000 segment messages); FLEET_BENCH_INDEX=0 skips the workers part.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { connect, headers } from 'nats';
 import { Registry } from 'prom-client';
+
 import { fleetSchema } from '../src/config/sections/fleet.js';
+import type { FleetMessage } from '../src/fleet/contracts.js';
 import { FleetEdge } from '../src/fleet/edge.js';
 import { startHub } from '../src/fleet/hub.js';
 import { ensureStream } from '../src/fleet/nats.js';
 import { keyOf, subjectOf, wireSegment } from '../src/fleet/wire.js';
-import type { FleetMessage } from '../src/fleet/contracts.js';
 import { quantize } from '../src/history/embedding.js';
 import { PostgresHistoryStore } from '../src/history/postgres.js';
 import { startNats } from '../test/helpers/nats.js';
 import { startPostgres } from '../test/helpers/postgres.js';
-import { sharedPath, projectRoot } from '../test/helpers/shared.js';
 import { rng } from '../test/helpers/rng.js';
+import { projectRoot, sharedPath } from '../test/helpers/shared.js';
 import type { BenchResult } from './run.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,8 +33,26 @@ function messages(site: string, n: number, r: () => number): FleetMessage[] {
   for (let i = 0; i < n; i++) {
     const wall = now - (n - i) * 960;
     const stream = { kind: 'source' as const, name: `mic${i % 4}` };
-    out.push({ type: 'event', site, queuedMs: now, record: { id: `r/${stream.name}:0:${i}`, stream, label: 'Dog', labelId: '/m/0bt9lr', startSeconds: i, endSeconds: i + 1, peakScore: 0.8, meanScore: 0.6, model: 'yamnet', wallStartMs: wall } });
-    out.push({ type: 'segment', site, queuedMs: now, record: wireSegment({ stream, startSeconds: i * 0.96, endSeconds: i * 0.96 + 0.96, wallMs: wall, model: 'yamnet', top: TOP, embedding: quantize(Float32Array.from({ length: 1024 }, () => r() - 0.5)) }) });
+    out.push({
+      type: 'event',
+      site,
+      queuedMs: now,
+      record: { id: `r/${stream.name}:0:${i}`, stream, label: 'Dog', labelId: '/m/0bt9lr', startSeconds: i, endSeconds: i + 1, peakScore: 0.8, meanScore: 0.6, model: 'yamnet', wallStartMs: wall },
+    });
+    out.push({
+      type: 'segment',
+      site,
+      queuedMs: now,
+      record: wireSegment({
+        stream,
+        startSeconds: i * 0.96,
+        endSeconds: i * 0.96 + 0.96,
+        wallMs: wall,
+        model: 'yamnet',
+        top: TOP,
+        embedding: quantize(Float32Array.from({ length: 1024 }, () => r() - 0.5)),
+      }),
+    });
   }
   return out;
 }
@@ -45,13 +65,15 @@ async function hubPart(natsUrl: string, pgUrl: string, n: number): Promise<Bench
   const msgs = messages('bench', n, rng(3));
   const sizes = { event: 0, segment: 0 };
   for (let i = 0; i < msgs.length; i += 500) {
-    await Promise.all(msgs.slice(i, i + 500).map((m) => {
-      const data = Buffer.from(JSON.stringify(m));
-      sizes[m.type as 'event' | 'segment'] += data.length;
-      const h = headers();
-      h.set('Nats-Msg-Id', keyOf(m));
-      return js.publish(subjectOf('earshot', m.site, m.type === 'heartbeat' ? '_' : m.record.stream.name, m.type), data, { headers: h });
-    }));
+    await Promise.all(
+      msgs.slice(i, i + 500).map((m) => {
+        const data = Buffer.from(JSON.stringify(m));
+        sizes[m.type as 'event' | 'segment'] += data.length;
+        const h = headers();
+        h.set('Nats-Msg-Id', keyOf(m));
+        return js.publish(subjectOf('earshot', m.site, m.type === 'heartbeat' ? '_' : m.record.stream.name, m.type), data, { headers: h });
+      }),
+    );
   }
   await nc.close();
   // The backlog is in JetStream; the hub drains it into PostgreSQL as fast as it can.
@@ -79,11 +101,26 @@ async function hubPart(natsUrl: string, pgUrl: string, n: number): Promise<Bench
   const edge = new FleetEdge(fleet, { site: 'lat', version: 'bench', registry: new Registry(), log: () => undefined, nowMs: Date.now, sources: () => [] });
   await sleep(1000);
   for (let i = 0; i < 1000; i++) {
-    edge.addEvent({ id: `lat/${i}`, stream: { kind: 'source', name: 'mic' }, label: 'Dog', labelId: '/m/0bt9lr', startSeconds: i, endSeconds: i + 1, peakScore: 0.5, meanScore: 0.5, model: 'yamnet', wallStartMs: Date.now() });
+    edge.addEvent({
+      id: `lat/${i}`,
+      stream: { kind: 'source', name: 'mic' },
+      label: 'Dog',
+      labelId: '/m/0bt9lr',
+      startSeconds: i,
+      endSeconds: i + 1,
+      peakScore: 0.5,
+      meanScore: 0.5,
+      model: 'yamnet',
+      wallStartMs: Date.now(),
+    });
     await sleep(20);
   }
   await sleep(3000);
-  const lat = (await store.pool.query(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY created_ms - wall_start_ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY created_ms - wall_start_ms) AS p99, count(*) AS n FROM events WHERE id LIKE 'lat/%'`)).rows[0] as { p50: number; p99: number; n: number };
+  const lat = (
+    await store.pool.query(
+      `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY created_ms - wall_start_ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY created_ms - wall_start_ms) AS p99, count(*) AS n FROM events WHERE id LIKE 'lat/%'`,
+    )
+  ).rows[0] as { p50: number; p99: number; n: number };
   await edge.stop();
   await hub2.stop();
   await store.close();
@@ -101,7 +138,11 @@ async function hubPart(natsUrl: string, pgUrl: string, n: number): Promise<Bench
 }
 
 function startWorker(args: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), 'worker', ...args], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), 'worker', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve) => child.stdout!.on('data', (d: Buffer) => d.toString().includes('earshot worker on') && resolve(child)));
 }
 
@@ -118,7 +159,11 @@ async function indexPart(natsUrl: string, pgUrl: () => Promise<string>, dir: str
     const env = { EARSHOT__MODELS__YAMNETDIR: model };
     const procs = await Promise.all(Array.from({ length: workers }, () => startWorker(['--queue', natsUrl, '--db', db], env)));
     const t0 = performance.now();
-    const q = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), 'index', archive, '--queue', natsUrl, '--wait'], { cwd: projectRoot, env: { ...process.env, ...env }, encoding: 'utf8' });
+    const q = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), 'index', archive, '--queue', natsUrl, '--wait'], {
+      cwd: projectRoot,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
     const seconds = (performance.now() - t0) / 1000;
     for (const p of procs) p.kill('SIGTERM');
     const s = new PostgresHistoryStore(db);

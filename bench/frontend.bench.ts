@@ -6,8 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { frontendSchema } from '../src/config/sections/frontend.js';
+
 import { decodeAudioFile } from '../src/audio/decode.js';
+import { frontendSchema } from '../src/config/sections/frontend.js';
 import { computeLogMelPatches, createLogMelFrontend, createStreamingPatcher, frameCount, resample, resampleEngine } from '../src/features/index.js';
 
 const cfg = frontendSchema.parse({});
@@ -98,8 +99,14 @@ const RESAMPLE_PAIRS: [number, number][] = [
 function resampleBench(srIn: number, srOut: number, audioSeconds: number) {
   const x = signal(srIn * audioSeconds, srIn);
   const engine = resampleEngine(srIn, srOut);
-  const fast = rate(audioSeconds, timeIt(() => void resample(x, srIn, srOut), 5));
-  const js = rate(audioSeconds, timeIt(() => void resample(x, srIn, srOut, { engine: 'js' }), 3));
+  const fast = rate(
+    audioSeconds,
+    timeIt(() => void resample(x, srIn, srOut), 5),
+  );
+  const js = rate(
+    audioSeconds,
+    timeIt(() => void resample(x, srIn, srOut, { engine: 'js' }), 3),
+  );
   return { engine, default: fast, typeScript: js, speedupCpu: Number((fast.cpu / js.cpu).toFixed(1)) };
 }
 
@@ -108,7 +115,11 @@ function resampleBench(srIn: number, srOut: number, audioSeconds: number) {
  * decode (with downmix), resample to 16 kHz, log-mel patches; per engine of the resampler.
  */
 function synthWav(path: string, rateHz: number, channels: number, seconds: number): void {
-  const r = spawnSync('sox', ['-n', '-r', String(rateHz), '-c', String(channels), '-b', '16', path, 'synth', String(seconds), 'sine', '440', 'pinknoise', 'remix', '-', 'vol', '0.3', 'channels', String(channels)], { encoding: 'utf8' });
+  const r = spawnSync(
+    'sox',
+    ['-n', '-r', String(rateHz), '-c', String(channels), '-b', '16', path, 'synth', String(seconds), 'sine', '440', 'pinknoise', 'remix', '-', 'vol', '0.3', 'channels', String(channels)],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`sox failed: ${r.stderr}`);
 }
 

@@ -5,9 +5,10 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SqliteHistoryStore } from '../src/history/sqlite.js';
-import { codeNorm, quantize, topCosine } from '../src/history/embedding.js';
+
 import type { SegmentRecord } from '../src/history/contracts.js';
+import { codeNorm, quantize, topCosine } from '../src/history/embedding.js';
+import { SqliteHistoryStore } from '../src/history/sqlite.js';
 import { rng } from '../test/helpers/rng.js';
 import type { BenchResult } from './run.js';
 
@@ -23,7 +24,15 @@ function segments(r: () => number, from: number, n: number, emb?: ReturnType<typ
   for (let i = from; i < from + n; i++) {
     // Zipf-like label popularity, as real audio (Speech, Music dominate).
     const top = Array.from({ length: 5 }, (_, k) => ({ ...LABELS[Math.floor(521 * r() ** 3)]!, score: Math.round((1 - k * 0.15) * r() * 1e4) / 1e4 }));
-    out.push({ stream: { kind: 'source', name: `mic${i % 4}` }, startSeconds: i * 0.96, endSeconds: i * 0.96 + 0.96, wallMs: 1.7e12 + i * 960, model: 'yamnet', top, ...(emb ? { embedding: emb } : {}) });
+    out.push({
+      stream: { kind: 'source', name: `mic${i % 4}` },
+      startSeconds: i * 0.96,
+      endSeconds: i * 0.96 + 0.96,
+      wallMs: 1.7e12 + i * 960,
+      model: 'yamnet',
+      top,
+      ...(emb ? { embedding: emb } : {}),
+    });
   }
   return out;
 }

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { loadConfig } from '../src/config/load.js';
 import { applyHead } from '../src/learn/head.js';
 import { readCustomModel } from '../src/learn/modeldir.js';

@@ -4,7 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { Registry } from 'prom-client';
+
 import { mqttSchema } from '../src/config/sections/mqtt.js';
 import { startIntegrations } from '../src/integrations/index.js';
 import { startMosquitto } from '../test/helpers/mosquitto.js';
@@ -20,7 +22,10 @@ export async function run(): Promise<BenchResult> {
     const sub = await TestSubscriber.connect(broker.url, ['earshot/b/event']);
     const cfg = mqttSchema.parse({ url: broker.url, clientId: 'bench', discovery: false, queueMaxEvents: 100_000, inFlightMax: 256 });
     const labels = [{ index: 0, id: '/m/0', name: 'Dog' }];
-    const integ = startIntegrations({ mqtt: cfg, webhooks: [], notify: { rules: [] } }, { sources: [{ id: 'b', labels }], version: 'bench', registry: new Registry(), log: () => undefined, nowMs: Date.now, runId: 'r' })!;
+    const integ = startIntegrations(
+      { mqtt: cfg, webhooks: [], notify: { rules: [] } },
+      { sources: [{ id: 'b', labels }], version: 'bench', registry: new Registry(), log: () => undefined, nowMs: Date.now, runId: 'r' },
+    )!;
     while (integ.health().mqtt?.state !== 'connected') await new Promise((r) => setTimeout(r, 20));
     const sentAt = new Map<string, bigint>();
     const lat: number[] = [];

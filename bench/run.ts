@@ -1,9 +1,9 @@
 // `npm run bench [-- name...]`: runs every bench/*.bench.ts (each exports `run()`),
 // writes bench/out/<name>.json and bench/out/all.json, prints a summary.
-import { readdirSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { cpus } from 'node:os';
 
 export type BenchResult = Record<string, unknown>;
 interface BenchModule {

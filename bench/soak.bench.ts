@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { WebSocket } from 'ws';
+
 import { importYamnet } from '../src/models/yamnet/import.js';
 import { startDaemonProcess } from '../test/e2e/daemon-process.js';
 import { sharedPath } from '../test/helpers/shared.js';
@@ -111,7 +113,10 @@ export async function run(): Promise<Record<string, unknown>> {
     const last = samples.filter((s) => s.t >= seconds - sixth).map((s) => s.rss);
     const drift = (mean(last) - mean(first)) / mean(first);
     // each scrape resets prom-client's delay histogram: one p99 per 10 s window, after warm-up (model load blocks the loop)
-    const lags = samples.filter((s) => s.t >= warm).map((s) => s.lagP99).filter(Number.isFinite);
+    const lags = samples
+      .filter((s) => s.t >= warm)
+      .map((s) => s.lagP99)
+      .filter(Number.isFinite);
     return {
       seconds,
       subscribers: SUBSCRIBERS,

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { importYamnet } from '../src/models/yamnet/import.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..');
@@ -20,7 +21,11 @@ function silentWav(path: string, seconds: number): void {
 /** Runs `earshot tag FILE` under GNU time; stdout goes to /dev/null so only the CLI's own memory counts. */
 function measure(dir: string, file: string): { maxRssMB: number; wallSeconds: number } {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, join(root, 'bin/earshot.js'), 'tag', file, '--model', dir, '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('/usr/bin/time', ['-v', process.execPath, join(root, 'bin/earshot.js'), 'tag', file, '--model', dir, '--json'], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const wallSeconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`earshot tag failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr);

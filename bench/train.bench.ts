@@ -3,10 +3,11 @@
 // decision_level_multi_attention head, batch 500 x [10, 128], in the same run.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { defaultBlas, tsBlas, type Blas } from '../src/classify/blas.js';
-import { backward, forward, initParams, zeroGrads, type NetSpec } from '../src/classify/net.js';
-import { bceLoss } from '../src/classify/layers.js';
+
+import { type Blas, defaultBlas, tsBlas } from '../src/classify/blas.js';
 import { createHead } from '../src/classify/head.js';
+import { bceLoss } from '../src/classify/layers.js';
+import { backward, forward, initParams, type NetSpec, zeroGrads } from '../src/classify/net.js';
 import { adamInit, adamStep } from '../src/train/adam.js';
 import { Rng } from '../src/train/rng.js';
 
@@ -34,7 +35,11 @@ function trainRate(blas: Blas, steps: number, batch = BATCH): { clipsPerSecond: 
 
 function evalRate(blas: Blas, clips: number): number {
   const rng = new Rng(2);
-  const head = createHead(SPEC, initParams(SPEC, () => rng.next()), blas);
+  const head = createHead(
+    SPEC,
+    initParams(SPEC, () => rng.next()),
+    blas,
+  );
   const x = new Float32Array(clips * 10 * 128).map(() => rng.next() * 2 - 1);
   head.predictSync(x.subarray(0, BATCH * 1280), BATCH);
   const t0 = performance.now();
@@ -60,6 +65,8 @@ export async function run(): Promise<Record<string, unknown>> {
     earshot: { blas: blas.name, trainClipsPerSecond: ours.clipsPerSecond, trainSecondsPerStep: ours.secondsPerStep, evalClipsPerSecond: oursEval },
     earshotTsFallback: { batch: 20, trainClipsPerSecond: fallback.clipsPerSecond, trainSecondsPerStep: fallback.secondsPerStep },
     pytorch: torch,
-    ...(typeof torch.trainClipsPerSecond === 'number' ? { trainSpeedupVsPytorch: ours.clipsPerSecond / torch.trainClipsPerSecond, evalSpeedupVsPytorch: oursEval / (torch.evalClipsPerSecond as number) } : {}),
+    ...(typeof torch.trainClipsPerSecond === 'number'
+      ? { trainSpeedupVsPytorch: ours.clipsPerSecond / torch.trainClipsPerSecond, evalSpeedupVsPytorch: oursEval / (torch.evalClipsPerSecond as number) }
+      : {}),
   };
 }

@@ -2,6 +2,7 @@
 // (no TypeScript loader in the process, so load time and RSS are the engine's own).
 // Usage: node --expose-gc bench/vggish-worker.mjs '{"dir", "engine": {...engine config}, "batch1Iters", "batch32Iters", "spinning"?}'
 import { readFileSync } from 'node:fs';
+
 import { engineSchema } from '../dist/config/sections/engine.js';
 import { embedPatches, openVggish } from '../dist/models/vggish/index.js';
 

@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import type { EngineConfig } from '../src/config/sections/engine.js';
-import { graphMacs, inferShapes } from '../src/models/graph/shapes.js';
 import { availableEngines } from '../src/models/engine/index.js';
+import { graphMacs, inferShapes } from '../src/models/graph/shapes.js';
 import { formulaVggishWeights, vggishGraph, writeFormulaVggishDir } from '../src/models/vggish/index.js';
 import { measurePeakGflops } from './peak.js';
 
@@ -64,7 +65,10 @@ export async function run(): Promise<Record<string, unknown>> {
         engines[`tfjs/${a.backend}`] = pct(spawnWorker({ dir, engine, batch1Iters: a.backend === 'cpu' ? 2 : 10, batch32Iters: a.backend === 'cpu' ? 0 : 1 }));
       }
     }
-    const py = spawnSync('/usr/bin/python3', [join(root, 'bench/py/vggish_torch.py'), dir, join(shared, 'golden', 'vggish-net'), '20', '10'], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '2' } });
+    const py = spawnSync('/usr/bin/python3', [join(root, 'bench/py/vggish_torch.py'), dir, join(shared, 'golden', 'vggish-net'), '20', '10'], {
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: '2' },
+    });
     const torch = py.status === 0 ? pct(JSON.parse(py.stdout) as Record<string, unknown>) : { error: py.stderr.trim().split('\n').slice(-2).join(' ') };
     const dflt = engines['onnx'] as Record<string, number>;
     const t = torch as Record<string, number>;
@@ -86,4 +90,3 @@ export async function run(): Promise<Record<string, unknown>> {
     rmSync(join(dir, '..'), { recursive: true, force: true });
   }
 }
-

@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+
 import { parseConfig } from '../src/config/load.js';
 import { defaultDaemonDeps, startDaemon } from '../src/pipeline/daemon.js';
 import { assetPaths } from '../src/web/routes.js';

@@ -5,19 +5,20 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { decodeAudioFile } from '../src/audio/decode.js';
 import { engineSchema } from '../src/config/sections/engine.js';
 import { frontendSchema } from '../src/config/sections/frontend.js';
+import { computeLogMelPatches, resample } from '../src/features/index.js';
 import { availableEngines } from '../src/models/engine/index.js';
 import { graphMacs, inferShapes } from '../src/models/graph/shapes.js';
 import { readModelDir } from '../src/models/modeldir.js';
-import { importYamnet } from '../src/models/yamnet/import.js';
-import { loadYamnetTagger } from '../src/models/yamnet/tagger.js';
-import { tagWaveform } from '../src/models/yamnet/tag-audio.js';
-import { yamnetGraph } from '../src/models/yamnet/graph.js';
-import { padWaveformForYamnet } from '../src/models/yamnet/pad.js';
-import { computeLogMelPatches, resample } from '../src/features/index.js';
-import { decodeAudioFile } from '../src/audio/decode.js';
 import { formulaVggishWeights, vggishGraph } from '../src/models/vggish/index.js';
+import { yamnetGraph } from '../src/models/yamnet/graph.js';
+import { importYamnet } from '../src/models/yamnet/import.js';
+import { padWaveformForYamnet } from '../src/models/yamnet/pad.js';
+import { tagWaveform } from '../src/models/yamnet/tag-audio.js';
+import { loadYamnetTagger } from '../src/models/yamnet/tagger.js';
 
 const here = fileURLToPath(import.meta.url);
 const root = resolve(here, '..', '..');
@@ -54,8 +55,20 @@ async function engineRates(dir: string, kind: 'onnx' | 'tfjs', tfjsBackend: 'aut
   try {
     const one = patches(1);
     const many = patches(32);
-    const b1 = iters.b1 > 0 ? iters.b1 / (await seconds(async () => { for (let i = 0; i < iters.b1; i++) await tagger.scorePatches(one, 1); }, 3)) : null;
-    const b32 = iters.b32 > 0 ? (32 * iters.b32) / (await seconds(async () => { for (let i = 0; i < iters.b32; i++) await tagger.scorePatches(many, 32); }, 3)) : null;
+    const b1 =
+      iters.b1 > 0
+        ? iters.b1 /
+          (await seconds(async () => {
+            for (let i = 0; i < iters.b1; i++) await tagger.scorePatches(one, 1);
+          }, 3))
+        : null;
+    const b32 =
+      iters.b32 > 0
+        ? (32 * iters.b32) /
+          (await seconds(async () => {
+            for (let i = 0; i < iters.b32; i++) await tagger.scorePatches(many, 32);
+          }, 3))
+        : null;
     return { engine: tagger.backend, loadSeconds, patchesPerSecondBatch1: b1, patchesPerSecondBatch32: b32 };
   } finally {
     await tagger.dispose();
@@ -64,7 +77,11 @@ async function engineRates(dir: string, kind: 'onnx' | 'tfjs', tfjsBackend: 'aut
 
 function synth(path: string, rate: number, channels: number): void {
   // 60 s: tone + quieter pink noise, so every stage sees realistic, non-silent input.
-  const r = spawnSync('sox', ['-n', '-r', String(rate), '-c', String(channels), '-b', '16', path, 'synth', '60', 'sine', '440', 'pinknoise', 'remix', '-', 'vol', '0.3', ...(channels === 2 ? ['channels', '2'] : [])], { encoding: 'utf8' });
+  const r = spawnSync(
+    'sox',
+    ['-n', '-r', String(rate), '-c', String(channels), '-b', '16', path, 'synth', '60', 'sine', '440', 'pinknoise', 'remix', '-', 'vol', '0.3', ...(channels === 2 ? ['channels', '2'] : [])],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`sox failed: ${r.stderr}`);
 }
 

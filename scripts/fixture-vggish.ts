@@ -1,8 +1,9 @@
 // `npm run fixture:vggish -- --out DIR [--pca vggish_pca_params.npz]`: writes a VGGish
 // model directory with the deterministic formula weights (tests, benchmarks, demos).
 import { parseArgs } from 'node:util';
-import { writeFormulaVggishDir } from '../src/models/vggish/index.js';
+
 import { toEarshotError } from '../src/errors.js';
+import { writeFormulaVggishDir } from '../src/models/vggish/index.js';
 
 try {
   const { values } = parseArgs({ options: { out: { type: 'string' }, pca: { type: 'string' } } });

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Runs every *.test.ts under test/ and src/ with node's test runner (tsx loader).
 // Usage: node scripts/run-tests.mjs [substring filters...]
+import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { spawnSync } from 'node:child_process';
 
 const root = new URL('..', import.meta.url).pathname;
 function walk(dir, out) {
@@ -16,9 +16,7 @@ function walk(dir, out) {
   return out;
 }
 const filters = process.argv.slice(2);
-const files = [...walk(join(root, 'test'), []), ...walk(join(root, 'src'), [])]
-  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
-  .sort();
+const files = [...walk(join(root, 'test'), []), ...walk(join(root, 'src'), [])].filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);

@@ -1,4 +1,4 @@
-import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+import { type DestinationStream, type Logger as Pino, pino } from 'pino';
 
 /** config `logLevel`; SIGHUP may change it. */
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';

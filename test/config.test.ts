@@ -1,7 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { isEarshotError } from '../src/errors.js';
 import { runCli } from './helpers/cli.js';

@@ -1,12 +1,13 @@
-import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import { importYamnet } from '../src/models/yamnet/import.js';
-import { sharedPath } from './helpers/shared.js';
 import { runCli } from './helpers/cli.js';
+import { sharedPath } from './helpers/shared.js';
 
 /**
  * End to end through `earshot tag` on real audio generated at test time:
@@ -89,7 +90,10 @@ test('speech from espeak-ng is tagged Speech, first in every hop', async () => {
   );
   for (const f of frames) {
     assert.equal(f.top.length, 521);
-    assert.ok(f.top.every((l, i) => i === 0 || f.top[i - 1]!.score >= l.score), 'best first');
+    assert.ok(
+      f.top.every((l, i) => i === 0 || f.top[i - 1]!.score >= l.score),
+      'best first',
+    );
     assert.equal(f.top[0]!.label, 'Speech', `t=${f.t}: ${f.top[0]!.label}`);
     assert.equal(f.top[0]!.id, '/m/09x0r');
   }
@@ -116,7 +120,11 @@ test('a telephone ring (freedesktop sound theme) is tagged as a telephone', asyn
   const frames = await tag(PHONE);
   const phone = ['Telephone', 'Telephone bell ringing', 'Ringtone'];
   for (const f of frames) assert.ok(inTop(f, 3, phone), `t=${f.t}: ${f.top.slice(0, 3).map((l) => l.label)}`);
-  assert.ok(clipRanking(frames).slice(0, 3).some((l) => phone.includes(l)));
+  assert.ok(
+    clipRanking(frames)
+      .slice(0, 3)
+      .some((l) => phone.includes(l)),
+  );
 });
 
 test('short clips are padded to one patch; text output; TF.js wasm gives the same labels', async () => {
@@ -131,7 +139,13 @@ test('short clips are padded to one patch; text output; TF.js wasm gives the sam
   const lines = all.filter((l) => !isEvent(l));
   assert.equal(lines.length, 6);
   // The steady tone is one event from its onset to the end of the file.
-  assert.deepEqual(all.filter(isEvent).filter((l) => l.includes('Beep, bleep')).map((l) => /(event\.\w+)/.exec(l)![1]), ['event.start', 'event.end']);
+  assert.deepEqual(
+    all
+      .filter(isEvent)
+      .filter((l) => l.includes('Beep, bleep'))
+      .map((l) => /(event\.\w+)/.exec(l)![1]),
+    ['event.start', 'event.end'],
+  );
   assert.match(lines[0]!, /^\s+0\.00s {2}Beep, bleep 0\.\d{3} \| Sine wave 0\.\d{3}$/);
   assert.match(text.stderr, /6 hops of 0\.48 s, yamnet on tfjs\/wasm/);
 });

@@ -1,7 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
+
 import decodeEncoded from 'audio-decode';
-import { EarshotError, isEarshotError, type ErrorCode } from '../errors.js';
-import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ, type DecodedAudio } from './contracts.js';
+
+import { EarshotError, type ErrorCode, isEarshotError } from '../errors.js';
+import { type DecodedAudio, MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from './contracts.js';
 import { averagePlanar, countNonFinite } from './pcm.js';
 import { collectProcess, defaultSpawn, type SpawnLike } from './process.js';
 import { decodeFloat32Wav, decodeWavSamples, isRiffWave, parseWav, type WavLayout } from './wav.js';
@@ -159,10 +161,19 @@ export async function decodeAudioFile(file: string, opts: DecodeOptions = {}): P
       return nonEmpty(file, fromWavLayout(layout));
     }
     // A codec inside WAV (A-law, mu-law, ADPCM, ...): ffmpeg knows most of them.
-    return nonEmpty(file, await decodeWithFfmpeg(file, opts).catch((e: unknown) => {
-      if (!isEarshotError(e, 'AUDIO_CODEC_UNSUPPORTED')) throw e;
-      throw fail('AUDIO_CODEC_UNSUPPORTED', file, `WAV format tag 0x${layout.formatTag.toString(16).padStart(4, '0')} is not supported (${(e as Error).message})`, { formatTag: layout.formatTag }, e);
-    }));
+    return nonEmpty(
+      file,
+      await decodeWithFfmpeg(file, opts).catch((e: unknown) => {
+        if (!isEarshotError(e, 'AUDIO_CODEC_UNSUPPORTED')) throw e;
+        throw fail(
+          'AUDIO_CODEC_UNSUPPORTED',
+          file,
+          `WAV format tag 0x${layout.formatTag.toString(16).padStart(4, '0')} is not supported (${(e as Error).message})`,
+          { formatTag: layout.formatTag },
+          e,
+        );
+      }),
+    );
   }
   let inProcessError: unknown;
   try {

@@ -1,8 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
+
 import { EarshotError, type ErrorCode } from '../errors.js';
-import type { AudioStream } from './stream.js';
 import { ffmpegFoundNoCodec } from './decode.js';
-import { defaultSpawn, stderrTail, type SpawnLike } from './process.js';
+import { defaultSpawn, type SpawnLike, stderrTail } from './process.js';
+import type { AudioStream } from './stream.js';
 import { decodeWavSamples, isRiffWave, parseWav, type WavLayout } from './wav.js';
 
 /**

@@ -1,4 +1,5 @@
 import { asapScheduler, asyncScheduler, Observable, type SchedulerLike } from 'rxjs';
+
 import { EarshotError, toEarshotError } from '../errors.js';
 import type { AudioChunk, DecodedAudio } from './contracts.js';
 import { decodeAudioFile, type DecodeOptions } from './decode.js';
@@ -49,17 +50,21 @@ export function chunkAudio(audio: DecodedAudio, opts: Omit<FileSourceOptions, 'd
   return new Observable<AudioChunk>((subscriber) => {
     const t0 = scheduler.now();
     const dueIn = (startSample: number): number => (realtime ? Math.max(0, t0 + (startSample * 1000) / rate - scheduler.now()) : 0);
-    return scheduler.schedule(function emit(this: { schedule(state: number, delay: number): void }, state) {
-      const startSample = state ?? 0;
-      if (!loop && startSample >= audio.samples.length) {
-        subscriber.complete();
-        return;
-      }
-      const first = startSample === 0 && audio.nonFiniteSamples ? { nonFiniteSamples: audio.nonFiniteSamples } : {};
-      subscriber.next({ samples: sliceChunk(audio.samples, startSample, chunk, loop), sampleRateHz: rate, startSample, ...first });
-      const next = startSample + chunk;
-      if (!subscriber.closed) this.schedule(next, dueIn(next));
-    }, 0, 0);
+    return scheduler.schedule(
+      function emit(this: { schedule(state: number, delay: number): void }, state) {
+        const startSample = state ?? 0;
+        if (!loop && startSample >= audio.samples.length) {
+          subscriber.complete();
+          return;
+        }
+        const first = startSample === 0 && audio.nonFiniteSamples ? { nonFiniteSamples: audio.nonFiniteSamples } : {};
+        subscriber.next({ samples: sliceChunk(audio.samples, startSample, chunk, loop), sampleRateHz: rate, startSample, ...first });
+        const next = startSample + chunk;
+        if (!subscriber.closed) this.schedule(next, dueIn(next));
+      },
+      0,
+      0,
+    );
   });
 }
 

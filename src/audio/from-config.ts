@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
-import { throwError, type Observable, type SchedulerLike } from 'rxjs';
+
+import { type Observable, type SchedulerLike, throwError } from 'rxjs';
+
 import type { SourceConfig } from '../config/sections/sources.js';
 import { EarshotError } from '../errors.js';
 import type { AudioChunk } from './contracts.js';

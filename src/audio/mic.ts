@@ -1,7 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
+
 import recorderLib from 'node-record-lpcm16';
 import recorders from 'node-record-lpcm16/recorders/index.js';
 import type { Observable } from 'rxjs';
+
 import { EarshotError } from '../errors.js';
 import type { AudioChunk } from './contracts.js';
 import { pcmFromProcess, type ProcessFailure, type SpawnLike } from './process.js';
@@ -48,7 +50,11 @@ export function micFailureToError(recorder: RecorderName, device: string, f: Pro
   const exit = f.code !== null ? `code ${f.code}` : `signal ${f.signal}`;
   const details = { recorder, device, code: f.code, signal: f.signal, stderr: f.stderr };
   if (reason !== undefined) {
-    return new EarshotError('MIC_DEVICE_NOT_FOUND', `capture device '${device}' not found (${recorder} exited with ${exit}): ${reason}; list capture devices with \`earshot devices\`, or tag a file with \`--source file:PATH\``, details);
+    return new EarshotError(
+      'MIC_DEVICE_NOT_FOUND',
+      `capture device '${device}' not found (${recorder} exited with ${exit}): ${reason}; list capture devices with \`earshot devices\`, or tag a file with \`--source file:PATH\``,
+      details,
+    );
   }
   const last = f.stderr[f.stderr.length - 1] ?? 'no error output';
   return new EarshotError('MIC_FAILED', `${recorder} on device '${device}' exited unexpectedly with ${exit}: ${last}`, details);

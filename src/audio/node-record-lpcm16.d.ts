@@ -26,6 +26,7 @@ declare module 'node-record-lpcm16' {
 
 declare module 'node-record-lpcm16/recorders/index.js' {
   import type { SpawnOptions } from 'node:child_process';
+
   import type { RecordOptions } from 'node-record-lpcm16';
 
   export interface RecorderCommand {

@@ -1,5 +1,7 @@
-import { spawn as nodeSpawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, spawn as nodeSpawn, type SpawnOptions } from 'node:child_process';
+
 import { Observable } from 'rxjs';
+
 import type { EarshotError } from '../errors.js';
 import type { AudioChunk } from './contracts.js';
 import { createS16leDecoder } from './pcm.js';

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
+
 import { Observable } from 'rxjs';
+
 import { EarshotError } from '../errors.js';
 import type { AudioChunk } from './contracts.js';
 import { createS16leDecoder } from './pcm.js';

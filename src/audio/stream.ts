@@ -1,4 +1,5 @@
 import { open, stat } from 'node:fs/promises';
+
 import { EarshotError } from '../errors.js';
 import { decodeAudioFile, type DecodeOptions } from './decode.js';
 import { ffmpegAudioStream } from './ffmpeg-stream.js';

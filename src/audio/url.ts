@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+
 import { EarshotError } from '../errors.js';
 import type { AudioChunk } from './contracts.js';
 import { defaultSpawn, pcmFromProcess, type ProcessFailure, type SpawnLike } from './process.js';

@@ -1,6 +1,6 @@
 import { EarshotError } from '../errors.js';
-import { averageInterleaved } from './pcm.js';
 import { MAX_SAMPLE_RATE_HZ, MIN_SAMPLE_RATE_HZ } from './contracts.js';
+import { averageInterleaved } from './pcm.js';
 
 const TAG_PCM = 1;
 const TAG_FLOAT = 3;

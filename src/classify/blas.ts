@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -15,8 +15,36 @@ export interface Blas {
 
 /** C versions of the hot loops in layers.ts (same math, same xoshiro dropout stream). */
 export interface NativeKernels {
-  bnForward(h: Float32Array, rows: number, dim: number, gamma: Float32Array, beta: Float32Array, movingMean: Float32Array, movingVariance: Float32Array, training: boolean, dropout: number, rngState: Uint32Array | null, momentum: number, eps: number, xhat: Float32Array, invStd: Float32Array, out: Float32Array): void;
-  bnBackward(out: Float32Array, dout: Float32Array, xhat: Float32Array, invStd: Float32Array, gamma: Float32Array, keepScale: number, rows: number, dim: number, dgamma: Float32Array, dbeta: Float32Array, dh: Float32Array): void;
+  bnForward(
+    h: Float32Array,
+    rows: number,
+    dim: number,
+    gamma: Float32Array,
+    beta: Float32Array,
+    movingMean: Float32Array,
+    movingVariance: Float32Array,
+    training: boolean,
+    dropout: number,
+    rngState: Uint32Array | null,
+    momentum: number,
+    eps: number,
+    xhat: Float32Array,
+    invStd: Float32Array,
+    out: Float32Array,
+  ): void;
+  bnBackward(
+    out: Float32Array,
+    dout: Float32Array,
+    xhat: Float32Array,
+    invStd: Float32Array,
+    gamma: Float32Array,
+    keepScale: number,
+    rows: number,
+    dim: number,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    dh: Float32Array,
+  ): void;
   sigmoid(z: Float32Array): void;
   softmaxRows(z: Float32Array, rows: number, dim: number): void;
 }

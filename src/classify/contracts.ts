@@ -40,10 +40,11 @@ export interface LabelInfo {
  * one session per audio stream). `tag` resolves a fresh Float32Array [labels.length]
  * the caller owns.
  */
-import type { Patch } from '../features/contracts.js';
-import type { FrontendConfig } from '../config/sections/frontend.js';
 import type { OperatorFunction } from 'rxjs';
+
 import type { AudioChunk } from '../audio/contracts.js';
+import type { FrontendConfig } from '../config/sections/frontend.js';
+import type { Patch } from '../features/contracts.js';
 
 export interface TaggerSession {
   tag(patch: Patch): Promise<Float32Array>;

@@ -7,10 +7,10 @@
  */
 import { EarshotError } from '../errors.js';
 import type { Weights } from '../models/contracts.js';
-import type { ClassifierHead } from './contracts.js';
 import type { Blas } from './blas.js';
+import type { ClassifierHead } from './contracts.js';
 import { createHead } from './head.js';
-import { isModelType, paramSpecs, type NetSpec, type Params } from './net.js';
+import { isModelType, type NetSpec, type Params, paramSpecs } from './net.js';
 
 export interface EnsembleMember {
   readonly spec: NetSpec;
@@ -31,17 +31,24 @@ export function ensembleWeights(members: readonly EnsembleMember[], notes: reado
   const weights = new Map<string, { shape: readonly number[]; data: Float32Array }>();
   members.forEach((m, k) => {
     if (m.spec.timeSteps !== s0.timeSteps || m.spec.inputDim !== s0.inputDim || m.spec.classes !== s0.classes) {
-      throw new EarshotError('MODEL_SHAPE_MISMATCH', `ensemble member ${k} takes [${m.spec.timeSteps},${m.spec.inputDim}] -> ${m.spec.classes}, member 0 [${s0.timeSteps},${s0.inputDim}] -> ${s0.classes}`);
+      throw new EarshotError(
+        'MODEL_SHAPE_MISMATCH',
+        `ensemble member ${k} takes [${m.spec.timeSteps},${m.spec.inputDim}] -> ${m.spec.classes}, member 0 [${s0.timeSteps},${s0.inputDim}] -> ${s0.classes}`,
+      );
     }
     for (const p of paramSpecs(m.spec)) weights.set(memberPrefix(k) + p.name, { shape: p.shape, data: m.params.get(p.name)! });
   });
-  const file: EnsembleFile = { combine: 'mean', members: members.map((m, k) => ({ prefix: memberPrefix(k), modelType: m.spec.modelType, hidden: m.spec.hidden, ...(notes[k] ? { note: notes[k] } : {}) })) };
+  const file: EnsembleFile = {
+    combine: 'mean',
+    members: members.map((m, k) => ({ prefix: memberPrefix(k), modelType: m.spec.modelType, hidden: m.spec.hidden, ...(notes[k] ? { note: notes[k] } : {}) })),
+  };
   return { weights, file };
 }
 
 /** Splits a loaded weights map back into members (member 0 = the plain names). */
 export function ensembleMembers(file: EnsembleFile, weights: ReadonlyMap<string, { data: Float32Array }>, base: NetSpec, source: string): EnsembleMember[] {
-  if (file?.combine !== 'mean' || !Array.isArray(file.members) || file.members.length === 0) throw new EarshotError('MODEL_INVALID', `${source}: ensemble.json needs combine "mean" and at least one member`);
+  if (file?.combine !== 'mean' || !Array.isArray(file.members) || file.members.length === 0)
+    throw new EarshotError('MODEL_INVALID', `${source}: ensemble.json needs combine "mean" and at least one member`);
   return file.members.map((m, k) => {
     if (!isModelType(m.modelType)) throw new EarshotError('MODEL_INVALID', `${source}: ensemble member ${k} has model type ${m.modelType}, not a classifier model type`);
     if (!Number.isInteger(m.hidden) || m.hidden < 1) throw new EarshotError('MODEL_INVALID', `${source}: ensemble member ${k} has hidden ${m.hidden}`);

@@ -1,13 +1,17 @@
 import { EarshotError } from '../errors.js';
+import { type Blas, defaultBlas } from './blas.js';
 import type { ClassifierHead } from './contracts.js';
-import { defaultBlas, type Blas } from './blas.js';
 import { checkParams, forward, type NetSpec, type Params } from './net.js';
 
 /** Clips per forward call: bounds peak memory (~[chunk*T, 1024] float32 activations). */
 const CHUNK = 500;
 
 /** Inference wrapper (BN moving statistics, no dropout) shared by the daemon and batch eval. */
-export function createHead(spec: NetSpec, params: Params, blas: Blas = defaultBlas()): ClassifierHead & { readonly spec: NetSpec; readonly params: Params; predictSync(x: Float32Array, clips: number): Float32Array } {
+export function createHead(
+  spec: NetSpec,
+  params: Params,
+  blas: Blas = defaultBlas(),
+): ClassifierHead & { readonly spec: NetSpec; readonly params: Params; predictSync(x: Float32Array, clips: number): Float32Array } {
   checkParams(spec, params, 'classifier');
   let disposed = false;
   const predictSync = (x: Float32Array, clips: number): Float32Array => {

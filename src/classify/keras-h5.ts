@@ -8,8 +8,9 @@
  * i.e. creation order, which is the order of paramSpecs().
  */
 import { existsSync } from 'node:fs';
+
 import { EarshotError } from '../errors.js';
-import { paramSpecs, type NetSpec, type Params } from './net.js';
+import { type NetSpec, type Params, paramSpecs } from './net.js';
 
 interface H5Attr {
   value: unknown;
@@ -78,7 +79,9 @@ export function kerasLayersToParams(layers: readonly KerasLayer[], spec: NetSpec
   const ourDense = ourLayers.filter((l) => !l.startsWith('bn'));
   const ourBn = ourLayers.filter((l) => l.startsWith('bn'));
   if (dense.length !== ourDense.length || bn.length !== ourBn.length) {
-    throw new EarshotError('MODEL_SHAPE_MISMATCH', `${path}: ${dense.length} Dense and ${bn.length} BatchNormalization layers, ${spec.modelType} needs ${ourDense.length} and ${ourBn.length}`, { path });
+    throw new EarshotError('MODEL_SHAPE_MISMATCH', `${path}: ${dense.length} Dense and ${bn.length} BatchNormalization layers, ${spec.modelType} needs ${ourDense.length} and ${ourBn.length}`, {
+      path,
+    });
   }
   const source = new Map<string, KerasLayer>([...ourDense.map((l, i) => [l, dense[i]!] as const), ...ourBn.map((l, i) => [l, bn[i]!] as const)]);
   const params: Params = new Map();
@@ -87,7 +90,8 @@ export function kerasLayersToParams(layers: readonly KerasLayer[], spec: NetSpec
     const k = source.get(layer)!;
     const w = k.weights.get(KERAS_NAME[field]!);
     if (!w) throw new EarshotError('MODEL_UNKNOWN_VARIABLE', `${path}: layer ${k.name} has no ${KERAS_NAME[field]} (for ${p.name})`, { path, tensor: p.name });
-    if (w.shape.join(',') !== p.shape.join(',')) throw new EarshotError('MODEL_SHAPE_MISMATCH', `${path}: ${k.name}/${KERAS_NAME[field]} has shape [${w.shape.join(',')}], ${p.name} needs [${p.shape.join(',')}]`, { path, tensor: p.name });
+    if (w.shape.join(',') !== p.shape.join(','))
+      throw new EarshotError('MODEL_SHAPE_MISMATCH', `${path}: ${k.name}/${KERAS_NAME[field]} has shape [${w.shape.join(',')}], ${p.name} needs [${p.shape.join(',')}]`, { path, tensor: p.name });
     params.set(p.name, w.data);
   }
   return params;

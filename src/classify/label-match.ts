@@ -1,4 +1,5 @@
 import { distance } from 'fastest-levenshtein';
+
 import type { LabelInfo } from './contracts.js';
 
 /**

@@ -23,7 +23,18 @@ export function denseForward(blas: Blas, x: Float32Array, rows: number, inDim: n
 }
 
 /** Accumulates dW += x^T dy, db += colsum(dy); returns dx = dy W^T unless `needInput` is false. */
-export function denseBackward(blas: Blas, x: Float32Array, dy: Float32Array, rows: number, inDim: number, outDim: number, w: Float32Array, dw: Float32Array, db: Float32Array, needInput = true): Float32Array | undefined {
+export function denseBackward(
+  blas: Blas,
+  x: Float32Array,
+  dy: Float32Array,
+  rows: number,
+  inDim: number,
+  outDim: number,
+  w: Float32Array,
+  dw: Float32Array,
+  db: Float32Array,
+  needInput = true,
+): Float32Array | undefined {
   blas.sgemm(true, false, inDim, outDim, rows, 1, x, inDim, dy, outDim, 1, dw, outDim);
   const acc = new Float64Array(outDim);
   for (let r = 0; r < rows; r++) {
@@ -57,7 +68,18 @@ export interface BnReluCache {
  * n/(n-1-eps) sample correction) + ReLU + inverted Dropout(rate), fused. In training mode
  * batch statistics normalise and the moving averages are updated in place.
  */
-export function bnReluDropoutForward(h: Float32Array, rows: number, dim: number, p: BnParams, training: boolean, dropout: number, rng: RandomSource | undefined, k?: NativeKernels, momentum = 0.99, eps = 1e-3): BnReluCache {
+export function bnReluDropoutForward(
+  h: Float32Array,
+  rows: number,
+  dim: number,
+  p: BnParams,
+  training: boolean,
+  dropout: number,
+  rng: RandomSource | undefined,
+  k?: NativeKernels,
+  momentum = 0.99,
+  eps = 1e-3,
+): BnReluCache {
   const mean = new Float64Array(dim);
   const invStd = new Float32Array(dim);
   const xhat = new Float32Array(rows * dim);

@@ -4,13 +4,24 @@
  * (qiuqiangkong/audioset_classification keras/main.py): 3 x (Dense + BN + ReLU + Dropout)
  * per time step, then the pooling head of `modelType`.
  */
+import { modelTypes } from '../config/sections/train.js';
 import { EarshotError } from '../errors.js';
 import type { Blas } from './blas.js';
-import { modelTypes } from '../config/sections/train.js';
 import {
-  attentionPoolBackward, attentionPoolForward, bnReluDropoutBackward, bnReluDropoutForward, denseBackward, denseForward,
-  sigmoidBackwardInPlace, sigmoidInPlace, softmaxBackwardInPlace, softmaxRowsInPlace,
-  type AttPoolCache, type BnParams, type BnReluCache, type RandomSource,
+  attentionPoolBackward,
+  attentionPoolForward,
+  type AttPoolCache,
+  type BnParams,
+  type BnReluCache,
+  bnReluDropoutBackward,
+  bnReluDropoutForward,
+  denseBackward,
+  denseForward,
+  type RandomSource,
+  sigmoidBackwardInPlace,
+  sigmoidInPlace,
+  softmaxBackwardInPlace,
+  softmaxRowsInPlace,
 } from './layers.js';
 
 /** The seed's Keras `model_type`s; the list lives with the config schema that validates it. */

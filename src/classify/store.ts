@@ -1,13 +1,14 @@
 /** Classifier <-> model directory (src/models/modeldir.ts format). */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { EarshotError } from '../errors.js';
-import { readModelDir, writeModelDir } from '../models/modeldir.js';
 import type { ModelManifest } from '../models/contracts.js';
+import { readModelDir, writeModelDir } from '../models/modeldir.js';
 import type { WeightDtype } from '../models/weight-dtypes.js';
-import type { LabelInfo } from './contracts.js';
 import type { Blas } from './blas.js';
-import { ensembleMembers, ensembleWeights, meanHead, type EnsembleFile, type EnsembleMember, type SyncHead } from './ensemble.js';
+import type { LabelInfo } from './contracts.js';
+import { type EnsembleFile, type EnsembleMember, ensembleMembers, ensembleWeights, meanHead, type SyncHead } from './ensemble.js';
 import { isModelType, type NetSpec, type Params } from './net.js';
 
 export interface SaveClassifierOptions {
@@ -52,7 +53,8 @@ export function specFromManifest(m: ModelManifest, dir: string): NetSpec {
   const k = m.weights.tensors.find((t) => t.name === 'hidden1.kernel');
   const [timeSteps, inputDim] = m.input.shape;
   const classes = m.outputs[0]?.shape[0];
-  if (!k || timeSteps === undefined || inputDim === undefined || classes === undefined) throw new EarshotError('MODEL_INVALID', `${dir}: manifest lacks hidden1.kernel, input [T,D] or output [classes]`, { dir });
+  if (!k || timeSteps === undefined || inputDim === undefined || classes === undefined)
+    throw new EarshotError('MODEL_INVALID', `${dir}: manifest lacks hidden1.kernel, input [T,D] or output [classes]`, { dir });
   return { modelType: m.architecture, timeSteps, inputDim, hidden: k.shape[1]!, classes };
 }
 
@@ -81,8 +83,6 @@ export function loadClassifier(dir: string, blas?: Blas): { head: SyncHead; labe
   const md = readModelDir(dir, 'classifier');
   const spec = specFromManifest(md.manifest, dir);
   const ens = md.manifest.extras?.ensemble;
-  const members = ens
-    ? ensembleMembers(readJson<EnsembleFile>(join(dir, ens)), md.weights, spec, join(dir, ens))
-    : [{ spec, params: new Map([...md.weights].map(([k, v]) => [k, v.data])) as Params }];
+  const members = ens ? ensembleMembers(readJson<EnsembleFile>(join(dir, ens)), md.weights, spec, join(dir, ens)) : [{ spec, params: new Map([...md.weights].map(([k, v]) => [k, v.data])) as Params }];
   return { head: meanHead(members, blas), labels: withThresholds(md.labels, dir, md.manifest), manifest: md.manifest, members };
 }

@@ -1,5 +1,6 @@
-import { CommanderError, type Command } from 'commander';
-import { loadConfig, type ConfigObject } from '../config/load.js';
+import { type Command, CommanderError } from 'commander';
+
+import { type ConfigObject, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { EarshotError, toEarshotError } from '../errors.js';
 

@@ -1,20 +1,22 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { registerFeatures } from './commands/features.js';
+
+import { Command } from 'commander';
+
+import { registerCalibrate } from './commands/calibrate.js';
+import { registerClips } from './commands/clips.js';
+import { registerDevices } from './commands/devices.js';
 import { registerEmbed } from './commands/embed.js';
+import { registerFeatures } from './commands/features.js';
+import { registerFleet } from './commands/fleet.js';
+import { registerHistory } from './commands/history.js';
+import { registerLearn } from './commands/learn.js';
 import { registerModels } from './commands/models.js';
+import { registerRun } from './commands/run.js';
 import { registerTag } from './commands/tag.js';
 import { registerTrain } from './commands/train.js';
-import { registerRun } from './commands/run.js';
 import { registerWatch } from './commands/watch.js';
-import { registerDevices } from './commands/devices.js';
 import { commanderErrorsAsEarshot, exitCodeForCommander } from './common.js';
-import { registerHistory } from './commands/history.js';
-import { registerClips } from './commands/clips.js';
-import { registerLearn } from './commands/learn.js';
-import { registerCalibrate } from './commands/calibrate.js';
-import { registerFleet } from './commands/fleet.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { rename, rm, stat } from 'node:fs/promises';
+
 import { EarshotError } from '../errors.js';
 
 export type ClipCodec = 'flac' | 'opus';

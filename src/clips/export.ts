@@ -1,5 +1,6 @@
 import { copyFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
 import type { EventQuery, HistoryStore, StoredEvent } from '../history/contracts.js';
 
 export interface ExportResult {

@@ -13,7 +13,10 @@ export function resolveLabelFilter(f: ClipLabelFilter, labels: readonly LabelInf
       terms.flatMap((t) => {
         const found = findLabels(t, labels);
         if (!found.length) {
-          const near = closestName(t, labels.map((l) => l.name));
+          const near = closestName(
+            t,
+            labels.map((l) => l.name),
+          );
           throw new EarshotError('CONFIG_INVALID', `${where}.${key}: "${t}" names no label${near ? `; did you mean "${near}"?` : ''}`, { label: t });
         }
         return found.map((i) => labels[i]!.id);

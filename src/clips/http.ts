@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+
 import type { Storage } from '../storage/contracts.js';
 
 const TYPES: Readonly<Record<string, string>> = {

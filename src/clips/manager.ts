@@ -1,22 +1,24 @@
 import { mkdirSync } from 'node:fs';
 import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+
 import type { Registry } from 'prom-client';
+
 import type { AudioChunk } from '../audio/contracts.js';
 import type { LabelInfo } from '../classify/contracts.js';
-import type { SourceOutput } from '../pipeline/contracts.js';
-import { clipFilterFor } from './filter.js';
 import type { ClipsConfig } from '../config/sections/clips.js';
+import { toEarshotError } from '../errors.js';
 import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import type { ClipRecord, HistoryStore } from '../history/contracts.js';
-import { ClipRetention } from './retention.js';
-import { ClipUploader } from './upload.js';
+import type { SourceOutput } from '../pipeline/contracts.js';
 import type { Storage } from '../storage/contracts.js';
-import { toEarshotError } from '../errors.js';
-import { CLIP_EXT, startEncoder, type ClipEncoder } from './encoder.js';
-import { createClipMetrics, type ClipMetrics } from './metrics.js';
+import { CLIP_EXT, type ClipEncoder, startEncoder } from './encoder.js';
+import { clipFilterFor } from './filter.js';
+import { type ClipMetrics, createClipMetrics } from './metrics.js';
+import { ClipRetention } from './retention.js';
+import { type ClipHost, type OpenClip, SourceClips } from './source-clips.js';
 import { spectrogramPng } from './spectrogram.js';
-import { SourceClips, type ClipHost, type OpenClip } from './source-clips.js';
+import { ClipUploader } from './upload.js';
 
 export interface ClipManagerDeps {
   readonly dir: string;
@@ -73,7 +75,14 @@ export class ClipManager {
     registry: Registry,
   ) {
     this.metrics = createClipMetrics(registry);
-    this.retention = new ClipRetention(cfg, { dir: deps.dir, record: deps.record, log: deps.log, metrics: this.metrics, nowMs: deps.nowMs ?? Date.now, ...(deps.storage ? { storage: deps.storage } : {}) });
+    this.retention = new ClipRetention(cfg, {
+      dir: deps.dir,
+      record: deps.record,
+      log: deps.log,
+      metrics: this.metrics,
+      nowMs: deps.nowMs ?? Date.now,
+      ...(deps.storage ? { storage: deps.storage } : {}),
+    });
     this.uploader = deps.storage
       ? new ClipUploader({ dir: deps.dir, storage: deps.storage, metrics: this.metrics, log: deps.log, retryInitialSeconds: cfg.uploadRetryInitialSeconds, retryMaxSeconds: cfg.uploadRetryMaxSeconds })
       : undefined;
@@ -222,7 +231,13 @@ export class ClipManager {
             const bytes = await enc.finish();
             const png = `${id}.png`;
             const drawn = this.drawings.size < this.cfg.maxConcurrent;
-            const sidecar = { clip: { ...base, endSeconds, samples: end - start, codec: this.cfg.codec, spectrogram: drawn ? png : null }, event: { id: eventId, source: sourceId, label: e.label, labelId: e.labelId, startSeconds: e.startSeconds, endSeconds: eventEnd ?? null, startScore: e.score }, label: e.label, labelId: e.labelId, scores };
+            const sidecar = {
+              clip: { ...base, endSeconds, samples: end - start, codec: this.cfg.codec, spectrogram: drawn ? png : null },
+              event: { id: eventId, source: sourceId, label: e.label, labelId: e.labelId, startSeconds: e.startSeconds, endSeconds: eventEnd ?? null, startScore: e.score },
+              label: e.label,
+              labelId: e.labelId,
+              scores,
+            };
             await writeFile(full.replace(/\.[a-z]+$/, '.json'), JSON.stringify(sidecar, null, 1));
 
             const sidecarPath = full.replace(/\.[a-z]+$/, '.json');

@@ -19,7 +19,12 @@ export function createClipMetrics(registry: Registry): ClipMetrics {
     ringBytes: new Gauge({ name: 'earshot_clip_ring_bytes', help: 'Bytes held by the clip ring buffer, per source', labelNames: ['source'], registers }),
     open: new Gauge({ name: 'earshot_clips_open', help: 'Clips being encoded', registers }),
     clips: new Counter({ name: 'earshot_clips_total', help: 'Clips finished, by final state (done, failed)', labelNames: ['state'], registers }),
-    dropped: new Counter({ name: 'earshot_clips_dropped_total', help: 'Events that got no clip (or lost it), by reason (busy: clips.maxConcurrent open; speech: privacy.dropSpeech; spectrogram_busy/_failed: no PNG)', labelNames: ['reason'], registers }),
+    dropped: new Counter({
+      name: 'earshot_clips_dropped_total',
+      help: 'Events that got no clip (or lost it), by reason (busy: clips.maxConcurrent open; speech: privacy.dropSpeech; spectrogram_busy/_failed: no PNG)',
+      labelNames: ['reason'],
+      registers,
+    }),
     bytes: new Counter({ name: 'earshot_clips_bytes_total', help: 'Bytes of clip files written', registers }),
     stored: new Gauge({ name: 'earshot_clips_stored', help: 'Finished clips kept in clips.dir', registers }),
     storedBytes: new Gauge({ name: 'earshot_clips_stored_bytes', help: 'Bytes of the finished clips kept (audio, sidecar, spectrogram)', registers }),

@@ -1,4 +1,5 @@
 import { join, resolve } from 'node:path';
+
 import type { Config } from '../config/schema.js';
 import { stateDirOf } from '../history/paths.js';
 

@@ -1,8 +1,9 @@
 import { readdir, readFile, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+
 import type { ClipRecord } from '../history/contracts.js';
-import type { ClipMetrics } from './metrics.js';
 import type { Storage } from '../storage/contracts.js';
+import type { ClipMetrics } from './metrics.js';
 
 /** One finished clip on disk: its files (audio, sidecar, spectrogram) count as one unit. */
 export interface StoredClip {
@@ -114,7 +115,17 @@ export class ClipRetention {
         .then((t) => JSON.parse(t) as { labelId?: string; clip?: { eventId?: string; startSeconds?: number; endSeconds?: number; sampleRateHz?: number } })
         .catch(() => undefined);
       const c = side?.clip;
-      const record: ClipRecord = { id, eventId: c?.eventId ?? '', path: audio, state: 'done', startSeconds: c?.startSeconds ?? 0, endSeconds: c?.endSeconds ?? null, sampleRateHz: c?.sampleRateHz ?? 0, bytes, error: null };
+      const record: ClipRecord = {
+        id,
+        eventId: c?.eventId ?? '',
+        path: audio,
+        state: 'done',
+        startSeconds: c?.startSeconds ?? 0,
+        endSeconds: c?.endSeconds ?? null,
+        sampleRateHz: c?.sampleRateHz ?? 0,
+        bytes,
+        error: null,
+      };
       this.clips.set(id, { id, labelId: side?.labelId ?? '', createdMs, bytes, record });
     }
     this.gauges();

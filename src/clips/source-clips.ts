@@ -159,9 +159,7 @@ export class SourceClips {
     const t0 = a.startSample / this.rate;
     const t1 = end / this.rate;
     const idx = a.event.labelId;
-    const scores = this.frames
-      .filter((f) => f.tSeconds >= t0 && f.tSeconds <= t1 + 1)
-      .map((f) => ({ tSeconds: f.tSeconds, score: f.scores[f.labels.findIndex((l) => l.id === idx)] ?? 0 }));
+    const scores = this.frames.filter((f) => f.tSeconds >= t0 && f.tSeconds <= t1 + 1).map((f) => ({ tSeconds: f.tSeconds, score: f.scores[f.labels.findIndex((l) => l.id === idx)] ?? 0 }));
     a.clip.close(end, scores, a.endSeconds);
   }
 

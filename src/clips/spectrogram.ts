@@ -1,4 +1,5 @@
 import { PNG } from 'pngjs';
+
 import { frontendSchema } from '../config/sections/frontend.js';
 import { createLogMelFrontend, frameCount } from '../features/logmel.js';
 
@@ -88,7 +89,11 @@ export async function spectrogramPng(spec: SpectrogramSpec): Promise<Buffer> {
   // pack() deflates on the libuv thread pool, not on the event loop.
   const chunks: Buffer[] = [];
   await new Promise<void>((resolve, reject) => {
-    png.pack().on('data', (c: Buffer) => chunks.push(c)).on('end', resolve).on('error', reject);
+    png
+      .pack()
+      .on('data', (c: Buffer) => chunks.push(c))
+      .on('end', resolve)
+      .on('error', reject);
   });
   return Buffer.concat(chunks);
 }

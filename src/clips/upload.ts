@@ -1,5 +1,6 @@
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+
 import { toEarshotError } from '../errors.js';
 import type { Storage } from '../storage/contracts.js';
 import type { ClipMetrics } from './metrics.js';

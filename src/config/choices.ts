@@ -1,4 +1,5 @@
 import { z } from 'zod';
+
 import { engineSchema } from './sections/engine.js';
 import { modelsSchema } from './sections/models.js';
 import { trainSchema } from './sections/train.js';

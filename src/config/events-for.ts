@@ -1,7 +1,7 @@
-import type { Config } from './schema.js';
-import type { SourceConfig } from './sections/sources.js';
-import { eventsSchema, type EventsConfig } from './sections/events.js';
 import { EarshotError } from '../errors.js';
+import type { Config } from './schema.js';
+import { type EventsConfig, eventsSchema } from './sections/events.js';
+import type { SourceConfig } from './sections/sources.js';
 
 /**
  * A source's event settings: config.events with the source's own `events` block over it

@@ -1,9 +1,11 @@
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type Config } from './schema.js';
+
 import { EarshotError } from '../errors.js';
 import { applyOverrides, overridesPathFor, readOverrides } from './overrides.js';
+import { type Config, configSchema } from './schema.js';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+
 import { EarshotError } from '../errors.js';
 
 /**
@@ -9,8 +11,17 @@ import { EarshotError } from '../errors.js';
  * (`earshot.yaml` -> `earshot.overrides.yaml`): per-label thresholds and label filters,
  * globally and per source. Applied over the file, under env and CLI flags.
  */
-const labelThresholds = z.record(z.string(), z.object({ onThreshold: z.number().min(0).max(1), offThreshold: z.number().min(0).max(1) }).partial().strict());
-const eventsPart = z.object({ labels: labelThresholds, include: z.array(z.string()), exclude: z.array(z.string()) }).partial().strict();
+const labelThresholds = z.record(
+  z.string(),
+  z
+    .object({ onThreshold: z.number().min(0).max(1), offThreshold: z.number().min(0).max(1) })
+    .partial()
+    .strict(),
+);
+const eventsPart = z
+  .object({ labels: labelThresholds, include: z.array(z.string()), exclude: z.array(z.string()) })
+  .partial()
+  .strict();
 
 export const overridesSchema = z
   .object({

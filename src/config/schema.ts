@@ -1,20 +1,21 @@
 import { z } from 'zod';
-import { frontendSchema } from './sections/frontend.js';
+
+import { clipsSchema } from './sections/clips.js';
 import { engineSchema } from './sections/engine.js';
-import { modelsSchema } from './sections/models.js';
-import { sourcesSchema, supervisionSchema } from './sections/sources.js';
 import { eventsSchema } from './sections/events.js';
+import { fleetSchema } from './sections/fleet.js';
+import { frontendSchema } from './sections/frontend.js';
+import { historySchema } from './sections/history.js';
+import { learnSchema } from './sections/learn.js';
+import { modelsSchema } from './sections/models.js';
+import { mqttSchema } from './sections/mqtt.js';
+import { notifySchema } from './sections/notify.js';
+import { privacySchema } from './sections/privacy.js';
 import { serverSchema } from './sections/server.js';
+import { sourcesSchema, supervisionSchema } from './sections/sources.js';
 import { storageSchema } from './sections/storage.js';
 import { trainSchema } from './sections/train.js';
-import { learnSchema } from './sections/learn.js';
-import { historySchema } from './sections/history.js';
-import { clipsSchema } from './sections/clips.js';
-import { privacySchema } from './sections/privacy.js';
-import { mqttSchema } from './sections/mqtt.js';
 import { webhooksSchema } from './sections/webhooks.js';
-import { notifySchema } from './sections/notify.js';
-import { fleetSchema } from './sections/fleet.js';
 
 /** The one configuration object. Defaults and validation live here and in ./sections only. */
 export const configSchema = z

@@ -1,5 +1,5 @@
-export { EventSegmenter, segmentEvents, type SegmenterOptions } from './segment.js';
+export type { LabelEvent, ScoreFrame } from './contracts.js';
+export { EventSegmenter, type SegmenterOptions, segmentEvents } from './segment.js';
 export { ScoreSmoother, smoothScores } from './smooth.js';
 export { EventStage, framesToEvents } from './stage.js';
-export { resolveThresholds, type LabelThresholds } from './thresholds.js';
-export type { LabelEvent, ScoreFrame } from './contracts.js';
+export { type LabelThresholds, resolveThresholds } from './thresholds.js';

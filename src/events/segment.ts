@@ -1,9 +1,10 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import type { EventsConfig } from '../config/sections/events.js';
+
 import type { LabelInfo } from '../classify/contracts.js';
-import type { LabelEvent, ScoreFrame } from './contracts.js';
-import { resolveThresholds, type LabelThresholds } from './thresholds.js';
+import type { EventsConfig } from '../config/sections/events.js';
 import { EarshotError } from '../errors.js';
+import type { LabelEvent, ScoreFrame } from './contracts.js';
+import { type LabelThresholds, resolveThresholds } from './thresholds.js';
 
 /**
  * Hysteresis event segmentation without lookahead.
@@ -26,9 +27,7 @@ import { EarshotError } from '../errors.js';
  * last active frame and discards pending ones.
  * `score` is the peak score so far (start: up to announcement; end: whole event).
  */
-type State =
-  | { readonly kind: 'idle' }
-  | { kind: 'pending' | 'active' | 'ending'; onset: number; lastActive: number; peak: number; id: string };
+type State = { readonly kind: 'idle' } | { kind: 'pending' | 'active' | 'ending'; onset: number; lastActive: number; peak: number; id: string };
 
 const EPS = 1e-6;
 

@@ -1,4 +1,5 @@
 import { defer, map, type OperatorFunction } from 'rxjs';
+
 import type { ScoreFrame } from './contracts.js';
 
 /**

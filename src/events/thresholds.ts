@@ -1,7 +1,7 @@
 import type { LabelInfo } from '../classify/contracts.js';
+import { didYouMean, findLabels } from '../classify/label-match.js';
 import type { EventsConfig } from '../config/sections/events.js';
 import { EarshotError } from '../errors.js';
-import { didYouMean, findLabels } from '../classify/label-match.js';
 
 /** Resolved per-label thresholds, indexed like the tagger's label table. */
 export interface LabelThresholds {
@@ -44,7 +44,10 @@ export function resolveThresholds(cfg: EventsConfig, labels: readonly LabelInfo[
   for (const [key, o] of Object.entries(cfg.labels)) {
     const idx = findLabels(key, labels);
     if (!idx.length) {
-      const hint = didYouMean(key, labels.map((l) => l.name));
+      const hint = didYouMean(
+        key,
+        labels.map((l) => l.name),
+      );
       throw new EarshotError('CONFIG_INVALID', `events.labels: "${key}" is neither a label name nor an ontology id of the tagger${hint}`, { key });
     }
     for (const i of idx) {
@@ -67,7 +70,15 @@ function applyLabelFilter(cfg: EventsConfig, labels: readonly LabelInfo[], on: F
     const out = new Set<number>();
     for (const term of terms ?? []) {
       const idx = findLabels(term, labels);
-      if (!idx.length) throw new EarshotError('CONFIG_INVALID', `events.${key}: "${term}" is neither a label name nor an ontology id of the tagger${didYouMean(term, labels.map((l) => l.name))}`, { key: term });
+      if (!idx.length)
+        throw new EarshotError(
+          'CONFIG_INVALID',
+          `events.${key}: "${term}" is neither a label name nor an ontology id of the tagger${didYouMean(
+            term,
+            labels.map((l) => l.name),
+          )}`,
+          { key: term },
+        );
       for (const i of idx) out.add(i);
     }
     return out;

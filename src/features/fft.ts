@@ -64,20 +64,40 @@ function radix4Pass(re: Float64Array, im: Float64Array, m: number, q: number, tw
       const i1 = i0 + q;
       const i2 = i1 + q;
       const i3 = i2 + q;
-      const a0r = re[i0]!, a0i = im[i0]!, a1r = re[i1]!, a1i = im[i1]!;
-      const a2r = re[i2]!, a2i = im[i2]!, a3r = re[i3]!, a3i = im[i3]!;
-      const b0r = a0r + a2r, b0i = a0i + a2i, b1r = a1r + a3r, b1i = a1i + a3i;
-      const dr = a0r - a2r, di = a0i - a2i, er = a1r - a3r, ei = a1i - a3i;
-      const w1r = tw[t]!, w1i = tw[t + 1]!, w2r = tw[t + 2]!, w2i = tw[t + 3]!, w3r = tw[t + 4]!, w3i = tw[t + 5]!;
+      const a0r = re[i0]!,
+        a0i = im[i0]!,
+        a1r = re[i1]!,
+        a1i = im[i1]!;
+      const a2r = re[i2]!,
+        a2i = im[i2]!,
+        a3r = re[i3]!,
+        a3i = im[i3]!;
+      const b0r = a0r + a2r,
+        b0i = a0i + a2i,
+        b1r = a1r + a3r,
+        b1i = a1i + a3i;
+      const dr = a0r - a2r,
+        di = a0i - a2i,
+        er = a1r - a3r,
+        ei = a1i - a3i;
+      const w1r = tw[t]!,
+        w1i = tw[t + 1]!,
+        w2r = tw[t + 2]!,
+        w2i = tw[t + 3]!,
+        w3r = tw[t + 4]!,
+        w3i = tw[t + 5]!;
       re[i0] = b0r + b1r;
       im[i0] = b0i + b1i;
       // c1 = (b0 - b1) W^2j
-      const c1r = b0r - b1r, c1i = b0i - b1i;
+      const c1r = b0r - b1r,
+        c1i = b0i - b1i;
       re[i1] = c1r * w2r - c1i * w2i;
       im[i1] = c1r * w2i + c1i * w2r;
       // c2 = (d - i e) W^j, c3 = (d + i e) W^3j
-      const t1r = dr + ei, t1i = di - er;
-      const t2r = dr - ei, t2i = di + er;
+      const t1r = dr + ei,
+        t1i = di - er;
+      const t2r = dr - ei,
+        t2i = di + er;
       re[i2] = t1r * w1r - t1i * w1i;
       im[i2] = t1r * w1i + t1i * w1r;
       re[i3] = t2r * w3r - t2i * w3i;
@@ -138,7 +158,14 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
       const i2 = i1 + q;
       const i3 = i2 + q;
       // Packed sample idx = (x[2 idx] w[2 idx], x[2 idx + 1] w[2 idx + 1]); zero past the window.
-      let a0r = 0, a0i = 0, a1r = 0, a1i = 0, a2r = 0, a2i = 0, a3r = 0, a3i = 0;
+      let a0r = 0,
+        a0i = 0,
+        a1r = 0,
+        a1i = 0,
+        a2r = 0,
+        a2i = 0,
+        a3r = 0,
+        a3i = 0;
       if (j < pairs) {
         a0r = x[offset + 2 * j]! * w[2 * j]!;
         a0i = x[offset + 2 * j + 1]! * w[2 * j + 1]!;
@@ -155,16 +182,30 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
         a3r = x[offset + 2 * i3]! * w[2 * i3]!;
         a3i = x[offset + 2 * i3 + 1]! * w[2 * i3 + 1]!;
       }
-      const b0r = a0r + a2r, b0i = a0i + a2i, b1r = a1r + a3r, b1i = a1i + a3i;
-      const dr = a0r - a2r, di = a0i - a2i, er = a1r - a3r, ei = a1i - a3i;
-      const w1r = tw[t]!, w1i = tw[t + 1]!, w2r = tw[t + 2]!, w2i = tw[t + 3]!, w3r = tw[t + 4]!, w3i = tw[t + 5]!;
+      const b0r = a0r + a2r,
+        b0i = a0i + a2i,
+        b1r = a1r + a3r,
+        b1i = a1i + a3i;
+      const dr = a0r - a2r,
+        di = a0i - a2i,
+        er = a1r - a3r,
+        ei = a1i - a3i;
+      const w1r = tw[t]!,
+        w1i = tw[t + 1]!,
+        w2r = tw[t + 2]!,
+        w2i = tw[t + 3]!,
+        w3r = tw[t + 4]!,
+        w3i = tw[t + 5]!;
       re[j] = b0r + b1r;
       im[j] = b0i + b1i;
-      const c1r = b0r - b1r, c1i = b0i - b1i;
+      const c1r = b0r - b1r,
+        c1i = b0i - b1i;
       re[i1] = c1r * w2r - c1i * w2i;
       im[i1] = c1r * w2i + c1i * w2r;
-      const t1r = dr + ei, t1i = di - er;
-      const t2r = dr - ei, t2i = di + er;
+      const t1r = dr + ei,
+        t1i = di - er;
+      const t2r = dr - ei,
+        t2i = di + er;
       re[i2] = t1r * w1r - t1i * w1i;
       im[i2] = t1r * w1i + t1i * w1r;
       re[i3] = t2r * w3r - t2i * w3i;
@@ -208,10 +249,22 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
     for (let i = first; i < passes.length; i++) radix4Pass(re, im, m, passes[i]!.q, passes[i]!.tw);
     if (lastRadix4) {
       for (let i = 0; i < m; i += 4) {
-        const a0r = re[i]!, a0i = im[i]!, a1r = re[i + 1]!, a1i = im[i + 1]!;
-        const a2r = re[i + 2]!, a2i = im[i + 2]!, a3r = re[i + 3]!, a3i = im[i + 3]!;
-        const b0r = a0r + a2r, b0i = a0i + a2i, b1r = a1r + a3r, b1i = a1i + a3i;
-        const dr = a0r - a2r, di = a0i - a2i, er = a1r - a3r, ei = a1i - a3i;
+        const a0r = re[i]!,
+          a0i = im[i]!,
+          a1r = re[i + 1]!,
+          a1i = im[i + 1]!;
+        const a2r = re[i + 2]!,
+          a2i = im[i + 2]!,
+          a3r = re[i + 3]!,
+          a3i = im[i + 3]!;
+        const b0r = a0r + a2r,
+          b0i = a0i + a2i,
+          b1r = a1r + a3r,
+          b1i = a1i + a3i;
+        const dr = a0r - a2r,
+          di = a0i - a2i,
+          er = a1r - a3r,
+          ei = a1i - a3i;
         re[i] = b0r + b1r;
         im[i] = b0i + b1i;
         re[i + 1] = b0r - b1r;
@@ -224,7 +277,10 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
     }
     if (lastRadix2) {
       for (let i = 0; i < m; i += 2) {
-        const ar = re[i]!, ai = im[i]!, br = re[i + 1]!, bi = im[i + 1]!;
+        const ar = re[i]!,
+          ai = im[i]!,
+          br = re[i + 1]!,
+          bi = im[i + 1]!;
         re[i] = ar + br;
         im[i] = ai + bi;
         re[i + 1] = ar - br;
@@ -252,7 +308,10 @@ export function createMagnitudeFft(window: Float64Array, fftLength: number): Mag
     for (let k = 1, h = m >> 1; k <= h; k++) {
       const k1 = r2[k]!;
       const k2 = r2[m - k]!;
-      const a = re[k1]!, b = im[k1]!, c = re[k2]!, d = im[k2]!;
+      const a = re[k1]!,
+        b = im[k1]!,
+        c = re[k2]!,
+        d = im[k2]!;
       const er = 0.5 * (a + c);
       const ei = 0.5 * (b - d);
       const or = 0.5 * (b + d);

@@ -119,8 +119,7 @@ export function createLogMelFrontend(cfg: FrontendConfig, opts: LogMelOptions = 
     }
   }
 
-  const wasm =
-    opts.engine === 'js' ? null : createWasmFrames(fft, hopSamples, { bands, bins, segStart, segEnd, wRise, wFall, logOffset });
+  const wasm = opts.engine === 'js' ? null : createWasmFrames(fft, hopSamples, { bands, bins, segStart, segEnd, wRise, wFall, logOffset });
   return {
     sampleRateHz: sr,
     windowSamples,
@@ -133,15 +132,7 @@ export function createLogMelFrontend(cfg: FrontendConfig, opts: LogMelOptions = 
 }
 
 /** The segment layout must reproduce the dense matrix exactly: every non-zero weight used once. */
-function checkSegments(
-  dense: Float64Array,
-  bins: number,
-  bands: number,
-  segStart: Int32Array,
-  segEnd: Int32Array,
-  wRise: Float64Array,
-  wFall: Float64Array,
-): void {
+function checkSegments(dense: Float64Array, bins: number, bands: number, segStart: Int32Array, segEnd: Int32Array, wRise: Float64Array, wFall: Float64Array): void {
   const rebuilt = new Float64Array(dense.length);
   for (let s = 0; s <= bands; s++) {
     for (let k = segStart[s]!; k < segEnd[s]!; k++) {

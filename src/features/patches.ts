@@ -8,6 +8,7 @@
  * bit-identical to batch patches for any chunking.
  */
 import { Observable, type OperatorFunction } from 'rxjs';
+
 import type { AudioChunk } from '../audio/contracts.js';
 import type { FrontendConfig } from '../config/sections/frontend.js';
 import { EarshotError, toEarshotError } from '../errors.js';
@@ -46,12 +47,7 @@ function checkRate(hz: number): void {
 }
 
 /** Whole-signal frontend: resample to cfg.sampleRateHz when needed, then log-mel patches. */
-export function computeLogMelPatches(
-  samples: Float32Array | Float64Array,
-  sampleRateHz: number,
-  cfg: FrontendConfig,
-  frontend: LogMelFrontend = createLogMelFrontend(cfg),
-): LogMelPatches {
+export function computeLogMelPatches(samples: Float32Array | Float64Array, sampleRateHz: number, cfg: FrontendConfig, frontend: LogMelFrontend = createLogMelFrontend(cfg)): LogMelPatches {
   checkRate(sampleRateHz);
   const x = resample(samples, sampleRateHz, cfg.sampleRateHz);
   const hopFrames = patchHopFrames(cfg);

@@ -15,8 +15,8 @@
  * rates, a phase table over MAX_TABLE_BYTES (rates with a large L, e.g. 44100 -> 16001),
  * no WebAssembly SIMD.
  */
-import { RESAMPLE_WASM_BASE64 } from './wasm/resample-bytes.js';
 import type { ResampleKernel } from './resample.js';
+import { RESAMPLE_WASM_BASE64 } from './wasm/resample-bytes.js';
 
 /** Samples readable as x[i - base] for i in [base, base + x.length); everything else is 0. */
 export interface SampleSource {

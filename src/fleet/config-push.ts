@@ -1,7 +1,8 @@
 import type { NatsConnection } from 'nats';
-import { EarshotError } from '../errors.js';
-import { mergeConfig } from '../config/load.js';
+
 import type { ConfigObject } from '../config/load.js';
+import { mergeConfig } from '../config/load.js';
+import { EarshotError } from '../errors.js';
 import { connectForever } from './nats.js';
 import { token } from './wire.js';
 
@@ -11,7 +12,7 @@ export const ALL_SITES = 'all';
 
 /** `earshot push-config`: stores a config object (overrides, validated by each daemon) under a site or `all`. */
 export async function pushConfig(nc: NatsConnection, site: string, obj: ConfigObject): Promise<number> {
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new EarshotError('INPUT_INVALID', 'pushed config must be an object (a config file\'s sections)', { site });
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new EarshotError('INPUT_INVALID', "pushed config must be an object (a config file's sections)", { site });
   const kv = await nc.jetstream().views.kv(CONFIG_BUCKET, { history: 5 });
   return kv.put(site === ALL_SITES ? ALL_SITES : token(site), JSON.stringify(obj));
 }

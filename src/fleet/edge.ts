@@ -1,5 +1,6 @@
 import { headers, type JetStreamClient, type NatsConnection } from 'nats';
 import { Counter, Gauge, type Registry } from 'prom-client';
+
 import type { FleetConfig } from '../config/sections/fleet.js';
 import type { EventRecord, OutboxItem, OutboxStore, SegmentRecord } from '../history/contracts.js';
 import type { FleetMessage, SourceBeat } from './contracts.js';
@@ -182,7 +183,11 @@ export class FleetEdge {
     );
     const acked = batch.filter((_, i) => results[i]!.status === 'fulfilled');
     if (acked.length) {
-      if (this.deps.outbox) await this.deps.outbox.outboxAck(CHANNEL, acked.map((p) => p.item.key));
+      if (this.deps.outbox)
+        await this.deps.outbox.outboxAck(
+          CHANNEL,
+          acked.map((p) => p.item.key),
+        );
       else {
         const done = new Set(acked.map((p) => p.item.key));
         for (let i = this.memory.length - 1; i >= 0; i--) if (done.has(this.memory[i]!.item.key)) this.memory.splice(i, 1);

@@ -1,13 +1,15 @@
 import { createServer, type Server } from 'node:http';
-import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+
+import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg, nanos, type NatsConnection } from 'nats';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
 import type { FleetConfig } from '../config/sections/fleet.js';
 import { toEarshotError } from '../errors.js';
 import type { EventRecord, HistoryBatch, HistoryStore, SegmentRecord } from '../history/contracts.js';
 import { historyRoutes } from '../history/http.js';
 import type { KeywordIndex } from '../history/keywords.js';
-import { SiteWatch } from './sites.js';
 import { connectForever, ensureStream } from './nats.js';
+import { SiteWatch } from './sites.js';
 import { decode, eventFromWire, segmentFromWire } from './wire.js';
 
 export interface HubOptions {
@@ -108,12 +110,18 @@ export async function startHub(o: HubOptions): Promise<Hub> {
       try {
         const jsm = await nc.jetstreamManager({ timeout: 5000 });
         await ensureStream(jsm, o.fleet.stream, ['earshot.*.*.event', 'earshot.*.*.segment', 'earshot.*.*.heartbeat'], o.fleet.streamMaxAgeSeconds);
-        await jsm.consumers.add(o.fleet.stream, {
-          durable_name: o.fleet.consumer, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
-          ack_wait: nanos(o.fleet.ackWaitSeconds * 1000), max_ack_pending: 20_000, max_deliver: -1,
-        }).catch((e: Error) => {
-          if (!/already|exists/i.test(e.message)) throw e;
-        });
+        await jsm.consumers
+          .add(o.fleet.stream, {
+            durable_name: o.fleet.consumer,
+            ack_policy: AckPolicy.Explicit,
+            deliver_policy: DeliverPolicy.All,
+            ack_wait: nanos(o.fleet.ackWaitSeconds * 1000),
+            max_ack_pending: 20_000,
+            max_deliver: -1,
+          })
+          .catch((e: Error) => {
+            if (!/already|exists/i.test(e.message)) throw e;
+          });
         const consumer = await nc.jetstream().consumers.get(o.fleet.stream, o.fleet.consumer);
         messages = await consumer.consume({
           max_messages: batchMax * 2,
@@ -139,7 +147,8 @@ export async function startHub(o: HubOptions): Promise<Hub> {
     const route = routes.get(url.pathname);
     if (route) return void route(req, res, url);
     if (url.pathname === '/api/sites') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ sites: sites.list() }));
-    if (url.pathname === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', nats: nc && !nc.isClosed() ? 'connected' : 'connecting', sites: sites.list().length }));
+    if (url.pathname === '/healthz')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'ok', nats: nc && !nc.isClosed() ? 'connected' : 'connecting', sites: sites.list().length }));
     if (url.pathname === '/metrics') return void registry.metrics().then((t) => res.writeHead(200, { 'content-type': registry.contentType }).end(t));
     res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no route ${url.pathname}` }));
   });

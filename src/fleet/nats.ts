@@ -1,4 +1,4 @@
-import { connect, nanos, RetentionPolicy, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
+import { connect, type JetStreamManager, nanos, type NatsConnection, RetentionPolicy, StorageType } from 'nats';
 
 /** A NATS connection that keeps trying forever (first connect included) and never throws at the caller. */
 export function connectForever(url: string, name: string): Promise<NatsConnection> {
@@ -15,7 +15,10 @@ export async function ensureStream(jsm: JetStreamManager, name: string, subjects
   }
   try {
     await jsm.streams.add({
-      name, subjects, storage: StorageType.File, max_age: nanos(maxAgeSeconds * 1000),
+      name,
+      subjects,
+      storage: StorageType.File,
+      max_age: nanos(maxAgeSeconds * 1000),
       retention: workQueue ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
       // Republished copies (edge retries after a lost ack, a NATS restart) are dropped by Nats-Msg-Id inside this window.
       duplicate_window: nanos(Math.min(maxAgeSeconds, 600) * 1000),

@@ -62,8 +62,16 @@ export class SiteWatch {
   private open(site: string, s: SiteState, key: string, what: typeof SITE_DOWN | typeof SOURCE_DOWN): void {
     const t = this.now();
     const e: EventRecord = {
-      id: `hub/${what.labelId.slice(8)}/${site}/${key || '*'}/${t}`, stream: { kind: 'source', name: key || '*', site }, label: what.label, labelId: what.labelId,
-      startSeconds: 0, endSeconds: null, peakScore: 1, meanScore: 1, model: 'hub', wallStartMs: t,
+      id: `hub/${what.labelId.slice(8)}/${site}/${key || '*'}/${t}`,
+      stream: { kind: 'source', name: key || '*', site },
+      label: what.label,
+      labelId: what.labelId,
+      startSeconds: 0,
+      endSeconds: null,
+      peakScore: 1,
+      meanScore: 1,
+      model: 'hub',
+      wallStartMs: t,
     };
     s.open.set(key, e);
     this.log(`hub: ${what.label.toLowerCase()}: site ${site}${key ? ` source ${key}` : ''}`);
@@ -83,7 +91,10 @@ export class SiteWatch {
 
   list(): { site: string; lastHeartbeat: string; down: boolean; version: string; sources: (SourceBeat & { down: boolean })[] }[] {
     return [...this.sites].map(([site, s]) => ({
-      site, lastHeartbeat: new Date(s.lastMs).toISOString(), down: s.open.has(''), version: s.version,
+      site,
+      lastHeartbeat: new Date(s.lastMs).toISOString(),
+      down: s.open.has(''),
+      version: s.version,
       sources: [...s.sources.values()].map((b) => ({ ...b, down: s.open.has(b.id) })),
     }));
   }

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
+
+import { EarshotError } from '../errors.js';
 import type { EventRecord, SegmentRecord } from '../history/contracts.js';
 import type { FleetMessage, WireSegment } from './contracts.js';
-import { EarshotError } from '../errors.js';
 
 /** A NATS subject token: no dots, wildcards or whitespace (the payload keeps the real name). */
 export function token(s: string): string {

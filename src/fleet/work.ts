@@ -1,5 +1,7 @@
 import { statSync } from 'node:fs';
-import { AckPolicy, headers, nanos, type JsMsg, type NatsConnection } from 'nats';
+
+import { AckPolicy, headers, type JsMsg, nanos, type NatsConnection } from 'nats';
+
 import type { FleetConfig } from '../config/sections/fleet.js';
 import { EarshotError, toEarshotError } from '../errors.js';
 import type { HistoryStore } from '../history/contracts.js';
@@ -15,11 +17,9 @@ const WORKERS = 'earshot-index-workers';
 async function queue(nc: NatsConnection, cfg: FleetConfig) {
   const jsm = await nc.jetstreamManager({ timeout: 10_000 });
   await ensureStream(jsm, INDEX_STREAM, [INDEX_SUBJECT], cfg.streamMaxAgeSeconds, true);
-  await jsm.consumers
-    .add(INDEX_STREAM, { durable_name: WORKERS, ack_policy: AckPolicy.Explicit, ack_wait: nanos(cfg.ackWaitSeconds * 1000), max_deliver: 5 })
-    .catch((e: Error) => {
-      if (!/already|exists/i.test(e.message)) throw e;
-    });
+  await jsm.consumers.add(INDEX_STREAM, { durable_name: WORKERS, ack_policy: AckPolicy.Explicit, ack_wait: nanos(cfg.ackWaitSeconds * 1000), max_deliver: 5 }).catch((e: Error) => {
+    if (!/already|exists/i.test(e.message)) throw e;
+  });
   return jsm;
 }
 

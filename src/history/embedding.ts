@@ -1,5 +1,5 @@
 import type { QuantizedEmbedding } from './contracts.js';
-import { dot8Kernel, type Dot8 } from './dot8-wasm.js';
+import { type Dot8, dot8Kernel } from './dot8-wasm.js';
 
 const kernels = new Map<number, Dot8 | null>();
 const kernelFor = (dim: number): Dot8 | null => {

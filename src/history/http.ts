@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { EarshotError, toEarshotError } from '../errors.js';
 import type { HistoryStore, TimeFilter } from './contracts.js';
 import { type KeywordIndex, labelIdsFor } from './keywords.js';

@@ -1,5 +1,6 @@
 /** `earshot index --workers N`: one tagger per thread; files in, tagged batches out. */
 import { parentPort, workerData } from 'node:worker_threads';
+
 import type { Config } from '../config/schema.js';
 import { toEarshotError } from '../errors.js';
 import { openFileTagger } from './index-tagger.js';

@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, resolve, sep } from 'node:path';
 import type { Worker } from 'node:worker_threads';
+
 import type { Config } from '../config/schema.js';
 import { EarshotError, type ErrorCode } from '../errors.js';
-import type { HistoryStore } from './contracts.js';
 import type { Storage } from '../storage/contracts.js';
+import type { HistoryStore } from './contracts.js';
 import type { FileTagger, TaggedFile } from './index-tagger.js';
 import { spawnWorker } from './worker-client.js';
 
@@ -144,11 +145,16 @@ export function workerPool(n: number, config: Config, modelDir: string): TaggerP
       }
     },
     async close() {
-      await Promise.all(workers.map((w) => new Promise<void>((r) => {
-        w.once('exit', () => r());
-        w.postMessage({ close: true });
-        setTimeout(() => void w.terminate(), 5000).unref();
-      })));
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((r) => {
+              w.once('exit', () => r());
+              w.postMessage({ close: true });
+              setTimeout(() => void w.terminate(), 5000).unref();
+            }),
+        ),
+      );
     },
   };
 }
@@ -230,7 +236,6 @@ export async function indexFiles(
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, lane));
   return { indexed, skipped, failed, audioSeconds };
 }
-
 
 /** Objects named by s3:// inputs: listed up front, each downloaded when its turn comes. */
 export interface RemoteFiles {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+
 import { EarshotError } from '../errors.js';
 import { ontologyPathFor } from '../server/ontology.js';
 
@@ -23,7 +24,11 @@ export interface QueryResolution {
   readonly labels: readonly ResolvedLabel[];
 }
 
-const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
+const norm = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, ' ')
+    .trim();
 const words = (s: string) => new Set(norm(s).split(' ').filter(Boolean));
 /** "dogs" finds "dog", "barking" finds "bark": a light plural/-ing stemmer. */
 const stem = (w: string) => w.replace(/(ing|es|s)$/, '') || w;
@@ -57,7 +62,10 @@ export class KeywordIndex {
         return {
           id: r.id,
           name: r.name,
-          synonyms: r.name.split(',').map((s) => s.trim()).filter(Boolean),
+          synonyms: r.name
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
           description: typeof r.description === 'string' ? r.description : '',
           childIds: Array.isArray(r.child_ids) ? r.child_ids.filter((c): c is string => typeof c === 'string') : [],
         };

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+
 import type { Config } from '../config/schema.js';
 import { EarshotError } from '../errors.js';
 import type { HistoryStore, OutboxStore } from './contracts.js';
@@ -16,6 +17,7 @@ export function historyTargetOf(config: Pick<Config, 'stateDir' | 'history'>, en
 /** Opens the store a target names; a missing SQLite file is DATA_NOT_FOUND when only reading. */
 export function openHistoryStore(target: string, opts: { readonly?: boolean; poolMax?: number } = {}): HistoryStore & OutboxStore {
   if (isPostgresUrl(target)) return new PostgresHistoryStore(target, opts.poolMax ? { poolMax: opts.poolMax } : {});
-  if (opts.readonly && !existsSync(target)) throw new EarshotError('DATA_NOT_FOUND', `no history database at ${target} (run the daemon or \`earshot index\` first, or pass --db FILE|postgres://…)`, { path: target });
+  if (opts.readonly && !existsSync(target))
+    throw new EarshotError('DATA_NOT_FOUND', `no history database at ${target} (run the daemon or \`earshot index\` first, or pass --db FILE|postgres://…)`, { path: target });
   return new SqliteHistoryStore(target, { readonly: opts.readonly ?? false });
 }

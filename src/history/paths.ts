@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+
 import type { Config } from '../config/schema.js';
 
 /** `stateDir`, else $STATE_DIRECTORY (systemd StateDirectory=, first entry), else ~/.local/state/earshot. */

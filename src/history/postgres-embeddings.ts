@@ -1,5 +1,6 @@
 import type pg from 'pg';
-import { extendMatrix, type EmbeddingMatrix, type EmbeddingRow } from './sqlite-embeddings.js';
+
+import { type EmbeddingMatrix, type EmbeddingRow, extendMatrix } from './sqlite-embeddings.js';
 
 /**
  * The PostgreSQL twin of EmbeddingCache: int8 embeddings of one dimension packed into

@@ -1,13 +1,16 @@
 import type pg from 'pg';
+
 import type { RetentionPolicy, RetentionResult } from './contracts.js';
-import { DAY_MS, PARTITIONED, partitionDay, partitionName } from './postgres-schema.js';
+import { DAY_MS, partitionDay, PARTITIONED, partitionName } from './postgres-schema.js';
 
 async function liveDays(pool: pg.Pool): Promise<number[]> {
   const rows = (await pool.query(`SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'segments'::regclass`)).rows;
-  return rows.flatMap((r) => {
-    const d = partitionDay(r.relname as string);
-    return d === undefined ? [] : [d];
-  }).sort((a, b) => a - b);
+  return rows
+    .flatMap((r) => {
+      const d = partitionDay(r.relname as string);
+      return d === undefined ? [] : [d];
+    })
+    .sort((a, b) => a - b);
 }
 
 async function count(pool: pg.Pool, table: string): Promise<number> {

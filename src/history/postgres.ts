@@ -1,13 +1,34 @@
 import pg from 'pg';
+
 import { EarshotError } from '../errors.js';
 import type {
-  ClipRecord, EventPage, EventQuery, EventRecord, FileRecord, HistoryBatch, HistoryStore, LabelSearch, OutboxItem, OutboxStore, QuantizedEmbedding,
-  RetentionPolicy, RetentionResult, SegmentHit, SegmentRecord, SimilarHit, SimilarQuery, SourceSummary, StoredEvent, StreamKind, StreamRef, TimeFilter,
+  ClipRecord,
+  EventPage,
+  EventQuery,
+  EventRecord,
+  FileRecord,
+  HistoryBatch,
+  HistoryStore,
+  LabelSearch,
+  OutboxItem,
+  OutboxStore,
+  QuantizedEmbedding,
+  RetentionPolicy,
+  RetentionResult,
+  SegmentHit,
+  SegmentRecord,
+  SimilarHit,
+  SimilarQuery,
+  SourceSummary,
+  StoredEvent,
+  StreamKind,
+  StreamRef,
+  TimeFilter,
 } from './contracts.js';
 import { codeNorm, meanEmbedding, topCosine } from './embedding.js';
-import { DAY_MS, ensurePartitions, migratePostgres } from './postgres-schema.js';
 import { PgEmbeddingCache } from './postgres-embeddings.js';
 import { pgRetain } from './postgres-retention.js';
+import { DAY_MS, ensurePartitions, migratePostgres } from './postgres-schema.js';
 
 export interface PostgresStoreOptions {
   /** Pool connections (history.poolMax). */
@@ -35,22 +56,63 @@ function pgError(e: unknown, where: string, what: string): EarshotError {
 
 // bigint (int8) and numeric sums come back as strings by default; every bigint here fits a double.
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 || oid === 1700 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === 20 || oid === 1700 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
 interface EventRow {
-  seq: number; id: string; kind: StreamKind; name: string; site: string; label: string; label_id: string; start_s: number; end_s: number | null;
-  peak: number; mean: number; model: string; wall_start_ms: number | null;
+  seq: number;
+  id: string;
+  kind: StreamKind;
+  name: string;
+  site: string;
+  label: string;
+  label_id: string;
+  start_s: number;
+  end_s: number | null;
+  peak: number;
+  mean: number;
+  model: string;
+  wall_start_ms: number | null;
 }
 const EVENT_COLS = `e.seq, e.id, st.kind, st.name, st.site, l.name AS label, l.label_id, e.start_s, e.end_s, e.peak, e.mean, e.model, e.wall_start_ms`;
 const EVENT_FROM = `FROM events e JOIN streams st ON st.id = e.stream_id JOIN labels l ON l.id = e.label`;
 const stream = (kind: StreamKind, name: string, site: string): StreamRef => (site ? { kind, name, site } : { kind, name });
 const toEvent = (r: EventRow): StoredEvent => ({
-  seq: r.seq, id: r.id, stream: stream(r.kind, r.name, r.site), label: r.label, labelId: r.label_id, startSeconds: r.start_s,
-  endSeconds: r.end_s, peakScore: r.peak, meanScore: r.mean, model: r.model, wallStartMs: r.wall_start_ms,
+  seq: r.seq,
+  id: r.id,
+  stream: stream(r.kind, r.name, r.site),
+  label: r.label,
+  labelId: r.label_id,
+  startSeconds: r.start_s,
+  endSeconds: r.end_s,
+  peakScore: r.peak,
+  meanScore: r.mean,
+  model: r.model,
+  wallStartMs: r.wall_start_ms,
 });
-interface ClipRow { id: string; event_id: string; path: string; state: ClipRecord['state']; start_s: number; end_s: number | null; rate: number; bytes: number; error: string | null }
-const toClip = (r: ClipRow): ClipRecord => ({ id: r.id, eventId: r.event_id, path: r.path, state: r.state, startSeconds: r.start_s, endSeconds: r.end_s, sampleRateHz: r.rate, bytes: r.bytes, error: r.error });
+interface ClipRow {
+  id: string;
+  event_id: string;
+  path: string;
+  state: ClipRecord['state'];
+  start_s: number;
+  end_s: number | null;
+  rate: number;
+  bytes: number;
+  error: string | null;
+}
+const toClip = (r: ClipRow): ClipRecord => ({
+  id: r.id,
+  eventId: r.event_id,
+  path: r.path,
+  state: r.state,
+  startSeconds: r.start_s,
+  endSeconds: r.end_s,
+  sampleRateHz: r.rate,
+  bytes: r.bytes,
+  error: r.error,
+});
 
 /** The partition a live row goes to (its wall clock); indexed files go to the archive partition (-1). */
 const partOf = (kind: StreamKind, wallMs: number | null, nowMs: number) => (kind === 'file' ? -1 : (wallMs ?? nowMs));
@@ -161,12 +223,24 @@ export class PostgresHistoryStore implements HistoryStore, OutboxStore {
 
   private async insertSegments(c: pg.ClientBase, segs: readonly SegmentRecord[], now: number): Promise<void> {
     // Ids are drawn first so label rows can refer to them; a conflicting (redelivered) segment keeps its old id.
-    const ids = (await c.query('SELECT nextval(\'segments_id_seq\') AS id FROM generate_series(1, $1)', [segs.length])).rows.map((r) => r.id as number);
+    const ids = (await c.query("SELECT nextval('segments_id_seq') AS id FROM generate_series(1, $1)", [segs.length])).rows.map((r) => r.id as number);
     const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], [], []];
     for (let i = 0; i < segs.length; i++) {
       const s = segs[i]!;
       const e = s.embedding;
-      const row = [ids[i], partOf(s.stream.kind, s.wallMs, now), await this.streamId(c, s.stream), s.startSeconds, s.endSeconds, s.wallMs, now, s.model, e ? e.scale : null, e ? codeNorm(e.q) : null, e ? Buffer.from(e.q.buffer, e.q.byteOffset, e.q.byteLength) : null];
+      const row = [
+        ids[i],
+        partOf(s.stream.kind, s.wallMs, now),
+        await this.streamId(c, s.stream),
+        s.startSeconds,
+        s.endSeconds,
+        s.wallMs,
+        now,
+        s.model,
+        e ? e.scale : null,
+        e ? codeNorm(e.q) : null,
+        e ? Buffer.from(e.q.buffer, e.q.byteOffset, e.q.byteLength) : null,
+      ];
       row.forEach((v, k) => cols[k]!.push(v));
     }
     const kept = await c.query(
@@ -195,7 +269,19 @@ export class PostgresHistoryStore implements HistoryStore, OutboxStore {
     const last = new Map<string, EventRecord>();
     for (const e of events) last.set(e.id, e.endSeconds === null && last.get(e.id)?.endSeconds != null ? last.get(e.id)! : e);
     for (const e of last.values()) {
-      const row = [e.id, partOf(e.stream.kind, e.wallStartMs, now), await this.streamId(c, e.stream), await this.labelId(c, e.labelId, e.label), e.startSeconds, e.endSeconds, e.peakScore, e.meanScore, e.model, e.wallStartMs, now];
+      const row = [
+        e.id,
+        partOf(e.stream.kind, e.wallStartMs, now),
+        await this.streamId(c, e.stream),
+        await this.labelId(c, e.labelId, e.label),
+        e.startSeconds,
+        e.endSeconds,
+        e.peakScore,
+        e.meanScore,
+        e.model,
+        e.wallStartMs,
+        now,
+      ];
       row.forEach((v, k) => cols[k]!.push(v));
     }
     // A redelivered start after its end must not reopen the event: an end, once stored, stays.
@@ -220,7 +306,12 @@ export class PostgresHistoryStore implements HistoryStore, OutboxStore {
 
   fileState(path: string): Promise<FileRecord | undefined> {
     return this.guard('read file state', async () => {
-      const r = (await this.pool.query(`SELECT st.name AS path, f.size_bytes, f.mtime_ms, f.sha256, f.duration_seconds, f.model FROM files f JOIN streams st ON st.id = f.stream_id WHERE st.kind = 'file' AND st.name = $1`, [path])).rows[0];
+      const r = (
+        await this.pool.query(
+          `SELECT st.name AS path, f.size_bytes, f.mtime_ms, f.sha256, f.duration_seconds, f.model FROM files f JOIN streams st ON st.id = f.stream_id WHERE st.kind = 'file' AND st.name = $1`,
+          [path],
+        )
+      ).rows[0];
       return r && { path: r.path, sizeBytes: r.size_bytes, mtimeMs: r.mtime_ms, sha256: r.sha256, durationSeconds: r.duration_seconds, model: r.model };
     });
   }
@@ -330,7 +421,16 @@ export class PostgresHistoryStore implements HistoryStore, OutboxStore {
         )
       ).rows;
       return rows
-        .map((r): SegmentHit => ({ segmentId: r.id, stream: stream(r.kind, r.name, r.site), startSeconds: r.start_s, endSeconds: r.end_s, wallMs: r.wall_ms, label: r.label, labelId: r.label_id, score: r.score }))
+        .map((r): SegmentHit => ({
+          segmentId: r.id,
+          stream: stream(r.kind, r.name, r.site),
+          startSeconds: r.start_s,
+          endSeconds: r.end_s,
+          wallMs: r.wall_ms,
+          label: r.label,
+          labelId: r.label_id,
+          score: r.score,
+        }))
         .sort((a, b) => b.score - a.score || a.segmentId - b.segmentId)
         .slice(0, q.limit);
     });
@@ -340,12 +440,19 @@ export class PostgresHistoryStore implements HistoryStore, OutboxStore {
     return this.guard('similarity search', async () => {
       const m = await this.cache.matrix(q.embedding.q.length);
       const ex = q.excludeStream;
-      const exclude = ex ? ((await this.pool.query('SELECT id FROM streams WHERE kind = $1 AND name = $2 AND site = $3', [ex.kind, ex.name, ex.site ?? ''])).rows[0]?.id as number | undefined) : undefined;
-      const allowed = q.source === undefined ? undefined : new Set((await this.pool.query(`SELECT id FROM streams WHERE name = $1 OR site || '/' || name = $1`, [q.source])).rows.map((r) => r.id as number));
+      const exclude = ex
+        ? ((await this.pool.query('SELECT id FROM streams WHERE kind = $1 AND name = $2 AND site = $3', [ex.kind, ex.name, ex.site ?? ''])).rows[0]?.id as number | undefined)
+        : undefined;
+      const allowed =
+        q.source === undefined ? undefined : new Set((await this.pool.query(`SELECT id FROM streams WHERE name = $1 OR site || '/' || name = $1`, [q.source])).rows.map((r) => r.id as number));
       const skip = exclude !== undefined || allowed ? (r: number) => m.streams[r] === exclude || (allowed !== undefined && !allowed.has(m.streams[r]!)) : undefined;
       const top = topCosine(q.embedding.q, m.codes, m.norms, m.rows, q.limit * 2 + 16, skip);
       const ids = top.map((t) => m.ids[t.row]!);
-      const rows = new Map((await this.pool.query('SELECT s.id, st.kind, st.name, st.site, s.start_s, s.end_s, s.wall_ms FROM segments s JOIN streams st ON st.id = s.stream_id WHERE s.id = ANY($1)', [ids])).rows.map((r) => [r.id as number, r]));
+      const rows = new Map(
+        (await this.pool.query('SELECT s.id, st.kind, st.name, st.site, s.start_s, s.end_s, s.wall_ms FROM segments s JOIN streams st ON st.id = s.stream_id WHERE s.id = ANY($1)', [ids])).rows.map(
+          (r) => [r.id as number, r],
+        ),
+      );
       const out: SimilarHit[] = [];
       for (const t of top) {
         const r = rows.get(m.ids[t.row]!);
@@ -366,7 +473,8 @@ export class PostgresHistoryStore implements HistoryStore, OutboxStore {
 
   eventEmbedding(id: string): Promise<QuantizedEmbedding | undefined> {
     return this.guard('read event embedding', async () => {
-      const e = (await this.pool.query('SELECT stream_id, start_s, coalesce(end_s, start_s) AS end_s FROM events WHERE id = $1', [id])).rows[0] as { stream_id: number; start_s: number; end_s: number } | undefined;
+      const e = (await this.pool.query('SELECT stream_id, start_s, coalesce(end_s, start_s) AS end_s FROM events WHERE id = $1', [id])).rows[0] as
+        { stream_id: number; start_s: number; end_s: number } | undefined;
       if (!e) return undefined;
       return this.meanOf('SELECT emb_scale, emb FROM segments WHERE stream_id = $1 AND end_s > $2 AND start_s < $3 AND emb IS NOT NULL', [e.stream_id, e.start_s, Math.max(e.end_s, e.start_s + 1e-6)]);
     });
@@ -374,7 +482,11 @@ export class PostgresHistoryStore implements HistoryStore, OutboxStore {
 
   streamEmbedding(s: StreamRef): Promise<QuantizedEmbedding | undefined> {
     return this.guard('read stream embedding', () =>
-      this.meanOf('SELECT s.emb_scale, s.emb FROM segments s JOIN streams st ON st.id = s.stream_id WHERE st.kind = $1 AND st.name = $2 AND st.site = $3 AND s.emb IS NOT NULL', [s.kind, s.name, s.site ?? '']),
+      this.meanOf('SELECT s.emb_scale, s.emb FROM segments s JOIN streams st ON st.id = s.stream_id WHERE st.kind = $1 AND st.name = $2 AND st.site = $3 AND s.emb IS NOT NULL', [
+        s.kind,
+        s.name,
+        s.site ?? '',
+      ]),
     );
   }
 
@@ -410,7 +522,10 @@ export class PostgresHistoryStore implements HistoryStore, OutboxStore {
     return this.guard('outbox put', async () => {
       if (!items.length) return;
       await this.pool.query('INSERT INTO outbox(channel, key, payload, created_ms) SELECT c, k, p, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(c, k, p) ON CONFLICT DO NOTHING', [
-        items.map((i) => i.channel), items.map((i) => i.key), items.map((i) => i.payload), this.now(),
+        items.map((i) => i.channel),
+        items.map((i) => i.key),
+        items.map((i) => i.payload),
+        this.now(),
       ]);
     });
   }

@@ -34,8 +34,16 @@ const wall = (ms: number | null) => (ms === null ? {} : { time: new Date(ms).toI
 /** The JSON shapes `earshot events|search --json` print and /api/* return. */
 export function eventJson(e: StoredEvent): Record<string, unknown> {
   return {
-    id: e.id, ...where(e.stream), label: e.label, labelId: e.labelId, start: e.startSeconds, end: e.endSeconds,
-    score: r4(e.peakScore), meanScore: r4(e.meanScore), model: e.model, ...wall(e.wallStartMs),
+    id: e.id,
+    ...where(e.stream),
+    label: e.label,
+    labelId: e.labelId,
+    start: e.startSeconds,
+    end: e.endSeconds,
+    score: r4(e.peakScore),
+    meanScore: r4(e.meanScore),
+    model: e.model,
+    ...wall(e.wallStartMs),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import type { EventRecord, SegmentRecord } from './contracts.js';
-import { SegmentPooler, type PoolOptions } from './segments.js';
+import { type PoolOptions, SegmentPooler } from './segments.js';
 
 export interface RecordSink {
   addSegment(s: SegmentRecord): void;
@@ -47,7 +47,15 @@ export class SourceRecorder {
       if (s > o.peak) o.peak = s;
     }
     const wallMs = this.nowMs() - this.hopSeconds * 1000;
-    const seg = this.pooler.push({ startSeconds: Math.max(0, f.tSeconds - this.hopSeconds), endSeconds: f.tSeconds, scores: f.scores, labels: f.labels, embedding: f.embedding, wallMs, dropEmbedding: this.isSpeech?.(f) ?? false });
+    const seg = this.pooler.push({
+      startSeconds: Math.max(0, f.tSeconds - this.hopSeconds),
+      endSeconds: f.tSeconds,
+      scores: f.scores,
+      labels: f.labels,
+      embedding: f.embedding,
+      wallMs,
+      dropEmbedding: this.isSpeech?.(f) ?? false,
+    });
     if (seg) this.sink.addSegment(seg);
   }
 

@@ -1,7 +1,7 @@
 import type { LabelInfo } from '../classify/contracts.js';
+import { topK } from '../classify/top-k.js';
 import type { ScoredLabel, SegmentRecord, StreamRef } from './contracts.js';
 import { quantize } from './embedding.js';
-import { topK } from '../classify/top-k.js';
 
 export interface PoolOptions {
   readonly segmentSeconds: number;
@@ -38,7 +38,15 @@ export class SegmentPooler {
   /** One frame covering (startSeconds, endSeconds]; returns a segment when one is complete. */
   private dropEmb = false;
 
-  push(f: { startSeconds: number; endSeconds: number; scores: Float32Array; labels: readonly LabelInfo[]; embedding?: Float32Array | undefined; wallMs: number | null; dropEmbedding?: boolean }): SegmentRecord | undefined {
+  push(f: {
+    startSeconds: number;
+    endSeconds: number;
+    scores: Float32Array;
+    labels: readonly LabelInfo[];
+    embedding?: Float32Array | undefined;
+    wallMs: number | null;
+    dropEmbedding?: boolean;
+  }): SegmentRecord | undefined {
     // privacy.dropSpeech: one speech frame and the whole segment keeps no embedding.
     if (f.dropEmbedding) this.dropEmb = true;
     if (this.frames === 0) {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+
 import type { OutboxItem } from './contracts.js';
 
 /** OutboxStore on the history database (table from migration 2); synchronous, called inside the store's guard. */

@@ -1,16 +1,36 @@
-import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+
+import Database from 'better-sqlite3';
+
 import { EarshotError } from '../errors.js';
 import type {
   ClipRecord,
-  EventPage, EventQuery, EventRecord, FileRecord, HistoryBatch, HistoryStore, LabelSearch, QuantizedEmbedding,
-  OutboxItem, OutboxStore, RetentionPolicy, RetentionResult, SegmentHit, SegmentRecord, SimilarHit, SimilarQuery, SourceSummary, StoredEvent, StreamKind, StreamRef,
+  EventPage,
+  EventQuery,
+  EventRecord,
+  FileRecord,
+  HistoryBatch,
+  HistoryStore,
+  LabelSearch,
+  OutboxItem,
+  OutboxStore,
+  QuantizedEmbedding,
+  RetentionPolicy,
+  RetentionResult,
+  SegmentHit,
+  SegmentRecord,
+  SimilarHit,
+  SimilarQuery,
+  SourceSummary,
+  StoredEvent,
+  StreamKind,
+  StreamRef,
 } from './contracts.js';
 import { codeNorm, meanEmbedding, topCosine } from './embedding.js';
-import { migrate } from './sqlite-schema.js';
 import { EmbeddingCache } from './sqlite-embeddings.js';
 import { outboxAck, outboxPending, outboxPut } from './sqlite-outbox.js';
+import { migrate } from './sqlite-schema.js';
 
 export interface SqliteStoreOptions {
   readonly readonly?: boolean;
@@ -28,16 +48,43 @@ export function historyError(e: unknown, path: string, what: string): EarshotErr
   return new EarshotError('HISTORY_FAILED', `history ${path}: ${what}: ${msg}`, { path, sqlite: code }, { cause: e });
 }
 
-interface SegRow { id: number; kind: StreamKind; name: string; start_s: number; end_s: number; wall_ms: number | null }
+interface SegRow {
+  id: number;
+  kind: StreamKind;
+  name: string;
+  start_s: number;
+  end_s: number;
+  wall_ms: number | null;
+}
 interface EventRow {
-  seq: number; id: string; kind: StreamKind; name: string; label: string; label_id: string; start_s: number; end_s: number | null;
-  peak: number; mean: number; model: string; wall_start_ms: number | null;
+  seq: number;
+  id: string;
+  kind: StreamKind;
+  name: string;
+  label: string;
+  label_id: string;
+  start_s: number;
+  end_s: number | null;
+  peak: number;
+  mean: number;
+  model: string;
+  wall_start_ms: number | null;
 }
 
 const EVENT_COLS = `e.seq, e.id, st.kind, st.name, l.name AS label, l.label_id, e.start_s, e.end_s, e.peak, e.mean, e.model, e.wall_start_ms`;
 const EVENT_FROM = `FROM events e JOIN streams st ON st.id = e.stream_id JOIN labels l ON l.id = e.label`;
 
-interface ClipRow { id: string; event_id: string; path: string; state: ClipRecord['state']; start_s: number; end_s: number | null; rate: number; bytes: number; error: string | null }
+interface ClipRow {
+  id: string;
+  event_id: string;
+  path: string;
+  state: ClipRecord['state'];
+  start_s: number;
+  end_s: number | null;
+  rate: number;
+  bytes: number;
+  error: string | null;
+}
 const CLIP_COLS = 'id, event_id, path, state, start_s, end_s, rate, bytes, error';
 function toClip(r: ClipRow): ClipRecord {
   return { id: r.id, eventId: r.event_id, path: r.path, state: r.state, startSeconds: r.start_s, endSeconds: r.end_s, sampleRateHz: r.rate, bytes: r.bytes, error: r.error };
@@ -45,8 +92,17 @@ function toClip(r: ClipRow): ClipRecord {
 
 function toEvent(r: EventRow): StoredEvent {
   return {
-    seq: r.seq, id: r.id, stream: { kind: r.kind, name: r.name }, label: r.label, labelId: r.label_id, startSeconds: r.start_s,
-    endSeconds: r.end_s, peakScore: r.peak, meanScore: r.mean, model: r.model, wallStartMs: r.wall_start_ms,
+    seq: r.seq,
+    id: r.id,
+    stream: { kind: r.kind, name: r.name },
+    label: r.label,
+    labelId: r.label_id,
+    startSeconds: r.start_s,
+    endSeconds: r.end_s,
+    peakScore: r.peak,
+    meanScore: r.mean,
+    model: r.model,
+    wallStartMs: r.wall_start_ms,
   };
 }
 
@@ -250,12 +306,22 @@ export class SqliteHistoryStore implements HistoryStore, OutboxStore {
       const best = new Map<number, SegmentHit>();
       for (const labelId of q.labelIds) {
         // An id, or a label name (any case) when there is no ontology to resolve it.
-        const l = this.db.prepare('SELECT id, name, label_id FROM labels WHERE label_id = ? OR name = ? COLLATE NOCASE ORDER BY label_id = ? DESC').get(labelId, labelId, labelId) as { id: number; name: string; label_id: string } | undefined;
+        const l = this.db.prepare('SELECT id, name, label_id FROM labels WHERE label_id = ? OR name = ? COLLATE NOCASE ORDER BY label_id = ? DESC').get(labelId, labelId, labelId) as
+          { id: number; name: string; label_id: string } | undefined;
         if (!l) continue;
         for (const r of stmt.all(l.id, q.minScore, ...f.args, q.limit) as (SegRow & { score: number })[]) {
           const prev = best.get(r.id);
           if (prev && prev.score >= r.score) continue;
-          best.set(r.id, { segmentId: r.id, stream: { kind: r.kind, name: r.name }, startSeconds: r.start_s, endSeconds: r.end_s, wallMs: r.wall_ms, label: l.name, labelId: l.label_id, score: r.score });
+          best.set(r.id, {
+            segmentId: r.id,
+            stream: { kind: r.kind, name: r.name },
+            startSeconds: r.start_s,
+            endSeconds: r.end_s,
+            wallMs: r.wall_ms,
+            label: l.name,
+            labelId: l.label_id,
+            score: r.score,
+          });
         }
       }
       return [...best.values()].sort((a, b) => b.score - a.score || a.segmentId - b.segmentId).slice(0, q.limit);
@@ -265,7 +331,9 @@ export class SqliteHistoryStore implements HistoryStore, OutboxStore {
   similar(q: SimilarQuery): Promise<SimilarHit[]> {
     return this.guard('similarity search', () => {
       const m = this.cache.matrix(q.embedding.q.length);
-      const exclude = q.excludeStream ? (this.db.prepare('SELECT id FROM streams WHERE kind = ? AND name = ?').get(q.excludeStream.kind, q.excludeStream.name) as { id: number } | undefined)?.id : undefined;
+      const exclude = q.excludeStream
+        ? (this.db.prepare('SELECT id FROM streams WHERE kind = ? AND name = ?').get(q.excludeStream.kind, q.excludeStream.name) as { id: number } | undefined)?.id
+        : undefined;
       const filtered = q.source !== undefined || q.sinceMs !== undefined || q.untilMs !== undefined;
       const allowed = filtered ? this.allowedStreams(q) : undefined;
       const skip = exclude !== undefined || allowed ? (r: number) => m.streams[r] === exclude || (allowed !== undefined && !allowed.has(m.streams[r]!)) : undefined;

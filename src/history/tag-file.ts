@@ -2,11 +2,11 @@ import type { EventsConfig } from '../config/sections/events.js';
 import type { FrontendConfig } from '../config/sections/frontend.js';
 import type { ScoreFrame } from '../events/contracts.js';
 import { framesToEvents } from '../events/stage.js';
-import type { YamnetTagger } from '../models/yamnet/tagger.js';
-import { tagWaveform } from '../models/yamnet/tag-audio.js';
 import { windowEndSeconds } from '../features/timing.js';
+import { tagWaveform } from '../models/yamnet/tag-audio.js';
+import type { YamnetTagger } from '../models/yamnet/tagger.js';
 import type { EventRecord, HistoryBatch, StreamRef } from './contracts.js';
-import { SegmentPooler, type PoolOptions } from './segments.js';
+import { type PoolOptions, SegmentPooler } from './segments.js';
 
 /**
  * A whole file through the same stages as `earshot tag` and the daemon: YAMNet over
@@ -55,8 +55,15 @@ export async function tagFileForHistory(
     }
     out.push({
       id: `${stream.name}#${e.id.slice(e.id.indexOf(':') + 1)}`,
-      stream, label: e.label, labelId: e.labelId, startSeconds: e.startSeconds, endSeconds: e.tSeconds,
-      peakScore: Math.round(e.score * 1e4) / 1e4, meanScore: n ? Math.round((sum / n) * 1e4) / 1e4 : e.score, model: tagger.name, wallStartMs: null,
+      stream,
+      label: e.label,
+      labelId: e.labelId,
+      startSeconds: e.startSeconds,
+      endSeconds: e.tSeconds,
+      peakScore: Math.round(e.score * 1e4) / 1e4,
+      meanScore: n ? Math.round((sum / n) * 1e4) / 1e4 : e.score,
+      model: tagger.name,
+      wallStartMs: null,
     });
   }
   return { events: out, segments };

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+
 import { EarshotError, type ErrorCode } from '../errors.js';
 import type { HistoryBatch, OutboxItem, OutboxStore, RetentionPolicy, RetentionResult } from './contracts.js';
 import type { SqliteStoreOptions } from './sqlite.js';

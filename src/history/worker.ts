@@ -4,6 +4,7 @@
  * that serves the pipeline and WebSocket clients. One request at a time, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+
 import { toEarshotError } from '../errors.js';
 import { SqliteHistoryStore, type SqliteStoreOptions } from './sqlite.js';
 import type { WorkerReply, WorkerRequest } from './worker-client.js';

@@ -1,7 +1,7 @@
+import { toEarshotError } from '../errors.js';
 import type { ClipRecord, EventRecord, HistoryBatch, SegmentRecord } from './contracts.js';
 import type { HistoryMetrics } from './metrics.js';
 import type { HistorySink } from './worker-client.js';
-import { toEarshotError } from '../errors.js';
 
 export interface WriterOptions {
   readonly queueMaxRecords: number;

@@ -1,20 +1,21 @@
 import type { Registry } from 'prom-client';
+
 import type { LabelInfo } from '../classify/contracts.js';
 import { didYouMean, findLabels } from '../classify/label-match.js';
 import { DEFAULT_WATCHED_LABELS, type MqttConfig } from '../config/sections/mqtt.js';
+import type { NotifyConfig } from '../config/sections/notify.js';
+import type { WebhookConfig } from '../config/sections/webhooks.js';
 import { EarshotError } from '../errors.js';
 import type { LabelEvent } from '../events/contracts.js';
+import type { OutboxStore } from '../history/contracts.js';
 import type { SourceOutput } from '../pipeline/contracts.js';
 import type { EventMessage, Integrations } from './contracts.js';
 import type { WatchedLabel } from './discovery.js';
 import { createMqttMetrics } from './metrics.js';
 import { MqttPublisher } from './mqtt.js';
-import { slug } from './slug.js';
-import type { WebhookConfig } from '../config/sections/webhooks.js';
-import type { OutboxStore } from '../history/contracts.js';
-import { createWebhookMetrics, WebhookDelivery } from './webhooks.js';
-import type { NotifyConfig } from '../config/sections/notify.js';
 import { NotifyRules } from './rules.js';
+import { slug } from './slug.js';
+import { createWebhookMetrics, WebhookDelivery } from './webhooks.js';
 
 export interface IntegrationsDeps {
   readonly sources: readonly { readonly id: string; readonly labels: readonly LabelInfo[] }[];
@@ -42,7 +43,14 @@ export function watchedLabels(cfg: MqttConfig, sourceId: string, labels: readonl
     const idx = findLabels(term, labels);
     if (idx.length === 0) {
       if (optional) continue;
-      throw new EarshotError('CONFIG_INVALID', `mqtt: source "${sourceId}" watches "${term}", which its model has no label for${didYouMean(term, labels.map((l) => l.name))}`, { label: term });
+      throw new EarshotError(
+        'CONFIG_INVALID',
+        `mqtt: source "${sourceId}" watches "${term}", which its model has no label for${didYouMean(
+          term,
+          labels.map((l) => l.name),
+        )}`,
+        { label: term },
+      );
     }
     const name = labels[idx[0]!]!.name;
     out.set(name, { sourceId, label: name, slug: slug(name) });

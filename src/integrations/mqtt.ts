@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+
 import type { MqttConfig } from '../config/sections/mqtt.js';
 import { EarshotError } from '../errors.js';
-import type { EventMessage, IntegrationHealth } from './contracts.js';
-import { discoveryFilter, discoveryMessages, sourceTopic, statusTopic, type DiscoveryContext, type WatchedLabel } from './discovery.js';
-import type { MqttMetrics } from './metrics.js';
 import type { OutboxStore } from '../history/contracts.js';
+import type { EventMessage, IntegrationHealth } from './contracts.js';
+import { type DiscoveryContext, discoveryFilter, discoveryMessages, sourceTopic, statusTopic, type WatchedLabel } from './discovery.js';
+import type { MqttMetrics } from './metrics.js';
 import { slug } from './slug.js';
 
 export interface MqttPublisherOptions {
@@ -109,7 +111,9 @@ export class MqttPublisher {
     void o.outbox?.outboxPending(MQTT_CHANNEL, cfg.queueMaxEvents).then(
       (pending) => {
         const fresh = new Set(this.queue.map((q) => q.key));
-        const old = pending.filter((p) => !fresh.has(p.key)).map((p) => ({ key: p.key, topic: sourceTopic(cfg, (JSON.parse(p.payload) as EventMessage).source, 'event'), payload: p.payload, handed: false }));
+        const old = pending
+          .filter((p) => !fresh.has(p.key))
+          .map((p) => ({ key: p.key, topic: sourceTopic(cfg, (JSON.parse(p.payload) as EventMessage).source, 'event'), payload: p.payload, handed: false }));
         this.queue.unshift(...old);
         if (old.length) o.log(`mqtt: ${old.length} event messages left from an earlier run`);
         this.ready();

@@ -14,8 +14,7 @@ function inQuietHours(spec: string, at: Date): boolean {
 }
 
 const matches = (r: NotifyRule, e: EventMessage) =>
-  (r.sources.length === 0 || r.sources.includes(e.source)) &&
-  (r.labels.length === 0 || r.labels.some((l) => l === e.labelId || l.toLowerCase() === e.label.toLowerCase()));
+  (r.sources.length === 0 || r.sources.includes(e.source)) && (r.labels.length === 0 || r.labels.some((l) => l === e.labelId || l.toLowerCase() === e.label.toLowerCase()));
 
 /**
  * Notification rules: the first rule matching an event's source and label decides

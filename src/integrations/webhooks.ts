@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto';
+
 import { Counter, Gauge, type Registry } from 'prom-client';
+
 import type { WebhookConfig } from '../config/sections/webhooks.js';
 import type { OutboxItem, OutboxStore } from '../history/contracts.js';
 import type { EventMessage } from './contracts.js';

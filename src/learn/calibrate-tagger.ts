@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+
 import { parseDocument } from 'yaml';
+
 import type { LabelInfo } from '../classify/contracts.js';
 import type { EventsConfig } from '../config/sections/events.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
@@ -32,12 +34,29 @@ export function calibrateLabels(scores: Float32Array, hops: number, labels: read
     for (let i = 0; i < hops; i++) max = Math.max(max, scores[i * C + c]!);
     if (max < events.onThreshold) continue;
     const seq = Float32Array.from({ length: hops }, (_, i) => scores[i * C + c]!);
-    const o = { events, hopSeconds, budgetPerHour, offRatio: events.offThreshold / events.onThreshold || DEFAULT_OFF_RATIO, minDurationSeconds: events.minDurationSeconds, marginAbove: 0.02, floor: events.onThreshold, ceiling: 1 };
+    const o = {
+      events,
+      hopSeconds,
+      budgetPerHour,
+      offRatio: events.offThreshold / events.onThreshold || DEFAULT_OFF_RATIO,
+      minDurationSeconds: events.minDurationSeconds,
+      marginAbove: 0.02,
+      floor: events.onThreshold,
+      ceiling: 1,
+    };
     const before = calibrateThreshold([seq], seconds, { ...o, floor: events.onThreshold, ceiling: events.onThreshold, marginAbove: 0 });
     if (before.falseAlarmsPerHour <= budgetPerHour) continue;
     const cal = calibrateThreshold([seq], seconds, o);
     const on = Math.round(cal.threshold * 1e4) / 1e4;
-    out.push({ label: labels[c]!.name, id: labels[c]!.id, onThreshold: on, offThreshold: Math.round(on * o.offRatio * 1e4) / 1e4, falseAlarmsPerHourBefore: Math.round(before.falseAlarmsPerHour * 100) / 100, falseAlarmsPerHourAfter: Math.round(cal.falseAlarmsPerHour * 100) / 100, withinBudget: cal.falseAlarmsPerHour <= budgetPerHour });
+    out.push({
+      label: labels[c]!.name,
+      id: labels[c]!.id,
+      onThreshold: on,
+      offThreshold: Math.round(on * o.offRatio * 1e4) / 1e4,
+      falseAlarmsPerHourBefore: Math.round(before.falseAlarmsPerHour * 100) / 100,
+      falseAlarmsPerHourAfter: Math.round(cal.falseAlarmsPerHour * 100) / 100,
+      withinBudget: cal.falseAlarmsPerHour <= budgetPerHour,
+    });
   }
   return out;
 }

@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
+
 import type { LabelInfo, Tagger, TaggerSession } from '../classify/contracts.js';
 import type { Config } from '../config/schema.js';
 import { EarshotError } from '../errors.js';
 import type { Patch } from '../features/contracts.js';
 import { applyHead } from './head.js';
-import { readCustomModel, type CustomModel } from './modeldir.js';
+import { type CustomModel, readCustomModel } from './modeldir.js';
 
 /** Custom labels carry their calibrated thresholds (LabelInfo.defaults) into the event stage. */
 function labelsOf(m: CustomModel, offset: number): LabelInfo[] {
@@ -50,7 +51,8 @@ export function withCustomHeads(base: Tagger, models: readonly CustomModel[], o:
     if (!o.onlyCustom) out.set(scores);
     let at = baseCount;
     for (const m of models) {
-      if (embedding.length !== m.head.inputDim) throw new EarshotError('MODEL_SHAPE_MISMATCH', `custom model ${m.dir} takes ${m.head.inputDim}-d embeddings, ${base.name} gave ${embedding.length}`, { dir: m.dir });
+      if (embedding.length !== m.head.inputDim)
+        throw new EarshotError('MODEL_SHAPE_MISMATCH', `custom model ${m.dir} takes ${m.head.inputDim}-d embeddings, ${base.name} gave ${embedding.length}`, { dir: m.dir });
       out.set(applyHead(m.head, embedding, 1), at);
       at += m.head.classes;
     }

@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+
 import { decodeAudioFile } from '../audio/decode.js';
 import { EarshotError, toEarshotError } from '../errors.js';
 import { resample } from '../features/resample.js';
@@ -54,7 +55,9 @@ export async function readDataset(dir: string, rateHz: number, onFile?: () => vo
   const root = resolve(dir);
   let entries: string[];
   try {
-    entries = readdirSync(root).filter((n) => !n.startsWith('.') && statSync(join(root, n)).isDirectory()).sort();
+    entries = readdirSync(root)
+      .filter((n) => !n.startsWith('.') && statSync(join(root, n)).isDirectory())
+      .sort();
   } catch (e) {
     throw new EarshotError('DATA_NOT_FOUND', `--data ${root}: not a readable folder`, { dir: root }, { cause: e });
   }
@@ -64,7 +67,10 @@ export async function readDataset(dir: string, rateHz: number, onFile?: () => vo
     const cdir = join(root, name);
     const recordings = await readRecordings(cdir, rateHz, skipped, onFile);
     if (recordings.length === 0) {
-      throw new EarshotError('INPUT_INVALID', `class folder ${cdir} holds no usable audio (${listFiles(cdir).length} files, none decodable and audible)`, { folder: cdir, skipped: skipped.filter((s) => s.path.startsWith(cdir)) });
+      throw new EarshotError('INPUT_INVALID', `class folder ${cdir} holds no usable audio (${listFiles(cdir).length} files, none decodable and audible)`, {
+        folder: cdir,
+        skipped: skipped.filter((s) => s.path.startsWith(cdir)),
+      });
     }
     classes.push({ name, dir: cdir, recordings });
   }

@@ -1,10 +1,10 @@
 import type { Config } from '../config/schema.js';
-import { frontendSchema, type FrontendConfig } from '../config/sections/frontend.js';
+import { type FrontendConfig, frontendSchema } from '../config/sections/frontend.js';
 import { EarshotError } from '../errors.js';
+import { readManifest } from '../models/modeldir.js';
+import { YAMNET_EMBEDDING_DIM } from '../models/yamnet/graph.js';
 import { tagWaveform } from '../models/yamnet/tag-audio.js';
 import { loadYamnetTagger, type YamnetTagger } from '../models/yamnet/tagger.js';
-import { YAMNET_EMBEDDING_DIM } from '../models/yamnet/graph.js';
-import { readManifest } from '../models/modeldir.js';
 
 /**
  * The frozen base model as learn uses it: whole waveforms at `rateHz` in, one embedding
@@ -25,7 +25,8 @@ export interface Embedder {
 
 export async function openEmbedder(dir: string, config: Config): Promise<Embedder> {
   const arch = readManifest(dir, 'yamnet').architecture;
-  if (arch !== 'yamnet') throw new EarshotError('MODEL_INVALID', `--base ${dir} holds a '${arch}' model; custom heads are trained on YAMNet embeddings (the daemon's default tagger)`, { dir, architecture: arch });
+  if (arch !== 'yamnet')
+    throw new EarshotError('MODEL_INVALID', `--base ${dir} holds a '${arch}' model; custom heads are trained on YAMNet embeddings (the daemon's default tagger)`, { dir, architecture: arch });
   const tagger: YamnetTagger = await loadYamnetTagger(dir, config.engine);
   const fe: FrontendConfig = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
   return {

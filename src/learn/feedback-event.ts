@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+
 import { z } from 'zod';
+
 import { decodeAudioFile } from '../audio/decode.js';
 import { EarshotError, isEarshotError } from '../errors.js';
 import type { HistoryStore } from '../history/contracts.js';

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { EarshotError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { BACKGROUND_DIR } from './dataset.js';

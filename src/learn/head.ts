@@ -1,4 +1,4 @@
-import { tsBlas, defaultBlas } from '../classify/blas.js';
+import { defaultBlas, tsBlas } from '../classify/blas.js';
 import { denseBackward, denseForward } from '../classify/layers.js';
 import { adamInit, adamStep } from '../train/adam.js';
 import { Rng } from '../train/rng.js';
@@ -93,12 +93,18 @@ export function trainHead(s: TrainSet, o: HeadTrainOptions): HeadWeights {
   const scale = (fanIn: number) => Math.sqrt(2 / fanIn);
   const params = new Map<string, Float32Array>();
   if (o.hidden > 0) {
-    params.set('w1', Float32Array.from({ length: s.dim * o.hidden }, () => (rng.next() * 2 - 1) * scale(s.dim)));
+    params.set(
+      'w1',
+      Float32Array.from({ length: s.dim * o.hidden }, () => (rng.next() * 2 - 1) * scale(s.dim)),
+    );
     params.set('b1', new Float32Array(o.hidden));
   }
   params.set('w', new Float32Array(inDim * C));
   // Start at the background rate: biases = logit of the class prior.
-  params.set('b', Float32Array.from(pos, (p) => Math.log((p + 1) / (s.n - p + 1))));
+  params.set(
+    'b',
+    Float32Array.from(pos, (p) => Math.log((p + 1) / (s.n - p + 1))),
+  );
   const grads = new Map([...params].map(([k, v]) => [k, new Float32Array(v.length)]));
   const adam = adamInit(grads);
   const order = Int32Array.from({ length: s.n }, (_, i) => i);

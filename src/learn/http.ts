@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { EarshotError, toEarshotError } from '../errors.js';
-import { feedbackBodySchema, fileEventFeedback, type FeedbackBody, type FeedbackDeps } from './feedback-event.js';
+import { type FeedbackBody, feedbackBodySchema, type FeedbackDeps, fileEventFeedback } from './feedback-event.js';
 
 const MAX_BODY_BYTES = 4096;
 

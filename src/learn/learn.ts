@@ -1,10 +1,10 @@
 import type { Config } from '../config/schema.js';
 import { Rng } from '../train/rng.js';
-import { augment, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
+import { augment, type AugmentOptions, DEFAULT_AUGMENT } from './augment.js';
 import { calibrateThreshold, DEFAULT_OFF_RATIO } from './calibrate.js';
 import type { ClassThreshold, Dataset, HeadWeights } from './contracts.js';
 import type { Embedder } from './embed.js';
-import { applyHead, DEFAULT_HEAD, trainHead, type HeadTrainOptions } from './head.js';
+import { applyHead, DEFAULT_HEAD, type HeadTrainOptions, trainHead } from './head.js';
 import { evaluate, type LearnReport } from './report.js';
 import { windowRoles } from './windows.js';
 
@@ -167,7 +167,10 @@ export function fitAndCalibrate(ds: Dataset, set: EmbeddedSet, emb: Pick<Embedde
   if (k >= 2) {
     oof = new Float32Array(rows.n * C);
     for (let f = 0; f < k; f++) {
-      const head = trainHead(subset(rows, dim, C, (i) => rows.fold[i] !== f), { ...o.head, seed: o.head.seed + f });
+      const head = trainHead(
+        subset(rows, dim, C, (i) => rows.fold[i] !== f),
+        { ...o.head, seed: o.head.seed + f },
+      );
       const test = subset(rows, dim, C, (i) => rows.fold[i] === f);
       const p = applyHead(head, test.x, test.n);
       let at = 0;
@@ -175,7 +178,10 @@ export function fitAndCalibrate(ds: Dataset, set: EmbeddedSet, emb: Pick<Embedde
       o.onProgress?.('cross-validate', f + 1, k);
     }
   }
-  const head = trainHead(subset(rows, dim, C, () => true), o.head);
+  const head = trainHead(
+    subset(rows, dim, C, () => true),
+    o.head,
+  );
   const scores = oof ?? applyHead(head, rows.x, rows.n);
   const tTrain = performance.now();
 

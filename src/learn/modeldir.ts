@@ -1,10 +1,11 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+
 import type { LabelInfo } from '../classify/contracts.js';
 import { EarshotError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import type { CustomModelManifest, HeadWeights } from './contracts.js';
-import { reportMarkdown, reportSvg, type LearnReport } from './report.js';
+import { type LearnReport, reportMarkdown, reportSvg } from './report.js';
 
 export interface CustomModel {
   readonly dir: string;
@@ -77,7 +78,25 @@ export function readCustomModel(dir: string): CustomModel {
   }
   const head: HeadWeights =
     hidden > 0
-      ? { inputDim, classes, hidden, mean: floats(dir, raw.mean, 'mean', inputDim), std: floats(dir, raw.std, 'std', inputDim), w1: floats(dir, raw.w1, 'w1', inputDim * hidden), b1: floats(dir, raw.b1, 'b1', hidden), w2: floats(dir, raw.w2, 'w2', hidden * classes), b2: floats(dir, raw.b2, 'b2', classes) }
-      : { inputDim, classes, hidden: 0, mean: floats(dir, raw.mean, 'mean', inputDim), std: floats(dir, raw.std, 'std', inputDim), w1: floats(dir, raw.w1, 'w1', inputDim * classes), b1: floats(dir, raw.b1, 'b1', classes) };
+      ? {
+          inputDim,
+          classes,
+          hidden,
+          mean: floats(dir, raw.mean, 'mean', inputDim),
+          std: floats(dir, raw.std, 'std', inputDim),
+          w1: floats(dir, raw.w1, 'w1', inputDim * hidden),
+          b1: floats(dir, raw.b1, 'b1', hidden),
+          w2: floats(dir, raw.w2, 'w2', hidden * classes),
+          b2: floats(dir, raw.b2, 'b2', classes),
+        }
+      : {
+          inputDim,
+          classes,
+          hidden: 0,
+          mean: floats(dir, raw.mean, 'mean', inputDim),
+          std: floats(dir, raw.std, 'std', inputDim),
+          w1: floats(dir, raw.w1, 'w1', inputDim * classes),
+          b1: floats(dir, raw.b1, 'b1', classes),
+        };
   return { dir, manifest, head, labels: manifest.labels.map((l, index) => ({ index, id: l.id, name: l.name })) };
 }

@@ -104,7 +104,10 @@ export function reportMarkdown(r: LearnReport): string {
     '',
     '| class | recordings | threshold | precision | recall | example recall | background false alarms/h |',
     '|---|---|---|---|---|---|---|',
-    ...r.classes.map((c) => `| ${c.name} | ${c.recordings} | ${c.threshold.toFixed(3)} | ${pct(c.precision)} | ${pct(c.recall)} | ${pct(c.exampleRecall)} | ${Number.isFinite(c.backgroundFalseAlarmsPerHour) ? c.backgroundFalseAlarmsPerHour.toFixed(2) : 'n/a (no background)'} |`),
+    ...r.classes.map(
+      (c) =>
+        `| ${c.name} | ${c.recordings} | ${c.threshold.toFixed(3)} | ${pct(c.precision)} | ${pct(c.recall)} | ${pct(c.exampleRecall)} | ${Number.isFinite(c.backgroundFalseAlarmsPerHour) ? c.backgroundFalseAlarmsPerHour.toFixed(2) : 'n/a (no background)'} |`,
+    ),
     '',
     '## Confusion matrix (windows; rows true, columns predicted)',
     '',

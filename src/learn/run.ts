@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+
 import type { Config } from '../config/schema.js';
 import { EarshotError } from '../errors.js';
 import type { CustomModelManifest } from './contracts.js';

@@ -1,4 +1,5 @@
 import MeydaModule from 'meyda';
+
 import type { AudioChunk } from '../audio/contracts.js';
 import type { LevelReading } from './contracts.js';
 

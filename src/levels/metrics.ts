@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+
 import type { LevelReading } from './contracts.js';
 
 export interface LevelMetrics {

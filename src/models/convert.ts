@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readModelDir, writeModelDir } from './modeldir.js';
+
 import type { ModelManifest } from './contracts.js';
+import { readModelDir, writeModelDir } from './modeldir.js';
 import type { WeightDtype } from './weight-dtypes.js';
 
 const OWN = new Set(['manifest.json', 'weights.bin', 'labels.csv']);

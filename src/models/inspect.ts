@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
+
 import type { ModelsConfig } from '../config/sections/models.js';
 import { toEarshotError } from '../errors.js';
-import { modelFixCommand, readModelDir, type ModelKind } from './modeldir.js';
+import { modelFixCommand, type ModelKind,readModelDir } from './modeldir.js';
 
 /** What `earshot models inspect DIR` reports: the manifest checked against the weights (sha256 verified). */
 export interface ModelSummary {

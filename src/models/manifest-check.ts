@@ -1,8 +1,10 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, resolve, sep } from 'node:path';
+
 import { z } from 'zod';
-import { EarshotError } from '../errors.js';
+
 import { formatIssues } from '../config/load.js';
+import { EarshotError } from '../errors.js';
 import type { ModelManifest } from './contracts.js';
 
 const tensor = z.object({ name: z.string().min(1), shape: z.array(z.number().int().min(0).max(2 ** 31)).max(8) }).passthrough();

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { EarshotError } from '../errors.js';
+
 import type { LabelInfo } from '../classify/contracts.js';
+import { EarshotError } from '../errors.js';
+import { writeDirAtomic, writeFileSyncDurable } from '../storage/atomic-file.js';
 import type { ModelManifest, TensorSpec, Weights } from './contracts.js';
 import { checkManifest } from './manifest-check.js';
 import { align4, decodeTensor, encodeTensor, storedBytes, storedDtype, WEIGHT_DTYPES, type WeightDtype } from './weight-dtypes.js';
-import { writeDirAtomic, writeFileSyncDurable } from '../storage/atomic-file.js';
 
 const MANIFEST = 'manifest.json';
 const WEIGHTS = 'weights.bin';

@@ -1,6 +1,6 @@
-import { fileURLToPath } from 'node:url';
-import { isAbsolute, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * The package's own directory (the folder holding package.json), from src/ or dist/ alike:

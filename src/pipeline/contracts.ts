@@ -17,4 +17,3 @@ export type SourceOutput =
   | { readonly kind: 'levels'; readonly levels: LevelReading }
   /** The log-mel frames each patch adds (the dashboard's spectrogram). */
   | { readonly kind: 'spectrogram'; readonly frames: SpectrogramFrames };
-

@@ -1,42 +1,50 @@
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
+
 import { asyncScheduler, type Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+
 import type { AudioChunk } from '../audio/contracts.js';
 import type { Tagger } from '../classify/contracts.js';
-import type { Config } from '../config/schema.js';
-import { frontendSchema, type FrontendConfig } from '../config/sections/frontend.js';
-import type { SourceConfig } from '../config/sections/sources.js';
+import { clipFilterFor } from '../clips/filter.js';
+import { serveClip } from '../clips/http.js';
+import { ClipManager } from '../clips/manager.js';
+import { speechDetector } from '../clips/privacy.js';
 import { eventsFor } from '../config/events-for.js';
+import type { Config } from '../config/schema.js';
+import { type FrontendConfig, frontendSchema } from '../config/sections/frontend.js';
+import type { SourceConfig } from '../config/sections/sources.js';
 import { EarshotError } from '../errors.js';
+import { resolveThresholds } from '../events/thresholds.js';
 import type { Patch } from '../features/contracts.js';
-import { createMetrics, initSourceMetrics, setSourceState, type DaemonMetrics } from '../server/metrics.js';
-import { loadOntology, ontologyPathFor, type Ontology } from '../server/ontology.js';
+import type { Integrations } from '../integrations/contracts.js';
+import { startIntegrations } from '../integrations/index.js';
+import { type FeedbackDeps, fileEventFeedback } from '../learn/feedback-event.js';
+import { feedbackRoute, parseFeedbackBody } from '../learn/http.js';
+import { levelsMessage, spectrogramMessage } from '../levels/messages.js';
+import { createLevelMetrics, type LevelMetrics, observeLevels } from '../levels/metrics.js';
+import { lineLog, type Logger, silentLogger } from '../log.js';
+import { createMetrics, type DaemonMetrics, initSourceMetrics, setSourceState } from '../server/metrics.js';
+import { loadOntology, type Ontology, ontologyPathFor } from '../server/ontology.js';
 import type { ModelInfo, SourceStatus, SourceView } from '../server/protocol.js';
-import { ProtocolServer, type HttpRoute } from '../server/server.js';
+import { type HttpRoute, ProtocolServer } from '../server/server.js';
+import type { Storage } from '../storage/contracts.js';
+import { openStorage } from '../storage/open.js';
+import { type SettingsDeps, webRoutes } from '../web/routes.js';
+import { type AudioSource, liveSource } from './flow.js';
+import { type HistoryDeps, type Recording, startRecording } from './history-tap.js';
+import { pacedAudio } from './paced-file.js';
+import { describeUnapplied, unappliedChanges } from './reload.js';
 import { createSourcePipeline, type SourceOutput, type SourcePipeline } from './source-pipeline.js';
 import { loadTaggers, modelDirFor, type TaggerLoader } from './taggers.js';
-import { pacedAudio } from './paced-file.js';
-import { liveSource, type AudioSource } from './flow.js';
-import { resolveThresholds } from '../events/thresholds.js';
-import { startRecording, type HistoryDeps, type Recording } from './history-tap.js';
-import { describeUnapplied, unappliedChanges } from './reload.js';
-import { ClipManager } from '../clips/manager.js';
-import { clipFilterFor } from '../clips/filter.js';
-import { startIntegrations } from '../integrations/index.js';
-import type { Integrations } from '../integrations/contracts.js';
-import { serveClip } from '../clips/http.js';
-import { lineLog, silentLogger, type Logger } from '../log.js';
-import { speechDetector } from '../clips/privacy.js';
-import { openStorage } from '../storage/open.js';
-import type { Storage } from '../storage/contracts.js';
-import { createLevelMetrics, observeLevels, type LevelMetrics } from '../levels/metrics.js';
-import { levelsMessage, spectrogramMessage } from '../levels/messages.js';
-import { webRoutes, type SettingsDeps } from '../web/routes.js';
-import { fileEventFeedback, type FeedbackDeps } from '../learn/feedback-event.js';
-import { feedbackRoute, parseFeedbackBody } from '../learn/http.js';
 
 /** The daemon's extra HTTP routes: the dashboard, the history API and, with clips on, /clips/<id>.<ext> and /api/feedback. */
-function httpRoutes(recording: Recording | undefined, clipsDir: string | undefined, clipStore: Storage | undefined, web: ReadonlyMap<string, HttpRoute>, feedback: FeedbackDeps | undefined): ReadonlyMap<string, HttpRoute> {
+function httpRoutes(
+  recording: Recording | undefined,
+  clipsDir: string | undefined,
+  clipStore: Storage | undefined,
+  web: ReadonlyMap<string, HttpRoute>,
+  feedback: FeedbackDeps | undefined,
+): ReadonlyMap<string, HttpRoute> {
   const routes = new Map<string, HttpRoute>([...web, ...(recording?.routes ?? [])]);
   if (clipsDir) routes.set('/clips/', (req, res, url) => serveClip(clipsDir, req, res, url.pathname, clipStore));
   if (feedback) routes.set('/api/feedback', feedbackRoute(feedback));
@@ -197,10 +205,19 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   try {
     // Clip taps are created with the recording (after the server); the pipelines only start then.
     records = config.sources.map((cfg) =>
-      createRecord(cfg, config, taggers, deps, metrics, scheduler, (c, b) => {
-        clipTaps.get(cfg.id)?.audio(c, b);
-        integrations?.audio(cfg.id, c);
-      }, levelMetrics),
+      createRecord(
+        cfg,
+        config,
+        taggers,
+        deps,
+        metrics,
+        scheduler,
+        (c, b) => {
+          clipTaps.get(cfg.id)?.audio(c, b);
+          integrations?.audio(cfg.id, c);
+        },
+        levelMetrics,
+      ),
     );
     if (config.clips.enabled) for (const r of records) clipFilterFor(config.clips, r.cfg.id, r.tagger.labels);
   } catch (e) {
@@ -215,7 +232,9 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
   const modelInfo = new Map<Tagger, ModelInfo>([...taggers.values()].map((t) => [t, { name: t.name, backend: t.backend, labels: t.labels }]));
   // Feedback learns from the event's clip file, so it needs history and local clips.
   const feedback: FeedbackDeps | undefined =
-    recording && clipsDir ? { store: () => recording.reader(), clipsDir, examplesDir: deps.history?.examplesDir ?? join(dirname(recording.path), 'examples'), customModelDirs: config.models.custom } : undefined;
+    recording && clipsDir
+      ? { store: () => recording.reader(), clipsDir, examplesDir: deps.history?.examplesDir ?? join(dirname(recording.path), 'examples'), customModelDirs: config.models.custom }
+      : undefined;
   const clipStore = clipsDir && config.clips.storageUrl ? openStorage(config.clips.storageUrl, config.storage) : undefined;
   let server: ProtocolServer;
   // `reload` is defined below; the settings API calls it only once the daemon is running.
@@ -262,9 +281,13 @@ export async function startDaemon(initial: Config, deps: DaemonDeps): Promise<Da
     throw e;
   }
   // The tagger and engine actually in use (models.tagger auto may pick either), once per model.
-  for (const [t, ids] of groupSources(records)) logger.info(`tagger ${t.name} on ${t.backend}, ${t.labels.length} labels: sources ${ids.join(', ')}`, { model: t.name, backend: t.backend, sources: ids });
+  for (const [t, ids] of groupSources(records))
+    logger.info(`tagger ${t.name} on ${t.backend}, ${t.labels.length} labels: sources ${ids.join(', ')}`, { model: t.name, backend: t.backend, sources: ids });
   if (!config.server.token && !isLoopback(config.server.host)) {
-    logger.warn(`warning: listening on ${config.server.host} without server.token: anyone who can reach port ${server.address.port} can subscribe; set server.token or bind 127.0.0.1`, { host: config.server.host, port: server.address.port });
+    logger.warn(`warning: listening on ${config.server.host} without server.token: anyone who can reach port ${server.address.port} can subscribe; set server.token or bind 127.0.0.1`, {
+      host: config.server.host,
+      port: server.address.port,
+    });
   }
   const clips =
     recording && clipsDir

@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+
 import type { AudioChunk } from '../audio/contracts.js';
 
 /**
@@ -11,9 +12,7 @@ import type { AudioChunk } from '../audio/contracts.js';
  *   that opens while at most one patch waits, so it never reaches the bound and no audio
  *   is lost, and memory stays flat whatever the file's length.
  */
-export type AudioSource =
-  | { readonly mode: 'live'; open(): Observable<AudioChunk> }
-  | { readonly mode: 'paced'; open(gate: FlowGate): Observable<AudioChunk> };
+export type AudioSource = { readonly mode: 'live'; open(): Observable<AudioChunk> } | { readonly mode: 'paced'; open(gate: FlowGate): Observable<AudioChunk> };
 
 /** Lets a producer wait until the consumer has room (the pipeline's in-flight patches). */
 export interface FlowGate {

@@ -1,23 +1,24 @@
-import type { Registry, } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { SchedulerLike } from 'rxjs';
+
 import type { Tagger } from '../classify/contracts.js';
-import type { ScoreFrame } from '../events/contracts.js';
 import type { Config } from '../config/schema.js';
-import { createHistoryMetrics, type HistoryMetrics } from '../history/metrics.js';
-import { SourceRecorder, type RecordSink } from '../history/recorder.js';
+import type { ScoreFrame } from '../events/contracts.js';
+import type { SourceBeat } from '../fleet/contracts.js';
 import { FleetEdge } from '../fleet/edge.js';
 import { siteOf } from '../fleet/wire.js';
-import type { SourceBeat } from '../fleet/contracts.js';
-import type { SqliteStoreOptions } from '../history/sqlite.js';
 import type { HistoryStore, OutboxStore } from '../history/contracts.js';
+import { historyRoutes } from '../history/http.js';
+import { keywordIndexFor } from '../history/keywords.js';
+import { createHistoryMetrics, type HistoryMetrics } from '../history/metrics.js';
+import { PostgresHistoryStore, redactUrl } from '../history/postgres.js';
+import { type RecordSink, SourceRecorder } from '../history/recorder.js';
+import type { SqliteStoreOptions } from '../history/sqlite.js';
+import { SqliteHistoryStore } from '../history/sqlite.js';
 import { WorkerSink } from '../history/worker-client.js';
 import { HistoryWriter } from '../history/writer.js';
-import type { SourceOutput } from './source-pipeline.js';
 import type { HttpRoute } from '../server/server.js';
-import { SqliteHistoryStore } from '../history/sqlite.js';
-import { keywordIndexFor } from '../history/keywords.js';
-import { historyRoutes } from '../history/http.js';
-import { PostgresHistoryStore, redactUrl } from '../history/postgres.js';
+import type { SourceOutput } from './source-pipeline.js';
 
 export interface HistoryDeps {
   readonly path: string;
@@ -74,9 +75,7 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
   const fleet = config.fleet.url
     ? new FleetEdge(config.fleet, { site: siteOf(config.fleet.site), version: deps.version ?? '', outbox: sink, registry, log, nowMs: () => scheduler.now(), sources: () => [...beats.values()] })
     : undefined;
-  const records: RecordSink = fleet
-    ? { addSegment: (s) => (writer.addSegment(s), fleet.addSegment(s)), addEvent: (e) => (writer.addEvent(e), fleet.addEvent(e)) }
-    : writer;
+  const records: RecordSink = fleet ? { addSegment: (s) => (writer.addSegment(s), fleet.addSegment(s)), addEvent: (e) => (writer.addEvent(e), fleet.addEvent(e)) } : writer;
   let reader: SqliteHistoryStore | undefined;
   // Reads run on this thread: each query is bounded by its LIMIT and the indexes (see BENCHMARKS.md).
   const store = () => pgStore ?? (reader ??= new SqliteHistoryStore(deps.path, { readonly: true }));
@@ -93,7 +92,15 @@ export function startRecording(config: Config, deps: HistoryDeps, registry: Regi
     reader: store,
     tap(sourceId, tagger, isSpeech) {
       const hop = Number(tagger.frontend.patchHopSeconds ?? config.frontend.patchHopSeconds);
-      const rec = new SourceRecorder(sourceId, runId, hop, { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name }, records, () => scheduler.now(), isSpeech);
+      const rec = new SourceRecorder(
+        sourceId,
+        runId,
+        hop,
+        { segmentSeconds: h.segmentSeconds, topK: h.topK, storeEmbeddings: h.storeEmbeddings, model: tagger.name },
+        records,
+        () => scheduler.now(),
+        isSpeech,
+      );
       beats.set(sourceId, { id: sourceId, state: 'starting', lastAudioMs: null });
       recorders.push(rec);
       const index = new Map(tagger.labels.map((l) => [l.id, l.index]));

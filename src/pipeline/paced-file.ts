@@ -1,4 +1,5 @@
 import { Observable } from 'rxjs';
+
 import type { AudioChunk, DecodedAudio } from '../audio/contracts.js';
 import { toEarshotError } from '../errors.js';
 import type { AudioSource, FlowGate } from './flow.js';

@@ -1,26 +1,27 @@
 import { defer, filter, map, Observable, type OperatorFunction, type SchedulerLike, type Subscription, tap } from 'rxjs';
+
 import type { AudioChunk } from '../audio/contracts.js';
 import type { Tagger } from '../classify/contracts.js';
 import type { EventsConfig } from '../config/sections/events.js';
 import type { FrontendConfig } from '../config/sections/frontend.js';
 import type { SupervisionConfig } from '../config/sections/sources.js';
+import { EarshotError, type ErrorCode, toEarshotError } from '../errors.js';
 import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import { EventStage } from '../events/stage.js';
 import { resolveThresholds } from '../events/thresholds.js';
 import type { Patch } from '../features/contracts.js';
-import { EarshotError, toEarshotError, type ErrorCode } from '../errors.js';
-import type { SourceStatus } from '../server/protocol.js';
-import { restartDelaySeconds, SilenceTracker } from './silence.js';
-import { Backlog, type AudioSource } from './flow.js';
-import { tagPatches } from './tag-operator.js';
+import { patchEndSeconds } from '../features/timing.js';
 import type { LevelReading, SpectrogramFrames } from '../levels/contracts.js';
 import { LevelMeter } from '../levels/meter.js';
 import { SpectrogramTap } from '../levels/spectrogram.js';
+import type { SourceStatus } from '../server/protocol.js';
 import type { SourceOutput } from './contracts.js';
-import { patchEndSeconds } from '../features/timing.js';
+import { type AudioSource, Backlog } from './flow.js';
+import { restartDelaySeconds, SilenceTracker } from './silence.js';
+import { tagPatches } from './tag-operator.js';
 
-export type { SourceOutput } from './contracts.js';
 export { patchEndSeconds, windowEndSeconds } from '../features/timing.js';
+export type { SourceOutput } from './contracts.js';
 
 export interface SourceRuntime {
   readonly id: string;

@@ -1,7 +1,8 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+
 import type { TaggerSession } from '../classify/contracts.js';
-import type { Patch } from '../features/contracts.js';
 import { toEarshotError } from '../errors.js';
+import type { Patch } from '../features/contracts.js';
 
 export interface TaggedPatch {
   readonly patch: Patch;

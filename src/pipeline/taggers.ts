@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { isModelType } from '../classify/net.js';
 import { join, resolve } from 'node:path';
+
 import type { Tagger } from '../classify/contracts.js';
+import { isModelType } from '../classify/net.js';
 import type { Config } from '../config/schema.js';
 import type { SourceConfig } from '../config/sections/sources.js';
 import { EarshotError } from '../errors.js';

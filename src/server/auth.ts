@@ -1,5 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import type { ServerConfig } from '../config/sections/server.js';
 import { EarshotError } from '../errors.js';
 

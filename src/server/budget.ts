@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+
 import type { Client } from './client.js';
 
 export interface BudgetLimits {

@@ -1,7 +1,8 @@
 import type { WebSocket } from 'ws';
-import { SubscriberQueue, type EnqueueResult } from './queue.js';
-import type { Subscription } from './subscription.js';
+
 import type { SubscriberStats } from './contracts.js';
+import { type EnqueueResult, SubscriberQueue } from './queue.js';
+import type { Subscription } from './subscription.js';
 
 /** Above this many bytes buffered in ws/socket, we stop writing and let the queue absorb. */
 export const SEND_HIGH_WATER_BYTES = 256 * 1024;

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
 import type { SourceState } from './protocol.js';
 
 const STATES: readonly SourceState[] = ['starting', 'up', 'down', 'silent', 'quiet', 'ended', 'failed', 'stopped'];

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
 import { EarshotError } from '../errors.js';
 
 export interface OntologyNode {

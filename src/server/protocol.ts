@@ -1,10 +1,11 @@
 import { z } from 'zod';
+
+import type { LabelInfo } from '../classify/contracts.js';
+import { topK } from '../classify/top-k.js';
 import { EarshotError, type ErrorCode } from '../errors.js';
 import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
-import type { LabelInfo } from '../classify/contracts.js';
 import type { SubscriberStats } from './contracts.js';
 import type { Subscription } from './subscription.js';
-import { topK } from '../classify/top-k.js';
 
 /** Bumped on incompatible message changes; sent in `hello`. */
 export const PROTOCOL_VERSION = 1;
@@ -23,7 +24,10 @@ const subscribeSchema = z
     labels: z.array(z.string()).optional(),
     minScore: z.number().min(0).max(1).default(0),
     topK: z.number().int().positive().max(1000).optional(),
-    kinds: z.array(z.enum(messageKinds)).nonempty().default([...defaultKinds]),
+    kinds: z
+      .array(z.enum(messageKinds))
+      .nonempty()
+      .default([...defaultKinds]),
     /** Send each subscribed source's most recent `scores` frame at once (a dashboard opening mid-stream). */
     latest: z.boolean().optional(),
     /** Replay retained events after this event id (string) or seq (number). */
@@ -194,7 +198,19 @@ export { topK };
 
 /** An event as sent on the wire; `seq` is the server's (absent when printed by `run --print` or `tag --json`). */
 export function eventPayload(e: LabelEvent, seq?: number): Record<string, unknown> & { type: string } {
-  return { type: e.type, id: e.id, ...(seq !== undefined ? { seq } : {}), source: e.sourceId, label: e.label, labelId: e.labelId, t: e.tSeconds, start: e.startSeconds, end: e.endSeconds, score: round4(e.score), ...(e.clip ? { clip: e.clip } : {}) };
+  return {
+    type: e.type,
+    id: e.id,
+    ...(seq !== undefined ? { seq } : {}),
+    source: e.sourceId,
+    label: e.label,
+    labelId: e.labelId,
+    t: e.tSeconds,
+    start: e.startSeconds,
+    end: e.endSeconds,
+    score: round4(e.score),
+    ...(e.clip ? { clip: e.clip } : {}),
+  };
 }
 
 export function eventMessage(e: LabelEvent, seq: number): string {

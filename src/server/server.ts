@@ -1,34 +1,36 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket, type RawData } from 'ws';
+import type { Duplex } from 'node:stream';
+
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+
 import type { ServerConfig } from '../config/sections/server.js';
-import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import { EarshotError, toEarshotError } from '../errors.js';
-import { Client } from './client.js';
-import { QueueBudget } from './budget.js';
-import { originAllowed } from './origin.js';
+import type { LabelEvent, ScoreFrame } from '../events/contracts.js';
 import { authFailed, authorized, httpAccess, requestUrl, sendAuthFailed } from './auth.js';
-import { SubscriberQueue } from './queue.js';
+import { QueueBudget } from './budget.js';
+import { Client } from './client.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { Ontology } from './ontology.js';
+import { originAllowed } from './origin.js';
 import {
   errorMessage,
   eventMessage,
+  healthBody,
   helloMessage,
   labelsMessage,
   modelsOf,
   parseClientMessage,
   pongMessage,
-  healthBody,
   scoresMessage,
+  type SourceStatus,
+  type SourceView,
   statsMessage,
   statusMessage,
   subscribedMessage,
   unsubscribedMessage,
-  type SourceStatus,
-  type SourceView,
 } from './protocol.js';
+import { SubscriberQueue } from './queue.js';
 import { resolveSubscription, wantsEvent } from './subscription.js';
 
 export type { SourceView } from './protocol.js';
@@ -229,10 +231,13 @@ export class ProtocolServer {
     clearInterval(this.sweepTimer);
     clearInterval(this.heartbeatTimer);
     const stallMs = this.cfg.stalledDisconnectSeconds * 1000;
-    this.sweepTimer = setInterval(() => {
-      const now = this.ctx.nowMs();
-      for (const c of this.clients) if (c.blocked && now - c.lastProgressMs > stallMs) this.drop(c, 'stalled');
-    }, Math.min(1000, stallMs / 2));
+    this.sweepTimer = setInterval(
+      () => {
+        const now = this.ctx.nowMs();
+        for (const c of this.clients) if (c.blocked && now - c.lastProgressMs > stallMs) this.drop(c, 'stalled');
+      },
+      Math.min(1000, stallMs / 2),
+    );
     this.sweepTimer.unref();
     // A client that misses a whole heartbeat period is dead or wedged.
     this.heartbeatTimer = setInterval(() => {

@@ -1,6 +1,6 @@
 import type { LabelInfo } from '../classify/contracts.js';
-import { EarshotError } from '../errors.js';
 import { didYouMean, namesLabel } from '../classify/label-match.js';
+import { EarshotError } from '../errors.js';
 import type { Ontology } from './ontology.js';
 import type { MessageKind, SubscribeMessage } from './protocol.js';
 
@@ -20,12 +20,7 @@ export interface Subscription {
  * any label descending from it. A term matching nothing in any subscribed source is an error,
  * as is an unknown source: silently empty subscriptions hide typos.
  */
-export function resolveSubscription(
-  msg: SubscribeMessage,
-  labelsBySource: ReadonlyMap<string, readonly LabelInfo[]>,
-  ontology: Ontology | undefined,
-  defaultTopK: number,
-): Subscription {
+export function resolveSubscription(msg: SubscribeMessage, labelsBySource: ReadonlyMap<string, readonly LabelInfo[]>, ontology: Ontology | undefined, defaultTopK: number): Subscription {
   const ids = msg.sources ?? [...labelsBySource.keys()];
   for (const id of ids) {
     if (!labelsBySource.has(id)) throw new EarshotError('PROTOCOL_ERROR', `unknown source "${id}" (known: ${[...labelsBySource.keys()].join(', ')})`);

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+
 import { EarshotError } from '../errors.js';
 
 function storageFailed(e: unknown, what: string, path: string): EarshotError {
@@ -51,7 +52,7 @@ export async function openFileAtomic(path: string): Promise<{ write(data: Uint8A
   }
   let closed = false;
   const close = async (): Promise<void> => {
-    if (!closed) (closed = true), await fh.close();
+    if (!closed) ((closed = true), await fh.close());
   };
   return {
     async write(data) {
@@ -84,7 +85,7 @@ export function writeFileSyncDurable(path: string, data: Uint8Array | string): v
   const fd = openSync(path, 'wx', 0o644);
   try {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off, buf.length - off);
+    for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

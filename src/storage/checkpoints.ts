@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+
 import { EarshotError, isEarshotError } from '../errors.js';
 import type { Storage } from './contracts.js';
 import { checkKey } from './keys.js';
@@ -68,8 +69,7 @@ function parseJson<T>(buf: Buffer, check: (v: Record<string, unknown>) => boolea
   }
 }
 
-const isPointer = (v: Record<string, unknown>): boolean =>
-  v.format === 'earshot-checkpoint-pointer/1' && typeof v.name === 'string' && Number.isInteger(v.seq) && Array.isArray(v.history);
+const isPointer = (v: Record<string, unknown>): boolean => v.format === 'earshot-checkpoint-pointer/1' && typeof v.name === 'string' && Number.isInteger(v.seq) && Array.isArray(v.history);
 const isManifest = (v: Record<string, unknown>): boolean =>
   v.format === 'earshot-checkpoint/1' && typeof v.name === 'string' && Number.isInteger(v.seq) && typeof v.files === 'object' && v.files !== null;
 
@@ -125,12 +125,7 @@ async function scanManifests(storage: Storage, prefix: string): Promise<{ name: 
   return out.sort((a, b) => b.seq - a.seq);
 }
 
-export async function saveCheckpoint(
-  storage: Storage,
-  name: string,
-  files: Record<string, Uint8Array>,
-  opts: CheckpointOptions = {},
-): Promise<{ name: string; seq: number }> {
+export async function saveCheckpoint(storage: Storage, name: string, files: Record<string, Uint8Array>, opts: CheckpointOptions = {}): Promise<{ name: string; seq: number }> {
   const prefix = prefixOf(opts);
   const keep = opts.keep ?? 3;
   if (!NAME_RE.test(name) || name === POINTER) throw new EarshotError('INPUT_INVALID', `invalid checkpoint name ${JSON.stringify(name)}`, { name });

@@ -1,7 +1,7 @@
+export { type Checkpoint, type CheckpointOptions, loadLatestCheckpoint, type LoadOptions, saveCheckpoint } from './checkpoints.js';
 export type { Storage } from './contracts.js';
-export { openStorage } from './open.js';
 export { localStorage } from './local.js';
-export { s3Storage, parseS3Url, isTransientS3Error, type S3Storage, type S3StorageOptions } from './s3.js';
-export { withRetries, backoffMs, defaultRetryPolicy, type RetryPolicy } from './retry.js';
-export { saveCheckpoint, loadLatestCheckpoint, type Checkpoint, type CheckpointOptions, type LoadOptions } from './checkpoints.js';
 export { memoryStorage } from './memory.js';
+export { openStorage } from './open.js';
+export { backoffMs, defaultRetryPolicy, type RetryPolicy, withRetries } from './retry.js';
+export { isTransientS3Error, parseS3Url, type S3Storage, s3Storage, type S3StorageOptions } from './s3.js';

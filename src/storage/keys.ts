@@ -6,12 +6,7 @@ import { EarshotError } from '../errors.js';
  * backend (a local path join or an S3 key under a prefix).
  */
 export function checkKey(key: string, url: string): string {
-  const bad =
-    key.length === 0 ||
-    key.startsWith('/') ||
-    key.includes('\\') ||
-    key.includes('\0') ||
-    key.split('/').some((s) => s === '' || s === '.' || s === '..');
+  const bad = key.length === 0 || key.startsWith('/') || key.includes('\\') || key.includes('\0') || key.split('/').some((s) => s === '' || s === '.' || s === '..');
   if (bad) throw new EarshotError('INPUT_INVALID', `invalid storage key ${JSON.stringify(key)} for ${url}`, { key, url });
   return key;
 }

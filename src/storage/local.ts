@@ -1,7 +1,8 @@
-import { open, readdir, rename, mkdir, stat, unlink, readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
 import { EarshotError } from '../errors.js';
 import type { Storage } from './contracts.js';
 import { checkKey, checkPrefix, checkRange } from './keys.js';

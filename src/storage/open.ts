@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EarshotError } from '../errors.js';
+
 import type { StorageConfig } from '../config/sections/storage.js';
+import { EarshotError } from '../errors.js';
 import type { Storage } from './contracts.js';
 import { localStorage } from './local.js';
 import { s3Storage, type S3StorageOptions } from './s3.js';

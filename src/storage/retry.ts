@@ -28,11 +28,7 @@ export function backoffMs(policy: RetryPolicy, n: number): number {
 }
 
 /** Runs `op` until it succeeds, fails with a non-transient error, or attempts run out (last error rethrown). */
-export async function withRetries<T>(
-  policy: RetryPolicy,
-  isTransient: (e: unknown) => boolean,
-  op: (attempt: number) => Promise<T>,
-): Promise<T> {
+export async function withRetries<T>(policy: RetryPolicy, isTransient: (e: unknown) => boolean, op: (attempt: number) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await op(attempt);

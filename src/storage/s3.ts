@@ -1,19 +1,13 @@
 import { createHash } from 'node:crypto';
-import {
-  S3Client,
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  DeleteObjectCommand,
-  ListObjectsV2Command,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
-import { EarshotError } from '../errors.js';
+
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+
 import type { StorageConfig } from '../config/sections/storage.js';
+import { EarshotError } from '../errors.js';
 import type { Storage } from './contracts.js';
 import { checkKey, checkPrefix, checkRange } from './keys.js';
 import { compareKeys } from './local.js';
-import { defaultRetryPolicy, withRetries, type RetryPolicy } from './retry.js';
+import { defaultRetryPolicy, type RetryPolicy, withRetries } from './retry.js';
 
 export interface S3StorageOptions {
   readonly retry?: Partial<RetryPolicy>;
@@ -108,9 +102,7 @@ export function s3Storage(url: string, cfg: StorageConfig, opts: S3StorageOption
   };
 
   const fetchBody = async (key: string, range?: [number, number]): Promise<Buffer> => {
-    const res = await client.send(
-      new GetObjectCommand({ Bucket: bucket, Key: base + key, ...(range ? { Range: `bytes=${range[0]}-${range[1] - 1}` } : {}) }),
-    );
+    const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: base + key, ...(range ? { Range: `bytes=${range[0]}-${range[1] - 1}` } : {}) }));
     const bytes = res.Body ? await res.Body.transformToByteArray() : new Uint8Array(0);
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     // A server that ignores Range answers 200 with the whole object; cut it ourselves.
@@ -182,9 +174,7 @@ export function s3Storage(url: string, cfg: StorageConfig, opts: S3StorageOption
       const body = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
       // Content-MD5 makes S3/radosgw refuse a body truncated in transit instead of storing it.
       const md5 = createHash('md5').update(body).digest('base64');
-      await call('writeAtomic', key, () =>
-        client.send(new PutObjectCommand({ Bucket: bucket, Key: base + key, Body: body, ContentLength: body.length, ContentMD5: md5 })),
-      );
+      await call('writeAtomic', key, () => client.send(new PutObjectCommand({ Bucket: bucket, Key: base + key, Body: body, ContentLength: body.length, ContentMD5: md5 })));
     },
     async delete(key) {
       checkKey(key, shownUrl);

@@ -2,10 +2,10 @@
  * Checkpoint blob: u32 LE header length, JSON header, then every tensor's float32 LE data
  * (params, Adam m, Adam v) in header order. Stored as one file of a src/storage checkpoint.
  */
-import { EarshotError } from '../errors.js';
-import type { Storage } from '../storage/contracts.js';
-import { loadLatestCheckpoint as loadStored, saveCheckpoint as saveStored } from '../storage/checkpoints.js';
 import type { NetSpec, Params } from '../classify/net.js';
+import { EarshotError } from '../errors.js';
+import { loadLatestCheckpoint as loadStored, saveCheckpoint as saveStored } from '../storage/checkpoints.js';
+import type { Storage } from '../storage/contracts.js';
 import type { SamplerState } from './sampler.js';
 
 export interface HistoryPoint {
@@ -54,7 +54,19 @@ export function encodeCheckpoint(s: TrainState): Buffer {
       tensors.push({ group, name, length: t.length });
       parts.push(Buffer.from(t.buffer, t.byteOffset, t.byteLength));
     }
-  const header: Header = { format: 'earshot-checkpoint', version: 1, spec: s.spec, iteration: s.iteration, adamIterations: s.adam.iterations, sampler: s.sampler, dropoutRng: s.dropoutRng, ...(s.mixupRng ? { mixupRng: s.mixupRng } : {}), history: s.history, run: s.run, tensors };
+  const header: Header = {
+    format: 'earshot-checkpoint',
+    version: 1,
+    spec: s.spec,
+    iteration: s.iteration,
+    adamIterations: s.adam.iterations,
+    sampler: s.sampler,
+    dropoutRng: s.dropoutRng,
+    ...(s.mixupRng ? { mixupRng: s.mixupRng } : {}),
+    history: s.history,
+    run: s.run,
+    tensors,
+  };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const len = Buffer.alloc(4);
   len.writeUInt32LE(json.length, 0);
@@ -86,7 +98,18 @@ export function decodeCheckpoint(buf: Uint8Array, source: string): TrainState {
     off += bytes;
   }
   if (off !== b.length) throw bad(`${b.length - off} trailing bytes`);
-  return { spec: h.spec, iteration: h.iteration, params: maps.param, adam: { iterations: h.adamIterations, m: maps.m, v: maps.v }, sampler: h.sampler, dropoutRng: h.dropoutRng, ...(h.mixupRng ? { mixupRng: h.mixupRng } : {}), ...(maps.ema.size ? { ema: maps.ema } : {}), history: h.history, run: h.run };
+  return {
+    spec: h.spec,
+    iteration: h.iteration,
+    params: maps.param,
+    adam: { iterations: h.adamIterations, m: maps.m, v: maps.v },
+    sampler: h.sampler,
+    dropoutRng: h.dropoutRng,
+    ...(h.mixupRng ? { mixupRng: h.mixupRng } : {}),
+    ...(maps.ema.size ? { ema: maps.ema } : {}),
+    history: h.history,
+    run: h.run,
+  };
 }
 
 const FILE = 'state.bin';

@@ -17,7 +17,10 @@ export interface DataRef {
 
 /** `features/<split>` for an AudioSet tree, else the last path segment. */
 export function relativeDataPath(url: string): string {
-  const segs = url.replace(/[?#].*$/, '').split('/').filter(Boolean);
+  const segs = url
+    .replace(/[?#].*$/, '')
+    .split('/')
+    .filter(Boolean);
   const i = segs.lastIndexOf('features');
   return i >= 0 && i < segs.length - 1 ? segs.slice(i).join('/') : (segs.at(-1) ?? url);
 }

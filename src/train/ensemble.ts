@@ -3,17 +3,17 @@
  * members are added greedily (best validation mAP first) while the mean of their scores
  * improves validation mAP — every choice on the validation split, none on eval.
  */
-import { EarshotError } from '../errors.js';
-import type { LabelInfo } from '../classify/contracts.js';
 import type { Blas } from '../classify/blas.js';
-import { meanHead, type EnsembleMember } from '../classify/ensemble.js';
+import type { LabelInfo } from '../classify/contracts.js';
+import { type EnsembleMember, meanHead } from '../classify/ensemble.js';
 import { saveClassifier } from '../classify/store.js';
+import { EarshotError } from '../errors.js';
+import type { HistoryPoint } from './checkpoint.js';
 import { dequantize } from './data.js';
 import { evaluate } from './metrics.js';
-import { splitFigures, type HeldOut, type LoadedSplit } from './run.js';
-import { f1Thresholds } from './thresholds.js';
 import { trainingCurveSvg } from './report.js';
-import type { HistoryPoint } from './checkpoint.js';
+import { type HeldOut, type LoadedSplit, splitFigures } from './run.js';
+import { f1Thresholds } from './thresholds.js';
 
 export interface Candidate {
   /** How the report names it (a path relative to the working directory, or a name). */
@@ -73,7 +73,9 @@ export function writeEnsemble(out: string, cands: readonly Candidate[], r: Ensem
   const m0 = members[0]!;
   const fig = splitFigures(r.probs, val, classes, [
     ...r.single.map((s) => `member candidate ${s.name}: validation mAP ${s.mAP.toFixed(4)}`),
-    ...r.steps.map((s) => `mean of ${s.members.join(' + ')}: validation mAP ${s.mAP.toFixed(4)}${r.chosen.length === s.members.length && s.members.every((m) => r.chosen.includes(m)) ? ' (shipped)' : ''}`),
+    ...r.steps.map(
+      (s) => `mean of ${s.members.join(' + ')}: validation mAP ${s.mAP.toFixed(4)}${r.chosen.length === s.members.length && s.members.every((m) => r.chosen.includes(m)) ? ' (shipped)' : ''}`,
+    ),
   ]);
   const extraFiles: Record<string, string> = {
     'thresholds.json': JSON.stringify(f1Thresholds(r.probs, val.y, val.count, classes, labels, val.ref)) + '\n',
@@ -86,7 +88,17 @@ export function writeEnsemble(out: string, cands: readonly Candidate[], r: Ensem
   }
   const provenance = {
     ...picked[0]!.provenance,
-    ensemble: { combine: 'mean of member probabilities', selection: 'greedy forward selection on the validation split', members: picked.map((c) => ({ name: c.name, training: c.provenance.training, weights: c.provenance.weights })) },
+    ensemble: {
+      combine: 'mean of member probabilities',
+      selection: 'greedy forward selection on the validation split',
+      members: picked.map((c) => ({ name: c.name, training: c.provenance.training, weights: c.provenance.weights })),
+    },
   };
-  saveClassifier(out, m0.spec, m0.params, labels.map(({ index, id, name }) => ({ index, id, name })), { provenance, extraFiles, moreMembers: members.slice(1), memberNotes: notes });
+  saveClassifier(
+    out,
+    m0.spec,
+    m0.params,
+    labels.map(({ index, id, name }) => ({ index, id, name })),
+    { provenance, extraFiles, moreMembers: members.slice(1), memberNotes: notes },
+  );
 }

@@ -42,7 +42,7 @@ export function classStats(scores: Float32Array, labels: Uint8Array, n: number, 
   let auc = 0;
   let prevTp = 0;
   let prevFp = 0;
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     const v = s(order[i]!);
     // One threshold per distinct score: ties move tp and fp together.
     while (i < n && s(order[i]!) === v) {
@@ -51,7 +51,7 @@ export function classStats(scores: Float32Array, labels: Uint8Array, n: number, 
       i++;
     }
     ap += ((tp - prevTp) / positives) * (tp / (tp + fp));
-    auc += (fp - prevFp) * (tp + prevTp) / 2;
+    auc += ((fp - prevFp) * (tp + prevTp)) / 2;
     prevTp = tp;
     prevFp = fp;
   }

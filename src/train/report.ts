@@ -60,7 +60,11 @@ export function reportMarkdown(r: EvalReport, top = 20): string {
     `| data | clips | mAP | mean AUC | d′ (of mean AUC) | classes evaluated |`,
     `|---|---:|---:|---:|---:|---:|`,
     `| ${mdCell(r.data ?? 'evaluated')} | ${r.clips} | ${r.mAP.toFixed(4)} | ${r.AUC.toFixed(4)} | ${r.dprime.toFixed(3)} | ${r.classesEvaluated} |`,
-    ...(r.validation ? [`| ${mdCell(r.validation.data)} (validation: every choice was made here) | ${r.validation.clips} | ${r.validation.mAP.toFixed(4)} | ${r.validation.AUC.toFixed(4)} | ${r.validation.dprime.toFixed(3)} | |`] : []),
+    ...(r.validation
+      ? [
+          `| ${mdCell(r.validation.data)} (validation: every choice was made here) | ${r.validation.clips} | ${r.validation.mAP.toFixed(4)} | ${r.validation.AUC.toFixed(4)} | ${r.validation.dprime.toFixed(3)} | |`,
+        ]
+      : []),
     '',
     ...(r.validation?.notes?.length ? [...r.validation.notes.map((n) => `- ${n}`), ''] : []),
     r.skippedClasses.length ? `Skipped (no positive clip in this data): ${r.skippedClasses.length} classes (${r.skippedClasses.join(', ')}).` : 'Every class has at least one positive clip.',
@@ -117,11 +121,11 @@ function svgFrame(title: string, xl: string, yl: string, x: Axis, y: Axis, body:
   const ticks: string[] = [];
   // Callers pass axis limits that are already nice (see trainingCurveSvg); ticks outside them are dropped.
   for (const yv of niceTicks(y.min, y1).filter((v) => v >= y.min - 1e-9 && v <= y1 + 1e-9)) {
-    ticks.push(`<line x1="${L}" x2="${w - R}" y1="${py(yv).toFixed(1)}" y2="${py(yv).toFixed(1)}" stroke="#eee"/><text x="${L - 6}" y="${(py(yv) + 4).toFixed(1)}" text-anchor="end">${+yv.toPrecision(3)}</text>`);
+    ticks.push(
+      `<line x1="${L}" x2="${w - R}" y1="${py(yv).toFixed(1)}" y2="${py(yv).toFixed(1)}" stroke="#eee"/><text x="${L - 6}" y="${(py(yv) + 4).toFixed(1)}" text-anchor="end">${+yv.toPrecision(3)}</text>`,
+    );
   }
-  const xs = x.log
-    ? Array.from({ length: Math.floor(x1) - Math.ceil(x0) + 1 }, (_, i) => 10 ** (Math.ceil(x0) + i))
-    : niceTicks(x.min, x.max).filter((v) => v >= x.min - 1e-9 && v <= x.max + 1e-9);
+  const xs = x.log ? Array.from({ length: Math.floor(x1) - Math.ceil(x0) + 1 }, (_, i) => 10 ** (Math.ceil(x0) + i)) : niceTicks(x.min, x.max).filter((v) => v >= x.min - 1e-9 && v <= x.max + 1e-9);
   for (const xv of xs) ticks.push(`<text x="${px(xv).toFixed(1)}" y="${h - B + 16}" text-anchor="middle">${xv.toLocaleString('en-US')}</text>`);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="11">`,
@@ -163,16 +167,32 @@ export function trainingCurveSvg(history: readonly HistoryPoint[]): string {
   const loss = history.filter((_, i) => i >= skip && (i % step === 0 || i === history.length - 1));
   const ema = history.filter((h) => h.valMAPEma !== undefined);
   const title = `Training curve: loss (blue, left), validation mAP (orange, right)${ema.length ? ', moving-average weights (green, dashed)' : ''}`;
-  return svgFrame(title, 'iteration', 'training loss', { min: 0, max: last }, { min: 0, max: maxLoss }, (px, py) => {
-    const pm = (v: number): number => py(v * maxLoss);
-    const right = [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => `<text x="${px(last) + 4}" y="${(pm(v) + 4).toFixed(1)}" fill="#ff7f0e">${v.toFixed(1)}</text>`);
-    return [
-      `<polyline fill="none" stroke="#1f77b4" stroke-width="1.2" points="${loss.map((h) => `${px(h.iteration).toFixed(1)},${py(Math.min(h.loss, maxLoss)).toFixed(1)}`).join(' ')}"/>`,
-      vals.length ? `<polyline fill="none" stroke="#ff7f0e" stroke-width="2" points="${vals.map((h) => `${px(h.iteration).toFixed(1)},${pm(h.valMAP!).toFixed(1)}`).join(' ')}"/>` : '',
-      ema.length ? `<polyline fill="none" stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="5,3" points="${ema.map((h) => `${px(h.iteration).toFixed(1)},${pm(h.valMAPEma!).toFixed(1)}`).join(' ')}"/>` : '',
-      ...vals.map((h) => `<circle cx="${px(h.iteration).toFixed(1)}" cy="${pm(h.valMAP!).toFixed(1)}" r="3" fill="#ff7f0e"><title>iteration ${h.iteration}: mAP ${h.valMAP!.toFixed(4)}</title></circle>`),
-      ...right,
-      cut.length ? `<text x="${px(0) + 6}" y="42" fill="#1f77b4">loss of the first ${skip} iterations (up to ${Math.max(...cut.map((h) => h.loss)).toFixed(3)}) is above the scale and not drawn</text>` : '',
-    ].join('\n');
-  }, 680, 400, 44);
+  return svgFrame(
+    title,
+    'iteration',
+    'training loss',
+    { min: 0, max: last },
+    { min: 0, max: maxLoss },
+    (px, py) => {
+      const pm = (v: number): number => py(v * maxLoss);
+      const right = [0, 0.2, 0.4, 0.6, 0.8, 1].map((v) => `<text x="${px(last) + 4}" y="${(pm(v) + 4).toFixed(1)}" fill="#ff7f0e">${v.toFixed(1)}</text>`);
+      return [
+        `<polyline fill="none" stroke="#1f77b4" stroke-width="1.2" points="${loss.map((h) => `${px(h.iteration).toFixed(1)},${py(Math.min(h.loss, maxLoss)).toFixed(1)}`).join(' ')}"/>`,
+        vals.length ? `<polyline fill="none" stroke="#ff7f0e" stroke-width="2" points="${vals.map((h) => `${px(h.iteration).toFixed(1)},${pm(h.valMAP!).toFixed(1)}`).join(' ')}"/>` : '',
+        ema.length
+          ? `<polyline fill="none" stroke="#2ca02c" stroke-width="1.5" stroke-dasharray="5,3" points="${ema.map((h) => `${px(h.iteration).toFixed(1)},${pm(h.valMAPEma!).toFixed(1)}`).join(' ')}"/>`
+          : '',
+        ...vals.map(
+          (h) => `<circle cx="${px(h.iteration).toFixed(1)}" cy="${pm(h.valMAP!).toFixed(1)}" r="3" fill="#ff7f0e"><title>iteration ${h.iteration}: mAP ${h.valMAP!.toFixed(4)}</title></circle>`,
+        ),
+        ...right,
+        cut.length
+          ? `<text x="${px(0) + 6}" y="42" fill="#1f77b4">loss of the first ${skip} iterations (up to ${Math.max(...cut.map((h) => h.loss)).toFixed(3)}) is above the scale and not drawn</text>`
+          : '',
+      ].join('\n');
+    },
+    680,
+    400,
+    44,
+  );
 }

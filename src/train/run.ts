@@ -2,25 +2,26 @@
  * Stage entry points behind `earshot train|eval|predict`: data in from Storage, model
  * directories out. The CLI only parses flags and prints.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EarshotError } from '../errors.js';
-import type { Storage } from '../storage/contracts.js';
-import type { LabelInfo } from '../classify/contracts.js';
+
 import type { Blas } from '../classify/blas.js';
+import type { LabelInfo } from '../classify/contracts.js';
+import { createHead } from '../classify/head.js';
 import type { NetSpec } from '../classify/net.js';
 import { saveClassifier } from '../classify/store.js';
-import { loadClips, type ReadProgress } from './datasets/index.js';
-import { train, type Dataset, type TrainOptions } from './trainer.js';
+import { EarshotError } from '../errors.js';
+import type { Storage } from '../storage/contracts.js';
 import type { HistoryPoint, TrainState } from './checkpoint.js';
-import { trainingCurveSvg, type SplitFigures } from './report.js';
-import { evaluate } from './metrics.js';
-import { dataRef, type DataRef } from './data-ref.js';
-import { stratifiedHoldOut, takeRows } from './split.js';
 import { dequantize } from './data.js';
-import { createHead } from '../classify/head.js';
+import { type DataRef, dataRef } from './data-ref.js';
+import { loadClips, type ReadProgress } from './datasets/index.js';
+import { evaluate } from './metrics.js';
+import { type SplitFigures, trainingCurveSvg } from './report.js';
+import { stratifiedHoldOut, takeRows } from './split.js';
 import { f1Thresholds } from './thresholds.js';
+import { type Dataset, train, type TrainOptions } from './trainer.js';
 
 export interface LoadedSplit extends Dataset {
   readonly videoIds: string[];
@@ -159,4 +160,4 @@ export async function runTraining(o: TrainRunOptions, clock: () => number = Date
   }
 }
 
-export type { HistoryPoint, NetSpec, Blas };
+export type { Blas, HistoryPoint, NetSpec };

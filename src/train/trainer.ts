@@ -2,19 +2,19 @@
  * Training loop: seed-deterministic, resumable from the latest checkpoint with the exact
  * same batches, dropout masks and optimiser state as an uninterrupted run.
  */
+import type { Blas } from '../classify/blas.js';
+import { createHead } from '../classify/head.js';
+import { bceLoss } from '../classify/layers.js';
+import { backward, forward, initParams, type NetSpec, zeroGrads } from '../classify/net.js';
 import { EarshotError } from '../errors.js';
 import type { Storage } from '../storage/contracts.js';
-import type { Blas } from '../classify/blas.js';
-import { backward, forward, initParams, zeroGrads, type NetSpec } from '../classify/net.js';
-import { bceLoss } from '../classify/layers.js';
-import { createHead } from '../classify/head.js';
 import { adamInit, adamStep } from './adam.js';
-import { balancedSampler, vanillaSampler, type Sampler } from './sampler.js';
 import { loadLatestCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
 import { dequantize, gatherBatch } from './data.js';
 import { evaluate } from './metrics.js';
-import { Rng } from './rng.js';
 import { cloneParams, emaUpdate, mixupInPlace, scheduledLr } from './regularize.js';
+import { Rng } from './rng.js';
+import { balancedSampler, type Sampler, vanillaSampler } from './sampler.js';
 
 export interface Dataset {
   readonly count: number;
@@ -53,14 +53,16 @@ export interface TrainOptions {
 
 function runSettings(o: TrainOptions): Record<string, unknown> {
   // The newer settings appear only when used, so checkpoints of seed-recipe runs still resume.
-  const extra = { ...(o.mixupAlpha ? { mixupAlpha: o.mixupAlpha } : {}), ...(o.lrSchedule === 'cosine' ? { lrSchedule: 'cosine', iterations: o.iterations } : {}), ...(o.emaDecay ? { emaDecay: o.emaDecay } : {}) };
+  const extra = {
+    ...(o.mixupAlpha ? { mixupAlpha: o.mixupAlpha } : {}),
+    ...(o.lrSchedule === 'cosine' ? { lrSchedule: 'cosine', iterations: o.iterations } : {}),
+    ...(o.emaDecay ? { emaDecay: o.emaDecay } : {}),
+  };
   return { spec: o.spec, dropout: o.dropout, batchSize: o.batchSize, learningRate: o.learningRate, balance: o.balance, seed: o.seed, ...extra };
 }
 
 function makeSampler(data: Dataset, o: TrainOptions, st?: TrainState): Sampler {
-  return o.balance === 'balance_in_batch'
-    ? balancedSampler(data.y, o.spec.classes, o.batchSize, o.seed, st?.sampler)
-    : vanillaSampler(data.count, o.batchSize, o.seed, st?.sampler);
+  return o.balance === 'balance_in_batch' ? balancedSampler(data.y, o.spec.classes, o.batchSize, o.seed, st?.sampler) : vanillaSampler(data.count, o.batchSize, o.seed, st?.sampler);
 }
 
 function freshState(o: TrainOptions, sampler: Sampler): TrainState {
@@ -106,7 +108,11 @@ export function validate(o: TrainOptions, st: TrainState, val: Dataset, params =
 export async function train(data: Dataset, o: TrainOptions): Promise<TrainState> {
   const { spec } = o;
   const rowLen = spec.timeSteps * spec.inputDim;
-  if (data.x.length !== data.count * rowLen || data.y.length !== data.count * spec.classes) throw new EarshotError('DATA_CORRUPT', `training data shapes x ${data.x.length}, y ${data.y.length} do not match ${data.count} clips of [${spec.timeSteps},${spec.inputDim}] / ${spec.classes} classes`);
+  if (data.x.length !== data.count * rowLen || data.y.length !== data.count * spec.classes)
+    throw new EarshotError(
+      'DATA_CORRUPT',
+      `training data shapes x ${data.x.length}, y ${data.y.length} do not match ${data.count} clips of [${spec.timeSteps},${spec.inputDim}] / ${spec.classes} classes`,
+    );
   const { st, sampler } = await startState(data, o);
   const drop = new Rng(st.dropoutRng);
   const mix = st.mixupRng ? new Rng(st.mixupRng) : undefined;

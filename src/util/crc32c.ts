@@ -25,9 +25,7 @@ function makeTables(): Uint32Array[] {
   return t;
 }
 
-const [T0, T1, T2, T3, T4, T5, T6, T7] = makeTables() as [
-  Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array,
-];
+const [T0, T1, T2, T3, T4, T5, T6, T7] = makeTables() as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
 
 /** CRC32C of bytes[start, end); `crc` continues a previous value (0 to start). */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
@@ -36,15 +34,7 @@ export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0
   const fast = end - ((end - i) & 7);
   while (i < fast) {
     const lo = (c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>> 0;
-    c =
-      T7[lo & 0xff]! ^
-      T6[(lo >>> 8) & 0xff]! ^
-      T5[(lo >>> 16) & 0xff]! ^
-      T4[lo >>> 24]! ^
-      T3[bytes[i + 4]!]! ^
-      T2[bytes[i + 5]!]! ^
-      T1[bytes[i + 6]!]! ^
-      T0[bytes[i + 7]!]!;
+    c = T7[lo & 0xff]! ^ T6[(lo >>> 8) & 0xff]! ^ T5[(lo >>> 16) & 0xff]! ^ T4[lo >>> 24]! ^ T3[bytes[i + 4]!]! ^ T2[bytes[i + 5]!]! ^ T1[bytes[i + 6]!]! ^ T0[bytes[i + 7]!]!;
     i += 8;
   }
   while (i < end) c = T0[(c ^ bytes[i++]!) & 0xff]! ^ (c >>> 8);

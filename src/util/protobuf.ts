@@ -128,10 +128,7 @@ export class ProtoReader {
 
 /** One decoded field: varints exact (unsigned 64-bit), everything else as a view into the message. */
 export type ProtoField =
-  | { readonly wire: 0; readonly value: bigint }
-  | { readonly wire: 1; readonly bytes: Uint8Array }
-  | { readonly wire: 2; readonly bytes: Uint8Array }
-  | { readonly wire: 5; readonly bytes: Uint8Array };
+  { readonly wire: 0; readonly value: bigint } | { readonly wire: 1; readonly bytes: Uint8Array } | { readonly wire: 2; readonly bytes: Uint8Array } | { readonly wire: 5; readonly bytes: Uint8Array };
 
 /** A message as field number -> occurrences in wire order. */
 export type ProtoMessage = ReadonlyMap<number, readonly ProtoField[]>;

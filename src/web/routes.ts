@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import type { HttpRoute } from '../server/server.js';
 import type { DashboardAsset } from './contracts.js';
-import { settingsRoute, type SettingsDeps } from './settings.js';
+import { type SettingsDeps, settingsRoute } from './settings.js';
 
 export type { SettingsDeps } from './settings.js';
 

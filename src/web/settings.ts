@@ -1,6 +1,8 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { stringify } from 'yaml';
+
 import type { LabelInfo } from '../classify/contracts.js';
 import { parseOverrides, type SettingsOverrides } from '../config/overrides.js';
 import type { Config } from '../config/schema.js';

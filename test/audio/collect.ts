@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+
 import type { AudioChunk } from '../../src/audio/index.js';
 
 export interface Collected {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+
 import { decodeAudioFile } from '../../src/audio/index.js';
 import { isEarshotError } from '../../src/errors.js';
 import { dominantFrequency, toneFraction } from './collect.js';

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
+
 import wavefile from 'wavefile';
+
 import { decodeAudioFile } from '../../src/audio/index.js';
-import { isEarshotError, type ErrorCode } from '../../src/errors.js';
+import { type ErrorCode, isEarshotError } from '../../src/errors.js';
 import { knownInt16 } from './collect.js';
 import { sox, tempDir } from './tmp.js';
 
@@ -67,14 +69,45 @@ describe('decodeAudioFile typed errors', () => {
     await expectCode(file('cut-in-fmt.wav', good.subarray(0, 30)), 'AUDIO_HEADER_INVALID', /fmt chunk runs past end/);
     await expectCode(file('riff-only.wav', good.subarray(0, 12)), 'AUDIO_HEADER_INVALID', /no fmt chunk/);
     await expectCode(file('no-data.wav', good.subarray(0, 36)), 'AUDIO_HEADER_INVALID', /no data chunk/);
-    await expectCode(patched('fmt-small.wav', (v) => v.setUint32(16, 8, true)), 'AUDIO_HEADER_INVALID', /fmt chunk is 8 bytes/);
-    await expectCode(patched('align.wav', (v) => v.setUint16(32, 3, true)), 'AUDIO_HEADER_INVALID', /blockAlign 3/);
-    await expectCode(patched('zero-ch.wav', (v) => v.setUint16(22, 0, true)), 'AUDIO_HEADER_INVALID', /0 channels/);
-    await expectCode(patched('zero-rate.wav', (v) => v.setUint32(24, 0, true)), 'AUDIO_HEADER_INVALID', /sample rate 0 Hz is outside/);
+    await expectCode(
+      patched('fmt-small.wav', (v) => v.setUint32(16, 8, true)),
+      'AUDIO_HEADER_INVALID',
+      /fmt chunk is 8 bytes/,
+    );
+    await expectCode(
+      patched('align.wav', (v) => v.setUint16(32, 3, true)),
+      'AUDIO_HEADER_INVALID',
+      /blockAlign 3/,
+    );
+    await expectCode(
+      patched('zero-ch.wav', (v) => v.setUint16(22, 0, true)),
+      'AUDIO_HEADER_INVALID',
+      /0 channels/,
+    );
+    await expectCode(
+      patched('zero-rate.wav', (v) => v.setUint32(24, 0, true)),
+      'AUDIO_HEADER_INVALID',
+      /sample rate 0 Hz is outside/,
+    );
     // Issue #19: a header saying 1 Hz (byte rate 2) made `tag` resample each second 16,000-fold (7.4 GB).
-    await expectCode(patched('rate-1hz.wav', (v) => { v.setUint32(24, 1, true); v.setUint32(28, 2, true); }), 'AUDIO_HEADER_INVALID', /sample rate 1 Hz is outside 1000\.\.768000 Hz/);
-    await expectCode(patched('rate-999hz.wav', (v) => v.setUint32(24, 999, true)), 'AUDIO_HEADER_INVALID', /sample rate 999 Hz/);
-    await expectCode(patched('rate-10mhz.wav', (v) => v.setUint32(24, 10_000_000, true)), 'AUDIO_HEADER_INVALID', /sample rate 10000000 Hz/);
+    await expectCode(
+      patched('rate-1hz.wav', (v) => {
+        v.setUint32(24, 1, true);
+        v.setUint32(28, 2, true);
+      }),
+      'AUDIO_HEADER_INVALID',
+      /sample rate 1 Hz is outside 1000\.\.768000 Hz/,
+    );
+    await expectCode(
+      patched('rate-999hz.wav', (v) => v.setUint32(24, 999, true)),
+      'AUDIO_HEADER_INVALID',
+      /sample rate 999 Hz/,
+    );
+    await expectCode(
+      patched('rate-10mhz.wav', (v) => v.setUint32(24, 10_000_000, true)),
+      'AUDIO_HEADER_INVALID',
+      /sample rate 10000000 Hz/,
+    );
   });
 
   test('data chunk shorter than declared (truncated recording) decodes the whole samples present', async () => {
@@ -94,8 +127,16 @@ describe('decodeAudioFile typed errors', () => {
   });
 
   test('WAV with an unknown format tag -> AUDIO_CODEC_UNSUPPORTED naming the tag', async () => {
-    await expectCode(patched('tag.wav', (v) => v.setUint16(20, 0x1234, true)), 'AUDIO_CODEC_UNSUPPORTED', /0x1234/);
-    await expectCode(patched('bits.wav', (v) => v.setUint16(34, 12, true)), 'AUDIO_CODEC_UNSUPPORTED', /12-bit/);
+    await expectCode(
+      patched('tag.wav', (v) => v.setUint16(20, 0x1234, true)),
+      'AUDIO_CODEC_UNSUPPORTED',
+      /0x1234/,
+    );
+    await expectCode(
+      patched('bits.wav', (v) => v.setUint16(34, 12, true)),
+      'AUDIO_CODEC_UNSUPPORTED',
+      /12-bit/,
+    );
   });
 
   test('a recognised container that does not decode -> AUDIO_DECODE_FAILED', async () => {

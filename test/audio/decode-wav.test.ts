@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
+
 import wavefile from 'wavefile';
+
 import { decodeAudioFile, parseWav } from '../../src/audio/index.js';
-import { knownInt16, dominantFrequency } from './collect.js';
+import { dominantFrequency, knownInt16 } from './collect.js';
 import { sox, tempDir } from './tmp.js';
 
 const { WaveFile } = wavefile;
@@ -33,14 +35,23 @@ describe('WAV decoding with exact known values', () => {
   test('8-bit unsigned -> (x-128)/128, 24-bit -> x/2^23, 32-bit int -> x/2^31', async () => {
     const u8 = [0, 1, 127, 128, 129, 255];
     const d8 = await decodeAudioFile(writeWav('u8.wav', 1, 8000, '8', u8 as unknown as number[][]));
-    assert.deepEqual(Array.from(d8.samples), u8.map((x) => (x - 128) / 128));
+    assert.deepEqual(
+      Array.from(d8.samples),
+      u8.map((x) => (x - 128) / 128),
+    );
     const i24 = [-8388608, -1, 0, 1, 4194304, 8388607];
     const d24 = await decodeAudioFile(writeWav('i24.wav', 1, 22050, '24', i24 as unknown as number[][]));
     assert.equal(d24.sampleRateHz, 22050);
-    assert.deepEqual(Array.from(d24.samples), i24.map((x) => x / 2 ** 23));
+    assert.deepEqual(
+      Array.from(d24.samples),
+      i24.map((x) => x / 2 ** 23),
+    );
     const i32 = [-2147483648, -65536, 0, 65536, 1073741824, 2147483647];
     const d32 = await decodeAudioFile(writeWav('i32.wav', 1, 48000, '32', i32 as unknown as number[][]));
-    assert.deepEqual(Array.from(d32.samples), i32.map((x) => Math.fround(x / 2 ** 31)));
+    assert.deepEqual(
+      Array.from(d32.samples),
+      i32.map((x) => Math.fround(x / 2 ** 31)),
+    );
   });
 
   test('float32 and float64 WAVs are taken as they are', async () => {
@@ -57,7 +68,10 @@ describe('WAV decoding with exact known values', () => {
     const d = await decodeAudioFile(writeWav('st.wav', 2, 44100, '16', [L, R]));
     assert.equal(d.channels, 2);
     assert.equal(d.sampleRateHz, 44100);
-    assert.deepEqual(Array.from(d.samples), L.map((l, i) => Math.fround((l / 32768 + R[i]! / 32768) / 2)));
+    assert.deepEqual(
+      Array.from(d.samples),
+      L.map((l, i) => Math.fround((l / 32768 + R[i]! / 32768) / 2)),
+    );
   });
 });
 

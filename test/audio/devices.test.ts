@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { isEarshotError } from '../../src/errors.js';
+
 import { listCaptureDevices, parseArecordList } from '../../src/audio/devices.js';
 import { micSource } from '../../src/audio/index.js';
-import { createAlsaFixture, spawnWithEnv, type AlsaFixture } from '../helpers/alsa.js';
-import { errorOf, knownInt16 } from './collect.js';
+import { isEarshotError } from '../../src/errors.js';
+import { type AlsaFixture, createAlsaFixture, spawnWithEnv } from '../helpers/alsa.js';
 import { runCli } from '../helpers/cli.js';
+import { errorOf, knownInt16 } from './collect.js';
 
 // Issue #20 gap 3: MIC_DEVICE_NOT_FOUND points at `earshot devices`, which lists what arecord -L sees.
 let alsa: AlsaFixture;

@@ -1,12 +1,13 @@
-import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
+
 import { decodeAudioFile } from '../../src/audio/decode.js';
-import { openAudioStream } from '../../src/audio/stream.js';
 import { ffmpegAudioStream } from '../../src/audio/ffmpeg-stream.js';
+import { openAudioStream } from '../../src/audio/stream.js';
 import { isEarshotError } from '../../src/errors.js';
 
 /** Streamed decoding through an ffmpeg child: same samples as the whole-file decoders, bounded reads, clean stops. */
@@ -23,7 +24,7 @@ async function all(blocks: AsyncIterable<Float32Array>): Promise<Float32Array> {
   for await (const b of blocks) parts.push(b.slice());
   const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) out.set(p, at), (at += p.length);
+  for (const p of parts) (out.set(p, at), (at += p.length));
   return out;
 }
 

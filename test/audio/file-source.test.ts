@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { take, toArray, lastValueFrom, VirtualTimeScheduler } from 'rxjs';
+
+import { lastValueFrom, take, toArray, VirtualTimeScheduler } from 'rxjs';
 import wavefile from 'wavefile';
-import { chunkAudio, decodeAudioFile, fileSource, type AudioChunk } from '../../src/audio/index.js';
+
+import { type AudioChunk, chunkAudio, decodeAudioFile, fileSource } from '../../src/audio/index.js';
 import { isEarshotError } from '../../src/errors.js';
 import { collectAll, errorOf, knownInt16 } from './collect.js';
 import { tempDir } from './tmp.js';
@@ -37,14 +39,25 @@ describe('fileSource', () => {
   test('chunkSamples is honoured and the last chunk is short', async () => {
     const p = wav('b.wav', knownInt16(1000, 2), 16000);
     const { chunks } = await collectAll(fileSource(p, { chunkSamples: 300 }));
-    assert.deepEqual(chunks.map((c) => [c.startSample, c.samples.length]), [[0, 300], [300, 300], [600, 300], [900, 100]]);
+    assert.deepEqual(
+      chunks.map((c) => [c.startSample, c.samples.length]),
+      [
+        [0, 300],
+        [300, 300],
+        [600, 300],
+        [900, 100],
+      ],
+    );
   });
 
   test('loop: startSample keeps increasing and chunks wrap around the end of the file', async () => {
     const ints = knownInt16(1000, 4);
     const p = wav('c.wav', ints, 16000);
     const chunks = await lastValueFrom(fileSource(p, { chunkSamples: 400, loop: true }).pipe(take(6), toArray()));
-    assert.deepEqual(chunks.map((c) => c.startSample), [0, 400, 800, 1200, 1600, 2000]);
+    assert.deepEqual(
+      chunks.map((c) => c.startSample),
+      [0, 400, 800, 1200, 1600, 2000],
+    );
     for (const c of chunks) {
       assert.equal(c.samples.length, 400);
       for (let i = 0; i < 400; i++) assert.equal(c.samples[i], ints[(c.startSample + i) % 1000]! / 32768);
@@ -85,7 +98,10 @@ describe('realtime pacing on a virtual scheduler', () => {
 
   test('chunk k is emitted at k * chunk / rate seconds', () => {
     const out = emissionTimes({ samples: new Float32Array(16000), sampleRateHz: 16000 }, 1600, 10);
-    assert.deepEqual(out.map((o) => o.at), [0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
+    assert.deepEqual(
+      out.map((o) => o.at),
+      [0, 100, 200, 300, 400, 500, 600, 700, 800, 900],
+    );
   });
 
   test('no drift with a non-integer chunk period (1000 samples at 44.1 kHz = 22.675... ms, looped)', () => {

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { after, describe, test } from 'node:test';
+
 import { VirtualTimeScheduler } from 'rxjs';
 import wavefile from 'wavefile';
+
 import { sourceFromConfig } from '../../src/audio/index.js';
 import { sourceSchema } from '../../src/config/sections/sources.js';
 import { isEarshotError } from '../../src/errors.js';
@@ -23,7 +25,10 @@ describe('sourceFromConfig', () => {
     const done = collectAll(sourceFromConfig(cfg, { stdin: input }));
     input.end(int16Bytes(ints));
     const { samples, chunks } = await done;
-    assert.deepEqual(samples, Float32Array.from(ints, (x) => x / 32768));
+    assert.deepEqual(
+      samples,
+      Float32Array.from(ints, (x) => x / 32768),
+    );
     assert.equal(chunks[0]!.sampleRateHz, 8000);
     assert.ok(isEarshotError(await errorOf(sourceFromConfig(cfg)), 'INPUT_INVALID'));
   });
@@ -49,6 +54,10 @@ describe('sourceFromConfig', () => {
       await new Promise((r) => setImmediate(r));
     }
     assert.equal(failed, undefined);
-    assert.deepEqual(seen, [[0, 0], [100, 1600], [200, 3200]]);
+    assert.deepEqual(seen, [
+      [0, 0],
+      [100, 1600],
+      [200, 3200],
+    ]);
   });
 });

@@ -3,9 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isEarshotError } from '../../src/errors.js';
+
 import { micSource } from '../../src/audio/index.js';
-import { createAlsaFixture, spawnWithEnv, type AlsaFixture } from '../helpers/alsa.js';
+import { isEarshotError } from '../../src/errors.js';
+import { type AlsaFixture, createAlsaFixture, spawnWithEnv } from '../helpers/alsa.js';
 import { dominantFrequency, errorOf, knownInt16, takeSamples } from './collect.js';
 import { childProcesses, waitNoChild } from './procs.js';
 

@@ -1,8 +1,10 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { test } from 'node:test';
 import { after } from 'node:test';
+
 import wavefile from 'wavefile';
+
 import { decodeAudioFile } from '../../src/audio/index.js';
 import { tempDir } from './tmp.js';
 

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { after, describe, test } from 'node:test';
+
 import { createS16leDecoder, rawPcmSource } from '../../src/audio/index.js';
 import { isEarshotError } from '../../src/errors.js';
 import { int16Bytes } from '../helpers/alsa.js';

@@ -3,7 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+
 import wavefile from 'wavefile';
+
 import { urlSource } from '../../src/audio/index.js';
 import { isEarshotError } from '../../src/errors.js';
 import { collectAll, dominantFrequency, errorOf, knownInt16, takeSamples } from './collect.js';
@@ -81,7 +83,7 @@ describe('urlSource (real ffmpeg)', () => {
     assert.equal(samples[5], ints[5]! / 32768);
   });
 
-  test('HTTP 404 -> STREAM_FAILED with ffmpeg\'s last stderr line', async () => {
+  test("HTTP 404 -> STREAM_FAILED with ffmpeg's last stderr line", async () => {
     const e = await errorOf(urlSource(`${base}/missing.wav`));
     assert.ok(isEarshotError(e, 'STREAM_FAILED'), String(e));
     assert.match(e.message, /404|Not Found/i);

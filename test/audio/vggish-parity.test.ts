@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+
 import { decodeAudioFile } from '../../src/audio/index.js';
 import { sharedPath } from '../helpers/shared.js';
 

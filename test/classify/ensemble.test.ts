@@ -1,16 +1,17 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
+import type { LabelInfo } from '../../src/classify/contracts.js';
 import { createHead } from '../../src/classify/head.js';
 import { initParams, type NetSpec } from '../../src/classify/net.js';
 import { loadClassifier, saveClassifier } from '../../src/classify/store.js';
-import { resolveThresholds } from '../../src/events/thresholds.js';
 import { eventsSchema } from '../../src/config/sections/events.js';
+import { resolveThresholds } from '../../src/events/thresholds.js';
 import { readModelDir } from '../../src/models/modeldir.js';
 import { Rng } from '../../src/train/rng.js';
-import type { LabelInfo } from '../../src/classify/contracts.js';
 
 const C = 6;
 const labels: LabelInfo[] = Array.from({ length: C }, (_, i) => ({ index: i, id: `/m/${i}`, name: `L${i}` }));
@@ -20,7 +21,10 @@ test('an ensemble directory loads as one head whose scores are the mean of its m
   const dir = mkdtempSync(join(tmpdir(), 'earshot-ens-'));
   try {
     const r = new Rng(3);
-    const members = [spec('feature_level_attention', 16), spec('decision_level_multi_attention', 8), spec('decision_level_max_pooling', 12)].map((s) => ({ spec: s, params: initParams(s, () => r.next()) }));
+    const members = [spec('feature_level_attention', 16), spec('decision_level_multi_attention', 8), spec('decision_level_max_pooling', 12)].map((s) => ({
+      spec: s,
+      params: initParams(s, () => r.next()),
+    }));
     const out = join(dir, 'ens');
     saveClassifier(out, members[0]!.spec, members[0]!.params, labels, { moreMembers: members.slice(1) });
     const md = readModelDir(out);
@@ -32,7 +36,10 @@ test('an ensemble directory loads as one head whose scores are the mean of its m
     const got = head.predictSync(x, 4);
     const each = members.map((m) => createHead(m.spec, m.params).predictSync(x, 4));
     for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i]! - (each[0]![i]! + each[1]![i]! + each[2]![i]!) / 3) < 1e-6, `score ${i}`);
-    assert.ok(each[0]!.some((v, i) => Math.abs(v - each[1]![i]!) > 1e-3), 'members differ, so the mean is a real test');
+    assert.ok(
+      each[0]!.some((v, i) => Math.abs(v - each[1]![i]!) > 1e-3),
+      'members differ, so the mean is a real test',
+    );
     // The async path the daemon's window uses gives the same scores.
     assert.deepEqual(Array.from(await head.predict(x.subarray(0, 1280), 1)), Array.from(got.subarray(0, C)));
 
@@ -46,15 +53,24 @@ test('an ensemble directory loads as one head whose scores are the mean of its m
   }
 });
 
-test("calibrated thresholds: loaded from thresholds.json, used by events where the config sets none", () => {
+test('calibrated thresholds: loaded from thresholds.json, used by events where the config sets none', () => {
   const dir = mkdtempSync(join(tmpdir(), 'earshot-thr-'));
   try {
     const s = spec('decision_level_single_attention', 8);
     const r = new Rng(4);
     const th = { method: 'test', classes: labels.map((l) => ({ index: l.index, id: l.id, name: l.name, threshold: l.index === 5 ? null : 0.1 + l.index * 0.1, f1: 0.5, positives: 3 })) };
-    saveClassifier(dir + '/m', s, initParams(s, () => r.next()), labels, { extraFiles: { 'thresholds.json': JSON.stringify(th) } });
+    saveClassifier(
+      dir + '/m',
+      s,
+      initParams(s, () => r.next()),
+      labels,
+      { extraFiles: { 'thresholds.json': JSON.stringify(th) } },
+    );
     const { labels: got } = loadClassifier(dir + '/m');
-    assert.deepEqual(got.map((l) => l.threshold), [0.1, 0.2, 0.30000000000000004, 0.4, 0.5, undefined]);
+    assert.deepEqual(
+      got.map((l) => l.threshold),
+      [0.1, 0.2, 0.30000000000000004, 0.4, 0.5, undefined],
+    );
 
     const cfg = eventsSchema.parse({ onThreshold: 0.5, offThreshold: 0.25, labels: { L1: { onThreshold: 0.9 } } });
     const t = resolveThresholds(cfg, got);

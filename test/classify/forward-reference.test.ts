@@ -1,6 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+
 import { defaultBlas, tsBlas } from '../../src/classify/blas.js';
 import { forward, initParams, MODEL_TYPES, type NetSpec } from '../../src/classify/net.js';
 import { Rng } from '../../src/train/rng.js';

@@ -1,8 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultBlas, tsBlas, type Blas } from '../../src/classify/blas.js';
-import { backward, forward, initParams, MODEL_TYPES, paramSpecs, zeroGrads, type NetSpec, type Params } from '../../src/classify/net.js';
+import { test } from 'node:test';
+
+import { type Blas, defaultBlas, tsBlas } from '../../src/classify/blas.js';
 import { bceLoss } from '../../src/classify/layers.js';
+import { backward, forward, initParams, MODEL_TYPES, type NetSpec, type Params, paramSpecs, zeroGrads } from '../../src/classify/net.js';
 import { Rng } from '../../src/train/rng.js';
 
 // Float64 finite differences of the float32 loss are noisy, so the loss is scaled up
@@ -34,7 +35,14 @@ function check(blas: Blas, modelType: NetSpec['modelType']): void {
   const c = forward(blas, spec, p, x, n, { training: true, dropout: DROP, rng: r });
   const { grad } = bceLoss(c.output, y);
   const g = zeroGrads(spec);
-  backward(blas, spec, p, c, grad.map((v) => v * c.output.length), g);
+  backward(
+    blas,
+    spec,
+    p,
+    c,
+    grad.map((v) => v * c.output.length),
+    g,
+  );
   let checked = 0;
   let kinks = 0;
   for (const [name, gv] of g) {

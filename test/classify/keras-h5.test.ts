@@ -1,14 +1,15 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importKerasWeights } from '../../src/classify/keras-h5.js';
+import { test } from 'node:test';
+
 import { createHead } from '../../src/classify/head.js';
-import { initParams, paramSpecs, type NetSpec } from '../../src/classify/net.js';
-import { Rng } from '../../src/train/rng.js';
+import { importKerasWeights } from '../../src/classify/keras-h5.js';
+import { initParams, type NetSpec, paramSpecs } from '../../src/classify/net.js';
 import { isEarshotError } from '../../src/errors.js';
+import { Rng } from '../../src/train/rng.js';
 
 // Writes our weights in Keras 2 save_weights layout with Debian python3-h5py: layer groups
 // in graph (depth) order as Keras stores them, weightless layers included, datasets named
@@ -44,8 +45,52 @@ function kerasNames(spec: NetSpec): Map<string, string> {
 }
 
 const GRAPH_ORDER: Record<string, string[]> = {
-  decision_level_multi_attention: ['input_1', 'dense_1', 'batch_normalization_1', 'activation_1', 'dropout_1', 'dense_2', 'batch_normalization_2', 'activation_2', 'dropout_2', 'dense_3', 'batch_normalization_3', 'activation_3', 'dropout_3', 'dense_6', 'dense_7', 'dense_4', 'dense_5', 'lambda_2', 'lambda_1', 'concatenate_1', 'dense_8', 'activation_4'],
-  feature_level_attention: ['input_1', 'dense_1', 'batch_normalization_1', 'activation_1', 'dropout_1', 'dense_2', 'batch_normalization_2', 'activation_2', 'dropout_2', 'dense_3', 'batch_normalization_3', 'activation_3', 'dropout_3', 'dense_5', 'dense_4', 'lambda_1', 'batch_normalization_4', 'activation_4', 'dropout_4', 'dense_6'],
+  decision_level_multi_attention: [
+    'input_1',
+    'dense_1',
+    'batch_normalization_1',
+    'activation_1',
+    'dropout_1',
+    'dense_2',
+    'batch_normalization_2',
+    'activation_2',
+    'dropout_2',
+    'dense_3',
+    'batch_normalization_3',
+    'activation_3',
+    'dropout_3',
+    'dense_6',
+    'dense_7',
+    'dense_4',
+    'dense_5',
+    'lambda_2',
+    'lambda_1',
+    'concatenate_1',
+    'dense_8',
+    'activation_4',
+  ],
+  feature_level_attention: [
+    'input_1',
+    'dense_1',
+    'batch_normalization_1',
+    'activation_1',
+    'dropout_1',
+    'dense_2',
+    'batch_normalization_2',
+    'activation_2',
+    'dropout_2',
+    'dense_3',
+    'batch_normalization_3',
+    'activation_3',
+    'dropout_3',
+    'dense_5',
+    'dense_4',
+    'lambda_1',
+    'batch_normalization_4',
+    'activation_4',
+    'dropout_4',
+    'dense_6',
+  ],
 };
 
 function writeKeras(path: string, spec: NetSpec, params: Map<string, Float32Array>): void {
@@ -86,7 +131,11 @@ test('Keras import errors name the file and tensor', async () => {
     const spec: NetSpec = { modelType: 'decision_level_multi_attention', timeSteps: 10, inputDim: 128, hidden: 32, classes: 527 };
     const rng = new Rng(1);
     const path = join(dir, 'w.h5');
-    writeKeras(path, spec, initParams(spec, () => rng.next()));
+    writeKeras(
+      path,
+      spec,
+      initParams(spec, () => rng.next()),
+    );
     await assert.rejects(importKerasWeights(path, { ...spec, hidden: 64 }), (e) => isEarshotError(e, 'MODEL_SHAPE_MISMATCH') && e.message.includes('dense_1/kernel') && e.message.includes(path));
     await assert.rejects(importKerasWeights(path, { ...spec, modelType: 'decision_level_single_attention' }), (e) => isEarshotError(e, 'MODEL_SHAPE_MISMATCH') && /8 Dense/.test(e.message));
     writeFileSync(join(dir, 'bad.h5'), 'not hdf5');

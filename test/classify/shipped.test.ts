@@ -1,10 +1,11 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
-import { projectRoot, sharedPath } from '../helpers/shared.js';
+import { test } from 'node:test';
+
 import { readModelDir } from '../../src/models/modeldir.js';
 import { dprime } from '../../src/train/metrics.js';
+import { runCli } from '../helpers/cli.js';
+import { projectRoot, sharedPath } from '../helpers/shared.js';
 
 const MODEL = join(projectRoot, 'models/classifier');
 

@@ -1,10 +1,11 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
 import { runCli } from '../helpers/cli.js';
-import { sharedPath } from '../helpers/shared.js';
 import { f32 } from '../helpers/numeric.js';
+import { sharedPath } from '../helpers/shared.js';
 import { tempDir } from '../helpers/tmp.js';
 
 interface GoldenCase {

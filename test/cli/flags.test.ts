@@ -1,5 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { runCli } from '../helpers/cli.js';
 
 // Bad number flags, unknown commands and options: `error [CODE]: …` naming the flag and

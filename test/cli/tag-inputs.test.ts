@@ -1,12 +1,13 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import { importYamnet } from '../../src/models/yamnet/import.js';
-import { sharedPath } from '../helpers/shared.js';
 import { runCli } from '../helpers/cli.js';
+import { sharedPath } from '../helpers/shared.js';
 
 /**
  * `earshot tag` over several inputs (issue #20, gap 5): files, a directory, `-` (stdin,
@@ -23,7 +24,11 @@ const sh = (cmd: string, args: string[]) => {
 };
 
 type Line = { file?: string; type?: string; t?: number; start: number; end: number; label?: string; top: Array<{ label: string; id: string; score: number }> };
-const parse = (out: string): Line[] => out.trim().split('\n').map((l) => JSON.parse(l) as Line);
+const parse = (out: string): Line[] =>
+  out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
 
 before(() => {
   root = mkdtempSync(join(tmpdir(), 'earshot-taginputs-'));
@@ -44,7 +49,11 @@ test('--summary over a directory: one line per audio file naming it, equal to --
   const r = await runCli(['tag', dir, '--model', model, '--summary', '--json', '--top', '3']);
   assert.equal(r.code, 0, r.stderr);
   const lines = parse(r.stdout);
-  assert.deepEqual(lines.map((l) => l.file), [join(dir, 'sine.wav'), join(dir, 'speech.wav'), join(dir, 'sub', 'speech.flac')], 'recursive, sorted, notes.txt skipped');
+  assert.deepEqual(
+    lines.map((l) => l.file),
+    [join(dir, 'sine.wav'), join(dir, 'speech.wav'), join(dir, 'sub', 'speech.flac')],
+    'recursive, sorted, notes.txt skipped',
+  );
   for (const l of lines) {
     assert.equal(l.type, 'summary');
     assert.equal(l.start, 0);
@@ -52,7 +61,10 @@ test('--summary over a directory: one line per audio file naming it, equal to --
   }
   const duration = Number(sh('soxi', ['-D', join(dir, 'speech.wav')]).trim());
   assert.ok(Math.abs(lines[1]!.end - duration) < 1e-3, `summary end ${lines[1]!.end} = duration ${duration}`);
-  assert.ok(lines[0]!.top.some((t) => t.label === 'Sine wave'), JSON.stringify(lines[0]));
+  assert.ok(
+    lines[0]!.top.some((t) => t.label === 'Sine wave'),
+    JSON.stringify(lines[0]),
+  );
   assert.equal(lines[1]!.top[0]!.label, 'Speech');
   assert.deepEqual(lines[2]!.top, lines[1]!.top, 'lossless FLAC of the same speech: the same summary');
 
@@ -84,7 +96,10 @@ test('several files: a missing and a corrupt one are reported, the others are ta
   // stdin, encoded (FLAC through ffmpeg) and headerless s16le: the same hops as the file.
   const single = await runCli(['tag', files[0]!, '--model', model, '--json', '--top', '2']);
   assert.equal(single.code, 0, single.stderr);
-  assert.ok(parse(single.stdout).every((l) => l.file === undefined), 'one input: lines keep their single-file shape');
+  assert.ok(
+    parse(single.stdout).every((l) => l.file === undefined),
+    'one input: lines keep their single-file shape',
+  );
   const stripped = lines.filter((l) => l.file === files[0]).map(({ file: _f, ...rest }) => rest);
   assert.deepEqual(parse(single.stdout), stripped);
   const flac = await runCli(['tag', '-', '--model', model, '--json', '--top', '2'], { input: readFileSync(join(dir, 'sub', 'speech.flac')) });
@@ -101,38 +116,47 @@ test('several files: a missing and a corrupt one are reported, the others are ta
 
 /** Minimal RFC 4180 reader for the test (quoted fields with commas and doubled quotes). */
 function csvRows(text: string): string[][] {
-  return text.trim().split('\n').map((line) => {
-    const out: string[] = [];
-    let cur = '';
-    let q = false;
-    for (let i = 0; i < line.length; i++) {
-      const c = line[i]!;
-      if (q && c === '"' && line[i + 1] === '"') (cur += '"'), i++;
-      else if (c === '"') q = !q;
-      else if (c === ',' && !q) out.push(cur), (cur = '');
-      else cur += c;
-    }
-    out.push(cur);
-    return out;
-  });
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const out: string[] = [];
+      let cur = '';
+      let q = false;
+      for (let i = 0; i < line.length; i++) {
+        const c = line[i]!;
+        if (q && c === '"' && line[i + 1] === '"') ((cur += '"'), i++);
+        else if (c === '"') q = !q;
+        else if (c === ',' && !q) (out.push(cur), (cur = ''));
+        else cur += c;
+      }
+      out.push(cur);
+      return out;
+    });
 }
 
 test('--csv: one header, a row per label of each hop and per event, for every file', async () => {
   const files = [join(dir, 'speech.wav'), join(dir, 'sine.wav')];
-  const [csv, json] = await Promise.all([
-    runCli(['tag', ...files, '--model', model, '--csv', '--top', '2']),
-    runCli(['tag', ...files, '--model', model, '--json', '--top', '2']),
-  ]);
+  const [csv, json] = await Promise.all([runCli(['tag', ...files, '--model', model, '--csv', '--top', '2']), runCli(['tag', ...files, '--model', model, '--json', '--top', '2'])]);
   assert.equal(csv.code, 0, csv.stderr);
   const rows = csvRows(csv.stdout);
   assert.deepEqual(rows[0], ['file', 'type', 'start', 'end', 'rank', 'label', 'id', 'score']);
   const body = rows.slice(1);
-  assert.ok(body.every((r) => r.length === 8), 'every row has 8 fields (labels with commas are quoted)');
+  assert.ok(
+    body.every((r) => r.length === 8),
+    'every row has 8 fields (labels with commas are quoted)',
+  );
   const lines = parse(json.stdout);
   const hops = lines.filter((l) => l.type === undefined);
   const expected = hops.flatMap((h) => h.top.map((t, i) => [h.file, 'hop', String(h.start), String(h.end), String(i + 1), t.label, t.id, String(t.score)]));
-  assert.deepEqual(body.filter((r) => r[1] === 'hop'), expected);
+  assert.deepEqual(
+    body.filter((r) => r[1] === 'hop'),
+    expected,
+  );
   const events = lines.filter((l) => l.type !== undefined).map((e) => [e.file, e.type, e.label]);
-  assert.deepEqual(body.filter((r) => r[1]!.startsWith('event.')).map((r) => [r[0], r[1], r[5]]), events);
+  assert.deepEqual(
+    body.filter((r) => r[1]!.startsWith('event.')).map((r) => [r[0], r[1], r[5]]),
+    events,
+  );
   assert.ok(body.some((r) => r[5]!.includes(',')) || !hops.some((h) => h.top.some((t) => t.label.includes(','))), 'comma labels survive quoting');
 });

@@ -1,12 +1,13 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import { importYamnet } from '../../src/models/yamnet/import.js';
-import { sharedPath } from '../helpers/shared.js';
 import { runCli } from '../helpers/cli.js';
+import { sharedPath } from '../helpers/shared.js';
 
 /** `earshot tag --json` times: every line names the window it describes, clipped to the file. */
 let root = '';
@@ -29,7 +30,10 @@ test('tag --json: hops and events carry start/end within the file; speech at 0 s
   assert.ok(duration > 2, `speech lasts ${duration} s`);
   const r = await runCli(['tag', join(root, 'speech.wav'), '--model', model, '--json', '--top', '3']);
   assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type?: string; label?: string; t: number; start: number; end: number });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type?: string; label?: string; t: number; start: number; end: number });
   const hops = lines.filter((l) => l.type === 'scores');
   assert.ok(hops.length > 3);
   for (const h of hops) {
@@ -38,7 +42,11 @@ test('tag --json: hops and events carry start/end within the file; speech at 0 s
   }
   assert.ok(Math.abs(hops.at(-1)!.end - duration) < 1e-3, 'the padded last hop ends at the end of the file');
   const speech = lines.filter((l) => l.label === 'Speech');
-  assert.deepEqual(speech.map((e) => e.type), ['event.start', 'event.end'], JSON.stringify(speech));
+  assert.deepEqual(
+    speech.map((e) => e.type),
+    ['event.start', 'event.end'],
+    JSON.stringify(speech),
+  );
   assert.equal(speech[0]!.start, 0, 'onset attributed to the first window, not one hop later');
   assert.ok(speech[1]!.end <= duration + 1e-6 && speech[1]!.t === speech[1]!.end, `event ends at ${speech[1]!.end} in a ${duration} s file`);
 });

@@ -1,9 +1,10 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { projectRoot } from '../helpers/shared.js';
+import { test } from 'node:test';
+
 import { runCli } from '../helpers/cli.js';
+import { projectRoot } from '../helpers/shared.js';
 import { speechEvent, startTestServer } from '../server/fixture.js';
 
 /** `earshot watch` as a child process against a real ProtocolServer. */

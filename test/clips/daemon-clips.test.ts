@@ -1,18 +1,20 @@
-import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { asyncScheduler, Observable, type MonoTypeOperatorFunction } from 'rxjs';
+import { test, type TestContext } from 'node:test';
+
+import { asyncScheduler, type MonoTypeOperatorFunction, Observable } from 'rxjs';
+
 import type { AudioChunk } from '../../src/audio/contracts.js';
-import { micSource } from '../../src/audio/index.js';
-import { createAlsaFixture, spawnWithEnv } from '../helpers/alsa.js';
 import { sourceFromConfig } from '../../src/audio/from-config.js';
+import { micSource } from '../../src/audio/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import { logMelPatches } from '../../src/features/patches.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
-import { startDaemon, type DaemonDeps } from '../../src/pipeline/daemon.js';
+import { type DaemonDeps, startDaemon } from '../../src/pipeline/daemon.js';
 import { liveSource } from '../../src/pipeline/flow.js';
-import { energyTagger } from '../pipeline/fakes.js';
 import { tempDir } from '../audio/tmp.js';
+import { createAlsaFixture, spawnWithEnv } from '../helpers/alsa.js';
+import { energyTagger } from '../pipeline/fakes.js';
 import { clipRate, decodeClip, insertedTone, writeWav16 } from './exact.js';
 
 const RATE = 16000;
@@ -28,7 +30,13 @@ const deps = (): DaemonDeps => ({
 });
 
 /** Runs a daemon over `open` with clips on; checks the one Loud event's clip against `src` sample by sample. */
-async function assertExactClip(t: TestContext, src: Int16Array, source: Record<string, unknown>, open: (cfg: Parameters<DaemonDeps['openSource']>[0]) => ReturnType<typeof sourceFromConfig>, clipsExtra: Record<string, unknown> = {}): Promise<void> {
+async function assertExactClip(
+  t: TestContext,
+  src: Int16Array,
+  source: Record<string, unknown>,
+  open: (cfg: Parameters<DaemonDeps['openSource']>[0]) => ReturnType<typeof sourceFromConfig>,
+  clipsExtra: Record<string, unknown> = {},
+): Promise<void> {
   const tmp = tempDir('clips');
   t.after(() => tmp.cleanup());
   const config = parseConfig({

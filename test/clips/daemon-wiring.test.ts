@@ -1,15 +1,16 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+
 import { parseConfig } from '../../src/config/load.js';
 import { logMelPatches } from '../../src/features/patches.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
 import { startDaemon } from '../../src/pipeline/daemon.js';
 import { pacedAudio } from '../../src/pipeline/paced-file.js';
-import { energyTagger } from '../pipeline/fakes.js';
 import { tempDir } from '../audio/tmp.js';
+import { energyTagger } from '../pipeline/fakes.js';
 import { insertedTone } from './exact.js';
 
 const RATE = 16000;

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+
 import wavefile from 'wavefile';
+
 import { rng } from '../helpers/rng.js';
 
 const { WaveFile } = wavefile;

@@ -1,11 +1,12 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+
 import { csvField } from '../../src/clips/export.js';
 import type { ClipRecord, EventRecord } from '../../src/history/contracts.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
-import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../audio/tmp.js';
+import { runCli } from '../helpers/cli.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.now();
@@ -13,7 +14,17 @@ const NOW = Date.now();
 function event(id: string, label: string, labelId: string, agoMs: number, source = 'door'): EventRecord {
   return { id, stream: { kind: 'source', name: source }, label, labelId, startSeconds: 10, endSeconds: 12.5, peakScore: 0.9, meanScore: 0.7, model: 'yamnet', wallStartMs: NOW - agoMs };
 }
-const clip = (id: string, eventId: string, state: ClipRecord['state'] = 'done'): ClipRecord => ({ id, eventId, path: `${id}.flac`, state, startSeconds: 5, endSeconds: 14.5, sampleRateHz: 16000, bytes: 100, error: null });
+const clip = (id: string, eventId: string, state: ClipRecord['state'] = 'done'): ClipRecord => ({
+  id,
+  eventId,
+  path: `${id}.flac`,
+  state,
+  startSeconds: 5,
+  endSeconds: 14.5,
+  sampleRateHz: 16000,
+  bytes: 100,
+  error: null,
+});
 
 /** Parses RFC 4180 CSV (quoted fields with commas, doubled quotes). */
 function parseCsv(text: string): string[][] {
@@ -50,9 +61,22 @@ test('earshot clips export: the clips of matching events (label, time window) an
   mkdirSync(clips);
   const store = new SqliteHistoryStore(db);
   await store.write({
-    events: [event('r/door:1:0', 'Dog', '/m/0bt9lr', 30 * HOUR), event('r/door:1:1', 'Dog', '/m/0bt9lr', 2 * HOUR), event('r/yard:1:2', 'Dog', '/m/0bt9lr', 1 * HOUR, 'yard'), event('r/door:2:3', 'Baby cry, infant cry', '/m/0463cq4', 1 * HOUR), event('r/door:1:4', 'Dog', '/m/0bt9lr', 0.5 * HOUR)],
+    events: [
+      event('r/door:1:0', 'Dog', '/m/0bt9lr', 30 * HOUR),
+      event('r/door:1:1', 'Dog', '/m/0bt9lr', 2 * HOUR),
+      event('r/yard:1:2', 'Dog', '/m/0bt9lr', 1 * HOUR, 'yard'),
+      event('r/door:2:3', 'Baby cry, infant cry', '/m/0463cq4', 1 * HOUR),
+      event('r/door:1:4', 'Dog', '/m/0bt9lr', 0.5 * HOUR),
+    ],
     segments: [],
-    clips: [clip('r_door_1_0', 'r/door:1:0'), clip('r_door_1_1', 'r/door:1:1'), clip('r_door_1_1.1', 'r/door:1:1'), clip('r_yard_1_2', 'r/yard:1:2'), clip('r_door_2_3', 'r/door:2:3'), clip('r_door_1_4', 'r/door:1:4', 'failed')],
+    clips: [
+      clip('r_door_1_0', 'r/door:1:0'),
+      clip('r_door_1_1', 'r/door:1:1'),
+      clip('r_door_1_1.1', 'r/door:1:1'),
+      clip('r_yard_1_2', 'r/yard:1:2'),
+      clip('r_door_2_3', 'r/door:2:3'),
+      clip('r_door_1_4', 'r/door:1:4', 'failed'),
+    ],
   });
   await store.close();
   for (const id of ['r_door_1_0', 'r_door_1_1', 'r_door_1_1.1', 'r_yard_1_2', 'r_door_2_3']) {

@@ -1,14 +1,15 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+
 import { parseConfig } from '../../src/config/load.js';
 import { logMelPatches } from '../../src/features/patches.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
-import { startDaemon, type DaemonDeps } from '../../src/pipeline/daemon.js';
+import { type DaemonDeps, startDaemon } from '../../src/pipeline/daemon.js';
 import { pacedAudio } from '../../src/pipeline/paced-file.js';
-import { energyTagger } from '../pipeline/fakes.js';
 import { tempDir } from '../audio/tmp.js';
+import { energyTagger } from '../pipeline/fakes.js';
 import { insertedTone } from './exact.js';
 
 const RATE = 16000;
@@ -69,7 +70,11 @@ test('SIGKILL during a write: on restart the .part file is removed and its histo
   const db = tmp.path('history.sqlite');
   // What a killed run leaves: a 'writing' row and the encoder's .part file.
   const before = new SqliteHistoryStore(db);
-  await before.write({ events: [], segments: [], clips: [{ id: 'r0_door_0_0', eventId: 'r0/door:0:0', path: 'r0_door_0_0.flac', state: 'writing', startSeconds: 1, endSeconds: null, sampleRateHz: RATE, bytes: 0, error: null }] });
+  await before.write({
+    events: [],
+    segments: [],
+    clips: [{ id: 'r0_door_0_0', eventId: 'r0/door:0:0', path: 'r0_door_0_0.flac', state: 'writing', startSeconds: 1, endSeconds: null, sampleRateHz: RATE, bytes: 0, error: null }],
+  });
   await before.close();
   writeFileSync(`${clips}/r0_door_0_0.flac.part`, Buffer.alloc(1000));
 

@@ -1,17 +1,19 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+import { PNG } from 'pngjs';
+
+import { parseRange } from '../../src/clips/http.js';
 import { parseConfig } from '../../src/config/load.js';
 import { logMelPatches } from '../../src/features/patches.js';
 import { startDaemon } from '../../src/pipeline/daemon.js';
 import { pacedAudio } from '../../src/pipeline/paced-file.js';
-import { PNG } from 'pngjs';
-import { parseRange } from '../../src/clips/http.js';
+import { tempDir } from '../audio/tmp.js';
+import { runCli } from '../helpers/cli.js';
 import { energyTagger } from '../pipeline/fakes.js';
 import { TestClient } from '../server/wsclient.js';
-import { tempDir } from '../audio/tmp.js';
 import { insertedTone } from './exact.js';
-import { runCli } from '../helpers/cli.js';
 
 const RATE = 16000;
 const TOKEN = 's3cret';
@@ -72,9 +74,19 @@ test('clips over HTTP: event.end carries the clip path; GET with the API token, 
   assert.equal(api.events[0]!.clip, clip, '/api/events carries the clip path');
   const cli = await runCli(['events', '--db', tmp.path('history.sqlite'), '--json']);
   assert.equal(cli.code, 0, cli.stderr);
-  const lines = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as { label: string; clip?: string });
-  assert.deepEqual(lines.filter((l) => l.label === 'Loud').map((l) => l.clip), [clip], 'earshot events --json carries it');
-  assert.ok(lines.filter((l) => l.label !== 'Loud').every((l) => l.clip === undefined), 'events without a clip have no clip field');
+  const lines = cli.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { label: string; clip?: string });
+  assert.deepEqual(
+    lines.filter((l) => l.label === 'Loud').map((l) => l.clip),
+    [clip],
+    'earshot events --json carries it',
+  );
+  assert.ok(
+    lines.filter((l) => l.label !== 'Loud').every((l) => l.clip === undefined),
+    'events without a clip have no clip field',
+  );
   assert.equal((await fetch(base + clip)).status, 401, 'same auth as the API');
   assert.equal((await fetch(`${base}${clip}?token=wrong`)).status, 401);
 
@@ -107,7 +119,7 @@ test('clips over HTTP: event.end carries the clip path; GET with the API token, 
   assert.equal(png.status, 200);
   assert.equal(png.headers.get('content-type'), 'image/png');
   const img = PNG.sync.read(Buffer.from(await png.arrayBuffer()));
-  const seconds = (sidecar.clip.endSeconds - sidecar.clip.startSeconds);
+  const seconds = sidecar.clip.endSeconds - sidecar.clip.startSeconds;
   assert.equal(img.width, Math.floor((seconds * RATE - 400) / 160) + 1, 'one column per 10 ms log-mel frame');
   assert.equal(img.height, 64 * 3 + 12, '64 bands and the time axis');
   const px = (x: number, y: number) => Array.from(img.data.subarray((y * img.width + x) * 4, (y * img.width + x) * 4 + 3));

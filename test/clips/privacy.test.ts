@@ -1,6 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import { test } from 'node:test';
+
 import type { LabelInfo, Tagger } from '../../src/classify/contracts.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Patch } from '../../src/features/contracts.js';
@@ -8,8 +9,8 @@ import { logMelPatches } from '../../src/features/patches.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
 import { startDaemon } from '../../src/pipeline/daemon.js';
 import { pacedAudio } from '../../src/pipeline/paced-file.js';
-import { rng } from '../helpers/rng.js';
 import { tempDir } from '../audio/tmp.js';
+import { rng } from '../helpers/rng.js';
 
 const RATE = 16000;
 
@@ -76,7 +77,11 @@ test('privacy.dropSpeech: a clip overlapping speech is not kept, one clear of it
   const tmp = tempDir('clips-privacy');
   t.after(() => tmp.cleanup());
   // Glass alone at 3 s; at 12 s speech (250 Hz) with glass (3 kHz) inside it.
-  const src = audio(20, [[3, 1.5, 3000], [12, 3, 250], [12.5, 1.5, 3000]]);
+  const src = audio(20, [
+    [3, 1.5, 3000],
+    [12, 3, 250],
+    [12.5, 1.5, 3000],
+  ]);
   for (const drop of [false, true]) {
     const store = await runDaemon(tmp.path(String(drop)), src, drop);
     t.after(() => store.close());

@@ -1,7 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+
 import { Registry } from 'prom-client';
+
 import { createClipMetrics } from '../../src/clips/metrics.js';
 import { ClipRetention, planSweep, type StoredClip } from '../../src/clips/retention.js';
 import type { ClipRecord } from '../../src/history/contracts.js';
@@ -34,7 +36,14 @@ test('retention, tiny quota: the oldest clips go first, whole (audio, sidecar, P
   const tmp = tempDir('clips-ret');
   t.after(() => tmp.cleanup());
   // ages in hours; sizes vary so the quota is not a clip count
-  const clips = [['a', 'dog', 9, 3000], ['b', 'glass', 8, 1000], ['c', 'dog', 7, 2000], ['d', 'siren', 6, 4000], ['e', 'dog', 5, 1500], ['f', 'glass', 4, 2500]] as const;
+  const clips = [
+    ['a', 'dog', 9, 3000],
+    ['b', 'glass', 8, 1000],
+    ['c', 'dog', 7, 2000],
+    ['d', 'siren', 6, 4000],
+    ['e', 'dog', 5, 1500],
+    ['f', 'glass', 4, 2500],
+  ] as const;
   for (const [id, label, h, size] of clips) writeClip(tmp.dir, id, label, h * 3_600_000, size);
   writeFileSync(`${tmp.dir}/g.flac.part`, Buffer.alloc(50_000));
   const unit = (id: string) => ['flac', 'json', 'png'].reduce((n, x) => n + statSync(`${tmp.dir}/${id}.${x}`).size, 0);
@@ -43,7 +52,11 @@ test('retention, tiny quota: the oldest clips go first, whole (audio, sidecar, P
   const { r, rows, registry } = sweeper(tmp.dir, { maxBytes: quota });
   assert.equal(await r.load(), 6);
   assert.equal(await r.sweep(), 4);
-  assert.deepEqual(rows.map((x) => x.id), ['a', 'b', 'c', 'd'], 'oldest first');
+  assert.deepEqual(
+    rows.map((x) => x.id),
+    ['a', 'b', 'c', 'd'],
+    'oldest first',
+  );
   assert.ok(rows.every((x) => x.state === 'deleted' && x.eventId === `run/${x.id}` && x.path === `${x.id}.flac` && /retention: size/.test(x.error!)));
   assert.deepEqual(readdirSync(tmp.dir).sort(), ['e.flac', 'e.json', 'e.png', 'f.flac', 'f.json', 'f.png', 'g.flac.part']);
   assert.ok(r.bytes <= quota);
@@ -63,8 +76,17 @@ test('retention: the per-label minimum is kept even above the quota (and logged)
   const { r, rows, logs } = sweeper(tmp.dir, { maxBytes: 1, minPerLabel: 2 });
   await r.load();
   await r.sweep();
-  assert.deepEqual(rows.map((x) => x.id), ['dog0', 'dog1', 'dog2'], 'the oldest dogs go; the newest 2 dogs and the only glass and cat stay');
-  assert.deepEqual(readdirSync(tmp.dir).filter((f) => f.endsWith('.flac')).sort(), ['cat0.flac', 'dog3.flac', 'dog4.flac', 'glass0.flac']);
+  assert.deepEqual(
+    rows.map((x) => x.id),
+    ['dog0', 'dog1', 'dog2'],
+    'the oldest dogs go; the newest 2 dogs and the only glass and cat stay',
+  );
+  assert.deepEqual(
+    readdirSync(tmp.dir)
+      .filter((f) => f.endsWith('.flac'))
+      .sort(),
+    ['cat0.flac', 'dog3.flac', 'dog4.flac', 'glass0.flac'],
+  );
   assert.match(logs.join('\n'), /minPerLabel \(2\)/);
 
   // age: 7 days, minimum 1 per label: dog3 (7 d) is exactly at the limit, glass0 (20 d) is its label's last
@@ -75,13 +97,20 @@ test('retention: the per-label minimum is kept even above the quota (and logged)
   const s2 = sweeper(tmp2.dir, { maxAgeDays: 7, minPerLabel: 1 });
   await s2.r.load();
   await s2.r.sweep();
-  assert.deepEqual(s2.rows.map((x) => [x.id, x.error]), [['dog0', 'retention: age'], ['dog1', 'retention: age'], ['dog2', 'retention: age']]);
+  assert.deepEqual(
+    s2.rows.map((x) => [x.id, x.error]),
+    [
+      ['dog0', 'retention: age'],
+      ['dog1', 'retention: age'],
+      ['dog2', 'retention: age'],
+    ],
+  );
   assert.ok(existsSync(`${tmp2.dir}/glass0.flac`), 'the last glass clip stays although it is 20 days old');
 });
 
 test('planSweep on random inventories: oldest first, label minimums, quota and age met whenever the minimums allow', () => {
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let trial = 0; trial < 500; trial++) {
     const n = Math.floor(rnd() * 40);
     const clips: StoredClip[] = Array.from({ length: n }, (_, i) => ({

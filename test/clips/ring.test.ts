@@ -1,5 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { SampleRing } from '../../src/clips/ring.js';
 import { rng } from '../helpers/rng.js';
 

@@ -1,20 +1,22 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+import { asyncScheduler } from 'rxjs';
+
+import { sourceFromConfig } from '../../src/audio/from-config.js';
 import { parseConfig } from '../../src/config/load.js';
 import { logMelPatches } from '../../src/features/patches.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
 import { startDaemon } from '../../src/pipeline/daemon.js';
+import { liveSource } from '../../src/pipeline/flow.js';
 import { pacedAudio } from '../../src/pipeline/paced-file.js';
 import { s3Storage } from '../../src/storage/index.js';
-import { energyTagger } from '../pipeline/fakes.js';
-import { startS3rver } from '../helpers/s3.js';
 import { tempDir } from '../audio/tmp.js';
 import { rng } from '../helpers/rng.js';
+import { startS3rver } from '../helpers/s3.js';
+import { energyTagger } from '../pipeline/fakes.js';
 import { writeWav16 } from './exact.js';
-import { sourceFromConfig } from '../../src/audio/from-config.js';
-import { asyncScheduler } from 'rxjs';
-import { liveSource } from '../../src/pipeline/flow.js';
 
 const RATE = 16000;
 
@@ -27,7 +29,11 @@ function tones(seconds: number, starts: number[]): Float32Array {
 }
 
 async function daemon(dir: string, url: string, s3: unknown, src: Float32Array, clips: Record<string, unknown> = {}, realtime = false) {
-  writeWav16(`${dir}/in.wav`, RATE, Int16Array.from(src, (v) => Math.round(v * 32767)));
+  writeWav16(
+    `${dir}/in.wav`,
+    RATE,
+    Int16Array.from(src, (v) => Math.round(v * 32767)),
+  );
   const config = parseConfig({
     stateDir: dir,
     sources: [{ id: 'door', kind: 'file', path: `${dir}/in.wav`, realtime }],
@@ -38,7 +44,8 @@ async function daemon(dir: string, url: string, s3: unknown, src: Float32Array, 
   });
   return startDaemon(config, {
     version: 'test',
-    openSource: (cfg) => (realtime ? liveSource(() => sourceFromConfig(cfg, { scheduler: asyncScheduler })) : pacedAudio(async () => ({ samples: src, sampleRateHz: RATE, channels: 1 }), { loop: false })),
+    openSource: (cfg) =>
+      realtime ? liveSource(() => sourceFromConfig(cfg, { scheduler: asyncScheduler })) : pacedAudio(async () => ({ samples: src, sampleRateHz: RATE, channels: 1 }), { loop: false }),
     loadTagger: async () => energyTagger(-3.5),
     patches: logMelPatches,
     history: { path: `${dir}/history.sqlite`, clipsDir: `${dir}/clips` },
@@ -58,7 +65,11 @@ test('S3 down: finished clips wait in the local spool, are uploaded byte for byt
   const spooled = new Map(readdirSync(tmp.path('clips')).map((f) => [f, readFileSync(tmp.path(`clips/${f}`))]));
   const audio = [...spooled.keys()].filter((f) => f.endsWith('.flac')).sort();
   assert.equal(audio.length, 2, `two clips spooled while S3 is down: ${[...spooled.keys()].join(' ')}`);
-  const clipMetrics = async () => (await d.metrics.registry.metrics()).split('\n').filter((l) => l.startsWith('earshot_clips_')).join('\n');
+  const clipMetrics = async () =>
+    (await d.metrics.registry.metrics())
+      .split('\n')
+      .filter((l) => l.startsWith('earshot_clips_'))
+      .join('\n');
   // The first attempt fails after the storage layer's own retries.
   for (let i = 0; i < 300 && !/uploads_total\{result="failed"\} [1-9]/.test(await clipMetrics()); i++) await new Promise((r) => setTimeout(r, 100));
   assert.match(await clipMetrics(), /earshot_clips_uploads_total\{result="failed"\} [1-9]/);

@@ -1,8 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
 import { childPids, run, startDaemonProcess } from '../e2e/daemon-process.js';
 import { runCli } from '../helpers/cli.js';
@@ -73,7 +74,11 @@ test('SIGKILL of the daemon mid-clip: on restart partial files are gone and hist
   assert.equal(code, 0, second.stderr());
 
   const left = files();
-  assert.deepEqual(left.filter((f) => f.endsWith('.part')), [], 'no partial file');
+  assert.deepEqual(
+    left.filter((f) => f.endsWith('.part')),
+    [],
+    'no partial file',
+  );
   const store = new SqliteHistoryStore(join(dir, 'history.sqlite'), { readonly: true });
   t.after(() => store.close());
   const done = await store.clipsInState('done', 10_000);

@@ -1,10 +1,12 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'node:test';
+
 import { PNG } from 'pngjs';
+
 import { spectrogramPng } from '../../src/clips/spectrogram.js';
 
 /**
@@ -60,7 +62,10 @@ for (const rate of [16000, 44100]) {
     const axisRow = BAND_ROWS + 2;
     const white = (x: number) => img.data[(axisRow * img.width + x) * 4] === 255;
     const ticks = [...Array(img.width).keys()].filter(white);
-    assert.deepEqual(ticks, [...Array(Math.floor((img.width - 1) * hop + 1e-9) + 1).keys()].map((s) => Math.round(s / hop)));
+    assert.deepEqual(
+      ticks,
+      [...Array(Math.floor((img.width - 1) * hop + 1e-9) + 1).keys()].map((s) => Math.round(s / hop)),
+    );
     assert.ok(ticks.length >= 3, `${ticks.length} ticks`);
   });
 }

@@ -1,7 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseConfig } from '../../src/config/load.js';
+import { test } from 'node:test';
+
 import { eventsFor } from '../../src/config/events-for.js';
+import { parseConfig } from '../../src/config/load.js';
 import { isEarshotError } from '../../src/errors.js';
 
 test('a source events block lays over config.events, merging per-label overrides', () => {
@@ -21,5 +22,8 @@ test('a source events block lays over config.events, merging per-label overrides
 
 test('a source whose merged events are inconsistent is refused naming the source', () => {
   const c = parseConfig({ events: { onThreshold: 0.5, offThreshold: 0.4 }, sources: [{ id: 'door', kind: 'file', path: '/d.wav', events: { onThreshold: 0.2 } }] });
-  assert.throws(() => eventsFor(c.sources[0]!, c), (e) => isEarshotError(e, 'CONFIG_INVALID') && /door.*offThreshold/.test(e.message));
+  assert.throws(
+    () => eventsFor(c.sources[0]!, c),
+    (e) => isEarshotError(e, 'CONFIG_INVALID') && /door.*offThreshold/.test(e.message),
+  );
 });

@@ -1,8 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { stringify } from 'yaml';
+
 import { projectRoot } from '../helpers/shared.js';
 
 /** `earshot run` as a real child process (the CLI from source), with its address parsed from stdout. */
@@ -15,11 +17,7 @@ export interface DaemonProcess {
   stop(): Promise<number | null>;
 }
 
-export async function startDaemonProcess(
-  config: Record<string, unknown>,
-  dir: string,
-  opts: { env?: NodeJS.ProcessEnv; args?: string[]; stdin?: 'pipe' | 'ignore' } = {},
-): Promise<DaemonProcess> {
+export async function startDaemonProcess(config: Record<string, unknown>, dir: string, opts: { env?: NodeJS.ProcessEnv; args?: string[]; stdin?: 'pipe' | 'ignore' } = {}): Promise<DaemonProcess> {
   mkdirSync(dir, { recursive: true });
   const cfgPath = join(dir, `config-${Date.now()}-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(cfgPath, stringify(config));

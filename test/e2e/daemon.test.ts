@@ -1,16 +1,18 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sharedPath } from '../helpers/shared.js';
+import { after, before, test } from 'node:test';
+
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+
+import { type AlsaFixture, createAlsaFixture } from '../helpers/alsa.js';
 import { runCli } from '../helpers/cli.js';
-import { createAlsaFixture, type AlsaFixture } from '../helpers/alsa.js';
-import { TestClient, httpGet, type Msg } from '../server/wsclient.js';
-import { childPids, pacedArecordDir, run, startDaemonProcess, type DaemonProcess } from './daemon-process.js';
+import { sharedPath } from '../helpers/shared.js';
+import { httpGet, type Msg, TestClient } from '../server/wsclient.js';
+import { childPids, type DaemonProcess, pacedArecordDir, run, startDaemonProcess } from './daemon-process.js';
 
 /**
  * The daemon end to end, as users run it: `earshot run` in a child process with a
@@ -82,7 +84,10 @@ test('file sources: hello, filtered scores, Speech and Sine wave events, malform
 
   const voice = await connect(d.ws, { authorization: 'Bearer e2e-token' });
   const hello = await voice.waitFor((m) => m.type === 'hello');
-  assert.deepEqual((hello.sources as { id: string }[]).map((s) => s.id), ['speech', 'sine']);
+  assert.deepEqual(
+    (hello.sources as { id: string }[]).map((s) => s.id),
+    ['speech', 'sine'],
+  );
   const models = hello.models as { name: string; backend: string; labelCount: number }[];
   assert.equal(models.length, 1);
   assert.equal(models[0]!.labelCount, 521);
@@ -102,8 +107,52 @@ test('file sources: hello, filtered scores, Speech and Sine wave events, malform
 
   const vScores = voice.messages.filter((m) => m.type === 'scores');
   assert.ok(vScores.length > 0);
-  assert.ok(vScores.every((m) => m.source === 'speech'), 'only the subscribed source');
-  const humanVoice = new Set(['Speech', 'Male speech, man speaking', 'Female speech, woman speaking', 'Child speech, kid speaking', 'Conversation', 'Narration, monologue', 'Babbling', 'Speech synthesizer', 'Shout', 'Bellow', 'Whoop', 'Yell', 'Children shouting', 'Screaming', 'Whispering', 'Laughter', 'Baby laughter', 'Giggle', 'Snicker', 'Belly laugh', 'Chuckle, chortle', 'Crying, sobbing', 'Baby cry, infant cry', 'Whimper', 'Wail, moan', 'Sigh', 'Singing', 'Choir', 'Yodeling', 'Chant', 'Mantra', 'Child singing', 'Synthetic singing', 'Rapping', 'Humming', 'Groan', 'Grunt', 'Whistling', 'Male singing', 'Female singing']);
+  assert.ok(
+    vScores.every((m) => m.source === 'speech'),
+    'only the subscribed source',
+  );
+  const humanVoice = new Set([
+    'Speech',
+    'Male speech, man speaking',
+    'Female speech, woman speaking',
+    'Child speech, kid speaking',
+    'Conversation',
+    'Narration, monologue',
+    'Babbling',
+    'Speech synthesizer',
+    'Shout',
+    'Bellow',
+    'Whoop',
+    'Yell',
+    'Children shouting',
+    'Screaming',
+    'Whispering',
+    'Laughter',
+    'Baby laughter',
+    'Giggle',
+    'Snicker',
+    'Belly laugh',
+    'Chuckle, chortle',
+    'Crying, sobbing',
+    'Baby cry, infant cry',
+    'Whimper',
+    'Wail, moan',
+    'Sigh',
+    'Singing',
+    'Choir',
+    'Yodeling',
+    'Chant',
+    'Mantra',
+    'Child singing',
+    'Synthetic singing',
+    'Rapping',
+    'Humming',
+    'Groan',
+    'Grunt',
+    'Whistling',
+    'Male singing',
+    'Female singing',
+  ]);
   for (const m of vScores) {
     const top = m.top as { label: string }[];
     assert.ok(top.length <= 3);
@@ -124,9 +173,15 @@ test('file sources: hello, filtered scores, Speech and Sine wave events, malform
   const health = await httpGet(`${d.http}/healthz?token=e2e-token`);
   assert.equal(health.status, 200);
   const h = JSON.parse(health.body) as { sources: { id: string; state: string; backend: string }[] };
-  assert.deepEqual(h.sources.map((s) => s.id), ['speech', 'sine']);
+  assert.deepEqual(
+    h.sources.map((s) => s.id),
+    ['speech', 'sine'],
+  );
   // the padded files are silent for 3 s of every loop: live either way
-  assert.ok(h.sources.every((s) => ['up', 'silent'].includes(s.state) && s.backend.startsWith('onnx')), JSON.stringify(h.sources));
+  assert.ok(
+    h.sources.every((s) => ['up', 'silent'].includes(s.state) && s.backend.startsWith('onnx')),
+    JSON.stringify(h.sources),
+  );
   const metrics = (await httpGet(`${d.http}/metrics?token=e2e-token`)).body;
   assert.match(metrics, /earshot_patches_total\{source="speech"\} [1-9]/);
   assert.match(metrics, /earshot_inference_seconds_count\{source="sine"\} [1-9]/);
@@ -148,11 +203,9 @@ test('file sources: hello, filtered scores, Speech and Sine wave events, malform
 
 test('microphone through the real arecord: speech events, silence reported, device loss and return', async () => {
   await alsa.writeInfile(speechPcm);
-  const d = await startDaemonProcess(
-    baseConfig({ sources: [{ id: 'mic', kind: 'mic', device: alsa.pcmName, recorder: 'arecord' }] }),
-    root,
-    { env: { ...alsa.env, PATH: `${pacedArecordDir(root)}:${process.env.PATH}`, EARSHOT_TEST_MIC_SPEEDUP: '4' } },
-  );
+  const d = await startDaemonProcess(baseConfig({ sources: [{ id: 'mic', kind: 'mic', device: alsa.pcmName, recorder: 'arecord' }] }), root, {
+    env: { ...alsa.env, PATH: `${pacedArecordDir(root)}:${process.env.PATH}`, EARSHOT_TEST_MIC_SPEEDUP: '4' },
+  });
   daemons.push(d);
   const c = await connect(d.ws);
   await c.request({ type: 'subscribe', labels: ['Speech'], kinds: ['events', 'status'] }, 'subscribed');
@@ -250,7 +303,11 @@ test('url (ffmpeg over HTTP) and stdin sources: events from both, ended when the
   await c.request({ type: 'ping' }, 'pong');
   const ev = c.messages.filter((m) => m.type.startsWith('event.'));
   for (const src of ['net', 'pipe']) {
-    assert.deepEqual(ev.filter((m) => m.source === src).map((m) => m.type), ['event.start', 'event.end'], `${src}: ${JSON.stringify(ev)}`);
+    assert.deepEqual(
+      ev.filter((m) => m.source === src).map((m) => m.type),
+      ['event.start', 'event.end'],
+      `${src}: ${JSON.stringify(ev)}`,
+    );
   }
   const h = await httpGet(`${d.http}/healthz`);
   assert.equal(h.status, 200, 'ended inputs are not failures');
@@ -283,7 +340,9 @@ test('earshot run --once with a missing file exits 2 with the error instead of r
 });
 
 test('earshot run --print json --print-scores writes events and top labels to stdout', async () => {
-  const r = await runCli(['run', '--source', `file:${join(root, 'speech.wav')}`, '--fast', '--once', '--model', model, '--port', '0', '--print', 'json', '--print-scores'], { env: { EARSHOT_CONFIG: '' } });
+  const r = await runCli(['run', '--source', `file:${join(root, 'speech.wav')}`, '--fast', '--once', '--model', model, '--port', '0', '--print', 'json', '--print-scores'], {
+    env: { EARSHOT_CONFIG: '' },
+  });
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   assert.match(lines[0]!, /^earshot listening on/);

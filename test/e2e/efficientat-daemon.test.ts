@@ -1,11 +1,12 @@
-import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
+
 import { sharedPath } from '../helpers/shared.js';
-import { TestClient, type Msg } from '../server/wsclient.js';
-import { startDaemonProcess, type DaemonProcess } from './daemon-process.js';
+import { type Msg, TestClient } from '../server/wsclient.js';
+import { type DaemonProcess, startDaemonProcess } from './daemon-process.js';
 
 /**
  * `earshot run` with the shipped EfficientAT mn04 (models.tagger: efficientat, no import):
@@ -47,5 +48,8 @@ test('daemon with the shipped mn04: 527 labels, Speech scores each 0.5 s hop and
   const gaps = ts.slice(1).map((t, i) => t - ts[i]!);
   assert.ok(gaps.length >= 3, `${gaps.length} gaps`);
   assert.ok(gaps.filter((g) => Math.abs(g - 0.5) < 1e-6).length >= Math.ceil(gaps.length / 2), `gaps ${gaps.join(', ')}`);
-  assert.ok(gaps.every((g) => g > 0 && g <= 0.5 + 1e-6), `gaps ${gaps.join(', ')}`);
+  assert.ok(
+    gaps.every((g) => g > 0 && g <= 0.5 + 1e-6),
+    `gaps ${gaps.join(', ')}`,
+  );
 });

@@ -1,15 +1,17 @@
-import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
+
 import wavefile from 'wavefile';
-import { sharedPath } from '../helpers/shared.js';
-import { rng } from '../helpers/rng.js';
+
 import { runCli } from '../helpers/cli.js';
-import { TestClient, httpGet } from '../server/wsclient.js';
+import { rng } from '../helpers/rng.js';
+import { sharedPath } from '../helpers/shared.js';
 import { promValue } from '../server/harness.js';
-import { startDaemonProcess, type DaemonProcess } from './daemon-process.js';
+import { httpGet, TestClient } from '../server/wsclient.js';
+import { type DaemonProcess, startDaemonProcess } from './daemon-process.js';
 
 /**
  * Issue #19 item 6 as a user would meet it: `earshot run` (real YAMNet on a looping file,

@@ -1,14 +1,16 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import wavefile from 'wavefile';
+
 import { importYamnet } from '../../src/models/yamnet/import.js';
-import { sharedPath } from '../helpers/shared.js';
 import { runCli } from '../helpers/cli.js';
+import { sharedPath } from '../helpers/shared.js';
 import { httpGet, TestClient } from '../server/wsclient.js';
-import { startDaemonProcess, type DaemonProcess } from './daemon-process.js';
+import { type DaemonProcess, startDaemonProcess } from './daemon-process.js';
 
 /** A float WAV with NaN/Inf bursts: every score from `tag` and from the daemon must be a number. */
 const root = mkdtempSync(join(tmpdir(), 'earshot-nonfinite-'));
@@ -35,10 +37,16 @@ after(async () => {
 test('tag: scores are numbers for a float WAV holding NaN and Inf', async () => {
   const r = await runCli(['tag', wav, '--model', model, '--json', '--top', '521']);
   assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { top?: { score: unknown }[] });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { top?: { score: unknown }[] });
   const scores = lines.flatMap((l) => l.top ?? []).map((x) => x.score);
   assert.ok(scores.length >= 521);
-  assert.ok(scores.every((s) => typeof s === 'number' && Number.isFinite(s)), `non-numeric scores: ${scores.filter((s) => typeof s !== 'number').length}`);
+  assert.ok(
+    scores.every((s) => typeof s === 'number' && Number.isFinite(s)),
+    `non-numeric scores: ${scores.filter((s) => typeof s !== 'number').length}`,
+  );
 });
 
 test('daemon: scores messages carry numbers for the same file', async () => {

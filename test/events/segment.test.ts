@@ -1,10 +1,12 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { eventsSchema } from '../../src/config/sections/events.js';
-import { EventSegmenter, resolveThresholds, segmentEvents, smoothScores, type ScoreFrame } from '../../src/events/index.js';
+
 import type { LabelInfo } from '../../src/classify/contracts.js';
+import { eventsSchema } from '../../src/config/sections/events.js';
 import { isEarshotError } from '../../src/errors.js';
+import { EventSegmenter, resolveThresholds, type ScoreFrame, segmentEvents, smoothScores } from '../../src/events/index.js';
 
 const labels: LabelInfo[] = [
   { index: 0, id: '/m/09x0r', name: 'Speech' },
@@ -87,8 +89,14 @@ test('gap merge: a re-start within mergeGap continues the same event; end waits 
     ],
   );
   // the end of the first event (last active 3.0) is emitted once the gap exceeds 1 s: at t = 4.5
-  assert.equal(perFrame.findIndex((e) => e.some((x) => x.type === 'event.end')), 8);
-  assert.deepEqual(seg.flush().map((e) => [e.type, e.id, e.tSeconds]), [['event.end', 'mic:0:2', 6]]);
+  assert.equal(
+    perFrame.findIndex((e) => e.some((x) => x.type === 'event.end')),
+    8,
+  );
+  assert.deepEqual(
+    seg.flush().map((e) => [e.type, e.id, e.tSeconds]),
+    [['event.end', 'mic:0:2', 6]],
+  );
 });
 
 test('end of stream closes open events, discards pending ones; labels are independent', async () => {
@@ -126,13 +134,20 @@ test('an override naming no label is a config error naming the key and the close
       (e) => isEarshotError(e, 'CONFIG_INVALID') && e.message.includes('"Speach"') && e.message.includes('did you mean "Speech"?'),
     );
   }
-  assert.throws(() => resolveThresholds(cfg({ labels: { Zzzzqqq: {} } }), labels), (e) => isEarshotError(e, 'CONFIG_INVALID') && !e.message.includes('did you mean'), 'no far-fetched suggestion');
+  assert.throws(
+    () => resolveThresholds(cfg({ labels: { Zzzzqqq: {} } }), labels),
+    (e) => isEarshotError(e, 'CONFIG_INVALID') && !e.message.includes('did you mean'),
+    'no far-fetched suggestion',
+  );
 });
 
 test('override keys match label names case-insensitively (ids exactly)', () => {
   const th = resolveThresholds(cfg({ labels: { speech: { onThreshold: 0.8 }, 'SINE WAVE': { onThreshold: 0.2, offThreshold: 0.1 } } }), labels);
   assert.deepEqual([...th.on], [0.8, 0.2]);
-  assert.throws(() => resolveThresholds(cfg({ labels: { '/M/09X0R': {} } }), labels), (e) => isEarshotError(e, 'CONFIG_INVALID'));
+  assert.throws(
+    () => resolveThresholds(cfg({ labels: { '/M/09X0R': {} } }), labels),
+    (e) => isEarshotError(e, 'CONFIG_INVALID'),
+  );
 });
 
 test('a frame with the wrong score count errors the stream', async () => {
@@ -147,7 +162,10 @@ test('setConfig applies new thresholds without losing the open event id', () => 
   assert.deepEqual(seg.push(fs[1]!), []);
   seg.setConfig(cfg({ minDurationSeconds: 0, mergeGapSeconds: 0, offThreshold: 0.7, onThreshold: 0.95 }));
   const end = seg.push(fs[2]!);
-  assert.deepEqual(end.map((e) => [e.type, e.id, e.tSeconds]), [['event.end', 'mic:0:1', 1]]);
+  assert.deepEqual(
+    end.map((e) => [e.type, e.id, e.tSeconds]),
+    [['event.end', 'mic:0:1', 1]],
+  );
 });
 
 test('smoothing: exponential over stream time, inputs untouched', async () => {
@@ -165,14 +183,27 @@ test('onsets: the first frame of a stream adds its whole window, later ones the 
   const win = (k: number, s: number): ScoreFrame => ({ sourceId: 'mic', startSeconds: k * 0.48, tSeconds: k * 0.48 + 0.975, scores: Float32Array.from([s, 0]), labels });
   const a = new EventSegmenter(cfg0, { hopSeconds: 0.48 });
   const start = a.push(win(0, 0.9));
-  assert.deepEqual(start.map((e) => [e.type, e.startSeconds, e.endSeconds]), [['event.start', 0, 0.975]], 'speech at 0.0 s starts at 0.0, not 0.495');
+  assert.deepEqual(
+    start.map((e) => [e.type, e.startSeconds, e.endSeconds]),
+    [['event.start', 0, 0.975]],
+    'speech at 0.0 s starts at 0.0, not 0.495',
+  );
   // a later crossing: attributed to the audio the crossing frame added, after the previous frame's end
   const b = new EventSegmenter(cfg0, { hopSeconds: 0.48 });
   assert.deepEqual(b.push(win(0, 0.1)), []);
-  assert.deepEqual(b.push(win(1, 0.9)).map((e) => [e.startSeconds, e.endSeconds]), [[0.975, 1.455]]);
+  assert.deepEqual(
+    b.push(win(1, 0.9)).map((e) => [e.startSeconds, e.endSeconds]),
+    [[0.975, 1.455]],
+  );
   const end = b.push(win(2, 0.0));
-  assert.deepEqual(end.map((e) => [e.type, e.startSeconds, e.tSeconds, e.endSeconds]), [['event.end', 0.975, 1.455, 1.455]]);
+  assert.deepEqual(
+    end.map((e) => [e.type, e.startSeconds, e.tSeconds, e.endSeconds]),
+    [['event.end', 0.975, 1.455, 1.455]],
+  );
   // after a flush (source down) the next frame starts a new stream
   b.flush();
-  assert.deepEqual(b.push(win(10, 0.9)).map((e) => e.startSeconds), [4.8]);
+  assert.deepEqual(
+    b.push(win(10, 0.9)).map((e) => e.startSeconds),
+    [4.8],
+  );
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { KAISER_BEST, besselI0, kaiserBest } from '../../src/features/index.js';
+
+import { besselI0, KAISER_BEST, kaiserBest } from '../../src/features/index.js';
 import { sharedPath } from '../helpers/shared.js';
 import { readF64 } from './util.js';
 

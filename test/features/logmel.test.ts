@@ -2,17 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+
 import { decodeAudioFile } from '../../src/audio/decode.js';
 import { isEarshotError } from '../../src/errors.js';
-import {
-  computeLogMelPatches,
-  createMagnitudeFft,
-  frameCount,
-  hertzToMel,
-  melMatrix,
-  periodicHann,
-  sparseMel,
-} from '../../src/features/index.js';
+import { computeLogMelPatches, createMagnitudeFft, frameCount, hertzToMel, melMatrix, periodicHann, sparseMel } from '../../src/features/index.js';
 import { sharedPath } from '../helpers/shared.js';
 import { frontend, maxAbsDiff, readF32, rng } from './util.js';
 
@@ -95,7 +88,18 @@ describe('log-mel building blocks', () => {
     const x = Float64Array.from({ length: 4096 }, () => r() * 2 - 1);
     // n/2 = 4^k uses the fused radix-16 tail; odd log2(n/2) ends with a radix-2 stage;
     // odd window lengths take the plain load instead of the fused first pass.
-    for (const [n, wlen] of [[4, 3], [8, 8], [16, 11], [32, 32], [64, 50], [128, 101], [256, 256], [512, 399], [1024, 1000], [2048, 1600]] as const) {
+    for (const [n, wlen] of [
+      [4, 3],
+      [8, 8],
+      [16, 11],
+      [32, 32],
+      [64, 50],
+      [128, 101],
+      [256, 256],
+      [512, 399],
+      [1024, 1000],
+      [2048, 1600],
+    ] as const) {
       const w = periodicHann(wlen);
       const mag = new Float64Array(n / 2 + 1);
       createMagnitudeFft(w, n).magnitudes(x, 7, mag);
@@ -115,8 +119,14 @@ describe('log-mel building blocks', () => {
   });
 
   test('FFT sizes that are not powers of two, or shorter than the window, are CONFIG_INVALID', () => {
-    assert.throws(() => createMagnitudeFft(periodicHann(400), 400), (e) => isEarshotError(e, 'CONFIG_INVALID') && /400/.test(e.message));
-    assert.throws(() => createMagnitudeFft(periodicHann(600), 512), (e) => isEarshotError(e, 'CONFIG_INVALID'));
+    assert.throws(
+      () => createMagnitudeFft(periodicHann(400), 400),
+      (e) => isEarshotError(e, 'CONFIG_INVALID') && /400/.test(e.message),
+    );
+    assert.throws(
+      () => createMagnitudeFft(periodicHann(600), 512),
+      (e) => isEarshotError(e, 'CONFIG_INVALID'),
+    );
   });
 
   test('mel matrix: HTK triangles 125-7500 Hz, DC row zero, each bin feeds at most 2 bands', () => {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { Subject, firstValueFrom, from, lastValueFrom, toArray } from 'rxjs';
+
+import { firstValueFrom, from, lastValueFrom, Subject, toArray } from 'rxjs';
+
 import type { AudioChunk } from '../../src/audio/contracts.js';
 import { fileSource } from '../../src/audio/index.js';
 import { isEarshotError } from '../../src/errors.js';

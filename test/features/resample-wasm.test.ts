@@ -3,8 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
 import { decodeAudioFile } from '../../src/audio/decode.js';
 import { createStreamingResampler, kaiserBestKernel, resample, resampleEngine } from '../../src/features/index.js';
 import { resampleOne } from '../../src/features/resample.js';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
 import { createStreamingResampler, kaiserBestKernel, makeResampleKernel, resample, resampledLength } from '../../src/features/index.js';
 import { chunkSizes, concat, testSignal } from './util.js';
@@ -71,8 +72,14 @@ describe('resampler (resampy kaiser_best)', () => {
   });
 
   test('invalid rates are INPUT_INVALID errors naming the rate', () => {
-    assert.throws(() => resample(new Float32Array(10), 0, 16000), (e) => isEarshotError(e, 'INPUT_INVALID') && /0/.test(e.message));
-    assert.throws(() => createStreamingResampler(44100, Number.NaN), (e) => isEarshotError(e, 'INPUT_INVALID'));
+    assert.throws(
+      () => resample(new Float32Array(10), 0, 16000),
+      (e) => isEarshotError(e, 'INPUT_INVALID') && /0/.test(e.message),
+    );
+    assert.throws(
+      () => createStreamingResampler(44100, Number.NaN),
+      (e) => isEarshotError(e, 'INPUT_INVALID'),
+    );
   });
 });
 
@@ -120,7 +127,10 @@ for (const engine of ['auto', 'js'] as const) {
       assert.ok(first.length > 16000 - 60 && first.length < 16000, `emitted ${first.length}`);
       const tail = r.end();
       assert.equal(first.length + tail.length, 16000);
-      assert.throws(() => r.push(x), (e) => isEarshotError(e, 'STREAM_FAILED'));
+      assert.throws(
+        () => r.push(x),
+        (e) => isEarshotError(e, 'STREAM_FAILED'),
+      );
     });
   });
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { frontendSchema, type FrontendConfig } from '../../src/config/sections/frontend.js';
+
+import { type FrontendConfig, frontendSchema } from '../../src/config/sections/frontend.js';
 import { rng } from '../helpers/rng.js';
 
 export function readF32(path: string): Float32Array {
@@ -28,8 +29,14 @@ export { rng };
 /** Chunk boundaries: a fixed size, or random sizes in [1, max] from a seed. */
 export function chunkSizes(total: number, size: number | { seed: number; max: number }): number[] {
   const out: number[] = [];
-  const next = typeof size === 'number' ? () => size : ((r) => () => 1 + Math.floor(r() * size.max))(rng(size.seed));
-  for (let done = 0; done < total; ) {
+  const next =
+    typeof size === 'number'
+      ? () => size
+      : (
+          (r) => () =>
+            1 + Math.floor(r() * size.max)
+        )(rng(size.seed));
+  for (let done = 0; done < total;) {
     const n = Math.min(next(), total - done);
     out.push(n);
     done += n;

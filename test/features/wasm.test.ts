@@ -3,8 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
 import { createLogMelFrontend, frameCount } from '../../src/features/index.js';
 import { LOGMEL_WASM_BASE64 } from '../../src/features/wasm/logmel-bytes.js';
 import { frontend, testSignal } from './util.js';

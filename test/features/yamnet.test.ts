@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+
 import { computeLogMelPatches } from '../../src/features/index.js';
 import { sharedPath } from '../helpers/shared.js';
 import { frontend, maxAbsDiff, readF32, readI16 } from './util.js';
@@ -21,7 +22,11 @@ describe('YAMNet test patch', () => {
   test('15,600 samples give exactly one 96x64 patch with the YAMNet config', () => {
     assert.equal(pcm.length, 15600);
     assert.equal(spectra.length, 96 * 64);
-    const r = computeLogMelPatches(Float32Array.from(pcm, (v) => v / 32768), 16000, yamnet);
+    const r = computeLogMelPatches(
+      Float32Array.from(pcm, (v) => v / 32768),
+      16000,
+      yamnet,
+    );
     assert.equal(r.count, 1);
     assert.equal(r.frames, 96);
     assert.equal(r.bands, 64);
@@ -38,7 +43,11 @@ describe('YAMNet test patch', () => {
   });
 
   test('the YAMNet-config output (x/32768, offset 0.001) maps onto the stored patch by gain 32768/peak and offset 0.01', () => {
-    const r = computeLogMelPatches(Float32Array.from(pcm, (v) => v / 32768), 16000, yamnet);
+    const r = computeLogMelPatches(
+      Float32Array.from(pcm, (v) => v / 32768),
+      16000,
+      yamnet,
+    );
     const direct = maxAbsDiff(r.data, spectra);
     assert.ok(direct > 1, `direct comparison differs by ${direct} (documented mismatch)`);
     const gain = 32768 / peak;

@@ -1,17 +1,19 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'node:test';
+
 import { Registry } from 'prom-client';
+
 import { fleetSchema } from '../../src/config/sections/fleet.js';
 import { FleetEdge } from '../../src/fleet/edge.js';
 import { startHub } from '../../src/fleet/hub.js';
 import { SITE_DOWN } from '../../src/fleet/sites.js';
+import type { EventRecord, SegmentRecord } from '../../src/history/contracts.js';
+import { quantize } from '../../src/history/embedding.js';
 import { PostgresHistoryStore } from '../../src/history/postgres.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
-import { quantize } from '../../src/history/embedding.js';
-import type { EventRecord, SegmentRecord } from '../../src/history/contracts.js';
 import { startNats } from '../helpers/nats.js';
 import { startPostgres } from '../helpers/postgres.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
@@ -52,7 +54,10 @@ test('edges -> NATS JetStream -> hub -> PostgreSQL: nothing lost or doubled acro
   const edges = sites.map((site, i) => {
     const outbox = new SqliteHistoryStore(join(dir, `${site}.sqlite`));
     const edgeUrl = i === 2 ? `nats://127.0.0.1:${proxy.port}` : nats.url;
-    const edge = new FleetEdge({ ...fleet, url: edgeUrl }, { site, version: 'test', outbox, registry: new Registry(), log: (l) => logs.push(`${site}: ${l}`), nowMs: Date.now, sources: () => [{ id: 'mic', state: 'up', lastAudioMs: Date.now() }] });
+    const edge = new FleetEdge(
+      { ...fleet, url: edgeUrl },
+      { site, version: 'test', outbox, registry: new Registry(), log: (l) => logs.push(`${site}: ${l}`), nowMs: Date.now, sources: () => [{ id: 'mic', state: 'up', lastAudioMs: Date.now() }] },
+    );
     return { site, edge, outbox, events: [] as EventRecord[], segments: [] as SegmentRecord[] };
   });
 
@@ -60,8 +65,27 @@ test('edges -> NATS JetStream -> hub -> PostgreSQL: nothing lost or doubled acro
   const produce = () => {
     for (const e of edges) {
       const wall = Date.now();
-      const ev: EventRecord = { id: `run1/mic:0:${tick}`, stream: { kind: 'source', name: 'mic' }, label: 'Dog', labelId: '/m/0bt9lr', startSeconds: tick, endSeconds: null, peakScore: 0.6, meanScore: 0.6, model: 'yamnet', wallStartMs: wall };
-      const seg: SegmentRecord = { stream: { kind: 'source', name: 'mic' }, startSeconds: tick, endSeconds: tick + 0.96, wallMs: wall, model: 'yamnet', top: [{ labelId: '/m/0bt9lr', label: 'Dog', score: 0.6 }], embedding: quantize(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i + tick))) };
+      const ev: EventRecord = {
+        id: `run1/mic:0:${tick}`,
+        stream: { kind: 'source', name: 'mic' },
+        label: 'Dog',
+        labelId: '/m/0bt9lr',
+        startSeconds: tick,
+        endSeconds: null,
+        peakScore: 0.6,
+        meanScore: 0.6,
+        model: 'yamnet',
+        wallStartMs: wall,
+      };
+      const seg: SegmentRecord = {
+        stream: { kind: 'source', name: 'mic' },
+        startSeconds: tick,
+        endSeconds: tick + 0.96,
+        wallMs: wall,
+        model: 'yamnet',
+        top: [{ labelId: '/m/0bt9lr', label: 'Dog', score: 0.6 }],
+        embedding: quantize(Float32Array.from({ length: 64 }, (_, i) => Math.sin(i + tick))),
+      };
       e.edge.addEvent(ev);
       e.edge.addSegment(seg);
       e.edge.addEvent({ ...ev, endSeconds: tick + 0.5, peakScore: 0.9 });
@@ -99,14 +123,26 @@ test('edges -> NATS JetStream -> hub -> PostgreSQL: nothing lost or doubled acro
     const stored = (await hubStore.events({ limit: 10_000, source: `${e.site}/mic` })).events.filter((x) => x.model === 'yamnet');
     assert.equal(stored.length, ids.length, `${e.site}: every event once`);
     assert.deepEqual(new Set(stored.map((x) => x.id)), new Set(ids));
-    assert.ok(stored.every((x) => x.endSeconds !== null && x.peakScore === 0.9 && x.stream.site === e.site), `${e.site}: every event completed`);
+    assert.ok(
+      stored.every((x) => x.endSeconds !== null && x.peakScore === 0.9 && x.stream.site === e.site),
+      `${e.site}: every event completed`,
+    );
   }
   await until('every segment at the hub', async () => (await hubStore.sources()).filter((s) => s.stream.name === 'mic').every((s) => s.segments === total), 60_000);
   const src = await hubStore.sources();
-  assert.deepEqual(src.filter((s) => s.stream.name === 'mic').map((s) => [s.stream.site, s.segments]).sort(), sites.map((s) => [s, total]));
+  assert.deepEqual(
+    src
+      .filter((s) => s.stream.name === 'mic')
+      .map((s) => [s.stream.site, s.segments])
+      .sort(),
+    sites.map((s) => [s, total]),
+  );
   // The cut-off site's outage is in the history as a completed "Site down" event.
   const down = (await hubStore.events({ limit: 10, labelIds: [SITE_DOWN.labelId] })).events;
-  assert.ok(down.some((d) => d.stream.site === 'farm-c' && d.endSeconds !== null && d.endSeconds >= 1), JSON.stringify(down));
+  assert.ok(
+    down.some((d) => d.stream.site === 'farm-c' && d.endSeconds !== null && d.endSeconds >= 1),
+    JSON.stringify(down),
+  );
   // The edges' outboxes are empty: everything was acknowledged.
   for (const e of edges) assert.deepEqual(await e.outbox.outboxPending('fleet', 10), []);
   const metrics = await hub.registry.metrics();

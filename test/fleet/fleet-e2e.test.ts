@@ -1,18 +1,20 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'node:test';
+
 import Database from 'better-sqlite3';
-import { PostgresHistoryStore } from '../../src/history/postgres.js';
+
 import { SITE_DOWN } from '../../src/fleet/sites.js';
+import { PostgresHistoryStore } from '../../src/history/postgres.js';
+import { type DaemonProcess, run, startDaemonProcess } from '../e2e/daemon-process.js';
 import { runCli } from '../helpers/cli.js';
-import { sharedPath, projectRoot } from '../helpers/shared.js';
 import { startNats } from '../helpers/nats.js';
 import { startPostgres } from '../helpers/postgres.js';
+import { projectRoot, sharedPath } from '../helpers/shared.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
-import { run, startDaemonProcess, type DaemonProcess } from '../e2e/daemon-process.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -72,11 +74,10 @@ test('3 edge daemons + hub: NATS crash and a 60 s cut-off lose and double nothin
   const sites = ['site-1', 'site-2', 'site-3'];
   for (const [i, site] of sites.entries()) {
     const fleetUrl = i === 2 ? `nats://127.0.0.1:${proxy.port}` : nats.url;
-    const d = await startDaemonProcess(
-      { models: { yamnetDir: model }, history: { flushSeconds: 0.5 }, fleet: { heartbeatSeconds: 2 } },
-      join(root, site),
-      { args: ['--source', `file:${join(root, 'speech.wav')}`, '--loop', '--fleet', fleetUrl], env: { EARSHOT__FLEET__SITE: site } },
-    );
+    const d = await startDaemonProcess({ models: { yamnetDir: model }, history: { flushSeconds: 0.5 }, fleet: { heartbeatSeconds: 2 } }, join(root, site), {
+      args: ['--source', `file:${join(root, 'speech.wav')}`, '--loop', '--fleet', fleetUrl],
+      env: { EARSHOT__FLEET__SITE: site },
+    });
     daemons.push(d);
   }
   const store = new PostgresHistoryStore(url);
@@ -102,7 +103,10 @@ test('3 edge daemons + hub: NATS crash and a 60 s cut-off lose and double nothin
   for (const site of sites) {
     const db = new Database(join(root, site, 'history.sqlite'), { readonly: true });
     const rows = db.prepare('SELECT id, end_s FROM events').all() as { id: string; end_s: number | null }[];
-    local.set(site, rows.map((r) => `${site}/${r.id}`));
+    local.set(
+      site,
+      rows.map((r) => `${site}/${r.id}`),
+    );
     openLocally += rows.filter((r) => r.end_s === null).length;
     db.close();
   }
@@ -120,5 +124,8 @@ test('3 edge daemons + hub: NATS crash and a 60 s cut-off lose and double nothin
   const openAtHub = got.filter((e) => e.endSeconds === null).length;
   assert.equal(openAtHub, openLocally, `${openAtHub} events open at the hub, ${openLocally} in the local histories`);
   const down = (await store.events({ limit: 50, labelIds: [SITE_DOWN.labelId] })).events;
-  assert.ok(down.some((d) => d.stream.site === 'site-3'), `site-3's 60 s outage raised a Site down event: ${JSON.stringify(down)}`);
+  assert.ok(
+    down.some((d) => d.stream.site === 'site-3'),
+    `site-3's 60 s outage raised a Site down event: ${JSON.stringify(down)}`,
+  );
 });

@@ -1,20 +1,26 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'node:test';
+
 import pg from 'pg';
+
+import { run } from '../e2e/daemon-process.js';
 import { runCli } from '../helpers/cli.js';
-import { projectRoot, sharedPath } from '../helpers/shared.js';
 import { startNats } from '../helpers/nats.js';
 import { startPostgres } from '../helpers/postgres.js';
-import { run } from '../e2e/daemon-process.js';
+import { projectRoot, sharedPath } from '../helpers/shared.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function worker(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; err: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), 'worker', ...args], { cwd: projectRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'src/cli/main.ts'), 'worker', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   child.stdout!.resume();

@@ -11,11 +11,27 @@ export function mutateBytes(src: Uint8Array, seed: number): Uint8Array {
   for (let k = 0; k < ops; k++) {
     const at = Math.floor(r() * b.length);
     switch (Math.floor(r() * 5)) {
-      case 0: b[at] = b[at]! ^ (1 << Math.floor(r() * 8)); break;
-      case 1: b[at] = [0, 0xff, 0x7f, 0x80, 0x2a, 0x26, 0x5b, 0x7b][Math.floor(r() * 8)]!; break;
-      case 2: b = b.subarray(0, at); break;
-      case 3: { const n = Math.min(64, b.length - at); const dup = b.subarray(at, at + n); const out = new Uint8Array(b.length + n); out.set(b.subarray(0, at + n)); out.set(dup, at + n); out.set(b.subarray(at + n), at + 2 * n); b = out; break; }
-      default: b = Uint8Array.from([...b.subarray(0, at), ...b.subarray(Math.min(b.length, at + 1 + Math.floor(r() * 8)))]);
+      case 0:
+        b[at] = b[at]! ^ (1 << Math.floor(r() * 8));
+        break;
+      case 1:
+        b[at] = [0, 0xff, 0x7f, 0x80, 0x2a, 0x26, 0x5b, 0x7b][Math.floor(r() * 8)]!;
+        break;
+      case 2:
+        b = b.subarray(0, at);
+        break;
+      case 3: {
+        const n = Math.min(64, b.length - at);
+        const dup = b.subarray(at, at + n);
+        const out = new Uint8Array(b.length + n);
+        out.set(b.subarray(0, at + n));
+        out.set(dup, at + n);
+        out.set(b.subarray(at + n), at + 2 * n);
+        b = out;
+        break;
+      }
+      default:
+        b = Uint8Array.from([...b.subarray(0, at), ...b.subarray(Math.min(b.length, at + 1 + Math.floor(r() * 8)))]);
     }
   }
   return b;
@@ -28,8 +44,16 @@ export function mutateValue(v: unknown, seed: number): unknown {
   const clone = JSON.parse(JSON.stringify(v)) as unknown;
   const leaves: { parent: Record<string, unknown> | unknown[]; key: string | number }[] = [];
   const walk = (x: unknown): void => {
-    if (Array.isArray(x)) x.forEach((c, i) => { leaves.push({ parent: x, key: i }); walk(c); });
-    else if (typeof x === 'object' && x !== null) for (const [k, c] of Object.entries(x)) { leaves.push({ parent: x as Record<string, unknown>, key: k }); walk(c); }
+    if (Array.isArray(x))
+      x.forEach((c, i) => {
+        leaves.push({ parent: x, key: i });
+        walk(c);
+      });
+    else if (typeof x === 'object' && x !== null)
+      for (const [k, c] of Object.entries(x)) {
+        leaves.push({ parent: x as Record<string, unknown>, key: k });
+        walk(c);
+      }
   };
   walk(clone);
   const n = 1 + Math.floor(r() * 3);

@@ -1,8 +1,9 @@
-import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
+
 import { loadConfig } from '../../src/config/load.js';
 import { isEarshotError } from '../../src/errors.js';
 import { readModelDir, writeModelDir } from '../../src/models/modeldir.js';
@@ -41,7 +42,15 @@ test(`config YAML: ${FUZZ_CASES} byte mutations and ${FUZZ_CASES} leaf edits of 
 test(`model manifest: ${FUZZ_CASES} leaf edits and ${FUZZ_CASES} byte mutations of a real manifest.json`, () => {
   const dir = join(root, 'm');
   const fields = { name: 'toy', architecture: 'toy', version: '1', input: { name: 'x', shape: [-1, 2] }, outputs: [{ name: 'y', shape: [3] }] };
-  writeModelDir(dir, fields, new Map([['a', { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }], ['b', { shape: [4], data: new Float32Array(4) }]]), [{ index: 0, id: '/m/09x0r', name: 'Speech' }]);
+  writeModelDir(
+    dir,
+    fields,
+    new Map([
+      ['a', { shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) }],
+      ['b', { shape: [4], data: new Float32Array(4) }],
+    ]),
+    [{ index: 0, id: '/m/09x0r', name: 'Speech' }],
+  );
   const path = join(dir, 'manifest.json');
   const original = readFileSync(path);
   const manifest = JSON.parse(original.toString('utf8')) as unknown;
@@ -52,7 +61,11 @@ test(`model manifest: ${FUZZ_CASES} leaf edits and ${FUZZ_CASES} byte mutations 
     let outcome = 'ok';
     try {
       const md = readModelDir(dir);
-      for (const t of md.weights.values()) assert.equal(t.data.length, t.shape.reduce((a, b) => a * b, 1));
+      for (const t of md.weights.values())
+        assert.equal(
+          t.data.length,
+          t.shape.reduce((a, b) => a * b, 1),
+        );
     } catch (e) {
       assert.ok(isEarshotError(e) && allowed.has(e.code), `seed ${seed}: ${String(e)}`);
       outcome = e.code;

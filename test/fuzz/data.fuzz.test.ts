@@ -1,16 +1,17 @@
-import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
+
 import type { ErrorCode } from '../../src/errors.js';
 import { readCheckpointV1 } from '../../src/models/import/ckpt-v1.js';
 import { readCheckpointV2 } from '../../src/models/import/ckpt-v2.js';
-import { writeCheckpointV1, writeCheckpointV2 } from '../helpers/checkpoints.js';
-import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { memoryStorage } from '../../src/storage/memory.js';
 import { parseAudioSetRecord } from '../../src/train/datasets/audioset.js';
 import { readTFRecords } from '../../src/train/datasets/tfrecord.js';
+import { writeCheckpointV1, writeCheckpointV2 } from '../helpers/checkpoints.js';
+import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { rng } from '../helpers/rng.js';
 import { sharedPath } from '../helpers/shared.js';
 import { FUZZ_CASES, mutateBytes } from './cases.js';
@@ -52,15 +53,21 @@ test(`TFRecord: ${FUZZ_CASES} byte mutations of real AudioSet records, read and 
   for (let seed = 1; seed <= FUZZ_CASES; seed++) {
     await storage.writeAtomic('case', seed % 2 ? mutateBytes(original, seed) : editPayload(original, seed));
     // CRCs on: a flip is DATA_CORRUPT. CRCs off (as a reader that trusts its disk would): the parser sees the damage.
-    tally(outcomes, await runCase(`seed ${seed} crc`, new Set<ErrorCode>(['DATA_CORRUPT']), base, async () => {
-      for await (const r of readTFRecords(storage, 'case')) assert.ok(r.payload.length >= 0);
-    }));
-    tally(outcomes, await runCase(`seed ${seed} parse`, new Set<ErrorCode>(['DATA_CORRUPT', 'DATA_UNSUPPORTED', 'INPUT_INVALID']), base, async () => {
-      for await (const r of readTFRecords(storage, 'case', { verifyCrc: false })) {
-        const clip = parseAudioSetRecord(r.payload, { url: 'mem://case', key: 'case', offset: r.offset });
-        assert.equal(clip.embeddings.length, clip.seconds * 128);
-      }
-    }));
+    tally(
+      outcomes,
+      await runCase(`seed ${seed} crc`, new Set<ErrorCode>(['DATA_CORRUPT']), base, async () => {
+        for await (const r of readTFRecords(storage, 'case')) assert.ok(r.payload.length >= 0);
+      }),
+    );
+    tally(
+      outcomes,
+      await runCase(`seed ${seed} parse`, new Set<ErrorCode>(['DATA_CORRUPT', 'DATA_UNSUPPORTED', 'INPUT_INVALID']), base, async () => {
+        for await (const r of readTFRecords(storage, 'case', { verifyCrc: false })) {
+          const clip = parseAudioSetRecord(r.payload, { url: 'mem://case', key: 'case', offset: r.offset });
+          assert.equal(clip.embeddings.length, clip.seconds * 128);
+        }
+      }),
+    );
   }
   assert.ok((outcomes.DATA_CORRUPT ?? 0) > 0, JSON.stringify(outcomes));
   console.log(`tfrecord fuzz: ${JSON.stringify(outcomes)}`);
@@ -79,13 +86,19 @@ test(`TF checkpoints: ${FUZZ_CASES} byte mutations each of a V1 file and a V2 in
   for (let seed = 1; seed <= FUZZ_CASES; seed++) {
     for (const [i, f] of files.entries()) {
       writeFileSync(f, mutateBytes(originals[i]!, seed * 31 + i));
-      tally(outcomes, await runCase(`${f} seed ${seed}`, MODEL_ERRORS, base, () => {
-        const r = i === 0 ? readCheckpointV1(v1) : readCheckpointV2(v2);
-        assert.ok(r !== undefined);
-      }));
+      tally(
+        outcomes,
+        await runCase(`${f} seed ${seed}`, MODEL_ERRORS, base, () => {
+          const r = i === 0 ? readCheckpointV1(v1) : readCheckpointV2(v2);
+          assert.ok(r !== undefined);
+        }),
+      );
       writeFileSync(f, originals[i]!);
     }
   }
-  assert.ok(Object.keys(outcomes).some((k) => k !== 'ok'), JSON.stringify(outcomes));
+  assert.ok(
+    Object.keys(outcomes).some((k) => k !== 'ok'),
+    JSON.stringify(outcomes),
+  );
   console.log(`checkpoint fuzz: ${JSON.stringify(outcomes)}`);
 });

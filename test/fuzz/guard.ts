@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { isEarshotError, type ErrorCode } from '../../src/errors.js';
+
+import { type ErrorCode, isEarshotError } from '../../src/errors.js';
 
 /** Per-case limits: a case that takes longer, or grows RSS by more, is a finding (a hang or a spike). */
 export const CASE_TIMEOUT_MS = 10_000;

@@ -1,5 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import type { ErrorCode } from '../../src/errors.js';
 import { parseClientMessage } from '../../src/server/protocol.js';
 import { resolveSubscription } from '../../src/server/subscription.js';
@@ -29,15 +30,21 @@ function fuzzText(seed: number): string {
 }
 
 test(`protocol messages in process: ${FUZZ_CASES} cases parse and resolve to a value or PROTOCOL_ERROR`, async () => {
-  const bySource = new Map([['a', labels], ['b', labels]]);
+  const bySource = new Map([
+    ['a', labels],
+    ['b', labels],
+  ]);
   const outcomes: Record<string, number> = {};
   const base = process.memoryUsage().rss;
   for (let seed = 1; seed <= FUZZ_CASES; seed++) {
     const text = fuzzText(seed);
-    tally(outcomes, await runCase(`seed ${seed}: ${text.slice(0, 120)}`, new Set<ErrorCode>(['PROTOCOL_ERROR']), base, () => {
-      const msg = parseClientMessage(text);
-      if (msg.type === 'subscribe') resolveSubscription(msg, bySource, ontology, 5);
-    }));
+    tally(
+      outcomes,
+      await runCase(`seed ${seed}: ${text.slice(0, 120)}`, new Set<ErrorCode>(['PROTOCOL_ERROR']), base, () => {
+        const msg = parseClientMessage(text);
+        if (msg.type === 'subscribe') resolveSubscription(msg, bySource, ontology, 5);
+      }),
+    );
   }
   assert.ok((outcomes.PROTOCOL_ERROR ?? 0) > 0 && (outcomes.ok ?? 0) > 0, JSON.stringify(outcomes));
   console.log(`protocol fuzz (in process): ${JSON.stringify(outcomes)}`);

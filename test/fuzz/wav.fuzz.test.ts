@@ -1,9 +1,10 @@
-import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
+
 import { decodeAudioFile } from '../../src/audio/decode.js';
 import { openAudioStream } from '../../src/audio/stream.js';
 import type { ErrorCode } from '../../src/errors.js';
@@ -80,10 +81,16 @@ test(`WAV headers: ${FUZZ_CASES} field edits and ${FUZZ_CASES} byte mutations pe
       const bytes = seed <= perFile ? editField(original, seed * 7919 + i) : mutateBytes(original, seed * 7919 + i);
       writeFileSync(file, bytes);
       const label = `file ${i} seed ${seed}`;
-      tally(outcomes, await runCase(`${label} decode`, ALLOWED, base, async () => {
-        const a = await decodeAudioFile(file);
-        assert.ok(a.samples.every((x) => Number.isFinite(x)), `${label}: non-finite samples`);
-      }));
+      tally(
+        outcomes,
+        await runCase(`${label} decode`, ALLOWED, base, async () => {
+          const a = await decodeAudioFile(file);
+          assert.ok(
+            a.samples.every((x) => Number.isFinite(x)),
+            `${label}: non-finite samples`,
+          );
+        }),
+      );
       tally(outcomes, await runCase(`${label} stream`, ALLOWED, base, () => readStreamed(file)));
     }
   }

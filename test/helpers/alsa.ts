@@ -31,7 +31,7 @@
  * spawnImpl wrapper `spawnWithEnv`); sox additionally needs AUDIODEV=<name>,
  * which node-record-lpcm16 sets from the mic's `device`.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, spawn, type SpawnOptions } from 'node:child_process';
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+
 import { projectRoot } from './shared.js';
 
 export interface CliResult {

@@ -1,13 +1,15 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
+
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+
+import { type StorageConfig, storageSchema } from '../../src/config/sections/storage.js';
 import { projectRoot } from './shared.js';
-import { storageSchema, type StorageConfig } from '../../src/config/sections/storage.js';
 
 /**
  * Real S3 servers for tests. s3rver runs in a child process (not in-process) so
@@ -45,7 +47,7 @@ function waitExit(child: ChildProcess): Promise<void> {
 }
 
 async function spawnS3rver(dir: string, buckets: readonly string[], port: number): Promise<{ child: ChildProcess; port: number }> {
-    // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only has in its legacy provider.
+  // s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 only has in its legacy provider.
   const child = spawn(process.execPath, ['--openssl-legacy-provider', '-e', CHILD], {
     cwd: projectRoot,
     env: { ...process.env, S3RVER_PORT: String(port), S3RVER_DIR: dir, S3RVER_BUCKETS: buckets.join(',') },

@@ -1,11 +1,12 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sharedPath } from '../helpers/shared.js';
+import { after, before, test } from 'node:test';
+
+import { type DaemonProcess, run, startDaemonProcess } from '../e2e/daemon-process.js';
 import { runCli } from '../helpers/cli.js';
-import { run, startDaemonProcess, type DaemonProcess } from '../e2e/daemon-process.js';
+import { sharedPath } from '../helpers/shared.js';
 
 /** The history HTTP API on a real daemon (real YAMNet, real SQLite), with token auth. */
 let root = '';
@@ -19,11 +20,9 @@ before(async () => {
   assert.equal(imp.code, 0, imp.stderr);
   run('espeak-ng', ['-w', join(root, 'raw.wav'), 'One sentence of speech, then silence. Another sentence of speech.']);
   run('sox', [join(root, 'raw.wav'), '-r', '16000', '-c', '1', join(root, 'speech.wav'), 'pad', '0', '2']);
-  d = await startDaemonProcess(
-    { models: { yamnetDir: model, ontologyPath: sharedPath('data/audioset/metadata/ontology.json') }, server: { token }, history: { flushSeconds: 0.2 } },
-    root,
-    { args: ['--source', `file:${join(root, 'speech.wav')}`, '--loop', '--fast'] },
-  );
+  d = await startDaemonProcess({ models: { yamnetDir: model, ontologyPath: sharedPath('data/audioset/metadata/ontology.json') }, server: { token }, history: { flushSeconds: 0.2 } }, root, {
+    args: ['--source', `file:${join(root, 'speech.wav')}`, '--loop', '--fast'],
+  });
 });
 
 after(async () => {
@@ -53,12 +52,15 @@ test('GET /api/events, /api/search (q and like), /api/sources; auth as the WebSo
   assert.equal(new Set(ids).size, ids.length);
   // The source keeps looping, so newer events may arrive between pages; the pages never overlap and go back in time.
   const seq = ids.map((id) => Number(id.slice(id.lastIndexOf(':') + 1)));
-  assert.deepEqual(seq, [...seq].sort((a, b) => b - a));
+  assert.deepEqual(
+    seq,
+    [...seq].sort((a, b) => b - a),
+  );
   assert.equal(p2.body.events && (p2.body.events as unknown[]).length, 2);
 
   const s = await get('/api/search?q=speech&limit=3&source=file');
   assert.equal(s.status, 200);
-  assert.ok(((s.body.query as { labels: { label: string }[] }).labels).some((l) => l.label === 'Speech'));
+  assert.ok((s.body.query as { labels: { label: string }[] }).labels.some((l) => l.label === 'Speech'));
   const results = s.body.results as { source: string; label: string; score: number }[];
   assert.equal(results.length, 3);
   assert.ok(results.every((r) => r.source === 'file' && r.score >= 0.5));

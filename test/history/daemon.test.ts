@@ -1,15 +1,17 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import Database from 'better-sqlite3';
-import { sharedPath } from '../helpers/shared.js';
-import { runCli } from '../helpers/cli.js';
-import { TestClient, httpGet } from '../server/wsclient.js';
-import { run, startDaemonProcess, type DaemonProcess } from '../e2e/daemon-process.js';
+
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
+import { type DaemonProcess, run, startDaemonProcess } from '../e2e/daemon-process.js';
+import { runCli } from '../helpers/cli.js';
+import { sharedPath } from '../helpers/shared.js';
+import { httpGet, TestClient } from '../server/wsclient.js';
 
 /**
  * The daemon's history with real parts: `earshot run` as a child process on real

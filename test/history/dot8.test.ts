@@ -1,11 +1,12 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { topCosine, codeNorm } from '../../src/history/embedding.js';
+import test from 'node:test';
+
 import { dot8Kernel } from '../../src/history/dot8-wasm.js';
+import { codeNorm, topCosine } from '../../src/history/embedding.js';
 import { DOT8_WASM_BASE64 } from '../../src/history/wasm/dot8-bytes.js';
 import { rng } from '../helpers/rng.js';
 
@@ -21,7 +22,11 @@ function matrix(rows: number, dim: number, seed: number): { codes: Int8Array; no
 }
 
 test('the SIMD int8 kernel equals the JS loop exactly: dots, top-k, skip; across chunk boundaries', () => {
-  for (const [dim, rows] of [[1024, 2600], [128, 20_000], [16, 100]] as const) {
+  for (const [dim, rows] of [
+    [1024, 2600],
+    [128, 20_000],
+    [16, 100],
+  ] as const) {
     const { codes, norms } = matrix(rows, dim, dim);
     const q = Int8Array.from(codes.subarray(7 * dim, 8 * dim));
     q.fill(-127, 0, 16);

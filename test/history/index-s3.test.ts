@@ -1,14 +1,15 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStorage } from '../../src/storage/open.js';
+import test from 'node:test';
+
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
-import { runCli } from '../helpers/cli.js';
-import { sharedPath } from '../helpers/shared.js';
-import { startS3rver } from '../helpers/s3.js';
+import { openStorage } from '../../src/storage/open.js';
 import { run } from '../e2e/daemon-process.js';
+import { runCli } from '../helpers/cli.js';
+import { startS3rver } from '../helpers/s3.js';
+import { sharedPath } from '../helpers/shared.js';
 
 /**
  * `earshot index s3://bucket/prefix` against a real S3 server (s3rver): every audio

@@ -1,16 +1,18 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'node:test';
+
 import { Registry } from 'prom-client';
 import { asyncScheduler } from 'rxjs';
+
 import { loadConfig } from '../../src/config/load.js';
+import type { SegmentRecord } from '../../src/history/contracts.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
 import { startRecording } from '../../src/pipeline/history-tap.js';
-import type { SegmentRecord } from '../../src/history/contracts.js';
 import { runCli } from '../helpers/cli.js';
 
 /**
@@ -24,7 +26,12 @@ const HOWL = { labelId: '/m/07qf0zm', label: 'Howl' };
 const SPEECH = { labelId: '/m/09x0r', label: 'Speech' };
 
 const seg = (name: string, t: number, top: { labelId: string; label: string; score: number }[]): SegmentRecord => ({
-  stream: { kind: 'source', name }, startSeconds: t, endSeconds: t + 0.96, wallMs: 1_000_000 + t * 1000, model: 'yamnet', top,
+  stream: { kind: 'source', name },
+  startSeconds: t,
+  endSeconds: t + 0.96,
+  wallMs: 1_000_000 + t * 1000,
+  model: 'yamnet',
+  top,
 });
 
 async function makeDb(t: { after: (fn: () => void) => void }): Promise<string> {
@@ -34,7 +41,20 @@ async function makeDb(t: { after: (fn: () => void) => void }): Promise<string> {
   const store = new SqliteHistoryStore(path);
   await store.write({
     segments: [seg('yard', 0, [{ ...BARK, score: 0.8 }]), seg('yard', 1, [{ ...HOWL, score: 0.7 }]), seg('yard', 2, [{ ...DOG, score: 0.6 }]), seg('yard', 3, [{ ...SPEECH, score: 0.9 }])],
-    events: [{ id: 'r/yard:0:1', stream: { kind: 'source', name: 'yard' }, label: 'Bark', labelId: BARK.labelId, startSeconds: 0, endSeconds: 1, peakScore: 0.8, meanScore: 0.7, model: 'yamnet', wallStartMs: 1_000_000 }],
+    events: [
+      {
+        id: 'r/yard:0:1',
+        stream: { kind: 'source', name: 'yard' },
+        label: 'Bark',
+        labelId: BARK.labelId,
+        startSeconds: 0,
+        endSeconds: 1,
+        peakScore: 0.8,
+        meanScore: 0.7,
+        model: 'yamnet',
+        wallStartMs: 1_000_000,
+      },
+    ],
   });
   await store.close();
   return path;
@@ -70,7 +90,10 @@ test('default ontologyPath: /api/search and /api/events resolve an ontology bran
   const resolved = (s.body.query as { labels: { label: string }[] }).labels.map((l) => l.label);
   assert.ok(resolved.includes('Bark') && resolved.includes('Howl'), resolved.join());
   const e = await get('/api/events?label=dog');
-  assert.deepEqual((e.body.events as { label: string }[]).map((x) => x.label), ['Bark']);
+  assert.deepEqual(
+    (e.body.events as { label: string }[]).map((x) => x.label),
+    ['Bark'],
+  );
 });
 
 test('ontologyPath none: the daemon starts and queries fall back to label names', async (t) => {
@@ -88,7 +111,11 @@ test('earshot search/events: branch keywords by default, label names with ontolo
   const noConfig = { EARSHOT_CONFIG: '', EARSHOT__MODELS__ONTOLOGYPATH: '' };
   const s = await runCli(['search', 'dog', '--db', db, '--json'], { env: noConfig });
   assert.equal(s.code, 0, s.stderr);
-  const hits = s.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type?: string; label?: string }).filter((h) => h.type !== 'query');
+  const hits = s.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type?: string; label?: string })
+    .filter((h) => h.type !== 'query');
   assert.deepEqual(hits.map((h) => h.label).sort(), ['Bark', 'Dog', 'Howl']);
   const ev = await runCli(['events', '--label', 'dog', '--db', db, '--json'], { env: noConfig });
   assert.equal(ev.code, 0, ev.stderr);

@@ -1,16 +1,18 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import test from 'node:test';
+
 import pg from 'pg';
+
+import type { HistoryStore } from '../../src/history/contracts.js';
 import { PostgresHistoryStore } from '../../src/history/postgres.js';
 import { PG_SCHEMA_VERSION } from '../../src/history/postgres-schema.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
-import type { HistoryStore } from '../../src/history/contracts.js';
-import { startPostgres, type PostgresServer } from '../helpers/postgres.js';
-import { runCli } from '../helpers/cli.js';
 import { SHIPPED_ONTOLOGY_PATH } from '../../src/server/ontology.js';
+import { runCli } from '../helpers/cli.js';
+import { type PostgresServer, startPostgres } from '../helpers/postgres.js';
 import { DOG, ev, eventsAndKeywords, putFileReplaces, retentionByAge, seg, similarity } from './store-scenarios.js';
 
 let server: PostgresServer;
@@ -41,7 +43,10 @@ test('postgres: versioned migrations run once, also when two processes start tog
   await Promise.all([a.events({ limit: 1 }), b.events({ limit: 1 })]);
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  assert.deepEqual((await c.query('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version), Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => i + 1));
+  assert.deepEqual(
+    (await c.query('SELECT version FROM schema_migrations ORDER BY version')).rows.map((r) => r.version),
+    Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => i + 1),
+  );
   await c.end();
   await Promise.all([a.close(), b.close()]);
 });
@@ -60,7 +65,8 @@ test('postgres: live rows go to day partitions, retention drops whole partitions
   // Size retention: the oldest days go first, the newest stays.
   const store = new PostgresHistoryStore(await server.database(), { nowMs: () => now });
   const day = 86_400_000;
-  for (let d = 5; d >= 0; d--) await store.write({ segments: Array.from({ length: 50 }, (_, i) => seg('mic', i, [{ ...DOG, score: 0.5 }], new Float32Array(1024).fill(d + 1), 'source', now - d * day)), events: [] });
+  for (let d = 5; d >= 0; d--)
+    await store.write({ segments: Array.from({ length: 50 }, (_, i) => seg('mic', i, [{ ...DOG, score: 0.5 }], new Float32Array(1024).fill(d + 1), 'source', now - d * day)), events: [] });
   const r = await store.retain({ nowMs: now, maxAgeMs: 0, maxBytes: 1 });
   assert.equal(r.deletedSegments, 250);
   assert.ok(r.bytesAfter < r.bytesBefore);
@@ -83,7 +89,10 @@ test('postgres: a redelivered batch changes nothing (events by id, live segments
   assert.equal((await store.searchLabels({ labelIds: [DOG.labelId], minScore: 0, limit: 10 })).length, 1);
   // The same source id at another site is another stream; `site/source` filters one.
   await store.write({ segments: [], events: [{ ...ev('run/e2', 'mic', 1_000_000, 2), stream: { ...site, site: 'farm-2' } }] });
-  assert.deepEqual((await store.events({ limit: 10, source: 'farm-2/mic' })).events.map((e) => e.id), ['run/e2']);
+  assert.deepEqual(
+    (await store.events({ limit: 10, source: 'farm-2/mic' })).events.map((e) => e.id),
+    ['run/e2'],
+  );
   assert.equal((await store.events({ limit: 10, source: 'mic' })).events.length, 2);
   assert.deepEqual([...(await store.eventIds(['run/e1', 'nope']))], ['run/e1']);
   await store.close();
@@ -95,7 +104,7 @@ test('postgres: an unreachable server is a typed HISTORY_FAILED naming the URL w
   await store.close();
 });
 
-test('postgres: `earshot events|search --db postgres://…` read the shared store, with each event\'s site', async () => {
+test("postgres: `earshot events|search --db postgres://…` read the shared store, with each event's site", async () => {
   const url = await server.database();
   const store = new PostgresHistoryStore(url);
   const at = { kind: 'source' as const, name: 'mic', site: 'farm-1' };
@@ -107,6 +116,13 @@ test('postgres: `earshot events|search --db postgres://…` read the shared stor
   assert.deepEqual([line.id, line.source, line.site, line.label], ['run/e1', 'mic', 'farm-1', 'Dog']);
   const search = await runCli(['search', '--db', url, '--json', '--source', 'farm-1/mic', 'dog'], { env: { EARSHOT__MODELS__ONTOLOGYPATH: SHIPPED_ONTOLOGY_PATH } });
   assert.equal(search.code, 0, search.stderr);
-  const hits = search.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((h) => h.type !== 'query');
-  assert.deepEqual(hits.map((h) => [h.site, h.label]), [['farm-1', 'Dog']]);
+  const hits = search.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((h) => h.type !== 'query');
+  assert.deepEqual(
+    hits.map((h) => [h.site, h.label]),
+    [['farm-1', 'Dog']],
+  );
 });

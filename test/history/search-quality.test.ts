@@ -1,11 +1,12 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { sharedPath } from '../helpers/shared.js';
-import { runCli } from '../helpers/cli.js';
+import { after, before, test } from 'node:test';
+
 import { run } from '../e2e/daemon-process.js';
+import { runCli } from '../helpers/cli.js';
+import { sharedPath } from '../helpers/shared.js';
 
 /**
  * Search quality on recordings nobody here made: espeak-ng voices and the
@@ -43,7 +44,11 @@ before(async () => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function lines(stdout: string): Record<string, unknown>[] {
-  return stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 test('index: recursive, every file once, a corrupt file reported and skipped (exit 1); a second run skips unchanged files', async () => {
@@ -57,7 +62,10 @@ test('index: recursive, every file once, a corrupt file reported and skipped (ex
 });
 
 test('keyword search: precision@5 >= 0.8 for labels the model detects; the resolution comes first', async () => {
-  for (const [q, truth] of [['speech', isSpeech], ['telephone', isPhone]] as const) {
+  for (const [q, truth] of [
+    ['speech', isSpeech],
+    ['telephone', isPhone],
+  ] as const) {
     const r = await runCli(['search', q, '--db', db, '--limit', '5', '--json'], { env });
     assert.equal(r.code, 0, r.stderr);
     const [head, ...hits] = lines(r.stdout);
@@ -67,7 +75,11 @@ test('keyword search: precision@5 >= 0.8 for labels the model detects; the resol
     const precision = hits.filter((h) => truth(String(h.file))).length / 5;
     assert.ok(precision >= 0.8, `${q}: precision@5 ${precision}: ${hits.map((h) => basename(String(h.file))).join(', ')}`);
     const scores = hits.map((h) => Number(h.score));
-    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'ranked by score');
+    assert.deepEqual(
+      scores,
+      [...scores].sort((a, b) => b - a),
+      'ranked by score',
+    );
   }
   // A parent label covers its branch: "dog" resolves to Dog, Bark, Howl, Growling...
   const dog = await runCli(['search', 'dog', '--db', db, '--json'], { env });
@@ -81,7 +93,10 @@ test('search --like: a recording returns recordings of the same kind first, itse
   assert.equal(held.code, 0, held.stderr);
   const hits = lines(held.stdout);
   assert.equal(hits.length, 5);
-  assert.ok(hits.every((h) => isSpeech(String(h.file))), hits.map((h) => h.file).join(', '));
+  assert.ok(
+    hits.every((h) => isSpeech(String(h.file))),
+    hits.map((h) => h.file).join(', '),
+  );
   // An indexed phone sound: the other phone sounds come first, never the query file itself.
   const q = join(root, 'archive', 'theme', 'phone-outgoing-calling.oga');
   const phone = lines((await runCli(['search', '--like', q, '--db', db, '--limit', '3', '--json'])).stdout);

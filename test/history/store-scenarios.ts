@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { quantize } from '../../src/history/embedding.js';
+
 import type { EventRecord, HistoryStore, SegmentRecord } from '../../src/history/contracts.js';
+import { quantize } from '../../src/history/embedding.js';
 import { rng } from '../helpers/rng.js';
 
 /** Backend-neutral store scenarios: each takes a fresh, empty store and closes it. */
@@ -18,14 +19,33 @@ export function ev(id: string, name: string, wallStartMs: number, end: number | 
 
 export async function eventsAndKeywords(store: HistoryStore): Promise<void> {
   await store.write({
-    segments: [seg('kitchen', 0, [{ ...SPEECH, score: 0.9 }, { ...DOG, score: 0.1 }]), seg('kitchen', 1, [{ ...DOG, score: 0.7 }, { ...BARK, score: 0.8 }]), seg('door', 0, [{ ...BARK, score: 0.6 }])],
+    segments: [
+      seg('kitchen', 0, [
+        { ...SPEECH, score: 0.9 },
+        { ...DOG, score: 0.1 },
+      ]),
+      seg('kitchen', 1, [
+        { ...DOG, score: 0.7 },
+        { ...BARK, score: 0.8 },
+      ]),
+      seg('door', 0, [{ ...BARK, score: 0.6 }]),
+    ],
     events: [ev('r1/kitchen:0:1', 'kitchen', 1_001_000, null)],
   });
   // The event completes later: same id, now with an end.
   await store.write({ segments: [], events: [ev('r1/kitchen:0:1', 'kitchen', 1_001_000, 2.5, BARK, 0.85)] });
   const hits = await store.searchLabels({ labelIds: [DOG.labelId, BARK.labelId], minScore: 0.2, limit: 10 });
-  assert.deepEqual(hits.map((h) => [h.stream.name, h.startSeconds, h.label, Number(h.score.toFixed(2))]), [['kitchen', 1, 'Bark', 0.8], ['door', 0, 'Bark', 0.6]]);
-  assert.deepEqual((await store.searchLabels({ labelIds: [BARK.labelId], minScore: 0, limit: 10, source: 'door' })).map((h) => h.stream.name), ['door']);
+  assert.deepEqual(
+    hits.map((h) => [h.stream.name, h.startSeconds, h.label, Number(h.score.toFixed(2))]),
+    [
+      ['kitchen', 1, 'Bark', 0.8],
+      ['door', 0, 'Bark', 0.6],
+    ],
+  );
+  assert.deepEqual(
+    (await store.searchLabels({ labelIds: [BARK.labelId], minScore: 0, limit: 10, source: 'door' })).map((h) => h.stream.name),
+    ['door'],
+  );
   const one = await store.events({ limit: 10 });
   assert.equal(one.events.length, 1);
   assert.equal(one.events[0]!.endSeconds, 2.5);
@@ -34,13 +54,22 @@ export async function eventsAndKeywords(store: HistoryStore): Promise<void> {
   const p1 = await store.events({ limit: 4 });
   assert.ok(p1.nextCursor);
   const p2 = await store.events({ limit: 4, cursor: p1.nextCursor! });
-  assert.deepEqual([...p1.events, ...p2.events].map((e) => e.id), ['r2/door:0:4', 'r2/door:0:3', 'r2/door:0:2', 'r2/door:0:1', 'r2/door:0:0', 'r1/kitchen:0:1']);
+  assert.deepEqual(
+    [...p1.events, ...p2.events].map((e) => e.id),
+    ['r2/door:0:4', 'r2/door:0:3', 'r2/door:0:2', 'r2/door:0:1', 'r2/door:0:0', 'r1/kitchen:0:1'],
+  );
   assert.equal(p2.nextCursor, null);
   const speech = await store.events({ limit: 10, labelIds: ['Speech'], source: 'door', sinceMs: 2_000_002 });
-  assert.deepEqual(speech.events.map((e) => e.id), ['r2/door:0:4', 'r2/door:0:3', 'r2/door:0:2']);
+  assert.deepEqual(
+    speech.events.map((e) => e.id),
+    ['r2/door:0:4', 'r2/door:0:3', 'r2/door:0:2'],
+  );
   assert.equal((await store.event('r2/door:0:3'))?.endSeconds, 4);
   const src = await store.sources();
-  assert.deepEqual(src.map((s) => [s.stream.name, s.segments, s.events]).sort(), [['door', 1, 5], ['kitchen', 2, 1]]);
+  assert.deepEqual(src.map((s) => [s.stream.name, s.segments, s.events]).sort(), [
+    ['door', 1, 5],
+    ['kitchen', 2, 1],
+  ]);
   await store.close();
 }
 
@@ -69,7 +98,10 @@ export async function putFileReplaces(store: HistoryStore): Promise<void> {
   await store.putFile(file, { segments: [seg('/x.wav', 0, [{ ...DOG, score: 0.5 }], undefined, 'file'), seg('/x.wav', 1, [{ ...DOG, score: 0.6 }], undefined, 'file')], events: [] });
   await store.putFile({ ...file, sha256: 'cd' }, { segments: [seg('/x.wav', 0, [{ ...DOG, score: 0.4 }], undefined, 'file')], events: [] });
   assert.deepEqual(await store.fileState('/x.wav'), { ...file, sha256: 'cd' });
-  assert.deepEqual((await store.searchLabels({ labelIds: [DOG.labelId], minScore: 0, limit: 10 })).map((h) => h.score.toFixed(1)), ['0.4']);
+  assert.deepEqual(
+    (await store.searchLabels({ labelIds: [DOG.labelId], minScore: 0, limit: 10 })).map((h) => h.score.toFixed(1)),
+    ['0.4'],
+  );
   assert.equal(await store.fileState('/y.wav'), undefined);
   await store.close();
 }
@@ -78,12 +110,21 @@ export async function putFileReplaces(store: HistoryStore): Promise<void> {
 export async function retentionByAge(store: HistoryStore, nowMs: number): Promise<void> {
   const day = 86_400_000;
   const old = nowMs - 40 * day;
-  await store.write({ segments: [seg('mic', 0, [{ ...DOG, score: 0.5 }], undefined, 'source', old), seg('mic', 0, [{ ...DOG, score: 0.6 }], undefined, 'source', nowMs - 1000)], events: [ev('old', 'mic', old, 1), ev('new', 'mic', nowMs - 1000, 1)] });
-  await store.putFile({ path: '/f.wav', sizeBytes: 1, mtimeMs: 1, sha256: 'x', durationSeconds: 1, model: 'yamnet' }, { segments: [seg('/f.wav', 0, [{ ...DOG, score: 0.7 }], undefined, 'file')], events: [] });
+  await store.write({
+    segments: [seg('mic', 0, [{ ...DOG, score: 0.5 }], undefined, 'source', old), seg('mic', 0, [{ ...DOG, score: 0.6 }], undefined, 'source', nowMs - 1000)],
+    events: [ev('old', 'mic', old, 1), ev('new', 'mic', nowMs - 1000, 1)],
+  });
+  await store.putFile(
+    { path: '/f.wav', sizeBytes: 1, mtimeMs: 1, sha256: 'x', durationSeconds: 1, model: 'yamnet' },
+    { segments: [seg('/f.wav', 0, [{ ...DOG, score: 0.7 }], undefined, 'file')], events: [] },
+  );
   const r = await store.retain({ nowMs, maxAgeMs: 30 * day, maxBytes: 0 });
   assert.equal(r.deletedSegments, 1);
   assert.equal(r.deletedEvents, 1);
-  assert.deepEqual((await store.events({ limit: 10 })).events.map((e) => e.id), ['new']);
+  assert.deepEqual(
+    (await store.events({ limit: 10 })).events.map((e) => e.id),
+    ['new'],
+  );
   assert.deepEqual((await store.searchLabels({ labelIds: [DOG.labelId], minScore: 0, limit: 10 })).map((h) => h.stream.name).sort(), ['/f.wav', 'mic']);
   await store.close();
 }

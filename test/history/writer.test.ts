@@ -1,15 +1,17 @@
-import test from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Registry } from 'prom-client';
+import test from 'node:test';
+
 import Database from 'better-sqlite3';
-import { HistoryWriter } from '../../src/history/writer.js';
-import { WorkerSink } from '../../src/history/worker-client.js';
-import { createHistoryMetrics } from '../../src/history/metrics.js';
-import { quantize } from '../../src/history/embedding.js';
+import { Registry } from 'prom-client';
+
 import type { SegmentRecord } from '../../src/history/contracts.js';
+import { quantize } from '../../src/history/embedding.js';
+import { createHistoryMetrics } from '../../src/history/metrics.js';
+import { WorkerSink } from '../../src/history/worker-client.js';
+import { HistoryWriter } from '../../src/history/writer.js';
 
 function tmp(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'earshot-writer-'));
@@ -19,8 +21,13 @@ function tmp(t: { after: (fn: () => void) => void }): string {
 
 const emb = quantize(Float32Array.from({ length: 1024 }, (_, i) => Math.cos(i)));
 const seg = (i: number): SegmentRecord => ({
-  stream: { kind: 'source', name: 'mic' }, startSeconds: i, endSeconds: i + 0.96, wallMs: 1000 * i, model: 'yamnet',
-  top: [{ labelId: '/m/09x0r', label: 'Speech', score: 0.5 }], embedding: emb,
+  stream: { kind: 'source', name: 'mic' },
+  startSeconds: i,
+  endSeconds: i + 0.96,
+  wallMs: 1000 * i,
+  model: 'yamnet',
+  top: [{ labelId: '/m/09x0r', label: 'Speech', score: 0.5 }],
+  embedding: emb,
 });
 
 async function metric(reg: Registry, name: string): Promise<number> {
@@ -47,7 +54,18 @@ test('writer thread: records commit within flushSeconds, stop commits everything
   while ((await metric(reg, 'earshot_history_written_total')) < 250) await new Promise((r) => setTimeout(r, 20));
   assert.equal(count(path, 'segments'), 250);
   for (let i = 0; i < 30; i++) w.addSegment(seg(1000 + i));
-  w.addEvent({ id: 'r/mic:0:1', stream: { kind: 'source', name: 'mic' }, label: 'Speech', labelId: '/m/09x0r', startSeconds: 1, endSeconds: 2, peakScore: 0.9, meanScore: 0.7, model: 'yamnet', wallStartMs: 5 });
+  w.addEvent({
+    id: 'r/mic:0:1',
+    stream: { kind: 'source', name: 'mic' },
+    label: 'Speech',
+    labelId: '/m/09x0r',
+    startSeconds: 1,
+    endSeconds: 2,
+    peakScore: 0.9,
+    meanScore: 0.7,
+    model: 'yamnet',
+    wallStartMs: 5,
+  });
   await w.stop();
   assert.equal(count(path, 'segments'), 280);
   assert.equal(count(path, 'events'), 1);
@@ -60,7 +78,18 @@ test('a full queue drops the oldest segments (counted), never blocks, and keeps 
   const metrics = createHistoryMetrics(reg);
   // A long flush interval: everything below stays queued until stop().
   const w = new HistoryWriter(new WorkerSink(path), { queueMaxRecords: 50, batchMaxRecords: 1000, flushSeconds: 60, retrySeconds: 1, metrics, log: () => undefined });
-  w.addEvent({ id: 'r/mic:0:1', stream: { kind: 'source', name: 'mic' }, label: 'Speech', labelId: '/m/09x0r', startSeconds: 0, endSeconds: null, peakScore: 0.9, meanScore: 0.9, model: 'yamnet', wallStartMs: 5 });
+  w.addEvent({
+    id: 'r/mic:0:1',
+    stream: { kind: 'source', name: 'mic' },
+    label: 'Speech',
+    labelId: '/m/09x0r',
+    startSeconds: 0,
+    endSeconds: null,
+    peakScore: 0.9,
+    meanScore: 0.9,
+    model: 'yamnet',
+    wallStartMs: 5,
+  });
   for (let i = 0; i < 120; i++) w.addSegment(seg(i));
   assert.equal(w.queued, 50);
   assert.equal(await metric(reg, 'earshot_history_dropped_total'), 71);
@@ -82,7 +111,10 @@ test('a full database is a typed HISTORY_FULL error, counted and retried; the wr
   for (let i = 0; i < 400; i++) w.addSegment(seg(i));
   while ((await metric(reg, 'earshot_history_write_errors_total')) < 2) await new Promise((r) => setTimeout(r, 20));
   const errs = (await reg.getMetricsAsJSON()).find((x) => x.name === 'earshot_history_write_errors_total')!.values;
-  assert.deepEqual(errs.map((v) => v.labels.code), ['HISTORY_FULL']);
+  assert.deepEqual(
+    errs.map((v) => v.labels.code),
+    ['HISTORY_FULL'],
+  );
   assert.equal(logs.filter((l) => l.includes('[HISTORY_FULL]')).length, 1, 'logged once per failure streak, not per retry');
   assert.match(logs[0]!, /disk or database full/);
   w.addSegment(seg(999));

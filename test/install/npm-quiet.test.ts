@@ -1,8 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
 import { projectRoot } from '../helpers/shared.js';
 
 // Issue #20 gap 8: every `npx earshot …` warned about the project .npmrc's ORT keys, and
@@ -18,7 +19,7 @@ test('npx earshot prints no npm warnings', () => {
   assert.doesNotMatch(r.stderr, /npm warn/i);
 });
 
-test('every dependency install script is reviewed in allowScripts; ORT\'s downloader is denied', () => {
+test("every dependency install script is reviewed in allowScripts; ORT's downloader is denied", () => {
   const r = npm(['approve-scripts', '--allow-scripts-pending']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /No packages with unreviewed install scripts/);

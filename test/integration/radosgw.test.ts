@@ -1,10 +1,11 @@
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { missingCephBinaries, startRadosgw, type RadosgwTestServer } from '../helpers/s3.js';
+import { after, before, test } from 'node:test';
+
+import { loadLatestCheckpoint, localStorage, type S3Storage, s3Storage, saveCheckpoint } from '../../src/storage/index.js';
+import { loadClips } from '../../src/train/datasets/index.js';
+import { missingCephBinaries, type RadosgwTestServer, startRadosgw } from '../helpers/s3.js';
 import { sharedPath } from '../helpers/shared.js';
 import { storageContract } from '../storage/contract.js';
-import { localStorage, s3Storage, saveCheckpoint, loadLatestCheckpoint, type S3Storage } from '../../src/storage/index.js';
-import { loadClips } from '../../src/train/datasets/index.js';
 
 /**
  * The Storage contract against a real Ceph radosgw (single-node cluster started
@@ -40,7 +41,10 @@ if (missing.length > 0 && !process.env.CI) {
     for (let v = 1; v <= 4; v++) await saveCheckpoint(s, `iter-${v}`, { 'w.bin': Buffer.alloc(300_000, v), 'meta.json': Buffer.from(`{"v":${v}}`) }, { keep: 2 });
     const c = await loadLatestCheckpoint(s);
     assert.equal(c?.name, 'iter-4');
-    assert.equal(c?.files['w.bin']!.every((b) => b === 4), true);
+    assert.equal(
+      c?.files['w.bin']!.every((b) => b === 4),
+      true,
+    );
     assert.deepEqual([...new Set((await s.list('checkpoints/')).map((k) => k.split('/')[1]))].sort(), ['iter-3', 'iter-4', 'latest.json']);
   });
 

@@ -1,14 +1,15 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sharedPath } from '../helpers/shared.js';
+import { after, before, test } from 'node:test';
+
+import { type DaemonProcess, run, startDaemonProcess } from '../e2e/daemon-process.js';
 import { runCli } from '../helpers/cli.js';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto.js';
-import { TestClient, httpGet, type Msg } from '../server/wsclient.js';
-import { run, startDaemonProcess, type DaemonProcess } from '../e2e/daemon-process.js';
-import { TestSubscriber, type Received } from './mqtt-client.js';
+import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto.js';
+import { sharedPath } from '../helpers/shared.js';
+import { httpGet, type Msg, TestClient } from '../server/wsclient.js';
+import { type Received, TestSubscriber } from './mqtt-client.js';
 
 /**
  * MQTT end to end against a real Debian mosquitto started here (password file; TLS with

@@ -1,14 +1,15 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { parseConfig } from '../../src/config/load.js';
 import { logMelPatches } from '../../src/features/patches.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
 import { startDaemon } from '../../src/pipeline/daemon.js';
 import { pacedAudio } from '../../src/pipeline/paced-file.js';
-import { energyTagger } from '../pipeline/fakes.js';
 import { tempDir } from '../audio/tmp.js';
 import { insertedTone } from '../clips/exact.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
+import { energyTagger } from '../pipeline/fakes.js';
 import { TestSubscriber } from './mqtt-client.js';
 
 const RATE = 16000;

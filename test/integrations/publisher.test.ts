@@ -1,17 +1,19 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import { Registry } from 'prom-client';
-import { mqttSchema } from '../../src/config/sections/mqtt.js';
+
 import type { LabelInfo } from '../../src/classify/contracts.js';
+import { mqttSchema } from '../../src/config/sections/mqtt.js';
 import type { LabelEvent } from '../../src/events/contracts.js';
-import { startIntegrations, watchedLabels } from '../../src/integrations/index.js';
-import { startMosquitto, type MosquittoBroker } from '../helpers/mosquitto.js';
-import { TestSubscriber } from './mqtt-client.js';
 import type { OutboxStore } from '../../src/history/contracts.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
+import { startIntegrations, watchedLabels } from '../../src/integrations/index.js';
+import { type MosquittoBroker, startMosquitto } from '../helpers/mosquitto.js';
+import { TestSubscriber } from './mqtt-client.js';
 
 /** The publisher on its own against a real mosquitto: entity removal, the bounded queue, label resolution. */
 let root = '';
@@ -30,7 +32,10 @@ after(async () => {
 
 function start(mqtt: Record<string, unknown>, registry = new Registry(), extra: { outbox?: OutboxStore; runId?: string } = {}) {
   const cfg = mqttSchema.parse({ url: broker.url, clientId: 'pub-test', reconnectSeconds: 0.2, ...mqtt });
-  return startIntegrations({ mqtt: cfg, webhooks: [], notify: { rules: [] } }, { sources: [{ id: 'hall', labels }], version: 'test', registry, log: () => undefined, nowMs: Date.now, runId: 'r1', ...extra })!;
+  return startIntegrations(
+    { mqtt: cfg, webhooks: [], notify: { rules: [] } },
+    { sources: [{ id: 'hall', labels }], version: 'test', registry, log: () => undefined, nowMs: Date.now, runId: 'r1', ...extra },
+  )!;
 }
 
 const json = (m: { payload: string }) => JSON.parse(m.payload) as Record<string, unknown>;
@@ -41,8 +46,14 @@ function ev(type: LabelEvent['type'], seq: number, label = 'Dog'): LabelEvent {
 
 test('watched labels: household defaults the model lacks are skipped, a misspelt custom label is CONFIG_INVALID with a suggestion', () => {
   const cfg = mqttSchema.parse({ customLabels: ['microwave OVEN'] });
-  assert.deepEqual(watchedLabels(cfg, 'hall', labels).map((w) => w.slug), ['speech', 'dog', 'glass', 'microwave_oven']);
-  assert.deepEqual(watchedLabels(mqttSchema.parse({ sourceLabels: { hall: ['Glass'] } }), 'hall', labels).map((w) => w.label), ['Glass']);
+  assert.deepEqual(
+    watchedLabels(cfg, 'hall', labels).map((w) => w.slug),
+    ['speech', 'dog', 'glass', 'microwave_oven'],
+  );
+  assert.deepEqual(
+    watchedLabels(mqttSchema.parse({ sourceLabels: { hall: ['Glass'] } }), 'hall', labels).map((w) => w.label),
+    ['Glass'],
+  );
   assert.throws(() => watchedLabels(mqttSchema.parse({ customLabels: ['Microwve oven'] }), 'hall', labels), /watches "Microwve oven".*did you mean "Microwave oven"/);
 });
 
@@ -83,7 +94,10 @@ test('broker down: events beyond queueMaxEvents drop the oldest (counted), the r
   const last = await sub.waitFor((m) => m.payload.includes('"r1/hall:1:3"') && m.payload.includes('"type":"end"'), 30_000, 'last event');
   assert.ok(last);
   await pub.stop();
-  const got = sub.messages.filter((m) => m.payload !== 'probe').map((m) => JSON.parse(m.payload) as { id: string; type: string }).map((e) => `${e.id}#${e.type}`);
+  const got = sub.messages
+    .filter((m) => m.payload !== 'probe')
+    .map((m) => JSON.parse(m.payload) as { id: string; type: string })
+    .map((e) => `${e.id}#${e.type}`);
   assert.deepEqual(got, ['r1/hall:1:1#end', 'r1/hall:1:2#start', 'r1/hall:1:2#end', 'r1/hall:1:3#start', 'r1/hall:1:3#end']);
   assert.match(await registry.metrics(), /earshot_mqtt_events_total\{result="sent"\} 5/);
   await sub.close();
@@ -133,9 +147,13 @@ test('level topic: RMS dBFS over each mqtt.levelSeconds of audio, with a Home As
   const RATE = 16000;
   const sine = (amp: number, n: number, from: number) => Float32Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * 440 * (from + i)) / RATE));
   // 0.5 s in 4 chunks at amplitude 0.5 (RMS 0.354 = -9.0 dBFS), then 0.5 s at 0.05 (-29.0), then digital silence
-  for (const [k, amp] of [0.5, 0.5, 0.5, 0.5, 0.05, 0.05, 0.05, 0.05, 0, 0, 0, 0].entries()) pub.audio('hall', { samples: amp ? sine(amp, 2000, k * 2000) : new Float32Array(2000), sampleRateHz: RATE, startSample: k * 2000 });
+  for (const [k, amp] of [0.5, 0.5, 0.5, 0.5, 0.05, 0.05, 0.05, 0.05, 0, 0, 0, 0].entries())
+    pub.audio('hall', { samples: amp ? sine(amp, 2000, k * 2000) : new Float32Array(2000), sampleRateHz: RATE, startSample: k * 2000 });
   await sub.waitFor((m) => m.topic === 'earshot/hall/level' && m.payload === '-120.0', 20_000, 'silence level');
-  assert.deepEqual(sub.messages.filter((m) => m.topic === 'earshot/hall/level').map((m) => m.payload), ['-9.0', '-29.0', '-120.0']);
+  assert.deepEqual(
+    sub.messages.filter((m) => m.topic === 'earshot/hall/level').map((m) => m.payload),
+    ['-9.0', '-29.0', '-120.0'],
+  );
   await pub.stop();
   await sub.close();
 });

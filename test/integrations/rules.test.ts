@@ -1,11 +1,20 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { notifySchema } from '../../src/config/sections/notify.js';
 import type { EventMessage } from '../../src/integrations/contracts.js';
 import { NotifyRules } from '../../src/integrations/rules.js';
 
 const ev = (id: string, type: 'start' | 'end', label: string, score: number, source = 'kitchen'): EventMessage => ({
-  id, type, source, label, labelId: `/m/${label}`, score, startSeconds: 0, endSeconds: type === 'end' ? 1 : null, time: '',
+  id,
+  type,
+  source,
+  label,
+  labelId: `/m/${label}`,
+  score,
+  startSeconds: 0,
+  endSeconds: type === 'end' ? 1 : null,
+  time: '',
 });
 const at = (h: number, m = 0, s = 0) => new Date(2026, 0, 5, h, m, s).getTime();
 

@@ -1,4 +1,3 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -6,10 +5,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sharedPath } from '../helpers/shared.js';
+import { after, before, test } from 'node:test';
+
+import { type DaemonProcess, run, startDaemonProcess } from '../e2e/daemon-process.js';
 import { runCli } from '../helpers/cli.js';
-import { TestClient, type Msg } from '../server/wsclient.js';
-import { run, startDaemonProcess, type DaemonProcess } from '../e2e/daemon-process.js';
+import { sharedPath } from '../helpers/shared.js';
+import { type Msg, TestClient } from '../server/wsclient.js';
 
 /**
  * Webhooks end to end: `earshot run` (real YAMNet, looped speech file) POSTs to a real
@@ -112,9 +113,16 @@ test('a receiver failing its first calls, then down across a daemon restart, get
   await b.ws.waitFor(() => ends(b.ws) >= 1, 60_000);
   assert.equal(await b.d.stop(), 0, `second daemon: ${b.d.stderr()}`);
   const runB = speechKeys(b.ws);
-  for (const k of runB) assert.ok(accepted.some((x) => x.key === k && x.run !== runAId), `${k} of the second run delivered`);
-  assert.ok(accepted.filter((x) => x.run === runAId).length >= runA.length, 'the first run\'s events carry their own run id');
-  assert.ok(accepted.every((x) => x.valid), 'every delivery carries a valid X-Earshot-Signature');
+  for (const k of runB)
+    assert.ok(
+      accepted.some((x) => x.key === k && x.run !== runAId),
+      `${k} of the second run delivered`,
+    );
+  assert.ok(accepted.filter((x) => x.run === runAId).length >= runA.length, "the first run's events carry their own run id");
+  assert.ok(
+    accepted.every((x) => x.valid),
+    'every delivery carries a valid X-Earshot-Signature',
+  );
 });
 
 async function waitUntil(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {

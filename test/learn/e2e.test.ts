@@ -1,17 +1,18 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import { loadConfig } from '../../src/config/load.js';
-import { openEmbedder, type Embedder } from '../../src/learn/embed.js';
+import { type Embedder, openEmbedder } from '../../src/learn/embed.js';
 import { saveFeedback } from '../../src/learn/feedback.js';
 import { readCustomModel } from '../../src/learn/modeldir.js';
 import { customEvents, scoreCustom } from '../../src/learn/tag-file.js';
 import { Rng } from '../../src/train/rng.js';
-import { projectRoot } from '../helpers/shared.js';
+import { type DaemonProcess, startDaemonProcess } from '../e2e/daemon-process.js';
 import { runCli } from '../helpers/cli.js';
-import { startDaemonProcess, type DaemonProcess } from '../e2e/daemon-process.js';
+import { projectRoot } from '../helpers/shared.js';
 import { TestClient } from '../server/wsclient.js';
 import { buildTrainingSet, household, LOOKALIKES, mixAt, playback, RATE, TARGETS, writeWav } from './soundset.js';
 
@@ -61,9 +62,16 @@ after(async () => {
 test('learn writes the model directory: manifest, head, thresholds, cross-validation report (JSON, Markdown, SVG)', () => {
   for (const f of ['manifest.json', 'head.json', 'report.json', 'report.md', 'report.svg']) assert.ok(existsSync(join(model, f)), f);
   const m = readCustomModel(model);
-  assert.deepEqual(m.labels.map((l) => l.id), ['custom:home/doorbell', 'custom:home/dryer-done']);
+  assert.deepEqual(
+    m.labels.map((l) => l.id),
+    ['custom:home/doorbell', 'custom:home/dryer-done'],
+  );
   assert.equal(m.manifest.base.architecture, 'yamnet');
-  const report = JSON.parse(readFileSync(join(model, 'report.json'), 'utf8')) as { folds: number; confusion: { labels: string[]; matrix: number[][] }; classes: Array<{ precision: number; recall: number; threshold: number }> };
+  const report = JSON.parse(readFileSync(join(model, 'report.json'), 'utf8')) as {
+    folds: number;
+    confusion: { labels: string[]; matrix: number[][] };
+    classes: Array<{ precision: number; recall: number; threshold: number }>;
+  };
   assert.equal(report.folds, 2);
   assert.deepEqual(report.confusion.labels, ['doorbell', 'dryer-done', 'background']);
   assert.equal(report.confusion.matrix.length, 3);
@@ -75,10 +83,16 @@ test('learn writes the model directory: manifest, head, thresholds, cross-valida
 test('tag --model MODELDIR: custom labels per hop and a doorbell event where the doorbell rings', async () => {
   const r = await runCli(['tag', doorFile, '--model', model, '--json']);
   assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type?: string; label?: string; start: number; top?: Array<{ label: string }> });
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type?: string; label?: string; start: number; top?: Array<{ label: string }> });
   assert.ok(lines.filter((l) => l.top).every((l) => l.top!.every((t) => ['doorbell', 'dryer-done'].includes(t.label))));
   const starts = lines.filter((l) => l.type === 'event.start');
-  assert.ok(starts.some((e) => e.label === 'doorbell' && e.start >= 4 && e.start <= 7.5), r.stdout);
+  assert.ok(
+    starts.some((e) => e.label === 'doorbell' && e.start >= 4 && e.start <= 7.5),
+    r.stdout,
+  );
   assert.ok(!starts.some((e) => e.label === 'dryer-done'), 'no dryer-done event in a doorbell scene');
 });
 
@@ -132,5 +146,8 @@ test('feedback: a false alarm filed as background disappears after learn --updat
   assert.equal(u.code, 0, u.stderr);
   const m1 = readCustomModel(model);
   assert.ok(!(await events(seen.path, m1)).events.some((e) => e.label === seen.label), `the ${seen.label} false alarm at ${seen.start}s is gone`);
-  assert.ok((await events(doorFile, m1)).events.some((e) => e.label === 'doorbell'), 'the doorbell is still detected');
+  assert.ok(
+    (await events(doorFile, m1)).events.some((e) => e.label === 'doorbell'),
+    'the doorbell is still detected',
+  );
 });

@@ -1,7 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { test } from 'node:test';
+
 import { decodeAudioFile } from '../../src/audio/decode.js';
 import { isEarshotError } from '../../src/errors.js';
 import { SqliteHistoryStore } from '../../src/history/sqlite.js';
@@ -38,7 +39,18 @@ test("feedback on a custom label goes to its model's data folder (what learn --u
   execFileSync('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', tmp.path('clips/r_door_0_1.flac'), 'synth', '2', 'sine', '1000', 'vol', '0.5']);
   const store = new SqliteHistoryStore(tmp.path('h.sqlite'));
   t.after(() => store.close());
-  const ev = (id: string, labelId: string, label: string) => ({ id, stream: { kind: 'source' as const, name: 'door' }, label, labelId, startSeconds: 1, endSeconds: 2, peakScore: 0.9, meanScore: 0.8, model: 'yamnet', wallStartMs: 0 });
+  const ev = (id: string, labelId: string, label: string) => ({
+    id,
+    stream: { kind: 'source' as const, name: 'door' },
+    label,
+    labelId,
+    startSeconds: 1,
+    endSeconds: 2,
+    peakScore: 0.9,
+    meanScore: 0.8,
+    model: 'yamnet',
+    wallStartMs: 0,
+  });
   await store.write({
     segments: [],
     events: [ev('r/door:0:1', 'custom:home/chime', 'chime'), ev('r/door:0:2', 'custom:home/chime', 'chime')],
@@ -58,7 +70,10 @@ test("feedback on a custom label goes to its model's data folder (what learn --u
   assert.deepEqual(readdirSync(`${data}/background`), ['feedback-r_door_0_1.wav']);
   assert.equal(down.class, 'background');
 
-  await assert.rejects(fileEventFeedback(deps, { eventId: 'r/door:0:1', correct: true, label: 'kettle' }), (e) => isEarshotError(e, 'INPUT_INVALID') && /kettle/.test(e.message) && /chime/.test(e.message));
+  await assert.rejects(
+    fileEventFeedback(deps, { eventId: 'r/door:0:1', correct: true, label: 'kettle' }),
+    (e) => isEarshotError(e, 'INPUT_INVALID') && /kettle/.test(e.message) && /chime/.test(e.message),
+  );
   await assert.rejects(fileEventFeedback(deps, { eventId: 'r/door:0:2', correct: false }), (e) => isEarshotError(e, 'INPUT_INVALID') && /no finished clip/.test(e.message));
   await assert.rejects(fileEventFeedback(deps, { eventId: 'r/door:9:9', correct: false }), (e) => isEarshotError(e, 'EVENT_NOT_FOUND') && /r\/door:9:9/.test(e.message));
   assert.ok(!existsSync(tmp.path('examples')), 'nothing under learn.examplesDir');

@@ -1,15 +1,16 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
+import { test } from 'node:test';
+
 import { decodeAudioFile } from '../../src/audio/decode.js';
 import { parseConfig } from '../../src/config/load.js';
 import { logMelPatches } from '../../src/features/patches.js';
 import { startDaemon } from '../../src/pipeline/daemon.js';
 import { pacedAudio } from '../../src/pipeline/paced-file.js';
-import { energyTagger } from '../pipeline/fakes.js';
-import { TestClient } from '../server/wsclient.js';
 import { tempDir } from '../audio/tmp.js';
 import { insertedTone } from '../clips/exact.js';
+import { energyTagger } from '../pipeline/fakes.js';
+import { TestClient } from '../server/wsclient.js';
 
 const RATE = 16000;
 const TOKEN = 's3cret';
@@ -22,7 +23,10 @@ test('feedback: POST /api/feedback and the WebSocket message file the event clip
   const b = insertedTone(RATE, 8, 2.5, 1.5, 2);
   const src = new Float32Array(a.length + b.length);
   src.set(Float32Array.from(a, (v) => v / 32768));
-  src.set(Float32Array.from(b, (v) => v / 32768), a.length);
+  src.set(
+    Float32Array.from(b, (v) => v / 32768),
+    a.length,
+  );
   const config = parseConfig({
     stateDir: tmp.dir,
     sources: [{ id: 'door', kind: 'file', path: 'in.wav', realtime: false }],

@@ -1,8 +1,9 @@
-import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
+
 import { loadConfig } from '../../src/config/load.js';
 import { openEmbedder } from '../../src/learn/embed.js';
 import { readCustomModel } from '../../src/learn/modeldir.js';
@@ -50,7 +51,16 @@ test('4 sounds from 5 examples: event recall >= 0.9 and <= 2 false alarms/hour o
     const hours = stream.samples.length / RATE / 3600;
     const recall = hit.size / targets.length;
     const perHour = falseAlarms.length / hours;
-    const figures = { recall: Number(recall.toFixed(3)), hits: hit.size, targets: targets.length, lookalikes: stream.truth.length - targets.length, falseAlarms: falseAlarms.length, falseAlarmsPerHour: Number(perHour.toFixed(2)), streamMinutes: Number((hours * 60).toFixed(1)), falseAlarmList: falseAlarms };
+    const figures = {
+      recall: Number(recall.toFixed(3)),
+      hits: hit.size,
+      targets: targets.length,
+      lookalikes: stream.truth.length - targets.length,
+      falseAlarms: falseAlarms.length,
+      falseAlarmsPerHour: Number(perHour.toFixed(2)),
+      streamMinutes: Number((hours * 60).toFixed(1)),
+      falseAlarmList: falseAlarms,
+    };
     t.diagnostic(JSON.stringify(figures));
     assert.ok(hours * 60 >= 10);
     assert.ok(recall >= 0.9, `event recall ${recall.toFixed(3)} (${hit.size}/${targets.length})`);

@@ -12,6 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { decodeAudioFile } from '../../src/audio/decode.js';
 import { resample } from '../../src/features/resample.js';
 import { Rng } from '../../src/train/rng.js';
@@ -28,7 +29,9 @@ export const TARGETS: Record<string, string> = {
 };
 
 /** Sounds of the same kind that are not any learned sound. */
-export const LOOKALIKES = ['message-new-instant', 'service-logout', 'phone-outgoing-calling', 'camera-shutter', 'dialog-warning', 'window-attention', 'suspend-error', 'alarm-clock-elapsed'].map((n) => `${SND}/${n}.oga`);
+export const LOOKALIKES = ['message-new-instant', 'service-logout', 'phone-outgoing-calling', 'camera-shutter', 'dialog-warning', 'window-attention', 'suspend-error', 'alarm-clock-elapsed'].map(
+  (n) => `${SND}/${n}.oga`,
+);
 
 const SENTENCES = [
   'Could you pass me the salt please',
@@ -72,7 +75,25 @@ const uni = (rng: Rng, lo: number, hi: number) => lo + (hi - lo) * rng.next();
 /** One playback of a sound file: sox speed (0.9..1.1), a peaking EQ (+-8 dB at 300..4000 Hz), at 16 kHz mono. */
 export async function playback(file: string, rng: Rng, tmp: string): Promise<Float32Array> {
   const out = join(tmp, `pb-${Math.floor(rng.next() * 1e9)}.wav`);
-  run('sox', [file, '-r', String(RATE), '-c', '1', '-b', '16', out, 'speed', uni(rng, 0.9, 1.1).toFixed(3), 'equalizer', String(Math.round(uni(rng, 300, 4000))), '1q', uni(rng, -8, 8).toFixed(1), 'gain', '-n', '-3']);
+  run('sox', [
+    file,
+    '-r',
+    String(RATE),
+    '-c',
+    '1',
+    '-b',
+    '16',
+    out,
+    'speed',
+    uni(rng, 0.9, 1.1).toFixed(3),
+    'equalizer',
+    String(Math.round(uni(rng, 300, 4000))),
+    '1q',
+    uni(rng, -8, 8).toFixed(1),
+    'gain',
+    '-n',
+    '-3',
+  ]);
   const s = await load(out);
   rmSync(out);
   return s;

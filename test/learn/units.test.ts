@@ -1,8 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
 import type { Tagger } from '../../src/classify/contracts.js';
 import { eventsSchema } from '../../src/config/sections/events.js';
 import { isEarshotError } from '../../src/errors.js';
@@ -156,14 +157,27 @@ test('custom heads run beside the base tagger on its embedding: labels and score
     dispose: async () => {},
   };
   const t = withCustomHeads(base, [fakeModel('/m', 'abc')]);
-  assert.deepEqual(t.labels.map((l) => [l.index, l.id]), [[0, '/m/x'], [1, 'custom:m/a'], [2, 'custom:m/b']]);
+  assert.deepEqual(
+    t.labels.map((l) => [l.index, l.id]),
+    [
+      [0, '/m/x'],
+      [1, 'custom:m/a'],
+      [2, 'custom:m/b'],
+    ],
+  );
   assert.equal(t.labels[1]!.defaults?.onThreshold, 0.7);
   const r = await t.openSession().tagWithEmbedding!({ index: 0, data: new Float32Array(0), frames: 96, bands: 64, startSeconds: 0 } as never);
   assert.equal(r.scores[0], 0.25);
   assert.ok(r.scores[1]! > 0.99 && r.scores[2]! < 0.01, String([...r.scores]));
   const only = withCustomHeads(base, [fakeModel('/m', 'abc')], { onlyCustom: true });
-  assert.deepEqual(only.labels.map((l) => l.name), ['a', 'b']);
-  assert.throws(() => withCustomHeads(base, [fakeModel('/other', 'def')]), (e: unknown) => isEarshotError(e, 'CONFIG_INVALID') && /\/other/.test(e.message));
+  assert.deepEqual(
+    only.labels.map((l) => l.name),
+    ['a', 'b'],
+  );
+  assert.throws(
+    () => withCustomHeads(base, [fakeModel('/other', 'def')]),
+    (e: unknown) => isEarshotError(e, 'CONFIG_INVALID') && /\/other/.test(e.message),
+  );
 });
 
 test('dataset: unreadable files are skipped and listed; an empty class folder and a lone class without background name the folder', async () => {
@@ -175,8 +189,17 @@ test('dataset: unreadable files are skipped and listed; an empty class folder an
     writeFileSync(join(root, 'bell', 'broken.wav'), 'RIFF....not audio');
     writeWav(join(root, 'knock', '1.wav'), toneInNoise(2, 1, 0.3, 2));
     const ds = await readDataset(root, RATE);
-    assert.deepEqual(ds.classes.map((c) => [c.name, c.recordings.length]), [['bell', 1], ['knock', 1]]);
-    assert.deepEqual(ds.skipped.map((s) => s.path), [join(root, 'bell', 'broken.wav')]);
+    assert.deepEqual(
+      ds.classes.map((c) => [c.name, c.recordings.length]),
+      [
+        ['bell', 1],
+        ['knock', 1],
+      ],
+    );
+    assert.deepEqual(
+      ds.skipped.map((s) => s.path),
+      [join(root, 'bell', 'broken.wav')],
+    );
 
     mkdirSync(join(root, 'empty'));
     writeFileSync(join(root, 'empty', 'x.mp3'), 'nope');

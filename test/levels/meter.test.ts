@@ -1,5 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { LevelMeter } from '../../src/levels/meter.js';
 import { SpectrogramTap } from '../../src/levels/spectrogram.js';
 import { rng as seeded } from '../helpers/rng.js';

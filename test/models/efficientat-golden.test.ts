@@ -1,13 +1,14 @@
-import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
-import { sharedPath } from '../helpers/shared.js';
+import { after, before, test } from 'node:test';
+
 import { engineSchema } from '../../src/config/sections/engine.js';
 import { loadEfficientAtTagger } from '../../src/models/efficientat/tagger.js';
+import { runCli } from '../helpers/cli.js';
 import { f32, maxAbsDiff } from '../helpers/numeric.js';
+import { sharedPath } from '../helpers/shared.js';
 
 // Parity with ../shared/golden/efficientat (the authors' PyTorch code, see its index.json):
 // the CLI's frontend output and clip scores on both engines, for every WAV the index lists.

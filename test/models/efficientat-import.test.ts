@@ -1,19 +1,20 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readPth } from '../../src/models/import/pth.js';
-import { mapStateDict } from '../../src/models/efficientat/import.js';
-import { mnConfig } from '../../src/models/efficientat/graph.js';
-import { readModelDir } from '../../src/models/modeldir.js';
-import { convertModelDir } from '../../src/models/convert.js';
-import { floatToHalf } from '../../src/models/weight-dtypes.js';
-import { halfToFloat } from '../../src/models/import/tensors.js';
+import { test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
+import { convertModelDir } from '../../src/models/convert.js';
+import { mnConfig } from '../../src/models/efficientat/graph.js';
+import { mapStateDict } from '../../src/models/efficientat/import.js';
+import { readPth } from '../../src/models/import/pth.js';
+import { halfToFloat } from '../../src/models/import/tensors.js';
+import { readModelDir } from '../../src/models/modeldir.js';
+import { floatToHalf } from '../../src/models/weight-dtypes.js';
 import { runCli } from '../helpers/cli.js';
-import { projectRoot, sharedPath } from '../helpers/shared.js';
 import { rng } from '../helpers/rng.js';
+import { projectRoot, sharedPath } from '../helpers/shared.js';
 
 const pt = () => readPth(sharedPath('models/efficientat/mn04_as_mAP_432.pt')).tensors;
 

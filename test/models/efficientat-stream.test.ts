@@ -1,17 +1,19 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
 import { from, lastValueFrom, toArray } from 'rxjs';
+
 import type { AudioChunk } from '../../src/audio/contracts.js';
 import { decodeAudioFile } from '../../src/audio/decode.js';
 import { loadConfig } from '../../src/config/load.js';
+import { frontendSchema } from '../../src/config/sections/frontend.js';
 import { tagWindows } from '../../src/models/efficientat/tag-audio.js';
 import { loadEfficientAtTagger } from '../../src/models/efficientat/tagger.js';
-import { defaultTaggerLoader } from '../../src/pipeline/taggers.js';
-import { frontendSchema } from '../../src/config/sections/frontend.js';
 import { patchEndSeconds } from '../../src/pipeline/source-pipeline.js';
-import { projectRoot, sharedPath } from '../helpers/shared.js';
+import { defaultTaggerLoader } from '../../src/pipeline/taggers.js';
 import { rng } from '../helpers/rng.js';
+import { projectRoot, sharedPath } from '../helpers/shared.js';
 
 // The daemon's EfficientAT path (context windows from streamed chunks) against `tag`'s batch path.
 

@@ -1,11 +1,12 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { isEarshotError } from '../../src/errors.js';
 import type { Activation, EmbeddingEngine, Layer, ModelGraph, Weights } from '../../src/models/contracts.js';
-import { runReference } from '../../src/models/graph/reference.js';
-import { inferShapes, padAlong } from '../../src/models/graph/shapes.js';
 import { createOnnxEngine } from '../../src/models/engine/onnx.js';
 import { createTfjsEngine } from '../../src/models/engine/tfjs.js';
-import { isEarshotError } from '../../src/errors.js';
+import { runReference } from '../../src/models/graph/reference.js';
+import { inferShapes, padAlong } from '../../src/models/graph/shapes.js';
 import { rng } from '../helpers/rng.js';
 
 // Every IR op on every engine against the plain-loop reference, on small random graphs.

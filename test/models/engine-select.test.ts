@@ -1,8 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
 import type { ModelGraph } from '../../src/models/contracts.js';
 import { availableEngines, createEngine } from '../../src/models/engine/index.js';
 import { createOnnxEngine } from '../../src/models/engine/onnx.js';

@@ -1,9 +1,10 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import type { ModelGraph } from '../../src/models/contracts.js';
-import { splitTrunk, TRUNK_LINK } from '../../src/models/engine/split.js';
-import { TRUNK_CALL_BYTES } from '../../src/models/engine/onnx-run.js';
 import { createOnnxEngine } from '../../src/models/engine/onnx.js';
+import { TRUNK_CALL_BYTES } from '../../src/models/engine/onnx-run.js';
+import { splitTrunk, TRUNK_LINK } from '../../src/models/engine/split.js';
 import { runReference } from '../../src/models/graph/reference.js';
 import { vggishGraph } from '../../src/models/vggish/network.js';
 import { yamnetGraph } from '../../src/models/yamnet/graph.js';

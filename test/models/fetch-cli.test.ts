@@ -1,18 +1,19 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { readModelDir } from '../../src/models/modeldir.js';
-import { writeCheckpointV1 } from '../helpers/checkpoints.js';
-import { asRawTensors } from '../helpers/import-fixtures.js';
 import { formulaVggishWeights } from '../../src/models/vggish/formula.js';
+import { writeCheckpointV1 } from '../helpers/checkpoints.js';
 import { runCli } from '../helpers/cli.js';
+import { asRawTensors } from '../helpers/import-fixtures.js';
 import { projectRoot, sharedPath } from '../helpers/shared.js';
 
 // `earshot models fetch vggish` end to end against a local node:http server that

@@ -1,15 +1,16 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
 import { download } from '../../src/models/fetch/download.js';
-import { sharedPath } from '../helpers/shared.js';
 import { expectedDigests, fetchVggish, OFFICIAL_BASE_URL, OFFICIAL_DIGESTS } from '../../src/models/fetch/vggish.js';
+import { sharedPath } from '../helpers/shared.js';
 
 // The resumable downloader against a real node:http server on port 0 that
 // honours Range requests and can drop a connection mid-body.

@@ -1,19 +1,21 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
+import protobuf from 'protobufjs';
+
 import { isEarshotError } from '../../src/errors.js';
-import { crc32c, maskCrc } from '../../src/util/crc32c.js';
 import { readCheckpointV1 } from '../../src/models/import/ckpt-v1.js';
 import { readCheckpointV2 } from '../../src/models/import/ckpt-v2.js';
-import { writeCheckpointV1, writeCheckpointV2 } from '../helpers/checkpoints.js';
-import { buildTable, readTable } from '../../src/models/import/sstable.js';
 import { snappyDecompress } from '../../src/models/import/snappy.js';
+import { buildTable, readTable } from '../../src/models/import/sstable.js';
 import { readVggishSource } from '../../src/models/import/vggish.js';
+import { crc32c, maskCrc } from '../../src/util/crc32c.js';
+import { writeCheckpointV1, writeCheckpointV2 } from '../helpers/checkpoints.js';
 import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { sharedDir } from '../helpers/shared.js';
-import protobuf from 'protobufjs';
 
 // TensorFlow's own message definitions (tensor_bundle.proto, saved_tensor_slice.proto,
 // tensor_shape.proto, tensor_slice.proto, tensor.proto subset), compiled by protobufjs:

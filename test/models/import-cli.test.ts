@@ -1,17 +1,18 @@
-import { after, before, test } from 'node:test';
-import { engineSchema } from '../../src/config/sections/engine.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { engineSchema } from '../../src/config/sections/engine.js';
 import { readModelDir, writeModelDir } from '../../src/models/modeldir.js';
-import { writeCheckpointV1 } from '../helpers/checkpoints.js';
-import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { formulaVggishWeights } from '../../src/models/vggish/formula.js';
 import { embedPatches, openVggish, pcaFromModelDir, readPcaParams } from '../../src/models/vggish/index.js';
+import { writeCheckpointV1 } from '../helpers/checkpoints.js';
 import { runCli } from '../helpers/cli.js';
-import { sharedPath } from '../helpers/shared.js';
+import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { f32 } from '../helpers/numeric.js';
+import { sharedPath } from '../helpers/shared.js';
 
 // Full-size VGGish (72M parameters, formula weights) in the official checkpoint
 // format, imported through the real CLI; the imported model must reproduce

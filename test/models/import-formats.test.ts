@@ -1,19 +1,20 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
-import { writeModelDir } from '../../src/models/modeldir.js';
-import { writeCheckpointV1 } from '../helpers/checkpoints.js';
-import { writeCheckpointV2 } from '../helpers/checkpoints.js';
+import type { Weights } from '../../src/models/contracts.js';
+import { runReference } from '../../src/models/graph/reference.js';
 import { writeTfjs } from '../../src/models/import/tfjs.js';
 import { detectFormat, readVggishSource } from '../../src/models/import/vggish.js';
-import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
+import { writeModelDir } from '../../src/models/modeldir.js';
 import { vggishGraph } from '../../src/models/vggish/network.js';
-import { runReference } from '../../src/models/graph/reference.js';
-import type { Weights } from '../../src/models/contracts.js';
+import { writeCheckpointV1 } from '../helpers/checkpoints.js';
+import { writeCheckpointV2 } from '../helpers/checkpoints.js';
+import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { projectRoot } from '../helpers/shared.js';
 
 // One set of (narrow) VGGish weights written as V1 and V2 checkpoints, a torchvggish

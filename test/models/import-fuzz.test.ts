@@ -1,15 +1,16 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isEarshotError, type ErrorCode } from '../../src/errors.js';
+import { after, before, test } from 'node:test';
+
+import { type ErrorCode,isEarshotError } from '../../src/errors.js';
+import { writeTfjs } from '../../src/models/import/tfjs.js';
+import { readVggishSource, type WeightFormat } from '../../src/models/import/vggish.js';
 import { writeModelDir } from '../../src/models/modeldir.js';
 import { writeCheckpointV1 } from '../helpers/checkpoints.js';
 import { writeCheckpointV2 } from '../helpers/checkpoints.js';
-import { writeTfjs } from '../../src/models/import/tfjs.js';
-import { readVggishSource, type WeightFormat } from '../../src/models/import/vggish.js';
 import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { projectRoot } from '../helpers/shared.js';
 

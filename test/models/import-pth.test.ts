@@ -1,17 +1,18 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
-import { writeModelDir } from '../../src/models/modeldir.js';
+import type { Weights } from '../../src/models/contracts.js';
 import { readPth } from '../../src/models/import/pth.js';
 import { readPcaSource, readVggishSource } from '../../src/models/import/vggish.js';
-import { miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
+import { writeModelDir } from '../../src/models/modeldir.js';
 import { readPcaParams } from '../../src/models/vggish/postprocess.js';
+import { miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 import { projectRoot, sharedPath } from '../helpers/shared.js';
-import type { Weights } from '../../src/models/contracts.js';
 
 const table = miniVggishTable();
 const w = seededWeights(table, 21);

@@ -1,11 +1,12 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
-import { readTfjs, writeTfjs } from '../../src/models/import/tfjs.js';
 import { mapTfjsName } from '../../src/models/import/names.js';
+import { readTfjs, writeTfjs } from '../../src/models/import/tfjs.js';
 import { readVggishSource } from '../../src/models/import/vggish.js';
 import { asRawTensors, miniVggishTable, seededWeights } from '../helpers/import-fixtures.js';
 

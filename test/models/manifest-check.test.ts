@@ -1,10 +1,12 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
 import wavefile from 'wavefile';
-import { readModelDir, writeModelDir } from '../../src/models/modeldir.js';
+
 import { isEarshotError } from '../../src/errors.js';
+import { readModelDir, writeModelDir } from '../../src/models/modeldir.js';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 

@@ -1,9 +1,10 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseCsv, readModelDir, writeModelDir } from '../../src/models/modeldir.js';
+import { test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
+import { parseCsv, readModelDir, writeModelDir } from '../../src/models/modeldir.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const fields = { name: 'toy', architecture: 'toy', version: '1', input: { name: 'x', shape: [2] }, outputs: [{ name: 'y', shape: [3] }] };

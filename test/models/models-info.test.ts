@@ -1,13 +1,14 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inspectModelDir, listConfiguredModels } from '../../src/models/inspect.js';
+import { test } from 'node:test';
+
 import { modelsSchema } from '../../src/config/sections/models.js';
 import { isEarshotError } from '../../src/errors.js';
-import { projectRoot } from '../helpers/shared.js';
+import { inspectModelDir, listConfiguredModels } from '../../src/models/inspect.js';
 import { runCli } from '../helpers/cli.js';
+import { projectRoot } from '../helpers/shared.js';
 
 // Issue #20 gap 7: `models --help` promised inspect; `models list` and `models inspect DIR` now exist.
 const shipped = join(projectRoot, 'models/classifier');

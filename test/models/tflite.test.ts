@@ -1,10 +1,12 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
 import { Builder } from 'flatbuffers';
-import { parseTflite } from '../../src/models/tflite/schema.js';
-import { ohwiToHwio, tensorToFloat32, transpose2d } from '../../src/models/tflite/dequantize.js';
+
 import { isEarshotError } from '../../src/errors.js';
+import { ohwiToHwio, tensorToFloat32, transpose2d } from '../../src/models/tflite/dequantize.js';
+import { parseTflite } from '../../src/models/tflite/schema.js';
 import { mapYamnetWeights } from '../../src/models/yamnet/weights.js';
 import { sharedPath } from '../helpers/shared.js';
 

@@ -1,12 +1,13 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync,readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import { writeFormulaVggishDir } from '../../src/models/vggish/index.js';
 import { runCli } from '../helpers/cli.js';
-import { sharedPath } from '../helpers/shared.js';
 import { f32 } from '../helpers/numeric.js';
+import { sharedPath } from '../helpers/shared.js';
 
 // `earshot embed` end to end: a formula-weight model directory with the real PCA npz,
 // patches from shared/golden/vggish-net, output compared to the golden files.

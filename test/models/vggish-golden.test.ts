@@ -1,14 +1,15 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import type { EmbeddingEngine, Layer, ModelGraph, Weights } from '../../src/models/contracts.js';
 import { createOnnxEngine } from '../../src/models/engine/onnx.js';
 import { createTfjsEngine } from '../../src/models/engine/tfjs.js';
 import { runReference } from '../../src/models/graph/reference.js';
 import { graphMacs, inferShapes } from '../../src/models/graph/shapes.js';
-import { formulaVggishWeights, formulaTensor, fmix32 } from '../../src/models/vggish/formula.js';
-import { vggishGraph, VGGISH_OUTPUT, VGGISH_PARAMETERS, VGGISH_VARIABLES } from '../../src/models/vggish/network.js';
-import { sharedPath } from '../helpers/shared.js';
+import { fmix32,formulaTensor, formulaVggishWeights } from '../../src/models/vggish/formula.js';
+import { VGGISH_OUTPUT, VGGISH_PARAMETERS, VGGISH_VARIABLES,vggishGraph } from '../../src/models/vggish/network.js';
 import { f32 } from '../helpers/numeric.js';
+import { sharedPath } from '../helpers/shared.js';
 
 // VGGish on the formula weights against shared/golden/vggish-net (generated with numpy),
 // on both engines, plus unseen inputs and a reduced-width VGGish against the reference.

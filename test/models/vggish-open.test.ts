@@ -1,13 +1,14 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, truncateSync, utimesSync, writeSync, closeSync } from 'node:fs';
+import { closeSync,mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync, truncateSync, utimesSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import { engineSchema } from '../../src/config/sections/engine.js';
-import { embedPatches, openVggish, writeFormulaVggishDir } from '../../src/models/vggish/index.js';
 import { isEarshotError } from '../../src/errors.js';
-import { sharedPath } from '../helpers/shared.js';
+import { embedPatches, openVggish, writeFormulaVggishDir } from '../../src/models/vggish/index.js';
 import { f32 } from '../helpers/numeric.js';
+import { sharedPath } from '../helpers/shared.js';
 
 // openVggish: first start verifies weights.bin and compiles into <dir>/cache; later starts
 // serve the compiled graph without reading weights.bin until its size/mtime change.

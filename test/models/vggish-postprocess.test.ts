@@ -1,15 +1,16 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { dequantize, postprocess, readPcaParams } from '../../src/models/vggish/postprocess.js';
-import { parseNpz, readNpz } from '../../src/models/vggish/npz.js';
-import { validateVggishWeights, VGGISH_VARIABLES } from '../../src/models/vggish/network.js';
+import { test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
-import { sharedPath } from '../helpers/shared.js';
+import { validateVggishWeights, VGGISH_VARIABLES } from '../../src/models/vggish/network.js';
+import { parseNpz, readNpz } from '../../src/models/vggish/npz.js';
+import { dequantize, postprocess, readPcaParams } from '../../src/models/vggish/postprocess.js';
 import { f32, maxAbsDiff } from '../helpers/numeric.js';
+import { sharedPath } from '../helpers/shared.js';
 
 const golden = (name: string) => sharedPath('golden', 'vggish-net', name);
 const pcaPath = () => sharedPath('models', 'vggish', 'vggish_pca_params.npz');

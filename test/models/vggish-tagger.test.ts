@@ -1,14 +1,15 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
 import { initParams, type NetSpec } from '../../src/classify/net.js';
 import { loadClassifier, saveClassifier } from '../../src/classify/store.js';
 import { parseConfig } from '../../src/config/load.js';
-import { embedPatches, openVggish, postprocess, writeFormulaVggishDir, dequantize } from '../../src/models/vggish/index.js';
+import { dequantize,embedPatches, openVggish, postprocess, writeFormulaVggishDir } from '../../src/models/vggish/index.js';
 import { loadVggishClassifierTagger } from '../../src/models/vggish/tagger.js';
 import { defaultTaggerLoader, modelDirFor } from '../../src/pipeline/taggers.js';
-import { sharedPath } from '../helpers/shared.js';
 import { rng } from '../helpers/rng.js';
+import { sharedPath } from '../helpers/shared.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const tmp = tempDir('vggtag');

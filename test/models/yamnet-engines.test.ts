@@ -1,17 +1,18 @@
-import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { type EngineConfig,engineSchema } from '../../src/config/sections/engine.js';
+import { isEarshotError } from '../../src/errors.js';
+import { runReference } from '../../src/models/graph/reference.js';
+import { readModelDir } from '../../src/models/modeldir.js';
+import { yamnetGraph } from '../../src/models/yamnet/graph.js';
 import { importYamnet } from '../../src/models/yamnet/import.js';
 import { loadYamnetTagger } from '../../src/models/yamnet/tagger.js';
-import { yamnetGraph } from '../../src/models/yamnet/graph.js';
-import { readModelDir } from '../../src/models/modeldir.js';
-import { runReference } from '../../src/models/graph/reference.js';
-import { isEarshotError } from '../../src/errors.js';
-import { engineSchema, type EngineConfig } from '../../src/config/sections/engine.js';
-import { sharedPath } from '../helpers/shared.js';
 import { maxAbsDiff } from '../helpers/numeric.js';
+import { sharedPath } from '../helpers/shared.js';
 
 let root = '';
 let dir = '';

@@ -1,10 +1,11 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { computeLogMelPatches, melMatrix, periodicHann } from '../../src/features/index.js';
+import { test } from 'node:test';
+
 import { frontendSchema } from '../../src/config/sections/frontend.js';
-import { parseTflite } from '../../src/models/tflite/schema.js';
+import { computeLogMelPatches, melMatrix, periodicHann } from '../../src/features/index.js';
 import { tensorToFloat32 } from '../../src/models/tflite/dequantize.js';
+import { parseTflite } from '../../src/models/tflite/schema.js';
 import { YAMNET_FRONTEND } from '../../src/models/yamnet/import.js';
 import { sharedPath } from '../helpers/shared.js';
 

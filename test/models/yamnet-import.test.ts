@@ -1,19 +1,20 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importYamnet } from '../../src/models/yamnet/import.js';
-import { yamnetGraph, yamnetWeightShapes } from '../../src/models/yamnet/graph.js';
-import { mapYamnetWeights } from '../../src/models/yamnet/weights.js';
-import { parseTflite, type TfliteModel, type TfliteOperator } from '../../src/models/tflite/schema.js';
-import { readModelDir } from '../../src/models/modeldir.js';
-import { inferShapes, outputShapes } from '../../src/models/graph/shapes.js';
-import { runReference } from '../../src/models/graph/reference.js';
+import { test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
-import { sharedPath } from '../helpers/shared.js';
+import { runReference } from '../../src/models/graph/reference.js';
+import { inferShapes, outputShapes } from '../../src/models/graph/shapes.js';
+import { readModelDir } from '../../src/models/modeldir.js';
+import { parseTflite, type TfliteModel, type TfliteOperator } from '../../src/models/tflite/schema.js';
+import { yamnetGraph, yamnetWeightShapes } from '../../src/models/yamnet/graph.js';
+import { importYamnet } from '../../src/models/yamnet/import.js';
+import { mapYamnetWeights } from '../../src/models/yamnet/weights.js';
 import { runCli } from '../helpers/cli.js';
+import { sharedPath } from '../helpers/shared.js';
 
 const tflitePath = sharedPath('models/yamnet/yamnet.tflite');
 const tflite = readFileSync(tflitePath);

@@ -1,9 +1,10 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { padWaveformForYamnet } from '../../src/models/yamnet/pad.js';
-import { computeLogMelPatches } from '../../src/features/index.js';
+import { test } from 'node:test';
+
 import { frontendSchema } from '../../src/config/sections/frontend.js';
+import { computeLogMelPatches } from '../../src/features/index.js';
 import { YAMNET_FRONTEND } from '../../src/models/yamnet/import.js';
+import { padWaveformForYamnet } from '../../src/models/yamnet/pad.js';
 
 const fe = frontendSchema.parse(YAMNET_FRONTEND);
 

@@ -1,16 +1,17 @@
-import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
-import { importYamnet } from '../../src/models/yamnet/import.js';
-import { loadYamnetTagger } from '../../src/models/yamnet/tagger.js';
-import { tagStream, tagWaveform } from '../../src/models/yamnet/tag-audio.js';
-import { openAudioStream } from '../../src/audio/stream.js';
+import { after, before, test } from 'node:test';
+
 import { decodeAudioFile } from '../../src/audio/decode.js';
+import { openAudioStream } from '../../src/audio/stream.js';
 import { engineSchema } from '../../src/config/sections/engine.js';
 import { frontendSchema } from '../../src/config/sections/frontend.js';
+import { importYamnet } from '../../src/models/yamnet/import.js';
+import { tagStream, tagWaveform } from '../../src/models/yamnet/tag-audio.js';
+import { loadYamnetTagger } from '../../src/models/yamnet/tagger.js';
 import { sharedPath } from '../helpers/shared.js';
 
 // Issue #19 item 1: `tag` streams (bounded memory); it must give what the whole-file path gave.

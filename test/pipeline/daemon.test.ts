@@ -1,19 +1,24 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { sourcesFromFlags } from '../../src/cli/sources.js';
 import { parseConfig } from '../../src/config/load.js';
+import { isEarshotError } from '../../src/errors.js';
 import { logMelPatches } from '../../src/features/patches.js';
-import { startDaemon, type DaemonDeps } from '../../src/pipeline/daemon.js';
+import { type DaemonDeps, startDaemon } from '../../src/pipeline/daemon.js';
 import { liveSource } from '../../src/pipeline/flow.js';
 import { pacedAudio } from '../../src/pipeline/paced-file.js';
-import { sourcesFromFlags } from '../../src/cli/sources.js';
-import { isEarshotError } from '../../src/errors.js';
-import { TestClient, httpGet } from '../server/wsclient.js';
 import { runCli } from '../helpers/cli.js';
-import { energyTagger, toneBursts } from './fakes.js';
 import { captureLogger } from '../helpers/log.js';
+import { httpGet, TestClient } from '../server/wsclient.js';
+import { energyTagger, toneBursts } from './fakes.js';
 
 const RATE = 16000;
-const bursts = toneBursts(RATE, [[1, 0.001], [3, 0.5], [2, 0.001]]);
+const bursts = toneBursts(RATE, [
+  [1, 0.001],
+  [3, 0.5],
+  [2, 0.001],
+]);
 
 function deps(over: Partial<DaemonDeps> = {}, calls = { n: 0 }): DaemonDeps {
   return {
@@ -46,19 +51,19 @@ test('daemon: sources run to the end, events are retained for replay, health rep
   await c.request({ type: 'subscribe', labels: ['Loud'], kinds: ['events'], since: 0 }, 'subscribed');
   await c.request({ type: 'ping' }, 'pong');
   const ev = c.messages.filter((m) => m.type.startsWith('event.'));
-  assert.deepEqual(
-    ev.map((m) => [m.source, m.type]).sort(),
-    [
-      ['a', 'event.end'],
-      ['a', 'event.start'],
-      ['b', 'event.end'],
-      ['b', 'event.start'],
-    ],
-  );
+  assert.deepEqual(ev.map((m) => [m.source, m.type]).sort(), [
+    ['a', 'event.end'],
+    ['a', 'event.start'],
+    ['b', 'event.end'],
+    ['b', 'event.start'],
+  ]);
   assert.ok(calls.n >= 2 * 11, `both sources tagged every hop (${calls.n} calls)`);
   const h = await httpGet(`http://127.0.0.1:${d.address.port}/healthz`);
   assert.equal(h.status, 200);
-  assert.deepEqual((JSON.parse(h.body) as { sources: { state: string }[] }).sources.map((s) => s.state), ['ended', 'ended']);
+  assert.deepEqual(
+    (JSON.parse(h.body) as { sources: { state: string }[] }).sources.map((s) => s.state),
+    ['ended', 'ended'],
+  );
   // Loud, and Quiet before and after it: the first window (0-0.975 s of quiet) counts in full towards minDurationSeconds
   assert.match((await httpGet(`http://127.0.0.1:${d.address.port}/metrics`)).body, /earshot_events_total\{source="a"\} 3/, 'one Loud and two Quiet events');
 });
@@ -66,7 +71,15 @@ test('daemon: sources run to the end, events are retained for replay, health rep
 test('daemon: bad configuration fails before anything listens; taggers are freed', async () => {
   await assert.rejects(startDaemon(cfg({ sources: [] }), deps()), (e) => isEarshotError(e, 'CONFIG_INVALID') && /no sources/.test(e.message));
   await assert.rejects(
-    startDaemon(cfg({ sources: [{ id: 'x', kind: 'stdin' }, { id: 'x', kind: 'stdin' }] }), deps()),
+    startDaemon(
+      cfg({
+        sources: [
+          { id: 'x', kind: 'stdin' },
+          { id: 'x', kind: 'stdin' },
+        ],
+      }),
+      deps(),
+    ),
     (e) => isEarshotError(e, 'CONFIG_INVALID') && /"x" is used twice/.test(e.message),
   );
   let disposed = 0;
@@ -77,7 +90,18 @@ test('daemon: bad configuration fails before anything listens; taggers are freed
       return { ...tagger, dispose: async () => void disposed++ };
     },
   });
-  await assert.rejects(startDaemon(cfg({ sources: [{ id: 'a', kind: 'stdin' }, { id: 'b', kind: 'stdin', modelDir: 'bad' }] }), failing), /no such model/);
+  await assert.rejects(
+    startDaemon(
+      cfg({
+        sources: [
+          { id: 'a', kind: 'stdin' },
+          { id: 'b', kind: 'stdin', modelDir: 'bad' },
+        ],
+      }),
+      failing,
+    ),
+    /no such model/,
+  );
   assert.equal(disposed, 1);
 });
 
@@ -102,7 +126,10 @@ test('daemon: reload swaps the token for new connections, stop closes clients an
   await d.stop();
   assert.equal(await closed, 1001);
   assert.equal(disposed, 1);
-  assert.ok(c.messages.some((m) => m.type === 'status' && m.state === 'stopped'), 'clients hear the source stop before the close');
+  assert.ok(
+    c.messages.some((m) => m.type === 'status' && m.state === 'stopped'),
+    'clients hear the source stop before the close',
+  );
   await c2.close();
   await d.finished;
 });
@@ -162,17 +189,27 @@ test('daemon: reload logs every changed key it does not apply, with the reason',
     deps({ logger: captureLogger(lines).logger, openSource: () => pacedAudio(async () => ({ samples: bursts, sampleRateHz: RATE, channels: 1 }), { loop: true }) }),
   );
   d.reload(cfg({ sources: [src], events: { onThreshold: 0.7 }, server: { port: 0, token: 'new' } }));
-  assert.deepEqual(lines.filter((l) => /not applied/.test(l)), [], 'events and token apply: nothing to report');
+  assert.deepEqual(
+    lines.filter((l) => /not applied/.test(l)),
+    [],
+    'events and token apply: nothing to report',
+  );
   d.reload(
     cfg({
-      sources: [{ ...src, path: 'other.wav', events: { onThreshold: 0.8 } }, { id: 'b', kind: 'stdin' }],
+      sources: [
+        { ...src, path: 'other.wav', events: { onThreshold: 0.8 } },
+        { id: 'b', kind: 'stdin' },
+      ],
       server: { port: 9999, host: '0.0.0.0' },
       supervision: { restartMaxSeconds: 7 },
     }),
   );
   const notApplied = lines.filter((l) => /not applied/.test(l));
   assert.deepEqual(notApplied.map((l) => /reload: (\S+)/.exec(l)![1]).sort(), ['server.host', 'server.port', 'sources.a', 'sources.b', 'supervision.restartMaxSeconds']);
-  assert.ok(notApplied.some((l) => /server\.port 0 -> 9999 not applied \(the listener is bound at start; restart earshot to apply it\)/.test(l)), notApplied.join('\n'));
+  assert.ok(
+    notApplied.some((l) => /server\.port 0 -> 9999 not applied \(the listener is bound at start; restart earshot to apply it\)/.test(l)),
+    notApplied.join('\n'),
+  );
   assert.ok(notApplied.some((l) => /sources\.b added not applied \(sources are opened at start/.test(l)));
   assert.ok(lines.some((l) => /configuration reloaded/.test(l)));
   assert.equal(d.address.port > 0 && d.address.port !== 9999, true, 'still on the original port');
@@ -184,14 +221,24 @@ test('daemon operations: process metrics, per-source series from 0, state gauge,
   const { EarshotError } = await import('../../src/errors.js');
   const lines: string[] = [];
   const d = await startDaemon(
-    cfg({ server: { port: 0, host: '0.0.0.0' }, supervision: { restartInitialSeconds: 0.01, restartMaxSeconds: 0.02 }, sources: [{ id: 'quiet', kind: 'stdin' }, { id: 'gone', kind: 'mic' }] }),
+    cfg({
+      server: { port: 0, host: '0.0.0.0' },
+      supervision: { restartInitialSeconds: 0.01, restartMaxSeconds: 0.02 },
+      sources: [
+        { id: 'quiet', kind: 'stdin' },
+        { id: 'gone', kind: 'mic' },
+      ],
+    }),
     deps({
       logger: captureLogger(lines).logger,
       openSource: (c) => liveSource(() => (c.id === 'quiet' ? NEVER : defer(() => throwError(() => new EarshotError('MIC_DEVICE_NOT_FOUND', 'arecord: no device hw:9'))))),
     }),
   );
   t.after(() => d.stop());
-  assert.ok(lines.some((l) => /^warning: listening on 0\.0\.0\.0 without server\.token/.test(l)), lines.join('\n'));
+  assert.ok(
+    lines.some((l) => /^warning: listening on 0\.0\.0\.0 without server\.token/.test(l)),
+    lines.join('\n'),
+  );
   const http = `http://127.0.0.1:${d.address.port}`;
   // let the failing source retry several times
   while (((await d.metrics.sourceRestarts.get()).values.find((v) => v.labels.source === 'gone')?.value ?? 0) < 4) await new Promise((r) => setTimeout(r, 20));

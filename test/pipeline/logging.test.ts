@@ -1,6 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { defer, NEVER, throwError } from 'rxjs';
+
 import { parseConfig } from '../../src/config/load.js';
 import { EarshotError } from '../../src/errors.js';
 import { logMelPatches } from '../../src/features/patches.js';
@@ -18,7 +20,13 @@ test('logger: JSON lines with level names, ISO time and fields; lines under the 
   logger.debug('chatty');
   logger.warn('source x: down', { source: 'x', code: 'MIC_FAILED' });
   logger.error('reload failed');
-  assert.deepEqual(records.map((r) => [r.level, r.msg]), [['warn', 'source x: down'], ['error', 'reload failed']]);
+  assert.deepEqual(
+    records.map((r) => [r.level, r.msg]),
+    [
+      ['warn', 'source x: down'],
+      ['error', 'reload failed'],
+    ],
+  );
   assert.equal(records[0]!.source, 'x');
   assert.equal(records[0]!.code, 'MIC_FAILED');
   assert.ok(!Number.isNaN(Date.parse(String(records[0]!.time))), `time ${String(records[0]!.time)}`);
@@ -34,7 +42,15 @@ test('plain-line modules: trouble is warn, routine is info, tagged with the modu
   log('history: write failed, retrying every 2s: [HISTORY_FULL] disk full');
   log('mqtt: connected to mqtt://127.0.0.1:1883');
   log('webhook http://h/x: HTTP 500; retrying with backoff');
-  assert.deepEqual(records.map((r) => [r.level, r.component]), [['info', 'history'], ['warn', 'history'], ['info', 'mqtt'], ['warn', 'webhook']]);
+  assert.deepEqual(
+    records.map((r) => [r.level, r.component]),
+    [
+      ['info', 'history'],
+      ['warn', 'history'],
+      ['info', 'mqtt'],
+      ['warn', 'webhook'],
+    ],
+  );
 });
 
 test('daemon: logLevel from the config filters its lines; a failing source logs warn with its code; reload changes the level', async (t) => {
@@ -43,7 +59,10 @@ test('daemon: logLevel from the config filters its lines; a failing source logs 
       logLevel,
       server: { port: 0 },
       supervision: { restartInitialSeconds: 0.01, restartMaxSeconds: 0.02 },
-      sources: [{ id: 'quiet', kind: 'stdin' }, { id: 'gone', kind: 'mic' }],
+      sources: [
+        { id: 'quiet', kind: 'stdin' },
+        { id: 'gone', kind: 'mic' },
+      ],
     });
   const { logger, records } = captureLogger([], 'debug');
   const d = await startDaemon(cfg('warn'), {
@@ -59,9 +78,15 @@ test('daemon: logLevel from the config filters its lines; a failing source logs 
   assert.equal(down.level, 'warn');
   assert.equal(down.code, 'MIC_DEVICE_NOT_FOUND');
   assert.equal(typeof down.retryInSeconds, 'number');
-  assert.ok(records.every((r) => r.level === 'warn' || r.level === 'error'), `at logLevel warn: ${records.map((r) => `${r.level} ${r.msg}`).join('\n')}`);
+  assert.ok(
+    records.every((r) => r.level === 'warn' || r.level === 'error'),
+    `at logLevel warn: ${records.map((r) => `${r.level} ${r.msg}`).join('\n')}`,
+  );
   assert.ok(!records.some((r) => r.msg.includes('starting')), 'info lines (state starting) are filtered');
 
   d.reload(cfg('info'));
-  assert.ok(records.some((r) => r.level === 'info' && /configuration reloaded/.test(r.msg)), 'after the reload info lines are written');
+  assert.ok(
+    records.some((r) => r.level === 'info' && /configuration reloaded/.test(r.msg)),
+    'after the reload info lines are written',
+  );
 });

@@ -1,6 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { test } from 'node:test';
+
 import { systemdNotifier } from '../../src/pipeline/notify.js';
 
 test('systemd notification: nothing without NOTIFY_SOCKET, systemd-notify KEY=VALUE args with it', () => {

@@ -1,13 +1,15 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { asyncScheduler, lastValueFrom, toArray } from 'rxjs';
+
 import { chunkAudio } from '../../src/audio/file-source.js';
 import { parseConfig } from '../../src/config/load.js';
 import { frontendSchema } from '../../src/config/sections/frontend.js';
 import { logMelPatches } from '../../src/features/patches.js';
+import { liveSource } from '../../src/pipeline/flow.js';
 import { createSourcePipeline, type SourceOutput } from '../../src/pipeline/source-pipeline.js';
 import { energyTagger, toneBursts } from './fakes.js';
-import { liveSource } from '../../src/pipeline/flow.js';
 
 const RATE = 16000;
 const config = parseConfig({ events: { minDurationSeconds: 0.9, mergeGapSeconds: 0.5 } });
@@ -17,7 +19,11 @@ async function run(minLevelDb: number | undefined) {
   const tagger = energyTagger(-4.2, calls);
   const frontend = frontendSchema.parse({ ...config.frontend, ...tagger.frontend });
   // 3 s tone at -9 dBFS, 6 s at -80 dBFS, 3 s tone again
-  const audio = toneBursts(RATE, [[3, 0.5], [6, 0.0001], [3, 0.5]]);
+  const audio = toneBursts(RATE, [
+    [3, 0.5],
+    [6, 0.0001],
+    [3, 0.5],
+  ]);
   let skipped = 0;
   const p = createSourcePipeline(
     { id: 'src', source: liveSource(() => chunkAudio({ samples: audio, sampleRateHz: RATE, channels: 1 })), tagger, frontend },
@@ -40,8 +46,13 @@ test('minLevelDb: quiet hops skip the tagger, the source reports quiet then up, 
   assert.deepEqual(qu, ['up', 'quiet', 'up']);
   assert.ok(!of(open.outs, 'status').some((o) => o.status.state === 'quiet'));
   // the first burst's event ends when the room goes quiet; the second burst starts a new one
-  const loud = of(gated.outs, 'event').map((o) => o.event).filter((e) => e.label === 'Loud');
-  assert.deepEqual(loud.map((e) => e.type), ['event.start', 'event.end', 'event.start', 'event.end']);
+  const loud = of(gated.outs, 'event')
+    .map((o) => o.event)
+    .filter((e) => e.label === 'Loud');
+  assert.deepEqual(
+    loud.map((e) => e.type),
+    ['event.start', 'event.end', 'event.start', 'event.end'],
+  );
   assert.ok(loud[1]!.tSeconds < 4.5, `first event ended at ${loud[1]!.tSeconds}`);
 });
 

@@ -1,6 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { lastValueFrom, Subject, toArray } from 'rxjs';
+
 import type { Patch } from '../../src/features/contracts.js';
 import { tagPatches } from '../../src/pipeline/tag-operator.js';
 

@@ -1,7 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestClient } from './wsclient.js';
+import { test } from 'node:test';
+
 import { startTestServer } from './harness.js';
+import { TestClient } from './wsclient.js';
 
 async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, unknown> | undefined; text: string }> {
   const r = await fetch(url, { headers });

@@ -1,6 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
+import { test } from 'node:test';
+
 import { startTestServer } from './fixture.js';
 import { httpGet } from './wsclient.js';
 
@@ -25,7 +26,10 @@ test('odd request targets get 404/400 (HTTP) or 401 (upgrade), and the daemon ke
     const res = await raw(port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
     // `//…` is a path like any other (404 here); `*` is no path at all (400)
     assert.match(res, target === '*' ? /^HTTP\/1\.1 400 / : /^HTTP\/1\.1 404 /, `${target}: ${res.slice(0, 80)}`);
-    const up = await raw(port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    const up = await raw(
+      port,
+      `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+    );
     assert.match(up, /^HTTP\/1\.1 401 /, `upgrade ${target}: ${up.slice(0, 80)}`);
     assert.match(up, /AUTH_FAILED/);
   }

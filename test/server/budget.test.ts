@@ -1,7 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestClient, httpGet } from './wsclient.js';
+import { test } from 'node:test';
+
 import { fullFrame, promValue, startTestServer } from './harness.js';
+import { httpGet, TestClient } from './wsclient.js';
 
 type Paused = { pause(): void; resume(): void };
 const socketOf = (c: TestClient) => (c.ws as unknown as { _socket: Paused })._socket;

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
+
 import { serverSchema } from '../../src/config/sections/server.js';
 import type { LabelEvent } from '../../src/events/contracts.js';
 import { parseLabelsCsv } from '../../src/models/modeldir.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { loadOntology } from '../../src/server/ontology.js';
 import { ProtocolServer, type ServerContext, type SourceView } from '../../src/server/server.js';
-import { view } from './views.js';
 import { sharedPath } from '../helpers/shared.js';
+import { view } from './views.js';
 
 /** AudioSet's 527 labels and ontology, as a real classifier directory has them. */
 export const labels = parseLabelsCsv(readFileSync(sharedPath('data/audioset/metadata/class_labels_indices.csv'), 'utf8'));

@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
+
 import { serverSchema } from '../../src/config/sections/server.js';
-import { parseLabelsCsv } from '../../src/models/modeldir.js';
-import { ProtocolServer, type ServerContext } from '../../src/server/server.js';
-import { createMetrics } from '../../src/server/metrics.js';
 import type { ScoreFrame } from '../../src/events/contracts.js';
+import { parseLabelsCsv } from '../../src/models/modeldir.js';
+import { createMetrics } from '../../src/server/metrics.js';
+import { ProtocolServer, type ServerContext } from '../../src/server/server.js';
 import { sharedPath } from '../helpers/shared.js';
 import { view } from './views.js';
 

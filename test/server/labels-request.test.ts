@@ -1,7 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestClient, httpGet } from './wsclient.js';
+import { test } from 'node:test';
+
 import { startTestServer } from './fixture.js';
+import { httpGet, TestClient } from './wsclient.js';
 
 test('hello carries label counts, not the tables; the tables come by a labels message and GET /api/labels', async (t) => {
   const { server, url, http } = await startTestServer();

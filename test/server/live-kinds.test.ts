@@ -1,5 +1,6 @@
-import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+
 import { levelsMessage, spectrogramMessage } from '../../src/levels/messages.js';
 import { fullFrame, startTestServer } from './harness.js';
 import { TestClient } from './wsclient.js';

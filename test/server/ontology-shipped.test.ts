@@ -1,6 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
 import { parseConfig } from '../../src/config/load.js';
 import { logMelPatches } from '../../src/features/patches.js';
 import { startDaemon } from '../../src/pipeline/daemon.js';

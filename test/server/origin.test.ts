@@ -1,7 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestClient } from './wsclient.js';
+import { test } from 'node:test';
+
 import { startTestServer } from './harness.js';
+import { TestClient } from './wsclient.js';
 
 test('WebSocket upgrade: same origin, listed origins and no Origin pass; others get 403', async (t) => {
   const { server, url } = await startTestServer({ allowedOrigins: ['https://dash.example:8443'] });

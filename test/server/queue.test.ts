@@ -1,7 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SubscriberQueue } from '../../src/server/queue.js';
+import { test } from 'node:test';
+
 import { topK } from '../../src/server/protocol.js';
+import { SubscriberQueue } from '../../src/server/queue.js';
 
 test('drops the oldest scores/status when full, never an event', () => {
   const q = new SubscriberQueue(3);

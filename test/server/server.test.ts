@@ -1,16 +1,18 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
 import { WebSocket } from 'ws';
+
 import { serverSchema } from '../../src/config/sections/server.js';
+import type { LabelEvent, ScoreFrame } from '../../src/events/contracts.js';
 import { parseLabelsCsv } from '../../src/models/modeldir.js';
-import { ProtocolServer, type ServerContext, type SourceView } from '../../src/server/server.js';
-import { view } from './views.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { loadOntology } from '../../src/server/ontology.js';
-import type { ScoreFrame, LabelEvent } from '../../src/events/contracts.js';
+import { ProtocolServer, type ServerContext, type SourceView } from '../../src/server/server.js';
 import { sharedPath } from '../helpers/shared.js';
-import { TestClient, httpGet } from './wsclient.js';
+import { view } from './views.js';
+import { httpGet, TestClient } from './wsclient.js';
 
 const labels = parseLabelsCsv(readFileSync(sharedPath('data/audioset/metadata/class_labels_indices.csv'), 'utf8'));
 const ontology = loadOntology(sharedPath('data/audioset/metadata/ontology.json'));
@@ -51,11 +53,15 @@ test('hello first, nothing else until subscribe; filtered scores afterwards', as
   t.after(() => c.close());
   const hello = await c.waitFor((m) => m.type === 'hello');
   assert.equal((hello.sources as unknown[]).length, 2);
-  assert.equal(((hello.models as { labelCount: number }[])[0]!).labelCount, 527);
+  assert.equal((hello.models as { labelCount: number }[])[0]!.labelCount, 527);
   server.publishScores(frame('a', 0.96, { [SPEECH]: 0.9 }));
   server.publishEvent(ev('event.start', 1));
   await c.request({ type: 'ping', id: 7 }, 'pong');
-  assert.deepEqual(c.messages.map((m) => m.type), ['hello', 'pong'], 'an idle client gets only hello');
+  assert.deepEqual(
+    c.messages.map((m) => m.type),
+    ['hello', 'pong'],
+    'an idle client gets only hello',
+  );
 
   // "Human voice" is a parent in the ontology: Speech (its descendant) passes, Sine wave does not.
   const ack = await c.request({ type: 'subscribe', sources: ['a'], labels: ['/m/09l8g'], topK: 3, kinds: ['scores', 'events'] }, 'subscribed');
@@ -149,7 +155,11 @@ test('replay: since an event id or seq resends retained events after it', async 
   t.after(() => d.close());
   await d.request({ type: 'subscribe', kinds: ['events'], since: 0 }, 'subscribed');
   await d.request({ type: 'ping' }, 'pong');
-  assert.deepEqual(d.messages.filter((m) => m.type.startsWith('event.')).map((m) => m.seq), [3, 4, 5], 'only replayEvents are retained');
+  assert.deepEqual(
+    d.messages.filter((m) => m.type.startsWith('event.')).map((m) => m.seq),
+    [3, 4, 5],
+    'only replayEvents are retained',
+  );
 });
 
 test('a stalled client drops scores (counted in /metrics and /healthz), does not slow others, and is disconnected', async (t) => {
@@ -177,8 +187,14 @@ test('a stalled client drops scores (counted in /metrics and /healthz), does not
   assert.ok(drops > 0, `no drops after ${n} frames`);
   assert.equal(fast.messages.filter((m) => m.type === 'scores').length, n, 'the fast client got every frame');
   const health = JSON.parse((await httpGet(`${http}/healthz`)).body) as { clients: { dropped: number }[] };
-  assert.ok(health.clients.some((c) => c.dropped > 0), 'per-client drop count in /healthz');
-  assert.ok(health.clients.some((c) => c.dropped === 0), 'the fast client dropped nothing');
+  assert.ok(
+    health.clients.some((c) => c.dropped > 0),
+    'per-client drop count in /healthz',
+  );
+  assert.ok(
+    health.clients.some((c) => c.dropped === 0),
+    'the fast client dropped nothing',
+  );
   const prom = (await httpGet(`${http}/metrics`)).body;
   assert.match(prom, /earshot_queue_drops_total [1-9]/);
   // the slow client is cut off once stalled past stalledDisconnectSeconds (server side first:

@@ -1,7 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestClient } from './wsclient.js';
+import { test } from 'node:test';
+
 import { labels, speechEvent, startTestServer } from './fixture.js';
+import { TestClient } from './wsclient.js';
 
 test('a subscribe with an unknown since is an error and keeps the previous subscription', async (t) => {
   const { server, url } = await startTestServer();

@@ -1,11 +1,12 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+
+import { isEarshotError } from '../../src/errors.js';
 import { parseLabelsCsv } from '../../src/models/modeldir.js';
 import { loadOntology } from '../../src/server/ontology.js';
 import { parseClientMessage, type SubscribeMessage } from '../../src/server/protocol.js';
 import { resolveSubscription } from '../../src/server/subscription.js';
-import { isEarshotError } from '../../src/errors.js';
 import { sharedPath } from '../helpers/shared.js';
 
 const labels = parseLabelsCsv(readFileSync(sharedPath('data/audioset/metadata/class_labels_indices.csv'), 'utf8'));
@@ -29,5 +30,8 @@ test('a label matching nothing is an error suggesting the closest label or ontol
     () => resolveSubscription(sub(['Human voise']), bySource, ontology, 5),
     (e) => isEarshotError(e, 'PROTOCOL_ERROR') && /did you mean "Human voice"\?/.test(e.message),
   );
-  assert.throws(() => resolveSubscription(sub(['qqqqqqqqqq']), bySource, undefined, 5), (e) => isEarshotError(e, 'PROTOCOL_ERROR') && !/did you mean/.test(e.message));
+  assert.throws(
+    () => resolveSubscription(sub(['qqqqqqqqqq']), bySource, undefined, 5),
+    (e) => isEarshotError(e, 'PROTOCOL_ERROR') && !/did you mean/.test(e.message),
+  );
 });

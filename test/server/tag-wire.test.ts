@@ -1,15 +1,17 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import { concatMap, from } from 'rxjs';
+
 import { parseConfig } from '../../src/config/load.js';
 import { importYamnet } from '../../src/models/yamnet/import.js';
 import { defaultDaemonDeps, startDaemon } from '../../src/pipeline/daemon.js';
-import { sharedPath } from '../helpers/shared.js';
 import { runCli } from '../helpers/cli.js';
+import { sharedPath } from '../helpers/shared.js';
 import { TestClient } from './wsclient.js';
 
 /**
@@ -39,7 +41,10 @@ const keys = (m: Record<string, unknown>) => Object.keys(m).sort();
 test('tag --json prints the WebSocket scores/event messages for the same file', async (t) => {
   const cli = await runCli(['tag', wav, '--model', model, '--json', '--top', '5']);
   assert.equal(cli.code, 0, cli.stderr);
-  const tagLines = cli.stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
+  const tagLines = cli.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
   const tagScores = tagLines.filter((l) => l.type === 'scores');
   const tagEvents = tagLines.filter((l) => l.type.startsWith('event.'));
   assert.ok(tagScores.length >= 8 && tagEvents.length >= 2, cli.stdout);
@@ -69,7 +74,11 @@ test('tag --json prints the WebSocket scores/event messages for the same file', 
 
   // Same fields: scores identical; events differ only by the server's `seq`.
   for (const m of wsScores) assert.deepEqual(keys(m), keys(tagScores[0]!));
-  for (const m of wsEvents) assert.deepEqual(keys(m).filter((k) => k !== 'seq'), keys(tagEvents[0]!));
+  for (const m of wsEvents)
+    assert.deepEqual(
+      keys(m).filter((k) => k !== 'seq'),
+      keys(tagEvents[0]!),
+    );
   assert.deepEqual(keys(tagScores[0]!), ['end', 'source', 'start', 't', 'top', 'type']);
 
   // Same windows and labels: every hop the daemon scored is a tag line with that window.

@@ -1,13 +1,15 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import wavefile from 'wavefile';
+
+import { isEarshotError } from '../../src/errors.js';
 import { writeModelDir } from '../../src/models/modeldir.js';
 import { writeFileAtomic } from '../../src/storage/atomic-file.js';
-import { isEarshotError } from '../../src/errors.js';
 import { runCli } from '../helpers/cli.js';
 import { sharedPath } from '../helpers/shared.js';
 

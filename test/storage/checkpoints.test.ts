@@ -1,9 +1,10 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { startS3rver } from '../helpers/s3.js';
-import { localStorage, s3Storage, saveCheckpoint, loadLatestCheckpoint, type Storage } from '../../src/storage/index.js';
+import { test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
+import { loadLatestCheckpoint, localStorage, s3Storage, saveCheckpoint, type Storage } from '../../src/storage/index.js';
+import { startS3rver } from '../helpers/s3.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const fresh = () => localStorage(tempDir('ckpt'));
@@ -102,11 +103,26 @@ test('a pointer with nothing verifiable behind it is DATA_CORRUPT; bad names are
   const s = fresh();
   await saveCheckpoint(s, 'only', content(1), { prefix: 'ck/' });
   await s.delete('ck/only/optimizer.bin');
-  await assert.rejects(() => loadLatestCheckpoint(s, { prefix: 'ck/' }), (e) => isEarshotError(e, 'DATA_CORRUPT') && /optimizer\.bin missing/.test(e.message));
-  await assert.rejects(() => saveCheckpoint(s, '../x', content(1)), (e) => isEarshotError(e, 'INPUT_INVALID'));
-  await assert.rejects(() => saveCheckpoint(s, 'a/b', content(1)), (e) => isEarshotError(e, 'INPUT_INVALID'));
-  await assert.rejects(() => saveCheckpoint(s, 'x', { 'manifest.json': new Uint8Array(1) }), (e) => isEarshotError(e, 'INPUT_INVALID'));
-  await assert.rejects(() => saveCheckpoint(s, 'only', content(1), { prefix: 'ck/' }), (e) => isEarshotError(e, 'INPUT_INVALID'));
+  await assert.rejects(
+    () => loadLatestCheckpoint(s, { prefix: 'ck/' }),
+    (e) => isEarshotError(e, 'DATA_CORRUPT') && /optimizer\.bin missing/.test(e.message),
+  );
+  await assert.rejects(
+    () => saveCheckpoint(s, '../x', content(1)),
+    (e) => isEarshotError(e, 'INPUT_INVALID'),
+  );
+  await assert.rejects(
+    () => saveCheckpoint(s, 'a/b', content(1)),
+    (e) => isEarshotError(e, 'INPUT_INVALID'),
+  );
+  await assert.rejects(
+    () => saveCheckpoint(s, 'x', { 'manifest.json': new Uint8Array(1) }),
+    (e) => isEarshotError(e, 'INPUT_INVALID'),
+  );
+  await assert.rejects(
+    () => saveCheckpoint(s, 'only', content(1), { prefix: 'ck/' }),
+    (e) => isEarshotError(e, 'INPUT_INVALID'),
+  );
 });
 
 test('s3rver killed mid-save: no partial checkpoint is ever loaded, and saves resume after restart', async () => {

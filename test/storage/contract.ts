@@ -1,6 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
 import type { Storage } from '../../src/storage/contracts.js';
 
@@ -56,8 +57,14 @@ export function storageContract(name: string, open: () => Promise<Storage>, caps
     assert.equal((await s.readRange('r', 5000, 6000)).length, 0);
     assert.equal((await s.readRange('r', 7000, 8000)).length, 0);
     assert.equal((await s.readRange('r', 10, 10)).length, 0);
-    await assert.rejects(() => s.readRange('r', 10, 5), (e) => isEarshotError(e, 'INPUT_INVALID'));
-    await assert.rejects(() => s.readRange('r', -1, 5), (e) => isEarshotError(e, 'INPUT_INVALID'));
+    await assert.rejects(
+      () => s.readRange('r', 10, 5),
+      (e) => isEarshotError(e, 'INPUT_INVALID'),
+    );
+    await assert.rejects(
+      () => s.readRange('r', -1, 5),
+      (e) => isEarshotError(e, 'INPUT_INVALID'),
+    );
   });
 
   t('list is recursive, sorted and filters by key prefix', async (s) => {
@@ -72,10 +79,21 @@ export function storageContract(name: string, open: () => Promise<Storage>, caps
 
   t('keys that could escape the root are INPUT_INVALID', async (s) => {
     for (const k of ['', '../x', 'a/../../x', '/abs', 'a//b', 'a/./b', 'a\\b']) {
-      await assert.rejects(() => s.writeAtomic(k, Buffer.from('x')), (e) => isEarshotError(e, 'INPUT_INVALID'), k);
-      await assert.rejects(() => s.read(k), (e) => isEarshotError(e, 'INPUT_INVALID'), k);
+      await assert.rejects(
+        () => s.writeAtomic(k, Buffer.from('x')),
+        (e) => isEarshotError(e, 'INPUT_INVALID'),
+        k,
+      );
+      await assert.rejects(
+        () => s.read(k),
+        (e) => isEarshotError(e, 'INPUT_INVALID'),
+        k,
+      );
     }
-    await assert.rejects(() => s.list('../'), (e) => isEarshotError(e, 'INPUT_INVALID'));
+    await assert.rejects(
+      () => s.list('../'),
+      (e) => isEarshotError(e, 'INPUT_INVALID'),
+    );
   });
 
   t('concurrent writers of distinct keys all land intact', async (s) => {

@@ -1,14 +1,15 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { storageContract } from './contract.js';
-import { localStorage } from '../../src/storage/local.js';
-import { openStorage, memoryStorage } from '../../src/storage/index.js';
+
 import { storageSchema } from '../../src/config/sections/storage.js';
 import { isEarshotError } from '../../src/errors.js';
+import { memoryStorage, openStorage } from '../../src/storage/index.js';
+import { localStorage } from '../../src/storage/local.js';
 import { tempDir } from '../helpers/tmp.js';
+import { storageContract } from './contract.js';
 
 const cfg = storageSchema.parse({});
 const fresh = () => tempDir('local');
@@ -23,8 +24,14 @@ test('openStorage accepts plain paths and file URLs and rejects other schemes', 
   assert.equal((await openStorage(pathToFileURL(dir).href, cfg).read('k')).toString(), 'v');
   assert.equal((await openStorage(`${dir}/`, cfg).read('k')).toString(), 'v');
   assert.equal(a.url, pathToFileURL(dir).href);
-  assert.throws(() => openStorage('http://example.invalid/x', cfg), (e) => isEarshotError(e, 'INPUT_INVALID'));
-  assert.throws(() => openStorage('', cfg), (e) => isEarshotError(e, 'INPUT_INVALID'));
+  assert.throws(
+    () => openStorage('http://example.invalid/x', cfg),
+    (e) => isEarshotError(e, 'INPUT_INVALID'),
+  );
+  assert.throws(
+    () => openStorage('', cfg),
+    (e) => isEarshotError(e, 'INPUT_INVALID'),
+  );
 });
 
 test('local writeAtomic leaves no temp files and hides in-flight ones from list', async () => {
@@ -42,9 +49,18 @@ test('local read of a directory or through a file is DATA_NOT_FOUND, not a crash
   mkdirSync(join(dir, 'sub'));
   writeFileSync(join(dir, 'f'), 'x');
   const s = localStorage(dir);
-  await assert.rejects(() => s.read('sub'), (e) => isEarshotError(e, 'DATA_NOT_FOUND'));
-  await assert.rejects(() => s.size('sub'), (e) => isEarshotError(e, 'DATA_NOT_FOUND'));
-  await assert.rejects(() => s.read('f/x'), (e) => isEarshotError(e, 'DATA_NOT_FOUND'));
+  await assert.rejects(
+    () => s.read('sub'),
+    (e) => isEarshotError(e, 'DATA_NOT_FOUND'),
+  );
+  await assert.rejects(
+    () => s.size('sub'),
+    (e) => isEarshotError(e, 'DATA_NOT_FOUND'),
+  );
+  await assert.rejects(
+    () => s.read('f/x'),
+    (e) => isEarshotError(e, 'DATA_NOT_FOUND'),
+  );
   assert.equal(await s.exists('f/x'), false);
   assert.deepEqual(await localStorage(join(dir, 'missing-root')).list(), []);
 });

@@ -1,13 +1,14 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { storageSchema } from '../../src/config/sections/storage.js';
 import { isEarshotError } from '../../src/errors.js';
 import { saveCheckpoint } from '../../src/storage/checkpoints.js';
 import { openStorage } from '../../src/storage/open.js';
-import { storageSchema } from '../../src/config/sections/storage.js';
 
 /**
  * A read-only checkpoint directory (a real read-only tmpfs: root ignores file modes) is a

@@ -1,14 +1,15 @@
-import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { startS3rver, type S3TestServer } from '../helpers/s3.js';
-import { sharedPath } from '../helpers/shared.js';
-import { storageContract } from './contract.js';
-import { openStorage, s3Storage, parseS3Url, localStorage, type S3Storage } from '../../src/storage/index.js';
+import { createServer } from 'node:net';
+import { after, before, test } from 'node:test';
+
 import { storageSchema } from '../../src/config/sections/storage.js';
 import { isEarshotError } from '../../src/errors.js';
+import { localStorage, openStorage, parseS3Url, type S3Storage, s3Storage } from '../../src/storage/index.js';
 import { readAudioSetClips } from '../../src/train/datasets/index.js';
+import { type S3TestServer, startS3rver } from '../helpers/s3.js';
+import { sharedPath } from '../helpers/shared.js';
+import { storageContract } from './contract.js';
 
 let srv: S3TestServer;
 const opened: S3Storage[] = [];
@@ -50,7 +51,11 @@ test('parseS3Url splits bucket and prefix and rejects bad URLs', () => {
   assert.deepEqual(parseS3Url('s3://bkt/'), { bucket: 'bkt', base: '' });
   assert.deepEqual(parseS3Url('s3://bkt/a/b/'), { bucket: 'bkt', base: 'a/b/' });
   for (const u of ['s3://', 's3://B_ad/x', 's3://bkt/../x', 's3://bkt/a//b']) {
-    assert.throws(() => parseS3Url(u), (e) => isEarshotError(e, 'INPUT_INVALID'), u);
+    assert.throws(
+      () => parseS3Url(u),
+      (e) => isEarshotError(e, 'INPUT_INVALID'),
+      u,
+    );
   }
 });
 
@@ -87,10 +92,16 @@ test('wrong credentials and a missing bucket fail at once with STORAGE_FAILED na
   const counting = { retry: { sleep: async () => void sleeps++ } };
   const bad = s3Storage(srv.url('x'), { s3: { ...srv.config.s3, accessKeyId: 'WRONG' } }, counting);
   opened.push(bad);
-  await assert.rejects(() => bad.read('k'), (e) => isEarshotError(e, 'STORAGE_FAILED') && e.message.includes(`s3://${srv.bucket}/x/k`));
+  await assert.rejects(
+    () => bad.read('k'),
+    (e) => isEarshotError(e, 'STORAGE_FAILED') && e.message.includes(`s3://${srv.bucket}/x/k`),
+  );
   const nob = s3Storage('s3://no-such-bucket/p', srv.config, counting);
   opened.push(nob);
-  await assert.rejects(() => nob.writeAtomic('k', Buffer.from('x')), (e) => isEarshotError(e, 'STORAGE_FAILED') && e.message.includes('no-such-bucket'));
+  await assert.rejects(
+    () => nob.writeAtomic('k', Buffer.from('x')),
+    (e) => isEarshotError(e, 'STORAGE_FAILED') && e.message.includes('no-such-bucket'),
+  );
   assert.equal(sleeps, 0, '4xx answers are not retried');
 });
 
@@ -153,7 +164,10 @@ test('empty region/keys in the config fall back to the SDK standard AWS_* enviro
     process.env.AWS_ACCESS_KEY_ID = 'NOT-A-KEY';
     const wrong = s3Storage(srv.url('envchain'), onlyEndpoint, { retry: { attempts: 1 } });
     opened.push(wrong);
-    await assert.rejects(() => wrong.read('k'), (e) => isEarshotError(e, 'STORAGE_FAILED') && /InvalidAccessKeyId|403/.test(e.message));
+    await assert.rejects(
+      () => wrong.read('k'),
+      (e) => isEarshotError(e, 'STORAGE_FAILED') && /InvalidAccessKeyId|403/.test(e.message),
+    );
   } finally {
     keys.forEach((k, i) => {
       if (saved[i] === undefined) delete process.env[k];

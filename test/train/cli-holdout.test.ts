@@ -1,18 +1,23 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { loadClassifier } from '../../src/classify/store.js';
+import { readModelDir } from '../../src/models/modeldir.js';
 import { runCli } from '../helpers/cli.js';
 import { projectRoot, sharedPath } from '../helpers/shared.js';
-import { readModelDir } from '../../src/models/modeldir.js';
-import { loadClassifier } from '../../src/classify/store.js';
 
 function subset(dir: string, split: string, files: number): string {
   const src = sharedPath('data/audioset/features', split);
   const out = join(dir, 'audioset', 'features', split);
   mkdirSync(out, { recursive: true });
-  for (const f of readdirSync(src).filter((n) => n.endsWith('.tfrecord')).sort().slice(0, files)) copyFileSync(join(src, f), join(out, f));
+  for (const f of readdirSync(src)
+    .filter((n) => n.endsWith('.tfrecord'))
+    .sort()
+    .slice(0, files))
+    copyFileSync(join(src, f), join(out, f));
   return out;
 }
 
@@ -31,7 +36,33 @@ test('train without --val holds out a stratified split; provenance and reports c
     writeFileSync(cfg, JSON.stringify({ train: { hiddenUnits: 32 } }));
     const labels = sharedPath('data/audioset/metadata/class_labels_indices.csv');
     const out = join(dir, 'model');
-    const r = await runCli(['-c', cfg, 'train', '--data', train, '--labels', labels, '--batch-size', '64', '--iterations', '3', '--eval-every', '3', '--val-fraction', '0.2', '--split-seed', '5', '--mixup', '0.3', '--lr-schedule', 'cosine', '--ema', '0.9', '--out', out]);
+    const r = await runCli([
+      '-c',
+      cfg,
+      'train',
+      '--data',
+      train,
+      '--labels',
+      labels,
+      '--batch-size',
+      '64',
+      '--iterations',
+      '3',
+      '--eval-every',
+      '3',
+      '--val-fraction',
+      '0.2',
+      '--split-seed',
+      '5',
+      '--mixup',
+      '0.3',
+      '--lr-schedule',
+      'cosine',
+      '--ema',
+      '0.9',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const m = /training \S+ on (\d+) clips, validating on (\d+)/.exec(r.stderr);
     assert.ok(m, r.stderr);
@@ -40,7 +71,10 @@ test('train without --val holds out a stratified split; provenance and reports c
     assert.match(r.stderr, /iteration 3: validation mAP 0\.\d+ AUC 0\.\d+ \(moving average: mAP 0\.\d+\)/);
 
     const md = readModelDir(out);
-    const prov = md.manifest.provenance as { data: { train: { path: string; sha256: string; clips: number }; validation: { path: string }; split: { seed: number; fraction: number; from: { path: string } } }; training: { mixupAlpha: number; emaDecay: number; lrSchedule: string } };
+    const prov = md.manifest.provenance as {
+      data: { train: { path: string; sha256: string; clips: number }; validation: { path: string }; split: { seed: number; fraction: number; from: { path: string } } };
+      training: { mixupAlpha: number; emaDecay: number; lrSchedule: string };
+    };
     assert.equal(prov.data.split.seed, 5);
     assert.equal(prov.data.split.fraction, 0.2);
     assert.equal(prov.data.split.from.path, 'features/bal_train');
@@ -52,7 +86,7 @@ test('train without --val holds out a stratified split; provenance and reports c
 
     const th = JSON.parse(readFileSync(join(out, 'thresholds.json'), 'utf8')) as { classes: Array<{ threshold: number | null; positives: number }> };
     assert.equal(th.classes.length, 527);
-    assert.ok(th.classes.every((c) => (c.positives > 0) === (c.threshold !== null)));
+    assert.ok(th.classes.every((c) => c.positives > 0 === (c.threshold !== null)));
     const val = JSON.parse(readFileSync(join(out, 'validation.json'), 'utf8')) as { clips: number; mAP: number; data: string };
     assert.equal(val.clips, nVal);
     assert.equal(val.data, 'features/bal_train#validation');

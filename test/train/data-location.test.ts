@@ -1,12 +1,13 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
-import { startS3rver } from '../helpers/s3.js';
+import { test } from 'node:test';
+
 import { openStorage } from '../../src/storage/index.js';
 import { metadataBeside } from '../../src/train/datasets/audioset.js';
+import { runCli } from '../helpers/cli.js';
+import { startS3rver } from '../helpers/s3.js';
 
 // Issue #20 defect 7: a missing --data named labels at file:///metadata; an S3 prefix gave `invalid storage key "x/../../metadata"`.
 test('metadataBeside: AudioSet <root>/metadata two levels above features/<split>, on paths, file: and s3: URLs', () => {

@@ -1,21 +1,14 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { sharedPath } from '../helpers/shared.js';
-import { localStorage } from '../../src/storage/local.js';
-import { openStorage } from '../../src/storage/index.js';
+import { test } from 'node:test';
+
 import { storageSchema } from '../../src/config/sections/storage.js';
+import { openStorage } from '../../src/storage/index.js';
+import { localStorage } from '../../src/storage/local.js';
 import type { Clip } from '../../src/train/contracts.js';
+import { AUDIOSET_CLASSES, encodeAudioSetClip, loadClips, packClips, readAudioSetClips, type ReadProgress, writeTFRecordFile } from '../../src/train/datasets/index.js';
+import { sharedPath } from '../helpers/shared.js';
 import { tempDir } from '../helpers/tmp.js';
-import {
-  AUDIOSET_CLASSES,
-  encodeAudioSetClip,
-  loadClips,
-  packClips,
-  readAudioSetClips,
-  writeTFRecordFile,
-  type ReadProgress,
-} from '../../src/train/datasets/index.js';
 
 const features = () => openStorage(sharedPath('data/audioset/features'), storageSchema.parse({}));
 
@@ -77,7 +70,10 @@ test('eval: 10,114 clips, all in eval_segments.csv', async () => {
   let n = 0;
   for await (const c of readAudioSetClips(features(), { prefix: 'eval/', prefetchFiles: 0 })) {
     n++;
-    assert.deepEqual([...c.labels].sort((a, b) => a - b), [...csv.get(c.videoId)!.labels].sort((a, b) => a - b));
+    assert.deepEqual(
+      [...c.labels].sort((a, b) => a - b),
+      [...csv.get(c.videoId)!.labels].sort((a, b) => a - b),
+    );
   }
   assert.equal(n, 10114);
 });
@@ -86,7 +82,10 @@ test('a spot-checked clip: --PJHxphWEs is Speech + Gush at 30 s', async () => {
   for await (const c of readAudioSetClips(features(), { prefix: 'bal_train/--' })) {
     if (c.videoId !== '--PJHxphWEs') continue;
     assert.equal(c.startSeconds, 30);
-    assert.deepEqual([...c.labels].sort((a, b) => a - b), [0, 451]);
+    assert.deepEqual(
+      [...c.labels].sort((a, b) => a - b),
+      [0, 451],
+    );
     assert.equal(c.seconds, 10);
     return;
   }
@@ -113,8 +112,14 @@ test('packClips zero-pads short clips at the end and keeps the first 10 s of lon
       assert.equal(p.x[1280 + s * 128 + j], 100 + s);
     }
   }
-  assert.deepEqual([...p.y.subarray(0, 527)].flatMap((v, i) => (v ? [i] : [])), [5]);
-  assert.deepEqual([...p.y.subarray(527)].flatMap((v, i) => (v ? [i] : [])), [0, 526]);
+  assert.deepEqual(
+    [...p.y.subarray(0, 527)].flatMap((v, i) => (v ? [i] : [])),
+    [5],
+  );
+  assert.deepEqual(
+    [...p.y.subarray(527)].flatMap((v, i) => (v ? [i] : [])),
+    [0, 526],
+  );
   assert.throws(() => packClips([clip('bad', 1, [527], () => 0)]), /label 527 of clip bad/);
 });
 
@@ -122,8 +127,16 @@ test('loadClips reads a written dataset back packed, in key order', async () => 
   const st = localStorage(tempDir('ds'));
   const a = [clip('a1', 10, [1, 2], () => 7), clip('a2', 4, [3], () => 8)];
   const b = [clip('b1', 11, [526], () => 9)];
-  await writeTFRecordFile(st, 'split/b.tfrecord', b.map((c) => encodeAudioSetClip(c)));
-  await writeTFRecordFile(st, 'split/a.tfrecord', a.map((c) => encodeAudioSetClip(c)));
+  await writeTFRecordFile(
+    st,
+    'split/b.tfrecord',
+    b.map((c) => encodeAudioSetClip(c)),
+  );
+  await writeTFRecordFile(
+    st,
+    'split/a.tfrecord',
+    a.map((c) => encodeAudioSetClip(c)),
+  );
   await st.writeAtomic('split/notes.txt', Buffer.from('ignored'));
   const p = await loadClips(st, { prefix: 'split/', chunkBytes: 100 });
   assert.deepEqual(p.videoIds, ['a1', 'a2', 'b1']);
@@ -132,5 +145,8 @@ test('loadClips reads a written dataset back packed, in key order', async () => 
   assert.equal(p.x[1280 + 4 * 128], 0);
   assert.equal(p.x[2 * 1280 + 9 * 128 + 127], 9);
   assert.equal(p.y[2 * 527 + 526], 1);
-  assert.equal(p.y.reduce((s, v) => s + v, 0), 4);
+  assert.equal(
+    p.y.reduce((s, v) => s + v, 0),
+    4,
+  );
 });

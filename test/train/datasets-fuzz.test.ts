@@ -1,13 +1,14 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { sharedPath } from '../helpers/shared.js';
-import { memoryStorage } from '../../src/storage/index.js';
+import { test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
 import type { Storage } from '../../src/storage/contracts.js';
+import { memoryStorage } from '../../src/storage/index.js';
 import type { Clip } from '../../src/train/contracts.js';
 import { encodeAudioSetClip, encodeTFRecords, maskedCrc32c, readAudioSetClips, type ReadClipsOptions } from '../../src/train/datasets/index.js';
 import { rng } from '../helpers/rng.js';
+import { sharedPath } from '../helpers/shared.js';
 
 /**
  * Hostile input for the TFRecord + SequenceExample path: every outcome must be

@@ -1,13 +1,14 @@
-import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sharedPath } from '../helpers/shared.js';
-import { localStorage } from '../../src/storage/local.js';
-import { memoryStorage } from '../../src/storage/index.js';
+import { before, test } from 'node:test';
+
 import { isEarshotError } from '../../src/errors.js';
+import { memoryStorage } from '../../src/storage/index.js';
+import { localStorage } from '../../src/storage/local.js';
 import { loadClips, openKongHdf5, openKongHdf5FromStorage, readKongHdf5 } from '../../src/train/datasets/index.js';
+import { sharedPath } from '../helpers/shared.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -77,14 +78,23 @@ for (const name of ['plain', 'gzip']) {
       assert.deepEqual(a.y, packed.y.subarray(17 * 527, 123 * 527));
       assert.deepEqual(a.videoIds, packed.videoIds.slice(17, 123));
       assert.equal(f.read(5, 5).count, 0);
-      assert.throws(() => f.read(0, packed.count + 1), (e) => isEarshotError(e, 'INPUT_INVALID'));
+      assert.throws(
+        () => f.read(0, packed.count + 1),
+        (e) => isEarshotError(e, 'INPUT_INVALID'),
+      );
     } finally {
       f.close();
     }
     const batches = [];
     for await (const b of readKongHdf5(join(dir, `${name}.h5`), { batchClips: 64 })) batches.push(b);
-    assert.deepEqual(batches.map((b) => b.count), [64, 64, 64, 64, packed.count - 256]);
-    assert.deepEqual(batches.flatMap((b) => b.videoIds), packed.videoIds);
+    assert.deepEqual(
+      batches.map((b) => b.count),
+      [64, 64, 64, 64, packed.count - 256],
+    );
+    assert.deepEqual(
+      batches.flatMap((b) => b.videoIds),
+      packed.videoIds,
+    );
   });
 }
 
@@ -107,21 +117,37 @@ test('corrupt, truncated and malformed files are DATA_CORRUPT / DATA_UNSUPPORTED
   try {
     // Chunk 0 is intact; chunk 1 (rows 16..31) has a broken deflate stream.
     assert.deepEqual(f.read(0, 16).x, packed.x.subarray(0, 16 * 1280));
-    assert.throws(() => f.read(10, 40), (e) => isEarshotError(e, 'DATA_CORRUPT') && /rows \[10, 40\) of x/.test(e.message));
+    assert.throws(
+      () => f.read(10, 40),
+      (e) => isEarshotError(e, 'DATA_CORRUPT') && /rows \[10, 40\) of x/.test(e.message),
+    );
   } finally {
     f.close();
   }
   for (const name of ['truncated', 'garbage', 'noy', 'short_ids']) {
-    await assert.rejects(() => openKongHdf5(join(dir, `${name}.h5`)), (e) => isEarshotError(e, 'DATA_CORRUPT') && e.message.includes(`${name}.h5`), name);
+    await assert.rejects(
+      () => openKongHdf5(join(dir, `${name}.h5`)),
+      (e) => isEarshotError(e, 'DATA_CORRUPT') && e.message.includes(`${name}.h5`),
+      name,
+    );
   }
-  await assert.rejects(() => openKongHdf5(join(dir, 'xfloat.h5')), (e) => isEarshotError(e, 'DATA_UNSUPPORTED') && /dataset x/.test(e.message));
+  await assert.rejects(
+    () => openKongHdf5(join(dir, 'xfloat.h5')),
+    (e) => isEarshotError(e, 'DATA_UNSUPPORTED') && /dataset x/.test(e.message),
+  );
   const bad = await openKongHdf5(join(dir, 'badlabels.h5'));
   try {
-    assert.throws(() => bad.read(0, 50), (e) => isEarshotError(e, 'DATA_CORRUPT') && /not 0\/1/.test(e.message));
+    assert.throws(
+      () => bad.read(0, 50),
+      (e) => isEarshotError(e, 'DATA_CORRUPT') && /not 0\/1/.test(e.message),
+    );
   } finally {
     bad.close();
   }
-  await assert.rejects(() => openKongHdf5(join(dir, 'missing.h5')), (e) => isEarshotError(e, 'DATA_NOT_FOUND'));
+  await assert.rejects(
+    () => openKongHdf5(join(dir, 'missing.h5')),
+    (e) => isEarshotError(e, 'DATA_NOT_FOUND'),
+  );
   // Sanity: the fixture really is what we think (h5py wrote LZF, so a naive read would have "worked").
   assert.ok(readFileSync(join(dir, 'lzf.h5')).includes(Buffer.from('lzf')));
 });
@@ -130,7 +156,10 @@ test('a read over the byte budget is refused instead of allocated', async () => 
   const f = await openKongHdf5(join(dir, 'plain.h5'), { maxReadBytes: 10_000 });
   try {
     assert.equal(f.read(0, 5).count, 5);
-    assert.throws(() => f.read(0, 100), (e) => isEarshotError(e, 'INPUT_INVALID') && /limit/.test(e.message));
+    assert.throws(
+      () => f.read(0, 100),
+      (e) => isEarshotError(e, 'INPUT_INVALID') && /limit/.test(e.message),
+    );
   } finally {
     f.close();
   }
@@ -150,5 +179,8 @@ test('openKongHdf5FromStorage reads in place from file:// and via a temp copy fr
     viaLocal.close();
     viaMem.close();
   }
-  await assert.rejects(() => openKongHdf5FromStorage(mem, 'packed/nope.h5'), (e) => isEarshotError(e, 'DATA_NOT_FOUND'));
+  await assert.rejects(
+    () => openKongHdf5FromStorage(mem, 'packed/nope.h5'),
+    (e) => isEarshotError(e, 'DATA_NOT_FOUND'),
+  );
 });

@@ -1,16 +1,18 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import protobuf from 'protobufjs';
+
 import { localStorage } from '../../src/storage/local.js';
 import {
   decodeSequenceExample,
+  encodeAudioSetClip,
   encodeSequenceExample,
   encodeTFRecords,
+  type Feature,
+  parseAudioSetRecord,
   readTFRecords,
   writeTFRecordFile,
-  encodeAudioSetClip,
-  parseAudioSetRecord,
-  type Feature,
 } from '../../src/train/datasets/index.js';
 import { rng } from '../helpers/rng.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -23,7 +25,13 @@ const se = {
     ['empty', { kind: 'none' }],
   ]),
   featureLists: new Map<string, Feature[]>([
-    ['audio_embedding', [{ kind: 'bytes', value: [new Uint8Array(128).fill(9)] }, { kind: 'bytes', value: [new Uint8Array(128).fill(200)] }]],
+    [
+      'audio_embedding',
+      [
+        { kind: 'bytes', value: [new Uint8Array(128).fill(9)] },
+        { kind: 'bytes', value: [new Uint8Array(128).fill(200)] },
+      ],
+    ],
     ['floats', [{ kind: 'float', value: [1.5, -2.25] }]],
   ]),
 };
@@ -37,7 +45,10 @@ for (const packed of [true, false]) {
     );
     const emb = back.featureLists.get('audio_embedding')!;
     assert.equal(emb.length, 2);
-    assert.deepEqual(emb.map((f) => (f.kind === 'bytes' ? f.value[0]![0] : -1)), [9, 200]);
+    assert.deepEqual(
+      emb.map((f) => (f.kind === 'bytes' ? f.value[0]![0] : -1)),
+      [9, 200],
+    );
     assert.deepEqual(back.featureLists.get('floats'), [{ kind: 'float', value: [1.5, -2.25] }]);
   });
 }

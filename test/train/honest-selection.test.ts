@@ -1,12 +1,13 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { decodeCheckpoint, encodeCheckpoint, type TrainState } from '../../src/train/checkpoint.js';
+import { contentHash, relativeDataPath } from '../../src/train/data-ref.js';
+import { beta, cloneParams, emaUpdate, mixupInPlace, scheduledLr } from '../../src/train/regularize.js';
+import { trainingCurveSvg } from '../../src/train/report.js';
+import { Rng } from '../../src/train/rng.js';
 import { stratifiedHoldOut } from '../../src/train/split.js';
 import { f1Threshold, f1Thresholds } from '../../src/train/thresholds.js';
-import { beta, cloneParams, emaUpdate, mixupInPlace, scheduledLr } from '../../src/train/regularize.js';
-import { contentHash, relativeDataPath } from '../../src/train/data-ref.js';
-import { decodeCheckpoint, encodeCheckpoint, type TrainState } from '../../src/train/checkpoint.js';
-import { Rng } from '../../src/train/rng.js';
-import { trainingCurveSvg } from '../../src/train/report.js';
 
 /** Random multi-label data with a long tail of label frequencies, like AudioSet's. */
 function randomLabels(seed: number, n: number, classes: number): Uint8Array {
@@ -29,17 +30,21 @@ for (const seed of [1, 7, 99]) {
     assert.equal(h.train.length + h.val.length, n);
     const seen = new Uint8Array(n);
     for (const i of [...h.train, ...h.val]) seen[i]!++;
-    assert.ok(seen.every((v) => v === 1), 'every clip in exactly one part');
+    assert.ok(
+      seen.every((v) => v === 1),
+      'every clip in exactly one part',
+    );
     assert.ok(Math.abs(h.val.length / n - 0.1) < 0.02, `val fraction ${h.val.length / n}`);
     const inVal = new Uint8Array(n);
     for (const i of h.val) inVal[i] = 1;
     for (let k = 0; k < C; k++) {
       let pos = 0;
       let v = 0;
-      for (let i = 0; i < n; i++) if (y[i * C + k]) {
-        pos++;
-        v += inVal[i]!;
-      }
+      for (let i = 0; i < n; i++)
+        if (y[i * C + k]) {
+          pos++;
+          v += inVal[i]!;
+        }
       if (pos >= 2) assert.ok(v >= 1, `label ${k}: ${pos} positives, none held out`);
       if (pos >= 2) assert.ok(v < pos, `label ${k}: every positive held out`);
       if (pos >= 50) assert.ok(Math.abs(v / pos - 0.1) < 0.05, `label ${k}: ${v}/${pos} held out`);
@@ -94,7 +99,10 @@ for (const seed of [3, 4, 5, 6]) {
 test('thresholds file: one entry per class, null where the split has no positive', () => {
   const probs = Float32Array.from([0.9, 0.1, 0.2, 0.1, 0.8, 0.3]);
   const y = Uint8Array.from([1, 0, 0, 0, 1, 0]);
-  const t = f1Thresholds(probs, y, 3, 2, [{ index: 0, id: '/m/a', name: 'A' }, { index: 1, id: '/m/b', name: 'B' }]);
+  const t = f1Thresholds(probs, y, 3, 2, [
+    { index: 0, id: '/m/a', name: 'A' },
+    { index: 1, id: '/m/b', name: 'B' },
+  ]);
   assert.equal(t.classes.length, 2);
   assert.ok(t.classes[0]!.threshold! > 0.2 && t.classes[0]!.threshold! <= 0.8);
   assert.equal(t.classes[0]!.f1, 1);

@@ -1,6 +1,7 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+
 import { dprime, evaluate, normInv } from '../../src/train/metrics.js';
 import { Rng } from '../../src/train/rng.js';
 

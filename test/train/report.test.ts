@@ -1,5 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { niceTicks, trainingCurveSvg } from '../../src/train/report.js';
 
 // Issue #20 gap 7: SVG reports had ticks like 0.137, clipped right-axis labels and no word about the cut start.

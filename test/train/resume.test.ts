@@ -1,14 +1,15 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { localStorage } from '../../src/storage/index.js';
+import { test } from 'node:test';
+
 import { defaultBlas } from '../../src/classify/blas.js';
-import { train, type Dataset, type TrainOptions } from '../../src/train/trainer.js';
+import { isEarshotError } from '../../src/errors.js';
+import { localStorage } from '../../src/storage/index.js';
 import { decodeCheckpoint, encodeCheckpoint, loadLatestCheckpoint } from '../../src/train/checkpoint.js';
 import { Rng } from '../../src/train/rng.js';
-import { isEarshotError } from '../../src/errors.js';
+import { type Dataset, train, type TrainOptions } from '../../src/train/trainer.js';
 
 function dataset(count: number, classes: number): Dataset {
   const r = new Rng(3);
@@ -47,7 +48,10 @@ for (const balance of ['balance_in_batch', 'no_balance'] as const)
       // A fresh process only has the checkpoint store: the latest checkpoint is iteration 4.
       const resumed = await train(data, opts(join(base, 'b'), balance, 8, true));
       assert.equal(resumed.iteration, 8);
-      assert.deepEqual(resumed.history.map((h) => h.loss), full.history.map((h) => h.loss));
+      assert.deepEqual(
+        resumed.history.map((h) => h.loss),
+        full.history.map((h) => h.loss),
+      );
       for (const [k, v] of full.params) assert.deepEqual(resumed.params.get(k), v, `parameter ${k}`);
       const saved = await loadLatestCheckpoint(localStorage(join(base, 'b')));
       assert.equal(saved?.iteration, 8);
@@ -65,7 +69,10 @@ test('resume refuses a checkpoint made with different settings; corrupt checkpoi
     await assert.rejects(train(data, { ...opts(base, 'balance_in_batch', 6, true), seed: 7 }), (e) => isEarshotError(e, 'INPUT_INVALID') && /seed/.test(e.message));
     const blob = encodeCheckpoint(st);
     assert.deepEqual(decodeCheckpoint(blob, 'x').params.get('out.bias'), st.params.get('out.bias'));
-    assert.throws(() => decodeCheckpoint(blob.subarray(0, blob.length - 5), 'cut.ckpt'), (e) => isEarshotError(e, 'DATA_CORRUPT') && /cut\.ckpt/.test(e.message));
+    assert.throws(
+      () => decodeCheckpoint(blob.subarray(0, blob.length - 5), 'cut.ckpt'),
+      (e) => isEarshotError(e, 'DATA_CORRUPT') && /cut\.ckpt/.test(e.message),
+    );
   } finally {
     rmSync(base, { recursive: true, force: true });
   }
@@ -78,10 +85,19 @@ test('--resume after a crash continues exactly with mixup, cosine lr and the wei
     const extra = { mixupAlpha: 0.4, lrSchedule: 'cosine' as const, emaDecay: 0.9 };
     const full = await train(data, { ...opts(join(base, 'a'), 'balance_in_batch', 8, false), ...extra });
     // Crash at iteration 7: the latest checkpoint is iteration 6.
-    const crash = { ...opts(join(base, 'b'), 'balance_in_batch', 8, false), ...extra, onStep: (p: { iteration: number }) => { if (p.iteration === 7) throw new Error('crash'); } };
+    const crash = {
+      ...opts(join(base, 'b'), 'balance_in_batch', 8, false),
+      ...extra,
+      onStep: (p: { iteration: number }) => {
+        if (p.iteration === 7) throw new Error('crash');
+      },
+    };
     await assert.rejects(train(data, crash), /crash/);
     const resumed = await train(data, { ...opts(join(base, 'b'), 'balance_in_batch', 8, true), ...extra });
-    assert.deepEqual(resumed.history.map((h) => h.loss), full.history.map((h) => h.loss));
+    assert.deepEqual(
+      resumed.history.map((h) => h.loss),
+      full.history.map((h) => h.loss),
+    );
     for (const [k, v] of full.ema!) assert.deepEqual(resumed.ema!.get(k), v, `moving average ${k}`);
     for (const [k, v] of full.params) assert.deepEqual(resumed.params.get(k), v, `parameter ${k}`);
     // Another schedule length is another run: refused, not silently mixed.

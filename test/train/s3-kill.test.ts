@@ -1,14 +1,15 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from '../helpers/cli.js';
-import { projectRoot } from '../helpers/shared.js';
-import { startS3rver } from '../helpers/s3.js';
-import { s3TrainSetup } from './s3-fixture.js';
+import { test } from 'node:test';
+
 import { decodeCheckpoint } from '../../src/train/checkpoint.js';
+import { runCli } from '../helpers/cli.js';
+import { startS3rver } from '../helpers/s3.js';
+import { projectRoot } from '../helpers/shared.js';
+import { s3TrainSetup } from './s3-fixture.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,12 +1,13 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { decodeCheckpoint } from '../../src/train/checkpoint.js';
 import { runCli } from '../helpers/cli.js';
 import { startS3rver } from '../helpers/s3.js';
 import { s3TrainSetup } from './s3-fixture.js';
-import { decodeCheckpoint } from '../../src/train/checkpoint.js';
 
 test('earshot train reads TFRecords from S3, checkpoints to S3, resumes from S3 and writes the model there', async () => {
   const s3 = await startS3rver();
@@ -20,7 +21,10 @@ test('earshot train reads TFRecords from S3, checkpoints to S3, resumes from S3 
     const keys = await store.list('model/');
     for (const k of ['model/manifest.json', 'model/weights.bin', 'model/labels.csv', 'model/history.json']) assert.ok(keys.includes(k), `${k} in ${keys.join(', ')}`);
     const history = JSON.parse((await store.read('model/history.json')).toString()) as Array<{ iteration: number }>;
-    assert.deepEqual(history.map((h) => h.iteration), [1, 2, 3]);
+    assert.deepEqual(
+      history.map((h) => h.iteration),
+      [1, 2, 3],
+    );
     const ck = keys.find((k) => /model\/checkpoints\/iter-000000003\/state\.bin$/.test(k));
     assert.ok(ck, `checkpoint 3 in ${keys.join(', ')}`);
     assert.equal(decodeCheckpoint(await store.read(ck), ck).iteration, 3);

@@ -1,7 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { balancedSampler, vanillaSampler } from '../../src/train/sampler.js';
+import { test } from 'node:test';
+
 import { Rng } from '../../src/train/rng.js';
+import { balancedSampler, vanillaSampler } from '../../src/train/sampler.js';
 
 // 3 classes with very different frequencies (class 2: only 3 clips), class 3 without clips.
 function labels(): { y: Uint8Array; count: number; classes: number } {
@@ -26,7 +27,11 @@ test('balanced sampler: classes get equal slots per round, each class cycles thr
   }
   // Class 2 has 3 clips: every consecutive 3 draws (one pass) covers them all once.
   const c2 = perClassDraws[2]!;
-  for (let p = 0; p + 3 <= c2.length; p += 3) assert.deepEqual([...c2.slice(p, p + 3)].sort((a, b) => a - b), [7, 27, 47]);
+  for (let p = 0; p + 3 <= c2.length; p += 3)
+    assert.deepEqual(
+      [...c2.slice(p, p + 3)].sort((a, b) => a - b),
+      [7, 27, 47],
+    );
   // The rare class is drawn far above its 5% share.
   assert.ok(c2.length >= 40, `rare class drawn ${c2.length} times`);
 });
@@ -45,7 +50,10 @@ test('vanilla sampler: every clip once per epoch', () => {
   const s = vanillaSampler(20, 5, 9);
   const seen: number[] = [];
   for (let i = 0; i < 4; i++) seen.push(...s.next());
-  assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+  assert.deepEqual(
+    seen.sort((a, b) => a - b),
+    Array.from({ length: 20 }, (_, i) => i),
+  );
 });
 
 test('Rng: deterministic, uniform enough, resumable', () => {

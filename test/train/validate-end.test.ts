@@ -1,8 +1,9 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { defaultBlas } from '../../src/classify/blas.js';
-import { train, type Dataset } from '../../src/train/trainer.js';
 import { Rng } from '../../src/train/rng.js';
+import { type Dataset, train } from '../../src/train/trainer.js';
 
 function dataset(count: number, classes: number, seed: number): Dataset {
   const r = new Rng(seed);
@@ -38,6 +39,9 @@ for (const [iterations, evalEvery, want] of [
       },
     });
     assert.deepEqual(evals, want);
-    assert.deepEqual(st.history.filter((h) => h.valMAP !== undefined).map((h) => h.iteration), want);
+    assert.deepEqual(
+      st.history.filter((h) => h.valMAP !== undefined).map((h) => h.iteration),
+      want,
+    );
   });
 }

@@ -1,5 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import { crc32c, maskCrc, maskedCrc32c, unmaskCrc } from '../../src/util/crc32c.js';
 import { rng } from '../features/util.js';
 

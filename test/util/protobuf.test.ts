@@ -1,6 +1,8 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
 import protobuf from 'protobufjs';
+
 import { isEarshotError } from '../../src/errors.js';
 import { parseMessage, readVarintNumber } from '../../src/models/import/proto.js';
 import { parseFields, ProtoError, ProtoReader, ProtoWriter, WIRE_FIXED64, WIRE_LEN } from '../../src/util/protobuf.js';
@@ -29,7 +31,21 @@ test('tagged fields match protobufjs, and unknown fields of every wire type are 
   assert.deepEqual([...m.keys()], [1, 2, 3, 4, 5]);
   const f5 = m.get(5)![0]!;
   assert.ok(f5.wire === 0 && BigInt.asIntN(64, f5.value) === -2n);
-  const r = new ProtoReader(new ProtoWriter().tag(9, WIRE_FIXED64).writeVarint(0).writeVarint(0).writeVarint(0).writeVarint(0).writeVarint(0).writeVarint(0).writeVarint(0).writeVarint(0).bytes(10, 'xy').varint(11, 7).finish());
+  const r = new ProtoReader(
+    new ProtoWriter()
+      .tag(9, WIRE_FIXED64)
+      .writeVarint(0)
+      .writeVarint(0)
+      .writeVarint(0)
+      .writeVarint(0)
+      .writeVarint(0)
+      .writeVarint(0)
+      .writeVarint(0)
+      .writeVarint(0)
+      .bytes(10, 'xy')
+      .varint(11, 7)
+      .finish(),
+  );
   for (let i = 0; i < 2; i++) r.skip(r.tag().wire);
   assert.deepEqual(r.tag(), { field: 11, wire: 0 });
   assert.equal(r.varint(), 7);
@@ -60,7 +76,13 @@ test('checkpoint field access wraps codec errors as MODEL_INVALID naming the fil
     () => parseMessage(Uint8Array.from([0x08, 0x01, 0x12, 0x05, 0x61]), 'x.index: entry w'),
     (e: unknown) => isEarshotError(e, 'MODEL_INVALID') && /^x\.index: entry w: length 5 overruns message .* at byte 3$/.test(e.message),
   );
-  assert.throws(() => readVarintNumber(Uint8Array.from([0xff]), 0, 'f.ckpt'), (e: unknown) => isEarshotError(e, 'MODEL_INVALID') && e.message.startsWith('f.ckpt: truncated varint'));
-  assert.throws(() => readVarintNumber(bare(2n ** 60n), 0, 'f.ckpt'), (e: unknown) => isEarshotError(e, 'MODEL_INVALID') && /out of range/.test(e.message));
+  assert.throws(
+    () => readVarintNumber(Uint8Array.from([0xff]), 0, 'f.ckpt'),
+    (e: unknown) => isEarshotError(e, 'MODEL_INVALID') && e.message.startsWith('f.ckpt: truncated varint'),
+  );
+  assert.throws(
+    () => readVarintNumber(bare(2n ** 60n), 0, 'f.ckpt'),
+    (e: unknown) => isEarshotError(e, 'MODEL_INVALID') && /out of range/.test(e.message),
+  );
   assert.deepEqual(readVarintNumber(Uint8Array.from([0x00, 0xac, 0x02, 0x07]), 1, 'f.ckpt'), [300, 3]);
 });

@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+
+import { type Browser, chromium, type Page } from 'playwright-core';
+
 import { projectRoot, sharedPath } from '../helpers/shared.js';
 
 export const CHROMIUM = process.env.EARSHOT_CHROMIUM ?? '/usr/bin/chromium';

@@ -1,13 +1,15 @@
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
 import type { Browser, Page } from 'playwright-core';
 import { parse } from 'yaml';
+
+import { type DaemonProcess, startDaemonProcess } from '../e2e/daemon-process.js';
 import { projectRoot } from '../helpers/shared.js';
-import { startDaemonProcess, type DaemonProcess } from '../e2e/daemon-process.js';
-import { TestClient, type Msg } from '../server/wsclient.js';
+import { type Msg, TestClient } from '../server/wsclient.js';
 import { audioDuration, canvasStats, DESKTOP, launchChromium, PHONE, screenshot, speechWithGap } from './dashboard-fixture.js';
 
 /**
@@ -143,9 +145,19 @@ test('history: searching "speech" lists the event and its clip plays', async () 
   await row.getByRole('button', { name: 'Play clip' }).click();
   const deadline = Date.now() + 40_000;
   let duration = 0;
-  while (Date.now() < deadline && !(duration > 0)) duration = Number(await row.locator('audio').evaluate(audioDuration).catch(() => 0));
+  while (Date.now() < deadline && !(duration > 0))
+    duration = Number(
+      await row
+        .locator('audio')
+        .evaluate(audioDuration)
+        .catch(() => 0),
+    );
   if (!(duration > 0)) {
-    const src = (await row.locator('audio').getAttribute('src').catch(() => null)) ?? '(no audio element)';
+    const src =
+      (await row
+        .locator('audio')
+        .getAttribute('src')
+        .catch(() => null)) ?? '(no audio element)';
     const r = src.startsWith('/') ? await fetch(`${daemon.http}${src}`) : undefined;
     assert.fail(`clip duration ${duration}: ${src} -> HTTP ${r?.status} ${r ? await r.text().then((t) => t.slice(0, 200)) : ''}`);
   }
@@ -165,9 +177,11 @@ test('history: searching "speech" lists the event and its clip plays', async () 
   await page.getByTestId('search').press('Enter');
   await row.waitFor();
   // the day x hour heatmap counts this run's events in the current hour
-  await page.waitForFunction(`[...document.querySelectorAll('.heatmap td')].some((td) => / [1-9][0-9]* events$/.test(td.getAttribute('aria-label') ?? ''))`, undefined, { timeout: 10_000 }).catch(async (e: Error) => {
-    throw new Error(`${e.message}: ${await page.locator('.heatmap').innerHTML()}`);
-  });
+  await page
+    .waitForFunction(`[...document.querySelectorAll('.heatmap td')].some((td) => / [1-9][0-9]* events$/.test(td.getAttribute('aria-label') ?? ''))`, undefined, { timeout: 10_000 })
+    .catch(async (e: Error) => {
+      throw new Error(`${e.message}: ${await page.locator('.heatmap').innerHTML()}`);
+    });
   await screenshot(page, 'history-desktop');
   await page.setViewportSize(PHONE);
   await page.waitForTimeout(400);

@@ -1,11 +1,13 @@
-import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, test } from 'node:test';
+
 import { stringify } from 'yaml';
+
 import type { LabelInfo } from '../../src/classify/contracts.js';
 import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { overridesPathFor } from '../../src/config/overrides.js';
@@ -19,7 +21,11 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const labels: LabelInfo[] = ['Speech', 'Dog', 'Music', 'Bark'].map((name, index) => ({ index, id: `/m/${name.toLowerCase()}`, name }));
 
 test('maskSecrets hides tokens, passwords and URL credentials, keeps the rest', () => {
-  const m = maskSecrets({ server: { token: 's3cret', metricsToken: '', port: 1 }, mqtt: { url: 'mqtt://bob:pw@broker:1883', password: 'x' }, webhooks: [{ url: 'https://h/x', secret: 'k' }] }) as Record<string, Record<string, unknown>>;
+  const m = maskSecrets({
+    server: { token: 's3cret', metricsToken: '', port: 1 },
+    mqtt: { url: 'mqtt://bob:pw@broker:1883', password: 'x' },
+    webhooks: [{ url: 'https://h/x', secret: 'k' }],
+  }) as Record<string, Record<string, unknown>>;
   assert.deepEqual(m.server, { token: '********', metricsToken: '', port: 1 });
   assert.deepEqual(m.mqtt, { url: 'mqtt://bob:********@broker:1883', password: '********' });
   assert.deepEqual(m.webhooks, [{ url: 'https://h/x', secret: '********' }]);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { action, configFrom } from '../common.js';
+
 import { EarshotError } from '../../errors.js';
+import { action, configFrom } from '../common.js';
 
 interface CalibrateFlags {
   falseAlarmsPerHour?: string;
@@ -20,7 +21,8 @@ export function registerCalibrate(program: Command): void {
       action(async (file: string, flags: CalibrateFlags, cmd: Command) => {
         const cfg = configFrom(cmd);
         const budget = flags.falseAlarmsPerHour === undefined ? 1 : Number(flags.falseAlarmsPerHour);
-        if (!(Number.isFinite(budget) && budget >= 0)) throw new EarshotError('INPUT_INVALID', `--false-alarms-per-hour must be a non-negative number, got '${flags.falseAlarmsPerHour}'`, { flag: '--false-alarms-per-hour' });
+        if (!(Number.isFinite(budget) && budget >= 0))
+          throw new EarshotError('INPUT_INVALID', `--false-alarms-per-hour must be a non-negative number, got '${flags.falseAlarmsPerHour}'`, { flag: '--false-alarms-per-hour' });
         const [{ decodeAudioFile }, { resample }, { calibrateLabels, writeLabelThresholds }, { resolveModelDir }, { loadYamnetTagger }, { tagWaveform }, { frontendSchema }] = await Promise.all([
           import('../../audio/decode.js'),
           import('../../features/resample.js'),
@@ -39,12 +41,17 @@ export function registerCalibrate(program: Command): void {
           const cal = calibrateLabels(r.scores, r.count, r.labels, cfg.events, fe.patchHopSeconds, budget);
           for (const c of cal) {
             process.stdout.write(
-              flags.json ? JSON.stringify(c) + '\n' : `${c.label.padEnd(32)} ${c.id.padEnd(12)} on ${c.onThreshold.toFixed(3)} off ${c.offThreshold.toFixed(3)}  false alarms/h ${c.falseAlarmsPerHourBefore} -> ${c.falseAlarmsPerHourAfter}${c.withinBudget ? '' : ' (over budget even at 1: this sound is part of the background)'}\n`,
+              flags.json
+                ? JSON.stringify(c) + '\n'
+                : `${c.label.padEnd(32)} ${c.id.padEnd(12)} on ${c.onThreshold.toFixed(3)} off ${c.offThreshold.toFixed(3)}  false alarms/h ${c.falseAlarmsPerHourBefore} -> ${c.falseAlarmsPerHourAfter}${c.withinBudget ? '' : ' (over budget even at 1: this sound is part of the background)'}\n`,
             );
           }
           const target = flags.write ?? (cmd.optsWithGlobals() as { config?: string }).config;
           if (target && cal.length) await writeLabelThresholds(target, cal);
-          if (!flags.json) process.stderr.write(`${file}: ${(samples.length / fe.sampleRateHz).toFixed(0)} s of background, ${cal.length} labels over ${budget}/hour at the configured thresholds${target && cal.length ? `; written to ${target} (send the daemon SIGHUP to apply)` : ''}\n`);
+          if (!flags.json)
+            process.stderr.write(
+              `${file}: ${(samples.length / fe.sampleRateHz).toFixed(0)} s of background, ${cal.length} labels over ${budget}/hour at the configured thresholds${target && cal.length ? `; written to ${target} (send the daemon SIGHUP to apply)` : ''}\n`,
+            );
         } finally {
           await tagger.dispose();
         }

@@ -1,10 +1,12 @@
-import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { action, configFrom } from '../common.js';
-import { clipsDirOf } from '../../clips/paths.js';
+
+import type { Command } from 'commander';
+
 import { exportClips } from '../../clips/export.js';
+import { clipsDirOf } from '../../clips/paths.js';
 import { keywordIndexFor, labelIdsFor } from '../../history/keywords.js';
 import { parseTime } from '../../history/query.js';
+import { action, configFrom } from '../common.js';
 import { openStore } from './history.js';
 
 interface ExportOpts {

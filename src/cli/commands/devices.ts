@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { action } from '../common.js';
+
 import { listCaptureDevices } from '../../audio/devices.js';
+import { action } from '../common.js';
 
 /** `earshot devices`: the capture devices `--source mic:NAME` can open (ALSA, through `arecord -L`). */
 export function registerDevices(program: Command): void {

@@ -1,14 +1,16 @@
-import type { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { action, configFrom, definedOnly } from '../common.js';
-import { EarshotError } from '../../errors.js';
-import type { Config } from '../../config/schema.js';
+
+import type { Command } from 'commander';
+
+import { type AudioStream, openAudioStream } from '../../audio/stream.js';
 import { ENGINE_KINDS } from '../../config/choices.js';
+import type { Config } from '../../config/schema.js';
 import type { FrontendConfig } from '../../config/sections/frontend.js';
-import { openAudioStream, type AudioStream } from '../../audio/stream.js';
+import { EarshotError } from '../../errors.js';
 import type { Patch } from '../../features/index.js';
 import { patchStream } from '../../features/patch-stream.js';
 import { embedPatches, openVggish, PATCH_VALUES, postprocess, VGGISH_EMBEDDING_SIZE } from '../../models/vggish/index.js';
+import { action, configFrom, definedOnly } from '../common.js';
 
 interface EmbedOptions {
   model?: string;
@@ -18,7 +20,6 @@ interface EmbedOptions {
   patches?: string;
   json?: boolean;
 }
-
 
 function readPatches(file: string): { data: Float32Array; count: number } {
   let b: Buffer;
@@ -42,7 +43,12 @@ const STREAM_BATCH_PATCHES = 64;
  * Raw embeddings of an audio file, streamed: blocks in, patches embedded a batch at a
  * time, so memory holds a batch of patches and the (128 floats per 0.96 s) embeddings.
  */
-async function embedAudio(file: string, audio: AudioStream, cfg: Config, model: { engine: Parameters<typeof embedPatches>[0]; frontend: Partial<FrontendConfig> }): Promise<{ raw: Float32Array; count: number }> {
+async function embedAudio(
+  file: string,
+  audio: AudioStream,
+  cfg: Config,
+  model: { engine: Parameters<typeof embedPatches>[0]; frontend: Partial<FrontendConfig> },
+): Promise<{ raw: Float32Array; count: number }> {
   // openModel validated the manifest's frontend overrides.
   const frontend: FrontendConfig = { ...cfg.frontend, ...model.frontend };
   const parts: Float32Array[] = [];

@@ -1,4 +1,5 @@
 import { writeFile } from 'node:fs/promises';
+
 import type { Config } from '../../config/schema.js';
 import { EarshotError } from '../../errors.js';
 
@@ -14,7 +15,8 @@ export async function modelFeatures(file: string, dir: string, cfg: Config, opts
     import('../../models/packaged.js'),
   ]);
   const modelDir = resolveModelDir(dir);
-  if (!isEfficientAtDir(modelDir)) throw new EarshotError('INPUT_INVALID', `--model ${dir}: only EfficientAT model directories have their own frontend; VGGish and YAMNet use the default patches (omit --model)`, { dir });
+  if (!isEfficientAtDir(modelDir))
+    throw new EarshotError('INPUT_INVALID', `--model ${dir}: only EfficientAT model directories have their own frontend; VGGish and YAMNet use the default patches (omit --model)`, { dir });
   const audio = await decodeAudioFile(file);
   // Loading creates no engine until scoring: only the manifest and frontend are used here.
   const tagger = await loadEfficientAtTagger(modelDir, cfg.engine);
@@ -32,7 +34,19 @@ export async function modelFeatures(file: string, dir: string, cfg: Config, opts
         sum += v;
       }
       const stats = data.length === 0 ? null : { min, max, mean: sum / data.length };
-      process.stdout.write(JSON.stringify({ file, sampleRateHz: audio.sampleRateHz, modelSampleRateHz: tagger.mel.sampleRateHz, model: tagger.name, shape, dtype: 'float32', layout: 'bands x frames, row-major', out: opts.out ?? null, stats }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          file,
+          sampleRateHz: audio.sampleRateHz,
+          modelSampleRateHz: tagger.mel.sampleRateHz,
+          model: tagger.name,
+          shape,
+          dtype: 'float32',
+          layout: 'bands x frames, row-major',
+          out: opts.out ?? null,
+          stats,
+        }) + '\n',
+      );
     } else {
       process.stdout.write(`[${shape.join(', ')}]${opts.out ? ` -> ${opts.out}` : ''}\n`);
     }

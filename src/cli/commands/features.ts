@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { lastValueFrom, toArray } from 'rxjs';
-import { action, configFrom, definedOnly, positiveFlag } from '../common.js';
-import { openAudioStream, rawPcmSource, type AudioStream } from '../../audio/index.js';
-import { logMelPatches, type Patch } from '../../features/index.js';
-import { patchStream } from '../../features/patch-stream.js';
+
+import { type AudioStream, openAudioStream, rawPcmSource } from '../../audio/index.js';
 import type { FrontendConfig } from '../../config/sections/frontend.js';
 import { EarshotError } from '../../errors.js';
+import { logMelPatches, type Patch } from '../../features/index.js';
+import { patchStream } from '../../features/patch-stream.js';
 import { openFileAtomic } from '../../storage/atomic-file.js';
+import { action, configFrom, definedOnly, positiveFlag } from '../common.js';
 
 interface FeaturesOptions {
   out?: string;

@@ -1,17 +1,19 @@
-import type { Command } from 'commander';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { action, configFrom } from '../common.js';
+
+import type { Command } from 'commander';
+
 import type { Config } from '../../config/schema.js';
 import { EarshotError } from '../../errors.js';
-import { redactUrl } from '../../history/postgres.js';
-import { keywordIndexFor, labelIdsFor } from '../../history/keywords.js';
-import { meanEmbedding } from '../../history/embedding.js';
-import { eventsWithClips, hitJson, parseLimit, parseScore, parseTime, similarJson } from '../../history/query.js';
 import type { HistoryStore, QuantizedEmbedding, StreamRef, TimeFilter } from '../../history/contracts.js';
+import { meanEmbedding } from '../../history/embedding.js';
+import { keywordIndexFor, labelIdsFor } from '../../history/keywords.js';
 import { historyTargetOf, openHistoryStore } from '../../history/open.js';
+import { redactUrl } from '../../history/postgres.js';
+import { eventsWithClips, hitJson, parseLimit, parseScore, parseTime, similarJson } from '../../history/query.js';
+import { action, configFrom } from '../common.js';
 
 interface FilterOpts {
   db?: string;
@@ -61,7 +63,11 @@ export function registerHistory(program: Command): void {
           const page = await store.events({ ...filter, limit, ...(labelIds ? { labelIds } : {}) });
           const json = o.json ? await eventsWithClips(store, page.events) : [];
           for (const [i, e] of page.events.entries()) {
-            out(o.json ? JSON.stringify(json[i]) : `${e.wallStartMs !== null ? new Date(e.wallStartMs).toISOString() : '-'}  ${where(e.stream)}  ${e.startSeconds.toFixed(2)}-${e.endSeconds?.toFixed(2) ?? 'open'}s  ${e.label} ${e.peakScore.toFixed(3)}  ${e.id}`);
+            out(
+              o.json
+                ? JSON.stringify(json[i])
+                : `${e.wallStartMs !== null ? new Date(e.wallStartMs).toISOString() : '-'}  ${where(e.stream)}  ${e.startSeconds.toFixed(2)}-${e.endSeconds?.toFixed(2) ?? 'open'}s  ${e.label} ${e.peakScore.toFixed(3)}  ${e.id}`,
+            );
           }
         } finally {
           await store.close();
@@ -87,7 +93,10 @@ export function registerHistory(program: Command): void {
             const keywords = keywordIndexFor(cfg.models.ontologyPath);
             const res = keywords ? keywords.resolve(query) : { query, labels: [] };
             if (o.json) out(JSON.stringify({ type: 'query', query, labels: res.labels }));
-            else process.stderr.write(`query '${query}' -> ${res.labels.length ? res.labels.map((l) => `${l.label} (${l.via})`).join(', ') : keywords ? 'no AudioSet label' : 'label names only (models.ontologyPath is none)'}\n`);
+            else
+              process.stderr.write(
+                `query '${query}' -> ${res.labels.length ? res.labels.map((l) => `${l.label} (${l.via})`).join(', ') : keywords ? 'no AudioSet label' : 'label names only (models.ontologyPath is none)'}\n`,
+              );
             const hits = await store.searchLabels({ ...filter, labelIds: labelIdsFor(keywords, query), minScore: parseScore(o.minScore, '--min-score', 0.1), limit });
             for (const h of hits) out(o.json ? JSON.stringify(hitJson(h)) : `${h.score.toFixed(3)}  ${where(h.stream)}  ${h.startSeconds.toFixed(2)}-${h.endSeconds.toFixed(2)}s  ${h.label}`);
             return;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { action, configFrom, intFlag } from '../common.js';
+
 import { EarshotError } from '../../errors.js';
+import { action, configFrom, intFlag } from '../common.js';
 
 interface LearnFlags {
   data?: string;
@@ -66,7 +67,14 @@ export function registerLearn(program: Command): void {
         try {
           out = flags.update
             ? await updateModel(flags.update, cfg, options)
-            : await runLearn({ dataDir: flags.data!, outDir: flags.out!, baseDir: flags.base ?? resolveModelDir(cfg.models.yamnetDir), config: cfg, ...(flags.name ? { name: flags.name } : {}), options });
+            : await runLearn({
+                dataDir: flags.data!,
+                outDir: flags.out!,
+                baseDir: flags.base ?? resolveModelDir(cfg.models.yamnetDir),
+                config: cfg,
+                ...(flags.name ? { name: flags.name } : {}),
+                options,
+              });
         } finally {
           bar?.stop();
         }
@@ -74,9 +82,13 @@ export function registerLearn(program: Command): void {
         const r = out.report;
         for (const s of r.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
         for (const c of r.classes) {
-          process.stdout.write(`${c.name.padEnd(24)} ${String(c.recordings).padStart(3)} recordings  threshold ${c.threshold.toFixed(3)}  precision ${c.precision.toFixed(3)}  recall ${c.recall.toFixed(3)}  example recall ${c.exampleRecall.toFixed(3)}\n`);
+          process.stdout.write(
+            `${c.name.padEnd(24)} ${String(c.recordings).padStart(3)} recordings  threshold ${c.threshold.toFixed(3)}  precision ${c.precision.toFixed(3)}  recall ${c.recall.toFixed(3)}  example recall ${c.exampleRecall.toFixed(3)}\n`,
+          );
         }
-        process.stdout.write(`${dir}: ${r.classes.length} classes, ${r.crossValidated ? `${r.folds}-fold cross-validated` : 'not cross-validated'}, report in ${dir}/report.md (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+        process.stdout.write(
+          `${dir}: ${r.classes.length} classes, ${r.crossValidated ? `${r.folds}-fold cross-validated` : 'not cross-validated'}, report in ${dir}/report.md (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`,
+        );
       }),
     );
 }

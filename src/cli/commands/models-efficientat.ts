@@ -1,9 +1,11 @@
-import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { action, configFrom } from '../common.js';
+
+import type { Command } from 'commander';
+
 import { EarshotError } from '../../errors.js';
 import { parseLabelsCsv } from '../../models/modeldir.js';
 import { AUDIOSET_LABELS_CSV } from '../../models/packaged.js';
+import { action, configFrom } from '../common.js';
 
 interface ImportOpts {
   out?: string;
@@ -34,7 +36,9 @@ export function registerModelsEfficientAt(importCmd: Command): void {
         const { importEfficientAt } = await import('../../models/efficientat/import.js');
         const outDir = opts.out ?? cfg.models.efficientatDir;
         const r = importEfficientAt({ ptPath: pt, outDir, labels: parseLabelsCsv(text, labelsPath), widthMult: width });
-        process.stdout.write(`imported ${r.manifest.name} into ${outDir}: ${r.params} parameters (BatchNorm folded), ${r.manifest.labels?.count ?? 0} labels, ${(r.macsPerWindow / 1e6).toFixed(1)} M multiply-adds per 10 s window; weights sha256 ${r.manifest.weights.sha256}\n`);
+        process.stdout.write(
+          `imported ${r.manifest.name} into ${outDir}: ${r.params} parameters (BatchNorm folded), ${r.manifest.labels?.count ?? 0} labels, ${(r.macsPerWindow / 1e6).toFixed(1)} M multiply-adds per 10 s window; weights sha256 ${r.manifest.weights.sha256}\n`,
+        );
       }),
     );
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { action, configFrom } from '../common.js';
+
 import { inspectModelDir, listConfiguredModels, type ModelSummary } from '../../models/inspect.js';
+import { action, configFrom } from '../common.js';
 
 function summaryText(s: ModelSummary): string {
   const shape = (x: readonly number[]) => `[${x.join(', ')}]`;
@@ -11,8 +12,20 @@ function summaryText(s: ModelSummary): string {
     `  input      ${s.input.name} ${shape(s.input.shape)}`,
     ...s.outputs.map((o) => `  output     ${o.name} ${shape(o.shape)}`),
     `  labels     ${s.labels.count}${s.labels.first.length ? ` (${s.labels.first.join('; ')}${s.labels.count > s.labels.first.length ? ', …' : ''})` : ''}`,
-    ...(s.frontend ? [`  frontend   ${Object.entries(s.frontend).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
-    ...(s.extras ? [`  extras     ${Object.entries(s.extras).map(([k, v]) => `${k}=${v}`).join(' ')}`] : []),
+    ...(s.frontend
+      ? [
+          `  frontend   ${Object.entries(s.frontend)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        ]
+      : []),
+    ...(s.extras
+      ? [
+          `  extras     ${Object.entries(s.extras)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        ]
+      : []),
   ].join('\n');
 }
 

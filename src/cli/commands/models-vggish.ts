@@ -1,9 +1,10 @@
+import { Presets, SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
+
 import { EarshotError } from '../../errors.js';
-import { action, configFrom } from '../common.js';
-import { importVggish, type ImportResult, type WeightFormat } from '../../models/import/vggish.js';
 import { fetchVggish } from '../../models/fetch/vggish.js';
+import { type ImportResult, importVggish, type WeightFormat } from '../../models/import/vggish.js';
+import { action, configFrom } from '../common.js';
 
 interface ImportOpts {
   format?: string;
@@ -26,7 +27,10 @@ const FORMATS: readonly WeightFormat[] = ['ckpt', 'pth', 'tfjs'];
 /** A progress bar on stderr, only when it is a terminal (or forced), so piped output stays clean. */
 function progressBar(label: string, enabled: boolean): { update(done: number, total: number | undefined): void; stop(): void } {
   if (!enabled) return { update() {}, stop() {} };
-  const bar = new SingleBar({ format: `${label} [{bar}] {percentage}% | {value}/{total} MB`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000, hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: `${label} [{bar}] {percentage}% | {value}/{total} MB`, stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2000, hideCursor: true },
+    Presets.shades_classic,
+  );
   let started = false;
   return {
     update(done, total) {
@@ -68,7 +72,13 @@ export function registerModelsVggish(importCmd: Command, fetchCmd: Command): voi
         const outDir = opts.out ?? cfg.models.vggishDir;
         const bar = progressBar('reading', opts.progress === true || process.stderr.isTTY === true);
         try {
-          const r = importVggish({ source: path, outDir, ...(opts.format ? { format: opts.format as WeightFormat } : {}), ...(opts.pca ? { pca: opts.pca } : {}), onProgress: (d, t) => bar.update(d, t) });
+          const r = importVggish({
+            source: path,
+            outDir,
+            ...(opts.format ? { format: opts.format as WeightFormat } : {}),
+            ...(opts.pca ? { pca: opts.pca } : {}),
+            onProgress: (d, t) => bar.update(d, t),
+          });
           bar.stop();
           process.stdout.write(report(r));
         } finally {

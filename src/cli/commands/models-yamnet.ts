@@ -1,9 +1,11 @@
-import type { Command } from 'commander';
-import { action, configFrom } from '../common.js';
 import { readFileSync } from 'node:fs';
-import { importYamnet } from '../../models/yamnet/import.js';
-import { parseTflite, type TfliteModel } from '../../models/tflite/schema.js';
+
+import type { Command } from 'commander';
+
 import { EarshotError } from '../../errors.js';
+import { parseTflite, type TfliteModel } from '../../models/tflite/schema.js';
+import { importYamnet } from '../../models/yamnet/import.js';
+import { action, configFrom } from '../common.js';
 
 interface ImportOpts {
   out?: string;
@@ -61,7 +63,9 @@ export function registerModelsYamnet(importCmd: Command): void {
         const r = importYamnet({ tflitePath: tflite, outDir, ...(opts.labels ? { labelsPath: opts.labels } : {}) });
         if (opts.verbose) {
           for (const m of r.mapped) {
-            process.stdout.write(`${m.name} [${m.shape.join(',')}] <- op ${m.operator} ${m.op} ${m.tensor} [${m.tfliteShape.join(',')}] ${m.tfliteType}${m.quantized === 'none' ? '' : ` (${m.quantized})`}\n`);
+            process.stdout.write(
+              `${m.name} [${m.shape.join(',')}] <- op ${m.operator} ${m.op} ${m.tensor} [${m.tfliteShape.join(',')}] ${m.tfliteType}${m.quantized === 'none' ? '' : ` (${m.quantized})`}\n`,
+            );
           }
         }
         const params = r.mapped.reduce((a, m) => a + m.shape.reduce((x, y) => x * y, 1), 0);

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+
+import { registerModelsConvert } from './models-convert.js';
+import { registerModelsEfficientAt } from './models-efficientat.js';
+import { registerModelsInfo } from './models-info.js';
 import { registerModelsVggish } from './models-vggish.js';
 import { registerModelsYamnet } from './models-yamnet.js';
-import { registerModelsEfficientAt } from './models-efficientat.js';
-import { registerModelsConvert } from './models-convert.js';
-import { registerModelsInfo } from './models-info.js';
 
 /** `earshot models import|fetch <kind> ...`, `models list`, `models inspect DIR`: each model family registers its own subcommands. */
 export function registerModels(program: Command): void {

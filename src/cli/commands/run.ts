@@ -1,19 +1,21 @@
-import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { action, configFrom, definedOnly, exitCodeFor, numericOverride } from '../common.js';
-import { mergeConfig, type ConfigObject } from '../../config/load.js';
+
+import type { Command } from 'commander';
+
+import { clipsDirOf, examplesDirOf } from '../../clips/paths.js';
+import { type ConfigObject, mergeConfig } from '../../config/load.js';
 import { overridesPathFor } from '../../config/overrides.js';
 import { EarshotError, toEarshotError } from '../../errors.js';
-import { createLogger } from '../../log.js';
 import { siteOf } from '../../fleet/wire.js';
-import { defaultDaemonDeps, startDaemon } from '../../pipeline/daemon.js';
-import { sourcesFromFlags } from '../sources.js';
-import { systemdNotifier } from '../../pipeline/notify.js';
 import { historyPathOf } from '../../history/paths.js';
+import { createLogger } from '../../log.js';
+import { defaultDaemonDeps, startDaemon } from '../../pipeline/daemon.js';
+import { systemdNotifier } from '../../pipeline/notify.js';
 import type { SourceOutput } from '../../pipeline/source-pipeline.js';
 import { eventPayload, scoresPayload, topK } from '../../server/protocol.js';
+import { action, configFrom, definedOnly, exitCodeFor, numericOverride } from '../common.js';
 import { formatMessage, PRINT_MODES, type PrintMode } from '../live-format.js';
-import { clipsDirOf, examplesDirOf } from '../../clips/paths.js';
+import { sourcesFromFlags } from '../sources.js';
 
 interface RunOpts {
   source?: string[];
@@ -108,14 +110,19 @@ export function registerRun(program: Command): void {
         // Fleet: config pushed by the hub (JetStream KV) goes through the same reload as SIGHUP, under the CLI flags.
         const reloadNow = () => daemon.reload(configFrom(cmd, mergeConfig(pushed, overrides) as ConfigObject, RUN_FLAGS));
         const pushWatch = config.fleet.url
-          ? (await import('../../fleet/config-push.js')).watchPushedConfig(config.fleet.url, siteOf(config.fleet.site), (o) => {
-              pushed = o;
-              try {
-                reloadNow();
-              } catch (e) {
-                logger.error(`pushed config rejected, keeping the running configuration: ${(e as Error).message}`, { code: toEarshotError(e).code });
-              }
-            }, (m: string) => logger.info(m))
+          ? (await import('../../fleet/config-push.js')).watchPushedConfig(
+              config.fleet.url,
+              siteOf(config.fleet.site),
+              (o) => {
+                pushed = o;
+                try {
+                  reloadNow();
+                } catch (e) {
+                  logger.error(`pushed config rejected, keeping the running configuration: ${(e as Error).message}`, { code: toEarshotError(e).code });
+                }
+              },
+              (m: string) => logger.info(m),
+            )
           : undefined;
         await new Promise<void>((resolve) => {
           let stopping = false;

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { action, configFrom, definedOnly, exitCodeFor, intFlag, positiveFlag, printError } from '../common.js';
-import { EarshotError, toEarshotError } from '../../errors.js';
+
 import { ENGINE_KINDS, TFJS_BACKENDS } from '../../config/choices.js';
 import type { Config } from '../../config/schema.js';
+import { EarshotError, toEarshotError } from '../../errors.js';
+import { action, configFrom, definedOnly, exitCodeFor, intFlag, positiveFlag, printError } from '../common.js';
 import type { FileTagger, TagMode } from '../tag/contracts.js';
 import type { TagFormat } from '../tag/output.js';
 
@@ -22,7 +23,8 @@ interface TagOpts {
 
 /** The tagger for a model directory: EfficientAT (auto prefers the shipped mn04) or YAMNet. */
 async function openTagger(cfg: Config, model: string | undefined): Promise<FileTagger> {
-  if (cfg.models.tagger === 'vggish') throw new EarshotError('CONFIG_INVALID', 'earshot tag runs YAMNet or EfficientAT; models.tagger is vggish (set it to auto, yamnet or efficientat)', { tagger: cfg.models.tagger });
+  if (cfg.models.tagger === 'vggish')
+    throw new EarshotError('CONFIG_INVALID', 'earshot tag runs YAMNet or EfficientAT; models.tagger is vggish (set it to auto, yamnet or efficientat)', { tagger: cfg.models.tagger });
   const [{ isEfficientAtDir }, { resolveModelDir }] = await Promise.all([import('../../models/efficientat/tagger.js'), import('../../models/packaged.js')]);
   // auto: EfficientAT mn04 when installed (shipped in models/; measured better, see README), else YAMNet.
   const mn = resolveModelDir(cfg.models.efficientatDir);
@@ -46,12 +48,17 @@ function writeOut(text: string): Promise<void> {
 export function registerTag(program: Command): void {
   program
     .command('tag <audio-file...>')
-    .description('print the top AudioSet labels per hop of audio files, directories or - (stdin), with the detected events (tagger: config models.tagger; the shipped EfficientAT mn04 by default, else YAMNet)')
+    .description(
+      'print the top AudioSet labels per hop of audio files, directories or - (stdin), with the detected events (tagger: config models.tagger; the shipped EfficientAT mn04 by default, else YAMNet)',
+    )
     .option('-m, --model <dir>', 'model directory: EfficientAT, YAMNet or custom (`earshot learn`) (default: config models.tagger and its directory)')
     .option('-e, --engine <kind>', `inference engine: ${ENGINE_KINDS.join('|')} (config engine.kind)`)
     .option('--tfjs-backend <name>', `TF.js backend: ${TFJS_BACKENDS.join('|')} (config engine.tfjsBackend)`)
     .option('-k, --top <k>', 'labels per line (default: config events.topK)')
-    .option('--json', 'JSON lines: {"t", "start", "end" (seconds of the audio scored; t = start), "top": [{"label", "id", "score"}]}, event lines with "type", "start", "end"; "file" on each line when several inputs are tagged')
+    .option(
+      '--json',
+      'JSON lines: {"t", "start", "end" (seconds of the audio scored; t = start), "top": [{"label", "id", "score"}]}, event lines with "type", "start", "end"; "file" on each line when several inputs are tagged',
+    )
     .option('--csv', 'CSV: file,type,start,end,rank,label,id,score, one row per label of a hop (type hop, clip or summary) and per event (type event.start/event.end)')
     .option('--no-events', 'omit the detected events (hysteresis segmentation as `earshot run`, config events.*)')
     .option('--clip', 'one prediction over the whole input: one line with t = duration (EfficientAT: the whole input in one pass; YAMNet: the mean of its hop scores)')

@@ -1,22 +1,24 @@
-import type { Command } from 'commander';
-import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+
 import cliProgress from 'cli-progress';
-import { action, configFrom, definedOnly, intFlag, numericOverride } from '../common.js';
-import { EarshotError } from '../../errors.js';
-import type { Config } from '../../config/schema.js';
-import { TRAIN_BALANCE, TRAIN_MODEL_TYPES } from '../../config/choices.js';
-import { openStorage } from '../../storage/index.js';
-import { parseLabelsCsv } from '../../models/modeldir.js';
+import type { Command } from 'commander';
+
 import { defaultBlas } from '../../classify/blas.js';
 import { loadClassifier } from '../../classify/store.js';
-import { holdOut, loadSplit, positivesPerClass, runTraining } from '../../train/run.js';
-import { selectEnsemble, splitOf, writeEnsemble, type Candidate } from '../../train/ensemble.js';
-import { metadataBeside } from '../../train/datasets/audioset.js';
-import { dequantize } from '../../train/data.js';
-import { evaluate } from '../../train/metrics.js';
-import { buildReport, type SplitFigures, perClassApSvg, reportMarkdown, trainingCurveSvg } from '../../train/report.js';
+import { TRAIN_BALANCE, TRAIN_MODEL_TYPES } from '../../config/choices.js';
+import type { Config } from '../../config/schema.js';
+import { EarshotError } from '../../errors.js';
+import { parseLabelsCsv } from '../../models/modeldir.js';
+import { openStorage } from '../../storage/index.js';
 import type { HistoryPoint } from '../../train/checkpoint.js';
+import { dequantize } from '../../train/data.js';
+import { metadataBeside } from '../../train/datasets/audioset.js';
+import { type Candidate, selectEnsemble, splitOf, writeEnsemble } from '../../train/ensemble.js';
+import { evaluate } from '../../train/metrics.js';
+import { buildReport, perClassApSvg, reportMarkdown, type SplitFigures, trainingCurveSvg } from '../../train/report.js';
+import { holdOut, loadSplit, positivesPerClass, runTraining } from '../../train/run.js';
+import { action, configFrom, definedOnly, intFlag, numericOverride } from '../common.js';
 
 const isRemote = (url: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !url.startsWith('file:');
 
@@ -136,7 +138,9 @@ async function trainCommand(flags: TrainFlags, cmd: Command): Promise<void> {
   const blas = defaultBlas();
   if (blas.name !== 'openblas') log('warning: native OpenBLAS addon not built (npm run build:native); using the slow TypeScript sgemm');
   const iterations = t.iterations;
-  const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} | loss {loss} | {rate} clips/s | ETA {eta_formatted}', stream: process.stderr, etaBuffer: 50 }, cliProgress.Presets.shades_classic) : undefined;
+  const bar = process.stderr.isTTY
+    ? new cliProgress.SingleBar({ format: '{bar} {value}/{total} | loss {loss} | {rate} clips/s | ETA {eta_formatted}', stream: process.stderr, etaBuffer: 50 }, cliProgress.Presets.shades_classic)
+    : undefined;
   let rate = 0;
   let last = Date.now();
   let started = false;
@@ -174,7 +178,8 @@ async function trainCommand(flags: TrainFlags, cmd: Command): Promise<void> {
       bar?.update(p.iteration, { loss: p.loss.toFixed(4), rate: rate.toFixed(0) });
       if (!bar && (p.iteration % 50 === 0 || p.iteration === p.iterations)) log(`iteration ${p.iteration}/${p.iterations} loss ${p.loss.toFixed(4)} ${rate.toFixed(0)} clips/s`);
     },
-    onEval: (e) => log(`${bar ? '\n' : ''}iteration ${e.iteration}: validation mAP ${e.mAP.toFixed(4)} AUC ${e.AUC.toFixed(4)}${e.emaMAP !== undefined ? ` (moving average: mAP ${e.emaMAP.toFixed(4)})` : ''}`),
+    onEval: (e) =>
+      log(`${bar ? '\n' : ''}iteration ${e.iteration}: validation mAP ${e.mAP.toFixed(4)} AUC ${e.AUC.toFixed(4)}${e.emaMAP !== undefined ? ` (moving average: mAP ${e.emaMAP.toFixed(4)})` : ''}`),
     onCheckpoint: (k) => {
       if (!bar) log(`checkpoint ${k} in ${ckptUrl}`);
     },
@@ -198,7 +203,12 @@ async function evalCommand(flags: EvalFlags, cmd: Command): Promise<void> {
   const probs = head.predictSync(dequantize(split.x), split.count);
   const vPath = join(flags.model, 'validation.json');
   const validation = existsSync(vPath) ? (JSON.parse(readFileSync(vPath, 'utf8')) as SplitFigures) : undefined;
-  const report = buildReport(evaluate(probs, split.y, split.count, head.classes), labels, { model: modelRef(flags.model), data: split.ref.path, dataSha256: split.ref.sha256, ...(validation ? { validation } : {}) });
+  const report = buildReport(evaluate(probs, split.y, split.count, head.classes), labels, {
+    model: modelRef(flags.model),
+    data: split.ref.path,
+    dataSha256: split.ref.sha256,
+    ...(validation ? { validation } : {}),
+  });
   if (flags.report) {
     mkdirSync(flags.report, { recursive: true });
     const trainPos = flags.trainData ? await loadSplit(openStorage(flags.trainData, cfg.storage), head.timeSteps, head.classes) : undefined;
@@ -213,7 +223,8 @@ async function evalCommand(flags: EvalFlags, cmd: Command): Promise<void> {
   if (flags.json) process.stdout.write(JSON.stringify(report) + '\n');
   else {
     process.stdout.write(`clips ${report.clips}  mAP ${report.mAP.toFixed(4)}  AUC ${report.AUC.toFixed(4)}  d' ${report.dprime.toFixed(3)}  (${report.classesEvaluated} classes with positives)\n`);
-    if (validation) process.stdout.write(`validation (${validation.data}, ${validation.clips} clips)  mAP ${validation.mAP.toFixed(4)}  AUC ${validation.AUC.toFixed(4)}  d' ${validation.dprime.toFixed(3)}\n`);
+    if (validation)
+      process.stdout.write(`validation (${validation.data}, ${validation.clips} clips)  mAP ${validation.mAP.toFixed(4)}  AUC ${validation.AUC.toFixed(4)}  d' ${validation.dprime.toFixed(3)}\n`);
   }
   head.dispose();
 }
@@ -230,23 +241,42 @@ async function ensembleCommand(models: string[], flags: EnsembleFlags, cmd: Comm
   const cands: Candidate[] = models.map((dir) => {
     const l = loadClassifier(dir);
     const hist = join(dir, 'history.json');
-    return { name: modelRef(dir), members: l.members, provenance: (l.manifest.provenance ?? {}) as Record<string, unknown>, ...(existsSync(hist) ? { history: JSON.parse(readFileSync(hist, 'utf8')) as HistoryPoint[] } : {}) };
+    return {
+      name: modelRef(dir),
+      members: l.members,
+      provenance: (l.manifest.provenance ?? {}) as Record<string, unknown>,
+      ...(existsSync(hist) ? { history: JSON.parse(readFileSync(hist, 'utf8')) as HistoryPoint[] } : {}),
+    };
   });
   const splits = cands.map(splitOf);
   const s0 = splits[0]!;
   splits.forEach((s, i) => {
-    if (s.validationIdsSha256 !== s0.validationIdsSha256) throw new EarshotError('INPUT_INVALID', `${cands[i]!.name} was validated on another hold-out (seed ${s.seed}, fraction ${s.fraction}) than ${cands[0]!.name} (seed ${s0.seed}, fraction ${s0.fraction})`);
+    if (s.validationIdsSha256 !== s0.validationIdsSha256)
+      throw new EarshotError(
+        'INPUT_INVALID',
+        `${cands[i]!.name} was validated on another hold-out (seed ${s.seed}, fraction ${s.fraction}) than ${cands[0]!.name} (seed ${s0.seed}, fraction ${s0.fraction})`,
+      );
   });
   const { labels: labelsFromModel } = loadClassifier(models[0]!);
   const classes = labelsFromModel.length;
   log(`loading ${flags.data} ...`);
   const all = await loadSplit(openStorage(flags.data, cfg.storage), 10, classes);
-  if (all.ref.sha256 !== s0.from.sha256) throw new EarshotError('INPUT_INVALID', `--data ${flags.data} is not the data the members were trained on (content sha256 ${all.ref.sha256.slice(0, 12)}…, members: ${s0.from.sha256.slice(0, 12)}…)`);
+  if (all.ref.sha256 !== s0.from.sha256)
+    throw new EarshotError(
+      'INPUT_INVALID',
+      `--data ${flags.data} is not the data the members were trained on (content sha256 ${all.ref.sha256.slice(0, 12)}…, members: ${s0.from.sha256.slice(0, 12)}…)`,
+    );
   const { val } = holdOut(all, classes, s0.fraction, s0.seed);
   const r = selectEnsemble(cands, val, classes);
   for (const st of r.steps) log(`mean of ${st.members.join(' + ')}: validation mAP ${st.mAP.toFixed(4)}`);
   writeEnsemble(flags.out, cands, r, val, labelsFromModel, classes);
-  process.stdout.write(`wrote ${flags.out}: ${r.chosen.join(' + ')} (validation mAP ${r.steps.filter((s) => s.members.length === r.chosen.length).map((s) => s.mAP).reduce((a, b) => Math.max(a, b), 0).toFixed(4)})\n`);
+  process.stdout.write(
+    `wrote ${flags.out}: ${r.chosen.join(' + ')} (validation mAP ${r.steps
+      .filter((s) => s.members.length === r.chosen.length)
+      .map((s) => s.mAP)
+      .reduce((a, b) => Math.max(a, b), 0)
+      .toFixed(4)})\n`,
+  );
 }
 
 interface PredictFlags {
@@ -265,7 +295,9 @@ async function predictCommand(flags: PredictFlags, cmd: Command): Promise<void> 
   const C = head.classes;
   for (let i = 0; i < split.count; i++) {
     const row = probs.subarray(i * C, (i + 1) * C);
-    const top = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]!).slice(0, topK);
+    const top = Array.from(row.keys())
+      .sort((a, b) => row[b]! - row[a]!)
+      .slice(0, topK);
     const items = top.map((k) => ({ index: k, id: labels[k]?.id ?? '', name: labels[k]?.name ?? `class ${k}`, score: row[k]! }));
     if (flags.json) process.stdout.write(JSON.stringify({ videoId: split.videoIds[i], top: items }) + '\n');
     else process.stdout.write(`${split.videoIds[i]}\t${items.map((t) => `${t.name} ${t.score.toFixed(3)}`).join('\t')}\n`);
@@ -299,7 +331,7 @@ export function registerTrain(program: Command): void {
     .action(action(trainCommand));
   program
     .command('eval')
-    .description('Evaluate a classifier model directory: mAP, mean AUC, d\'')
+    .description("Evaluate a classifier model directory: mAP, mean AUC, d'")
     .requiredOption('--model <dir>', 'classifier model directory')
     .requiredOption('--data <url>', 'TFRecords to evaluate on: directory or s3://bucket/prefix')
     .option('--json', 'print the full report as JSON')

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { action, configFrom } from '../common.js';
+
 import { EarshotError } from '../../errors.js';
+import { action, configFrom } from '../common.js';
 import { formatMessage, PRINT_MODES, type PrintMode } from '../live-format.js';
 
 interface WatchOpts {
@@ -12,7 +13,13 @@ interface WatchOpts {
   json?: boolean;
 }
 
-const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const list = (v: string, prev: string[] = []) => [
+  ...prev,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 /**
  * `earshot watch [URL]`: a small WebSocket client printing a daemon's events (and
@@ -22,7 +29,7 @@ const list = (v: string, prev: string[] = []) => [...prev, ...v.split(',').map((
 export function registerWatch(program: Command): void {
   program
     .command('watch [url]')
-    .description('print a running daemon\'s events live (default ws://127.0.0.1:<config server.port>/)')
+    .description("print a running daemon's events live (default ws://127.0.0.1:<config server.port>/)")
     .option('-l, --labels <names>', 'only these labels (names, ontology ids or parents; comma-separated or repeated)', list)
     .option('-s, --sources <ids>', 'only these sources (comma-separated or repeated)', list)
     .option('-t, --token <token>', 'server token (default: config server.token)')
@@ -43,9 +50,17 @@ export function registerWatch(program: Command): void {
         await new Promise<void>((resolve, reject) => {
           let subscribed = false;
           ws.once('unexpected-response', (_req, res) =>
-            reject(new EarshotError(res.statusCode === 401 ? 'AUTH_FAILED' : 'PROTOCOL_ERROR', `${target} refused the connection: HTTP ${res.statusCode}${res.statusCode === 401 ? ' (pass --token or set server.token)' : ''}`, { url: target })),
+            reject(
+              new EarshotError(
+                res.statusCode === 401 ? 'AUTH_FAILED' : 'PROTOCOL_ERROR',
+                `${target} refused the connection: HTTP ${res.statusCode}${res.statusCode === 401 ? ' (pass --token or set server.token)' : ''}`,
+                { url: target },
+              ),
+            ),
           );
-          ws.once('error', (e: NodeJS.ErrnoException) => reject(new EarshotError('STREAM_FAILED', `cannot connect to ${target}: ${e.code ?? e.message} (is \`earshot run\` running?)`, { url: target }, { cause: e })));
+          ws.once('error', (e: NodeJS.ErrnoException) =>
+            reject(new EarshotError('STREAM_FAILED', `cannot connect to ${target}: ${e.code ?? e.message} (is \`earshot run\` running?)`, { url: target }, { cause: e })),
+          );
           ws.on('message', (data) => {
             const m = JSON.parse(String(data)) as Record<string, unknown> & { type: string };
             if (m.type === 'hello') {

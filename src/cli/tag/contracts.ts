@@ -1,6 +1,6 @@
+import type { AudioStream } from '../../audio/stream.js';
 import type { LabelInfo } from '../../classify/contracts.js';
 import type { LabelEvent } from '../../events/contracts.js';
-import type { AudioStream } from '../../audio/stream.js';
 
 /**
  * `earshot tag`'s pieces: inputs (files, directories, `-`) become AudioStreams, one

@@ -1,8 +1,8 @@
+import type { AudioStream } from '../../audio/stream.js';
+import type { LabelInfo } from '../../classify/contracts.js';
 import type { Config } from '../../config/schema.js';
 import type { LabelEvent, ScoreFrame } from '../../events/contracts.js';
-import type { AudioStream } from '../../audio/stream.js';
 import type { FileTagger, TagHop } from './contracts.js';
-import type { LabelInfo } from '../../classify/contracts.js';
 
 /**
  * `earshot tag` for context-window models (EfficientAT): per-hop scores from a sliding

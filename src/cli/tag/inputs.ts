@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+
 import { EarshotError } from '../../errors.js';
 import { AUDIO_EXTENSIONS } from '../../history/indexer.js';
 

@@ -1,5 +1,5 @@
-import { topLabels } from '../../models/yamnet/tag-audio.js';
 import { topK } from '../../classify/top-k.js';
+import { topLabels } from '../../models/yamnet/tag-audio.js';
 import { eventPayload, scoresPayload } from '../../server/protocol.js';
 import type { TagMode, TagResult } from './contracts.js';
 
@@ -37,7 +37,10 @@ export function formatResult(file: string, r: TagResult, o: TagWriteOptions): st
   const top = (scores: Float32Array) => topLabels(scores, r.labels, o.top);
   const named = o.many ? { file } : {};
   const duration = r6(r.durationSeconds);
-  const labelsText = (scores: Float32Array) => top(scores).map((l) => `${l.label} ${l.score.toFixed(3)}`).join(' | ');
+  const labelsText = (scores: Float32Array) =>
+    top(scores)
+      .map((l) => `${l.label} ${l.score.toFixed(3)}`)
+      .join(' | ');
   const labelsJson = (scores: Float32Array) => top(scores).map((l) => ({ label: l.label, id: l.id, score: Number(l.score.toFixed(6)) }));
   const csvRows = (type: string, start: number, end: number, scores: Float32Array) =>
     top(scores).map((l, i) => [file, type, r6(start), r6(end), i + 1, l.label, l.id, Number(l.score.toFixed(6))].map(csvField).join(','));
@@ -61,8 +64,7 @@ export function formatResult(file: string, r: TagResult, o: TagWriteOptions): st
     else if (o.format === 'json') {
       const frame = { sourceId: 'file', startSeconds: h.start, tSeconds: h.end, scores: h.scores, labels: r.labels };
       lines.push({ t: start, text: JSON.stringify({ ...scoresPayload(frame, topK(h.scores, o.top), 'start'), ...named }) });
-    }
-    else lines.push({ t: start, text: `${start.toFixed(2).padStart(8)}s  ${labelsText(h.scores)}` });
+    } else lines.push({ t: start, text: `${start.toFixed(2).padStart(8)}s  ${labelsText(h.scores)}` });
   }
   for (const e of r.events) {
     let text: string;

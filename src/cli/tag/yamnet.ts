@@ -1,6 +1,6 @@
 import type { Config } from '../../config/schema.js';
-import { frontendSchema, type FrontendConfig } from '../../config/sections/frontend.js';
 import type { EventsConfig } from '../../config/sections/events.js';
+import { type FrontendConfig, frontendSchema } from '../../config/sections/frontend.js';
 import type { LabelEvent, ScoreFrame } from '../../events/contracts.js';
 import type { TaggedAudio } from '../../models/yamnet/tag-audio.js';
 import type { FileTagger, TagHop } from './contracts.js';

@@ -31,7 +31,11 @@ export const clipsSchema = z
     /** Retention (the sweeper never deletes a clip being written): clips older than this go; 0 = no age limit. */
     maxAgeDays: z.number().nonnegative().default(30),
     /** Above this many bytes of clips the oldest go; 0 = no limit. */
-    maxBytes: z.number().int().nonnegative().default(2 * 1024 ** 3),
+    maxBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(2 * 1024 ** 3),
     /** Above this share of the clips filesystem's size the oldest go; 0 = no limit. */
     maxDiskPercent: z.number().nonnegative().max(100).default(10),
     /** The newest this many clips of each label are kept whatever the age and size limits say. */
@@ -39,7 +43,11 @@ export const clipsSchema = z
     /** '' = clips stay in `dir`; `s3://bucket/prefix` (storage.s3 settings) = uploaded there, `dir` is the local spool. */
     storageUrl: z.string().default(''),
     /** Spooled clips waiting for upload; at this size no new clip is written (earshot_clips_dropped_total{reason="spool_full"}). */
-    spoolMaxBytes: z.number().int().positive().default(512 * 1024 ** 2),
+    spoolMaxBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(512 * 1024 ** 2),
     uploadRetryInitialSeconds: z.number().positive().default(1),
     uploadRetryMaxSeconds: z.number().positive().default(60),
     /** How often the sweeper runs (it also runs when a finished clip takes the total over the quota). */

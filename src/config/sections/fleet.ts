@@ -4,13 +4,22 @@ import { z } from 'zod';
 export const fleetSchema = z
   .object({
     /** nats://host:4222 (comma-separated for a cluster); '' = no fleet. `earshot run --fleet URL`. */
-    url: z.string().regex(/^((nats|tls):\/\/[^,\s]+)(,(nats|tls):\/\/[^,\s]+)*$|^$/, 'must be nats://host:port[,nats://…] or empty').default(''),
+    url: z
+      .string()
+      .regex(/^((nats|tls):\/\/[^,\s]+)(,(nats|tls):\/\/[^,\s]+)*$|^$/, 'must be nats://host:port[,nats://…] or empty')
+      .default(''),
     /** This daemon's site name; '' = the hostname. EARSHOT__FLEET__SITE sets it per box. */
     site: z.string().default(''),
     /** JetStream stream holding every fleet subject (earshot.<site>.<source>.event|segment, earshot.<site>._.heartbeat). */
-    stream: z.string().regex(/^[A-Za-z0-9_-]+$/).default('EARSHOT'),
+    stream: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('EARSHOT'),
     /** How long the stream keeps messages the hub has not consumed. */
-    streamMaxAgeSeconds: z.number().positive().default(7 * 86400),
+    streamMaxAgeSeconds: z
+      .number()
+      .positive()
+      .default(7 * 86400),
     /** Publish per-segment summaries and embeddings too (never raw audio). */
     publishSegments: z.boolean().default(true),
     /** Edge: records waiting in memory before they reach the persistent outbox; beyond it the oldest segments go (counted). */
@@ -27,7 +36,10 @@ export const fleetSchema = z
     /** Hub: a site whose heartbeats stopped this long is `site down`. */
     siteDownSeconds: z.number().positive().default(30),
     /** Hub: durable consumer name (several hubs with the same name share the work). */
-    consumer: z.string().regex(/^[A-Za-z0-9_-]+$/).default('earshot-hub'),
+    consumer: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/)
+      .default('earshot-hub'),
     /** Hub and workers: an unacknowledged message is redelivered after this time. */
     ackWaitSeconds: z.number().positive().default(30),
   })

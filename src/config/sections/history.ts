@@ -8,7 +8,10 @@ export const historySchema = z
     /** SQLite file; '' = `<stateDir>/history.sqlite`. */
     path: z.string().default(''),
     /** postgres://user:pass@host:port/db: a shared PostgreSQL history instead of the SQLite file ('' = SQLite). */
-    url: z.string().regex(/^(postgres(ql)?:\/\/.*)?$/, 'must be a postgres:// URL or empty').default(''),
+    url: z
+      .string()
+      .regex(/^(postgres(ql)?:\/\/.*)?$/, 'must be a postgres:// URL or empty')
+      .default(''),
     /** PostgreSQL connections per process. */
     poolMax: z.number().int().min(1).max(100).default(4),
     /** Frames are pooled into segments of about this length (max score, mean embedding). */
@@ -20,7 +23,11 @@ export const historySchema = z
     /** Live recordings older than this are deleted (0 = no age limit). */
     maxAgeDays: z.number().nonnegative().default(30),
     /** Above this file size the oldest live recordings are deleted and the space reclaimed (0 = no limit). */
-    maxBytes: z.number().int().nonnegative().default(2 * 1024 ** 3),
+    maxBytes: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(2 * 1024 ** 3),
     /** How often retention runs. */
     retentionIntervalSeconds: z.number().positive().default(300),
     /** Records waiting for the writer; beyond it the oldest are dropped (counted in earshot_history_dropped_total). */

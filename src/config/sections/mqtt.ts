@@ -5,8 +5,19 @@ import { z } from 'zod';
  * case-insensitively against the tagger's labels; ones a model lacks are skipped).
  */
 export const DEFAULT_WATCHED_LABELS: readonly string[] = [
-  'Speech', 'Dog', 'Cat', 'Baby cry, infant cry', 'Smoke detector, smoke alarm', 'Fire alarm', 'Glass', 'Shatter',
-  'Doorbell', 'Knock', 'Alarm', 'Siren', 'Water',
+  'Speech',
+  'Dog',
+  'Cat',
+  'Baby cry, infant cry',
+  'Smoke detector, smoke alarm',
+  'Fire alarm',
+  'Glass',
+  'Shatter',
+  'Doorbell',
+  'Knock',
+  'Alarm',
+  'Siren',
+  'Water',
 ];
 
 const tlsSchema = z
@@ -28,7 +39,11 @@ export const mqttSchema = z
     tls: tlsSchema.prefault({}),
     /** '' = earshot-<hostname>. */
     clientId: z.string().default(''),
-    topicPrefix: z.string().min(1).regex(/^[^#+]+$/, 'no MQTT wildcards').default('earshot'),
+    topicPrefix: z
+      .string()
+      .min(1)
+      .regex(/^[^#+]+$/, 'no MQTT wildcards')
+      .default('earshot'),
     qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
     /** Publish Home Assistant discovery configs (retained). */
     discovery: z.boolean().default(true),

@@ -16,7 +16,10 @@ export const notifyRuleSchema = z
     /** After a sent event, the same source and label stay quiet this long. */
     cooldownSeconds: z.number().nonnegative().default(0),
     /** Local times "HH:MM-HH:MM" (may wrap midnight) when matching events are not sent; '' = none. */
-    quietHours: z.string().regex(new RegExp(`^$|^${hhmm.source.slice(1, -1)}-${hhmm.source.slice(1, -1)}$`), 'HH:MM-HH:MM').default(''),
+    quietHours: z
+      .string()
+      .regex(new RegExp(`^$|^${hhmm.source.slice(1, -1)}-${hhmm.source.slice(1, -1)}$`), 'HH:MM-HH:MM')
+      .default(''),
   })
   .strict();
 

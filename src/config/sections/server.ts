@@ -1,9 +1,7 @@
 import { z } from 'zod';
 
 /** A token is a string; YAML `token: 123` or an all-digit env value arrives as a number. */
-const tokenSchema = z
-  .union([z.string(), z.number().transform((n) => String(n))])
-  .default('');
+const tokenSchema = z.union([z.string(), z.number().transform((n) => String(n))]).default('');
 
 /**
  * Timer periods: Node's timers hold 32-bit milliseconds (a longer one fires at once, so a
@@ -21,7 +19,12 @@ export const serverSchema = z
     metricsToken: tokenSchema,
     /** What /healthz tells a request without the token (when one is set): status only, everything, or 401. */
     publicHealth: z.enum(['status', 'full', 'none']).default('status'),
-    maxMessageBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(64 * 1024),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(64 * 1024),
     clientQueueMessages: z.number().int().min(1).max(100_000).default(256),
     stalledDisconnectSeconds: seconds(1).default(30),
     heartbeatSeconds: seconds(1).default(15),
@@ -31,7 +34,12 @@ export const serverSchema = z
      * clients holding the most are cut off first. Per-client queues alone (256 messages
      * of up to ~60 KB) would let a hundred non-reading clients hold over 1 GB.
      */
-    queueBudgetBytes: z.number().int().min(64 * 1024).max(2 ** 34).default(64 * 1024 * 1024),
+    queueBudgetBytes: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(2 ** 34)
+      .default(64 * 1024 * 1024),
     /** WebSocket connections at once; the next upgrade gets 503. */
     maxClients: z.number().int().min(1).max(100_000).default(1000),
     /**

@@ -1,8 +1,12 @@
 import { z } from 'zod';
+
 import { sourceEventsSchema } from './events.js';
 
 const common = {
-  id: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
+  id: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only'),
   /** Optional per-source tagger override (model directory). */
   modelDir: z.string().optional(),
   /** Per-source event thresholds over the top-level `events` section. */

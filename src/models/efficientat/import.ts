@@ -1,14 +1,15 @@
 import { basename } from 'node:path';
-import { EarshotError } from '../../errors.js';
+
 import type { LabelInfo } from '../../classify/contracts.js';
-import type { Weights } from '../contracts.js';
-import { inferShapes, graphMacs } from '../graph/shapes.js';
-import { readPth } from '../import/pth.js';
-import { oihwToHwio, shapeStr, transpose2d, type RawTensor } from '../import/tensors.js';
-import { writeModelDir, type ModelDir } from '../modeldir.js';
-import type { ModelManifest } from '../contracts.js';
+import { EarshotError } from '../../errors.js';
 import { EFFICIENTAT_MEL } from '../../features/kaldi-mel.js';
-import { blockParts, blockPrefix, mnConfig, mnGraph, seSqueeze, type MnConfig } from './graph.js';
+import type { Weights } from '../contracts.js';
+import type { ModelManifest } from '../contracts.js';
+import { graphMacs,inferShapes } from '../graph/shapes.js';
+import { readPth } from '../import/pth.js';
+import { oihwToHwio, type RawTensor,shapeStr, transpose2d } from '../import/tensors.js';
+import { type ModelDir,writeModelDir } from '../modeldir.js';
+import { blockParts, blockPrefix, type MnConfig,mnConfig, mnGraph, seSqueeze } from './graph.js';
 
 /** EfficientAT builds its BatchNorms with eps 0.001 (torchvision MobileNetV3's norm_layer). */
 export const BN_EPS = 0.001;

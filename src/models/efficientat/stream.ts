@@ -1,8 +1,9 @@
 import { Observable, type OperatorFunction } from 'rxjs';
+
 import type { AudioChunk } from '../../audio/contracts.js';
 import type { Patch } from '../../features/contracts.js';
-import { createStreamingResampler, type StreamingResampler } from '../../features/resample.js';
 import type { KaldiMelFrontend } from '../../features/kaldi-mel.js';
+import { createStreamingResampler, type StreamingResampler } from '../../features/resample.js';
 import type { ContextWindow } from './tag-audio.js';
 
 /**

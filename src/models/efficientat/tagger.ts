@@ -1,15 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
 import { z } from 'zod';
-import { EarshotError } from '../../errors.js';
-import type { EngineConfig } from '../../config/sections/engine.js';
+
 import type { LabelInfo } from '../../classify/contracts.js';
-import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
-import { runBatched } from '../engine/index.js';
-import { openModel, parseFrontend, type ModelSpec } from '../open.js';
+import type { EngineConfig } from '../../config/sections/engine.js';
+import { EarshotError } from '../../errors.js';
 import { createKaldiMelFrontend, EFFICIENTAT_MEL, kaldiMelFrames, type KaldiMelFrontend, type KaldiMelParams } from '../../features/kaldi-mel.js';
 import { resample } from '../../features/resample.js';
-import { mnConfig, mnGraph, type MnConfig } from './graph.js';
+import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
+import { runBatched } from '../engine/index.js';
+import { type ModelSpec,openModel, parseFrontend } from '../open.js';
+import { type MnConfig,mnConfig, mnGraph } from './graph.js';
 import { WINDOW_FRAMES } from './import.js';
 
 export const EFFICIENTAT_ARCHITECTURE = 'efficientat-mn';

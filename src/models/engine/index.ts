@@ -1,12 +1,12 @@
+import type { EngineConfig } from '../../config/sections/engine.js';
 import { EarshotError, isEarshotError } from '../../errors.js';
 import type { EmbeddingEngine, EngineKind, ModelGraph, Weights } from '../contracts.js';
-import type { EngineConfig } from '../../config/sections/engine.js';
-import { createOnnxEngine, loadOrt, openCachedOnnxEngine, type OnnxEngineOptions } from './onnx.js';
+import { createOnnxEngine, loadOrt, type OnnxEngineOptions,openCachedOnnxEngine } from './onnx.js';
 import { createTfjsEngine, probeTfjsBackends, type TfjsBackendPreference } from './tfjs.js';
 
+export { runBatched } from './batched.js';
 export { createOnnxEngine } from './onnx.js';
 export { createTfjsEngine } from './tfjs.js';
-export { runBatched } from './batched.js';
 
 /** The ONNX engine's options plus the choice of engine; tfjs reads `threads` only. */
 export interface EngineOptions extends OnnxEngineOptions {

@@ -1,5 +1,5 @@
 import type { Activation, Layer, ModelGraph, Weights } from '../contracts.js';
-import { inferShapes, outputShapes, type LayerInfo } from '../graph/shapes.js';
+import { inferShapes, type LayerInfo,outputShapes } from '../graph/shapes.js';
 import { ATTR_FLOAT, ATTR_INT, ATTR_INTS, ONNX_FLOAT, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxValueInfo } from './onnx-proto.js';
 
 /**

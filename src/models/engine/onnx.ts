@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { EarshotError, toEarshotError } from '../../errors.js';
 import type { EmbeddingEngine, ModelGraph, Weights } from '../contracts.js';
 import { inferShapes } from '../graph/shapes.js';

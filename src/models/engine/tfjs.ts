@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+
 import { EarshotError } from '../../errors.js';
 import type { Activation, EmbeddingEngine, ModelGraph, Weights } from '../contracts.js';
 import { inferShapes, layerWeightNames, outputShapes, size } from '../graph/shapes.js';

@@ -1,8 +1,9 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+
 import { EarshotError, isEarshotError } from '../../errors.js';
-import { importVggish, type ImportResult } from '../import/vggish.js';
-import { download, type Digests, type DownloadResult } from './download.js';
+import { type ImportResult,importVggish } from '../import/vggish.js';
+import { type Digests, download, type DownloadResult } from './download.js';
 
 /**
  * `earshot models fetch vggish`: downloads the published TF1 checkpoint and PCA

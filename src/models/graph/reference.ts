@@ -1,6 +1,6 @@
 import { EarshotError } from '../../errors.js';
 import type { Activation, ModelGraph, Weights } from '../contracts.js';
-import { inferShapes, size, type LayerInfo } from './shapes.js';
+import { inferShapes, type LayerInfo,size } from './shapes.js';
 
 /**
  * Plain-loop reference implementation of the ModelGraph IR: the executable spec

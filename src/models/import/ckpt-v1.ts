@@ -1,9 +1,10 @@
-import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync,openSync, readSync } from 'node:fs';
+
 import { EarshotError } from '../../errors.js';
 import { DT_DOUBLE, DT_FLOAT, dtypeName, isUnsupportedFloat } from './dtypes.js';
 import { getBytes, getInt, getMessage, getMessages, getString, parseMessage, type ProtoMessage } from './proto.js';
 import { readTable } from './sstable.js';
-import { f32FromBytes, f32FromF64Bytes, numel, shapeStr, type ProgressFn, type RawTensor, type ReadResult } from './tensors.js';
+import { f32FromBytes, f32FromF64Bytes, numel, type ProgressFn, type RawTensor, type ReadResult,shapeStr } from './tensors.js';
 
 /**
  * TF1 "V1" checkpoints (Saver(write_version=1), tensor_slice_writer.cc): one table

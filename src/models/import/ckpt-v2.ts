@@ -1,10 +1,11 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+
 import { EarshotError } from '../../errors.js';
 import { crc32c, maskCrc } from '../../util/crc32c.js';
 import { DT_DOUBLE, DT_FLOAT, dtypeName, isUnsupportedFloat } from './dtypes.js';
 import { getFixed32, getInt, getMessage, getMessages, parseMessage, type ProtoMessage } from './proto.js';
 import { readTable } from './sstable.js';
-import { f32FromBytes, f32FromF64Bytes, numel, shapeStr, type ProgressFn, type RawTensor, type ReadResult } from './tensors.js';
+import { f32FromBytes, f32FromF64Bytes, numel, type ProgressFn, type RawTensor, type ReadResult,shapeStr } from './tensors.js';
 
 /**
  * TF1/TF2 "V2" checkpoints (tf.train.Saver default since TF 1.x, tensor_bundle.proto):

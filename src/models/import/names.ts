@@ -1,5 +1,5 @@
 import { EarshotError } from '../../errors.js';
-import { oihwToHwio, shapeStr, transpose2d, type RawTensor } from './tensors.js';
+import { oihwToHwio, type RawTensor,shapeStr, transpose2d } from './tensors.js';
 
 /**
  * Name mappings from other VGGish ports to the official TF variable names.

@@ -1,7 +1,7 @@
 import { EarshotError } from '../../errors.js';
-import { parseFields, ProtoError, ProtoReader, type ProtoField, type ProtoMessage } from '../../util/protobuf.js';
+import { parseFields, ProtoError, type ProtoField, type ProtoMessage,ProtoReader } from '../../util/protobuf.js';
 
-export { ProtoWriter, type ProtoField, type ProtoMessage } from '../../util/protobuf.js';
+export { type ProtoField, type ProtoMessage,ProtoWriter } from '../../util/protobuf.js';
 
 /**
  * Field access for the checkpoint protos (BundleEntryProto, SavedTensorSlices, ...)

@@ -1,8 +1,8 @@
 import { EarshotError } from '../../errors.js';
-import { readFileWithProgress } from './ckpt-v1.js';
-import { PyDict, PyGlobal, PyList, PyObject, PyTuple, unpickle, type PickleHooks, type PyValue } from './pickle.js';
-import { halfToFloat, numel, shapeStr, type ProgressFn, type RawTensor, type ReadResult } from './tensors.js';
 import { listZip, readZipEntry } from '../vggish/npz.js';
+import { readFileWithProgress } from './ckpt-v1.js';
+import { type PickleHooks, PyDict, PyGlobal, PyList, PyObject, PyTuple, type PyValue,unpickle } from './pickle.js';
+import { halfToFloat, numel, type ProgressFn, type RawTensor, type ReadResult,shapeStr } from './tensors.js';
 
 /**
  * PyTorch checkpoints: the zip format (torch >= 1.6: `<dir>/data.pkl` + one

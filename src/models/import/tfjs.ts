@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
+
 import { EarshotError } from '../../errors.js';
-import { halfToFloat, numel, shapeStr, type ProgressFn, type RawTensor, type ReadResult } from './tensors.js';
+import { halfToFloat, numel, type ProgressFn, type RawTensor, type ReadResult,shapeStr } from './tensors.js';
 
 /**
  * TF.js layers/graph model weights: model.json's `weightsManifest` lists groups

@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+
 import { EarshotError } from '../../errors.js';
 import type { ModelManifest, Weights } from '../contracts.js';
-import { writeModelDir, type ManifestFields } from '../modeldir.js';
+import { type ManifestFields,writeModelDir } from '../modeldir.js';
 import { validateVggishWeights, VGGISH_EMBEDDING_SIZE, VGGISH_INPUT_SHAPE, VGGISH_OUTPUT, VGGISH_VARIABLES } from '../vggish/network.js';
 import { PCA_EXTRA_KEY, PCA_FILE, readPcaParams } from '../vggish/postprocess.js';
-import { checkpointPrefix, dataShardPath, isCheckpointV2, readCheckpointV2 } from './ckpt-v2.js';
 import { readCheckpointV1 } from './ckpt-v1.js';
+import { checkpointPrefix, dataShardPath, isCheckpointV2, readCheckpointV2 } from './ckpt-v2.js';
 import { mapTfjsName, mapTorch, PCA_EIGEN, PCA_MEANS, pcaName } from './names.js';
 import { readPth } from './pth.js';
 import { hasTableMagic } from './sstable.js';
-import { checkAgainstTable, checkFinite, shapeStr, type ProgressFn, type RawTensor, type VariableTable } from './tensors.js';
+import { checkAgainstTable, checkFinite, type ProgressFn, type RawTensor, shapeStr, type VariableTable } from './tensors.js';
 import { readTfjs } from './tfjs.js';
 
 export type WeightFormat = 'ckpt' | 'pth' | 'tfjs';

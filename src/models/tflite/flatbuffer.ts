@@ -1,4 +1,5 @@
 import { ByteBuffer } from 'flatbuffers';
+
 import { EarshotError } from '../../errors.js';
 
 /**

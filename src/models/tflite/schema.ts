@@ -1,6 +1,6 @@
 import { EarshotError } from '../../errors.js';
 import { FlatReader, type FlatTable } from './flatbuffer.js';
-import { activationName, builtinName, BuiltinOp, OptionsType, tensorTypeName, type TensorTypeName, type TflitePadding } from './ops.js';
+import { activationName, builtinName, BuiltinOp, OptionsType, type TensorTypeName, tensorTypeName, type TflitePadding } from './ops.js';
 
 /**
  * Plain-object view of the TFLite schema tables earshot needs (Model, SubGraph,

@@ -1,20 +1,21 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EarshotError } from '../../errors.js';
+
 import type { EngineConfig } from '../../config/sections/engine.js';
 import type { FrontendConfig } from '../../config/sections/frontend.js';
+import { EarshotError } from '../../errors.js';
 import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
-import { writeModelDir, type ManifestFields } from '../modeldir.js';
-import { runBatched, type EngineOptions } from '../engine/index.js';
-import { logMelFrontend, openModel, type ModelSpec } from '../open.js';
+import { type EngineOptions,runBatched } from '../engine/index.js';
+import { type ManifestFields,writeModelDir } from '../modeldir.js';
+import { logMelFrontend, type ModelSpec,openModel } from '../open.js';
 import { formulaVggishWeights } from './formula.js';
-import { validateVggishWeights, vggishGraph, VGGISH_EMBEDDING_SIZE, VGGISH_INPUT_SHAPE, VGGISH_OUTPUT } from './network.js';
-import { pcaFromModelDir, readPcaParams, PCA_EXTRA_KEY, PCA_FILE, type PcaParams } from './postprocess.js';
+import { validateVggishWeights, VGGISH_EMBEDDING_SIZE, VGGISH_INPUT_SHAPE, VGGISH_OUTPUT,vggishGraph } from './network.js';
+import { PCA_EXTRA_KEY, PCA_FILE, pcaFromModelDir, type PcaParams,readPcaParams } from './postprocess.js';
 
+export { fmix32, formulaUniform,formulaVggishWeights } from './formula.js';
 export * from './network.js';
-export { formulaVggishWeights, fmix32, formulaUniform } from './formula.js';
-export { postprocess, dequantize, readPcaParams, pcaFromModelDir, PCA_EXTRA_KEY, PCA_FILE, type PcaParams } from './postprocess.js';
-export { readNpz, parseNpz, parseNpy, type NpyArray } from './npz.js';
+export { type NpyArray,parseNpy, parseNpz, readNpz } from './npz.js';
+export { dequantize, PCA_EXTRA_KEY, PCA_FILE, pcaFromModelDir, type PcaParams,postprocess, readPcaParams } from './postprocess.js';
 
 export const PATCH_VALUES = VGGISH_INPUT_SHAPE[0] * VGGISH_INPUT_SHAPE[1] * VGGISH_INPUT_SHAPE[2];
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { crc32, inflateRawSync } from 'node:zlib';
+
 import { EarshotError } from '../../errors.js';
 
 /**

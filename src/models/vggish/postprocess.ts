@@ -1,8 +1,9 @@
 import { join } from 'node:path';
+
 import { EarshotError } from '../../errors.js';
 import type { ModelDir } from '../modeldir.js';
-import { readNpz, type NpyArray } from './npz.js';
 import { VGGISH_EMBEDDING_SIZE } from './network.js';
+import { type NpyArray,readNpz } from './npz.js';
 
 /**
  * AudioSet's release postprocess of raw VGGish embeddings: PCA (whitening),

@@ -1,12 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { EarshotError } from '../../errors.js';
+
 import type { LabelInfo } from '../../classify/contracts.js';
+import { EarshotError } from '../../errors.js';
 import type { ModelManifest } from '../contracts.js';
 import { parseLabelsCsv, sha256, writeModelDir } from '../modeldir.js';
 import { parseTflite } from '../tflite/schema.js';
 import { YAMNET_CLASSES, YAMNET_EMBEDDING_DIM, YAMNET_MEL_BANDS, YAMNET_PATCH_FRAMES } from './graph.js';
-import { mapYamnetWeights, type MappedTensor } from './weights.js';
+import { type MappedTensor,mapYamnetWeights } from './weights.js';
 
 /** YAMNet's frontend differs from VGGish's only in these (yamnet/params.py). */
 export const YAMNET_FRONTEND = { logOffset: 0.001, patchHopSeconds: 0.48 } as const;

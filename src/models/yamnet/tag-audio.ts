@@ -1,12 +1,12 @@
-import type { FrontendConfig } from '../../config/sections/frontend.js';
 import type { LabelInfo } from '../../classify/contracts.js';
+import { topK } from '../../classify/top-k.js';
+import type { FrontendConfig } from '../../config/sections/frontend.js';
+import type { Patch } from '../../features/contracts.js';
 import { computeLogMelPatches, resample } from '../../features/index.js';
 import { createStreamingPatcher } from '../../features/patches.js';
-import type { Patch } from '../../features/contracts.js';
 import { createStreamingResampler } from '../../features/resample.js';
 import { padWaveformForYamnet, yamnetPaddedLength } from './pad.js';
 import type { YamnetTagger } from './tagger.js';
-import { topK } from '../../classify/top-k.js';
 
 export interface ScoredLabel {
   readonly label: string;

@@ -1,11 +1,11 @@
-import { EarshotError } from '../../errors.js';
+import type { Tagger, TaggerSession } from '../../classify/contracts.js';
 import type { EngineConfig } from '../../config/sections/engine.js';
 import type { FrontendConfig } from '../../config/sections/frontend.js';
-import type { Tagger, TaggerSession } from '../../classify/contracts.js';
+import { EarshotError } from '../../errors.js';
 import type { Patch } from '../../features/contracts.js';
 import type { EmbeddingEngine, ModelManifest } from '../contracts.js';
 import { runBatched } from '../engine/index.js';
-import { logMelFrontend, openModel, type ModelSpec } from '../open.js';
+import { logMelFrontend, type ModelSpec,openModel } from '../open.js';
 import { YAMNET_CLASSES, YAMNET_MEL_BANDS, YAMNET_PATCH_FRAMES, yamnetGraph, yamnetWeightShapes } from './graph.js';
 import { YAMNET_FRONTEND } from './import.js';
 

@@ -2,7 +2,7 @@ import { EarshotError } from '../../errors.js';
 import type { Activation, Weights } from '../contracts.js';
 import { depthwiseToHwcm, ohwiToHwio, tensorToFloat32, transpose2d } from '../tflite/dequantize.js';
 import type { TfliteModel, TfliteOperator, TfliteSubgraph, TfliteTensor } from '../tflite/schema.js';
-import { LOGITS_BIAS, LOGITS_WEIGHTS, YAMNET_ACTIVATION, YAMNET_CLASSES, YAMNET_EMBEDDING_DIM, YAMNET_MEL_BANDS, YAMNET_PATCH_FRAMES, yamnetConvSpecs, type YamnetConvSpec } from './graph.js';
+import { LOGITS_BIAS, LOGITS_WEIGHTS, YAMNET_ACTIVATION, YAMNET_CLASSES, YAMNET_EMBEDDING_DIM, YAMNET_MEL_BANDS, YAMNET_PATCH_FRAMES, type YamnetConvSpec,yamnetConvSpecs } from './graph.js';
 
 /** Where one earshot weight came from, for `models inspect` and tests. */
 export interface MappedTensor {

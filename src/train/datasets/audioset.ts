@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { EarshotError } from '../../errors.js';
 import type { Storage } from '../../storage/contracts.js';
-import type { Clip } from '../contracts.js';
 import { ProtoError } from '../../util/protobuf.js';
+import type { Clip } from '../contracts.js';
 import { decodeSequenceExample, encodeSequenceExample, type Feature, type SequenceExample } from './sequence-example.js';
 import { DEFAULT_CHUNK_BYTES, readTFRecords, type TFRecordReadOptions } from './tfrecord.js';
 

@@ -2,7 +2,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import h5wasm, { Module, type Dataset, type File as H5File, type Filter, type Metadata } from 'h5wasm/node';
+
+import h5wasm, { type Dataset, type File as H5File, type Filter, type Metadata, Module } from 'h5wasm/node';
+
 import { EarshotError } from '../../errors.js';
 import type { Storage } from '../../storage/contracts.js';
 import { EMBEDDING_DIM } from './audioset.js';

@@ -1,4 +1,4 @@
-import { ProtoReader, ProtoWriter, ProtoError, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from '../../util/protobuf.js';
+import { ProtoError, ProtoReader, ProtoWriter, WIRE_FIXED32, WIRE_LEN, WIRE_VARINT } from '../../util/protobuf.js';
 
 /**
  * tf.train.SequenceExample, decoded generically:
@@ -10,10 +10,7 @@ import { ProtoReader, ProtoWriter, ProtoError, WIRE_FIXED32, WIRE_LEN, WIRE_VARI
  * Bytes values are views into the payload (no copies); callers copy what they keep.
  */
 export type Feature =
-  | { readonly kind: 'bytes'; readonly value: Uint8Array[] }
-  | { readonly kind: 'float'; readonly value: number[] }
-  | { readonly kind: 'int64'; readonly value: number[] }
-  | { readonly kind: 'none' };
+  { readonly kind: 'bytes'; readonly value: Uint8Array[] } | { readonly kind: 'float'; readonly value: number[] } | { readonly kind: 'int64'; readonly value: number[] } | { readonly kind: 'none' };
 
 export interface SequenceExample {
   readonly context: Map<string, Feature>;

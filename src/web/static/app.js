@@ -1,8 +1,9 @@
 // The dashboard shell: token login, the WebSocket feed, and the Live / History / Settings views.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { api, AuthError, html, initialToken, storeToken } from './util.js';
+
 import { LiveView } from './live.js';
+import { api, AuthError, html, initialToken, storeToken } from './util.js';
 
 /**
  * One WebSocket for the page: hello, scores, events, status, levels, spectrogram. Views
@@ -134,17 +135,7 @@ function Shell({ token, labels, onLogout }) {
       <h1>earshot</h1>
       <nav role="tablist" aria-label="Views" onKeyDown=${onKey}>
         ${TABS.map(
-          ([id, name]) =>
-            html`<button
-              role="tab"
-              id=${`tab-${id}`}
-              aria-selected=${tab === id}
-              aria-controls="view"
-              tabindex=${tab === id ? 0 : -1}
-              onClick=${() => select(id)}
-            >
-              ${name}
-            </button>`,
+          ([id, name]) => html`<button role="tab" id=${`tab-${id}`} aria-selected=${tab === id} aria-controls="view" tabindex=${tab === id ? 0 : -1} onClick=${() => select(id)}>${name}</button>`,
         )}
       </nav>
       <span class=${`conn ${conn}`} role="status" aria-label=${`connection ${conn}`}>${conn}</span>

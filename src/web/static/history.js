@@ -1,6 +1,7 @@
 // History view: events with filters, keyword search and "more like this", clip playback
 // with the clip's spectrogram, and a day x hour heatmap.
 import { useEffect, useState } from 'preact/hooks';
+
 import { api, fmtDateTime, html, pct, withToken } from './util.js';
 
 /**
@@ -34,7 +35,11 @@ function Clip({ id, token }) {
 
 function EventRow({ e, token, open, onOpen, onLike }) {
   const [note, setNote] = useState('');
-  const act = (a) => Promise.resolve(a.run(e, token)).then((m) => setNote(m ?? ''), (err) => setNote(err.message));
+  const act = (a) =>
+    Promise.resolve(a.run(e, token)).then(
+      (m) => setNote(m ?? ''),
+      (err) => setNote(err.message),
+    );
   const when = e.time ? fmtDateTime(Date.parse(e.time)) : `${e.start.toFixed(1)} s`;
   return html`<li data-event-id=${e.id ?? ''} data-label=${e.label ?? ''}>
     <div class="row">
@@ -150,8 +155,7 @@ export default function HistoryView({ token, labels, feed }) {
       setResult({ title: 'Search', events: [], busy: false, error: e.message });
     }
   };
-  const like = (e) =>
-    load(`More like ${e.label} at ${e.time ? fmtDateTime(Date.parse(e.time)) : e.start}`, `/api/search?${new URLSearchParams({ like: e.id, limit: '20' })}`);
+  const like = (e) => load(`More like ${e.label} at ${e.time ? fmtDateTime(Date.parse(e.time)) : e.start}`, `/api/search?${new URLSearchParams({ like: e.id, limit: '20' })}`);
 
   useEffect(() => {
     void listEvents();

@@ -1,6 +1,7 @@
 // Live view: per source, the top labels, a scrolling spectrogram, a level meter with its
 // recent history, the last hour's events and the source's health.
 import { useEffect, useRef, useState } from 'preact/hooks';
+
 import { api, b64bytes, colormap, fmtTime, html, pct } from './util.js';
 
 const TOP = 5;
@@ -188,12 +189,7 @@ function Timeline({ events, now }) {
       ${events.map((e) => {
         const left = Math.max(0, (e.startMs - from) / HOUR);
         const right = Math.min(1, ((e.endMs ?? now) - from) / HOUR);
-        return html`<span
-          key=${e.id}
-          class="ev"
-          title=${`${e.label} ${fmtTime(e.startMs)}`}
-          style=${`left:${left * 100}%;width:max(3px,${(right - left) * 100}%)`}
-        ></span>`;
+        return html`<span key=${e.id} class="ev" title=${`${e.label} ${fmtTime(e.startMs)}`} style=${`left:${left * 100}%;width:max(3px,${(right - left) * 100}%)`}></span>`;
       })}
       <span class="tick" style="left:0">−60 min</span><span class="tick" style="left:50%">−30</span><span class="tick end">now</span>
     </div>
@@ -354,7 +350,5 @@ export function LiveView({ feed, token }) {
     };
   }, [token]);
   if (!sources.length) return html`<p class="muted">Waiting for the daemon…</p>`;
-  return html`<div class="grid">
-    ${sources.map((s) => html`<${SourceCard} key=${s.id} feed=${feed} token=${token} source=${s} health=${health[s.id]} />`)}
-  </div>`;
+  return html`<div class="grid">${sources.map((s) => html`<${SourceCard} key=${s.id} feed=${feed} token=${token} source=${s} health=${health[s.id]} />`)}</div>`;
 }

@@ -1,6 +1,7 @@
 // Settings view: the effective config (secrets masked) and the editable overrides:
 // per-label thresholds and per-source label filters, applied live (PUT /api/settings).
 import { useEffect, useState } from 'preact/hooks';
+
 import { api, html } from './util.js';
 
 const list = (s) =>
@@ -28,13 +29,7 @@ function ThresholdRows({ rows, setRows, labels }) {
         (r, i) =>
           html`<tr key=${i}>
             <td>
-              <input
-                aria-label="label"
-                list="settings-labels"
-                value=${r.label}
-                onInput=${(e) => update(i, 'label', e.currentTarget.value)}
-                data-testid="threshold-label"
-              />
+              <input aria-label="label" list="settings-labels" value=${r.label} onInput=${(e) => update(i, 'label', e.currentTarget.value)} data-testid="threshold-label" />
             </td>
             <td>
               <input
@@ -161,14 +156,8 @@ export default function SettingsView({ token, labels }) {
           ([id, f]) =>
             html`<div class="source-filter" key=${id}>
               <strong>${id}</strong>
-              <label
-                >only
-                <input value=${f.include} placeholder="all labels" onInput=${(e) => setFilters({ ...filters, [id]: { ...f, include: e.currentTarget.value } })}
-              /></label>
-              <label
-                >never
-                <input value=${f.exclude} placeholder="none" onInput=${(e) => setFilters({ ...filters, [id]: { ...f, exclude: e.currentTarget.value } })}
-              /></label>
+              <label>only <input value=${f.include} placeholder="all labels" onInput=${(e) => setFilters({ ...filters, [id]: { ...f, include: e.currentTarget.value } })} /></label>
+              <label>never <input value=${f.exclude} placeholder="none" onInput=${(e) => setFilters({ ...filters, [id]: { ...f, exclude: e.currentTarget.value } })} /></label>
             </div>`,
         )}
       </fieldset>

@@ -1,6 +1,6 @@
 // Shared helpers: the token, authenticated fetch, formatting, the spectrogram colour map.
-import { h } from 'preact';
 import htm from 'htm';
+import { h } from 'preact';
 
 export const html = htm.bind(h);
 
