@@ -88,7 +88,7 @@ test('several files: a missing and a corrupt one are reported, the others are ta
   assert.match(r.stderr, /tag: 2 of 4 inputs failed/);
   const lines = parse(r.stdout);
   assert.deepEqual([...new Set(lines.map((l) => l.file))], [files[0], files[3]], 'one block per good file, in order');
-  const speechHops = lines.filter((l) => l.file === files[0] && l.type === undefined);
+  const speechHops = lines.filter((l) => l.file === files[0] && l.type === 'scores');
   assert.ok(speechHops.length > 3);
   assert.ok(speechHops.every((h) => h.top[0]!.label === 'Speech'));
   assert.ok(lines.some((l) => l.file === files[0] && l.type === 'event.start' && l.label === 'Speech'));
@@ -147,13 +147,13 @@ test('--csv: one header, a row per label of each hop and per event, for every fi
     'every row has 8 fields (labels with commas are quoted)',
   );
   const lines = parse(json.stdout);
-  const hops = lines.filter((l) => l.type === undefined);
+  const hops = lines.filter((l) => l.type === 'scores');
   const expected = hops.flatMap((h) => h.top.map((t, i) => [h.file, 'hop', String(h.start), String(h.end), String(i + 1), t.label, t.id, String(t.score)]));
   assert.deepEqual(
     body.filter((r) => r[1] === 'hop'),
     expected,
   );
-  const events = lines.filter((l) => l.type !== undefined).map((e) => [e.file, e.type, e.label]);
+  const events = lines.filter((l) => l.type?.startsWith('event.')).map((e) => [e.file, e.type, e.label]);
   assert.deepEqual(
     body.filter((r) => r[1]!.startsWith('event.')).map((r) => [r[0], r[1], r[5]]),
     events,

@@ -1,6 +1,6 @@
 import { topK } from '../../classify/top-k.js';
 import { topLabels } from '../../models/yamnet/tag-audio.js';
-import { eventPayload, scoresPayload } from '../../server/protocol.js';
+import { eventPayload, round4, scoresPayload } from '../../server/protocol.js';
 import type { TagMode, TagResult } from './contracts.js';
 
 /**
@@ -43,7 +43,7 @@ export function formatResult(file: string, r: TagResult, o: TagWriteOptions): st
       .join(' | ');
   const labelsJson = (scores: Float32Array) => top(scores).map((l) => ({ label: l.label, id: l.id, score: Number(l.score.toFixed(6)) }));
   const csvRows = (type: string, start: number, end: number, scores: Float32Array) =>
-    top(scores).map((l, i) => [file, type, r6(start), r6(end), i + 1, l.label, l.id, Number(l.score.toFixed(6))].map(csvField).join(','));
+    top(scores).map((l, i) => [file, type, r6(start), r6(end), i + 1, l.label, l.id, round4(l.score)].map(csvField).join(','));
 
   if (o.mode !== 'hops') {
     const clip = r.clip!;
@@ -68,7 +68,7 @@ export function formatResult(file: string, r: TagResult, o: TagWriteOptions): st
   }
   for (const e of r.events) {
     let text: string;
-    if (o.format === 'csv') text = [file, e.type, r6(e.startSeconds), r6(e.endSeconds), '', e.label, e.labelId, Number(e.score.toFixed(6))].map(csvField).join(',');
+    if (o.format === 'csv') text = [file, e.type, r6(e.startSeconds), r6(e.endSeconds), '', e.label, e.labelId, round4(e.score)].map(csvField).join(',');
     else if (o.format === 'json') text = JSON.stringify({ ...eventPayload(e), ...named });
     else text = `${e.tSeconds.toFixed(2).padStart(8)}s  ${e.type === 'event.start' ? '>>' : '<<'} ${e.label} (${e.type}, ${e.id}, score ${e.score.toFixed(3)})`;
     lines.push({ t: e.tSeconds, text });
