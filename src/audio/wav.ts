@@ -165,3 +165,22 @@ export function decodeFloat32Wav(layout: WavLayout): Float32Array {
   if (layout.kind !== 'float' || layout.bitsPerSample !== 32) throw new Error('decodeFloat32Wav needs a float32 layout');
   return decodeWavSamples(layout);
 }
+
+/** Mono 16-bit PCM WAV of float samples in [-1, 1] (clipped): the format `earshot learn` reads back. */
+export function encodeWav16(x: Float32Array, rateHz: number): Buffer {
+  const buf = Buffer.alloc(44 + x.length * 2);
+  buf.write('RIFF', 0);
+  buf.writeUInt32LE(36 + x.length * 2, 4);
+  buf.write('WAVEfmt ', 8);
+  buf.writeUInt32LE(16, 16);
+  buf.writeUInt16LE(1, 20);
+  buf.writeUInt16LE(1, 22);
+  buf.writeUInt32LE(rateHz, 24);
+  buf.writeUInt32LE(rateHz * 2, 28);
+  buf.writeUInt16LE(2, 32);
+  buf.writeUInt16LE(16, 34);
+  buf.write('data', 36);
+  buf.writeUInt32LE(x.length * 2, 40);
+  for (let i = 0; i < x.length; i++) buf.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x[i]!)) * 32767), 44 + i * 2);
+  return buf;
+}

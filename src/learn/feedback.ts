@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { encodeWav16 } from '../audio/wav.js';
 import { EarshotError } from '../errors.js';
 import { writeFileAtomic } from '../storage/atomic-file.js';
 import { BACKGROUND_DIR } from './dataset.js';
@@ -17,24 +18,6 @@ export interface FeedbackExample {
   readonly asLabel?: string;
   readonly samples: Float32Array;
   readonly sampleRateHz: number;
-}
-
-function wav(x: Float32Array, rateHz: number): Uint8Array {
-  const buf = Buffer.alloc(44 + x.length * 2);
-  buf.write('RIFF', 0);
-  buf.writeUInt32LE(36 + x.length * 2, 4);
-  buf.write('WAVEfmt ', 8);
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20);
-  buf.writeUInt16LE(1, 22);
-  buf.writeUInt32LE(rateHz, 24);
-  buf.writeUInt32LE(rateHz * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write('data', 36);
-  buf.writeUInt32LE(x.length * 2, 40);
-  for (let i = 0; i < x.length; i++) buf.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x[i]!)) * 32767), 44 + i * 2);
-  return buf;
 }
 
 /**
@@ -58,6 +41,6 @@ export async function saveExample(dataDir: string, cls: string, f: Pick<Feedback
   const dir = join(dataDir, cls);
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `feedback-${f.eventId.replace(/[^A-Za-z0-9._-]/g, '_')}.wav`);
-  await writeFileAtomic(path, wav(f.samples, f.sampleRateHz));
+  await writeFileAtomic(path, encodeWav16(f.samples, f.sampleRateHz));
   return path;
 }

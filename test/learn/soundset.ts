@@ -14,6 +14,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { decodeAudioFile } from '../../src/audio/decode.js';
+import { encodeWav16 } from '../../src/audio/wav.js';
 import { resample } from '../../src/features/resample.js';
 import { Rng } from '../../src/train/rng.js';
 
@@ -152,21 +153,7 @@ export function mixAt(bg: Float32Array, sound: Float32Array, at: number, snrDb: 
 }
 
 export function writeWav(path: string, x: Float32Array): void {
-  const buf = Buffer.alloc(44 + x.length * 2);
-  buf.write('RIFF', 0);
-  buf.writeUInt32LE(36 + x.length * 2, 4);
-  buf.write('WAVEfmt ', 8);
-  buf.writeUInt32LE(16, 16);
-  buf.writeUInt16LE(1, 20);
-  buf.writeUInt16LE(1, 22);
-  buf.writeUInt32LE(RATE, 24);
-  buf.writeUInt32LE(RATE * 2, 28);
-  buf.writeUInt16LE(2, 32);
-  buf.writeUInt16LE(16, 34);
-  buf.write('data', 36);
-  buf.writeUInt32LE(x.length * 2, 40);
-  for (let i = 0; i < x.length; i++) buf.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x[i]!)) * 32767), 44 + i * 2);
-  writeFileSync(path, buf);
+  writeFileSync(path, encodeWav16(x, RATE));
 }
 
 /**
