@@ -203,25 +203,30 @@ export class ClipManager {
     this.openCount++;
     this.metrics.open.set(this.openCount);
     let closed = false;
+    // Privacy drops (state deleted) and clips that got no audio (failed): the encoder is killed,
+    // the partial file removed, and the history row says why.
+    const abandon = (state: 'deleted' | 'failed', reason: string): void => {
+      if (closed) return;
+      closed = true;
+      kept.length = 0;
+      if (state === 'deleted') this.metrics.dropped.inc({ reason: 'speech' });
+      else this.metrics.clips.inc({ state: 'failed' });
+      const done = (async () => {
+        await enc.abort().catch(() => undefined);
+        this.deps.record({ ...base, state, endSeconds: null, bytes: 0, error: reason });
+        this.openCount--;
+        this.metrics.open.set(this.openCount);
+      })();
+      this.pending.add(done);
+      void done.finally(() => this.pending.delete(done));
+    };
     return {
       write: (samples) => {
         enc.write(samples);
         kept.push(samples);
       },
-      drop: (reason) => {
-        if (closed) return;
-        closed = true;
-        kept.length = 0;
-        this.metrics.dropped.inc({ reason: 'speech' });
-        const done = (async () => {
-          await enc.abort().catch(() => undefined);
-          this.deps.record({ ...base, state: 'deleted', endSeconds: null, bytes: 0, error: reason });
-          this.openCount--;
-          this.metrics.open.set(this.openCount);
-        })();
-        this.pending.add(done);
-        void done.finally(() => this.pending.delete(done));
-      },
+      drop: (reason) => abandon('deleted', reason),
+      fail: (reason) => abandon('failed', reason),
       close: (end, scores, eventEnd) => {
         if (closed) return;
         closed = true;

@@ -21,6 +21,8 @@ export interface OpenClip {
   close(endSample: number, scores: readonly { tSeconds: number; score: number }[], eventEndSeconds: number | undefined): void;
   /** Dropped (privacy): the encoder is killed and the partial file removed. */
   drop(reason: string): void;
+  /** Nothing could be written (the audio left the ring first): recorded as failed with `reason`, no file kept. */
+  fail(reason: string): void;
 }
 
 /** A frame's scores describe about this much audio before its tSeconds (judged generously, for privacy). */
@@ -135,8 +137,12 @@ export class SourceClips {
       if (to > a.next) {
         const r = this.ring.read(a.next, to);
         if (r.start !== a.next) {
-          // The ring no longer holds what this clip needs (the detection came later than the margin).
-          this.close(a, a.next);
+          // The ring no longer holds what this clip needs (the detection came later than the margin):
+          // keep what was written, but an empty clip is a failure, never a silent "done".
+          if (a.next === a.startSample) {
+            this.active = this.active.filter((x) => x !== a);
+            a.clip.fail(`the event's audio left the ring before it could be written: raise clips.ringMarginSeconds (${this.host.lagSeconds} s)`);
+          } else this.close(a, a.next);
           continue;
         }
         a.clip.write(r.samples);

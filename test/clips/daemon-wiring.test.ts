@@ -84,3 +84,28 @@ test('daemon: a clip over clips.maxBytes is swept once written (row deleted, fil
   assert.match(rows[0]!.error!, /retention: size/);
   assert.deepEqual(await store.clipsInState('done', 10), []);
 });
+
+test('daemon: a clip whose audio left the ring before it could be written is failed with the reason, never an empty "done"', async (t) => {
+  const tmp = tempDir('clips-ring');
+  t.after(() => tmp.cleanup());
+  // a ring of 0 s: nothing the event needs is still held when it is detected
+  const d = await start(tmp.dir, { clips: { preRollSeconds: 0, postRollSeconds: 1, ringMarginSeconds: 0, labels: { include: ['Loud'] } } });
+  await d.finished;
+  await d.clips!.settled();
+  await d.stop();
+  const store = new SqliteHistoryStore(tmp.path('history.sqlite'), { readonly: true });
+  t.after(() => store.close());
+  const events = (await store.events({ limit: 10 })).events.filter((e) => e.label === 'Loud');
+  assert.ok(events.length >= 1, 'the Loud event is recorded');
+  const clips = await store.clipsOf(events[0]!.id);
+  assert.ok(clips.length >= 1, 'a clip row exists');
+  for (const c of clips) {
+    assert.equal(c.state, 'failed', JSON.stringify(c));
+    assert.match(c.error ?? '', /clips\.ringMarginSeconds/);
+  }
+  assert.deepEqual(
+    readdirSync(tmp.path('clips')).filter((f) => f.endsWith('.flac')),
+    [],
+    'no empty clip file is left',
+  );
+});

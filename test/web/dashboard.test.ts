@@ -33,7 +33,7 @@ before(async () => {
       sources: [{ id: 'speech', kind: 'file', path: wav, loop: true, realtime: true, minLevelDb: -60 }],
       history: { flushSeconds: 0.2 },
       learn: { examplesDir: join(root, 'examples') },
-      clips: { preRollSeconds: 1, postRollSeconds: 0.5, maxSeconds: 10, ringMarginSeconds: 1 },
+      clips: { preRollSeconds: 1, postRollSeconds: 0.5, maxSeconds: 10, ringMarginSeconds: 3 },
     },
     root,
   );
