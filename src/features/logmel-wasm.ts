@@ -7,6 +7,7 @@
  * not a power of 4 in [16, 1024], odd window, no WebAssembly SIMD): callers then use
  * the TypeScript path.
  */
+import { ensureMemory, instantiate, lazyWasmModule, type WasmMemory } from '../util/wasm.js';
 import type { MagnitudeFft } from './fft.js';
 import { LOGMEL_WASM_BASE64 } from './wasm/logmel-bytes.js';
 
@@ -22,18 +23,6 @@ export interface MelLayout {
 
 export type FramesFn = (x: Float64Array, offset: number, count: number, out: Float32Array, outOffset: number) => void;
 
-// The project's lib settings (ES2023, no DOM) do not declare WebAssembly; this is the
-// part of it used here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-
 interface KernelExports {
   readonly memory: WasmMemory;
   configure(...args: number[]): void;
@@ -45,17 +34,7 @@ const TABLES_AT = 32768;
 const BLOCK_FRAMES = 256;
 
 // Compiled once per process (immutable); each frontend gets its own instance and memory.
-let compiled: object | null | undefined;
-function kernelModule(): object | null {
-  if (compiled === undefined) {
-    try {
-      compiled = wasmApi === undefined ? null : new wasmApi.Module(Buffer.from(LOGMEL_WASM_BASE64, 'base64'));
-    } catch {
-      compiled = null; // no SIMD support in this runtime
-    }
-  }
-  return compiled;
-}
+const kernelModule = lazyWasmModule(LOGMEL_WASM_BASE64);
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
@@ -65,8 +44,8 @@ export function createWasmFrames(fft: MagnitudeFft, hopSamples: number, mel: Mel
   const isPow4 = m >= 16 && m <= 1024 && (m & (m - 1)) === 0 && Math.log2(m) % 2 === 0;
   if (!isPow4 || fft.windowLength % 2 !== 0 || fft.passes.length === 0 || fft.passes[fft.passes.length - 1]!.q !== 4) return null;
   const mod = kernelModule();
-  if (mod === null || wasmApi === undefined) return null;
-  const k = new wasmApi.Instance(mod, {}).exports as KernelExports;
+  if (mod === null) return null;
+  const k = instantiate<KernelExports>(mod);
 
   // Table layout (byte offsets), every region 8-byte aligned.
   let at = TABLES_AT;
@@ -91,8 +70,7 @@ export function createWasmFrames(fft: MagnitudeFft, hopSamples: number, mel: Mel
   const xP = at;
   const maxSamples = (BLOCK_FRAMES - 1) * hopSamples + fft.windowLength;
   const need = xP + 8 * maxSamples;
-  const pages = Math.ceil(need / 65536) - k.memory.buffer.byteLength / 65536;
-  if (pages > 0) k.memory.grow(pages);
+  ensureMemory(k.memory, need);
 
   const buf = k.memory.buffer;
   const f64 = (p: number, n: number): Float64Array => new Float64Array(buf, p, n);

@@ -15,6 +15,7 @@
  * rates, a phase table over MAX_TABLE_BYTES (rates with a large L, e.g. 44100 -> 16001),
  * no WebAssembly SIMD.
  */
+import { ensureMemory, instantiate, lazyWasmModule, type WasmMemory } from '../util/wasm.js';
 import type { ResampleKernel } from './resample.js';
 import { RESAMPLE_WASM_BASE64 } from './wasm/resample-bytes.js';
 
@@ -45,35 +46,13 @@ export const MAX_TABLE_BYTES = 8 * 1024 * 1024;
 /** Input samples staged per kernel call (plus one window). */
 const STAGE_SAMPLES = 1 << 16;
 
-// The project's lib settings (ES2023, no DOM) do not declare WebAssembly; this is the
-// part of it used here.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
-const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-
 interface KernelExports {
   readonly memory: WasmMemory;
   configure(coef: number, adv: number, phases: number, taps: number): void;
   run(x: number, count: number, phase: number, out: number): void;
 }
 
-let compiled: object | null | undefined;
-function kernelModule(): object | null {
-  if (compiled === undefined) {
-    try {
-      compiled = wasmApi === undefined ? null : new wasmApi.Module(Buffer.from(RESAMPLE_WASM_BASE64, 'base64'));
-    } catch {
-      compiled = null; // no SIMD support in this runtime
-    }
-  }
-  return compiled;
-}
+const kernelModule = lazyWasmModule(RESAMPLE_WASM_BASE64);
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
@@ -136,12 +115,11 @@ function phaseTable(k: ResampleKernel): PhaseTable | null {
   return { phases, cycle, taps, coef, start, adv };
 }
 
-const PAGE = 65536;
 const align16 = (n: number): number => (n + 15) & ~15;
 
 export function makePolyphasePlan(k: ResampleKernel): PolyphasePlan | null {
   const mod = kernelModule();
-  if (mod === null || wasmApi === undefined) return null;
+  if (mod === null) return null;
   const table = phaseTable(k);
   if (table === null) return null;
   const { phases, cycle, taps, coef, start, adv } = table;
@@ -149,14 +127,13 @@ export function makePolyphasePlan(k: ResampleKernel): PolyphasePlan | null {
   const block = Math.max(1, Math.min(4096, Math.floor((STAGE_SAMPLES * phases) / cycle)));
   const stage = Math.ceil((block * cycle) / phases) + 1 + taps;
 
-  const inst = new wasmApi.Instance(mod, {}).exports as KernelExports;
+  const inst = instantiate<KernelExports>(mod);
   const coefP = 0;
   const advP = align16(coefP + 8 * coef.length);
   const xP = align16(advP + 4 * phases);
   const outP = align16(xP + 8 * stage);
   const need = outP + 8 * block;
-  const pages = Math.ceil(need / PAGE) - inst.memory.buffer.byteLength / PAGE;
-  if (pages > 0) inst.memory.grow(pages);
+  ensureMemory(inst.memory, need);
   const buf = inst.memory.buffer;
   new Float64Array(buf, coefP, coef.length).set(coef);
   new Int32Array(buf, advP, phases).set(adv);

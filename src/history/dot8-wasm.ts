@@ -7,36 +7,18 @@
  * Returns null (callers keep the JS loop) when the dimension is not a multiple of 16 or
  * the runtime has no WebAssembly SIMD.
  */
+import { ensureMemory, instantiate, lazyWasmModule, type WasmMemory } from '../util/wasm.js';
 import { DOT8_WASM_BASE64 } from './wasm/dot8-bytes.js';
 
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  readonly Module: new (bytes: Uint8Array) => object;
-  readonly Instance: new (module: object, imports: object) => { readonly exports: unknown };
-}
 interface Dot8Exports {
   readonly memory: WasmMemory;
   dots(q: number, m: number, rows: number, dim: number, out: number): void;
 }
-const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** Rows staged per call: ~1 MiB of codes stays in L2. */
 const CHUNK_BYTES = 1 << 20;
 
-let compiled: object | null | undefined;
-function module(): object | null {
-  if (compiled === undefined) {
-    try {
-      compiled = wasmApi === undefined ? null : new wasmApi.Module(Buffer.from(DOT8_WASM_BASE64, 'base64'));
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+const module = lazyWasmModule(DOT8_WASM_BASE64);
 
 export type Dot8 = (query: Int8Array, codes: Int8Array, rows: number, each: (firstRow: number, dots: Int32Array) => void) => void;
 
@@ -44,14 +26,13 @@ export type Dot8 = (query: Int8Array, codes: Int8Array, rows: number, each: (fir
 export function dot8Kernel(dim: number): Dot8 | null {
   const mod = module();
   if (!mod || dim % 16 !== 0 || dim === 0) return null;
-  const ex = new wasmApi!.Instance(mod, {}).exports as Dot8Exports;
+  const ex = instantiate<Dot8Exports>(mod);
   const chunkRows = Math.max(1, Math.floor(CHUNK_BYTES / dim));
   const qAt = 0;
   const mAt = dim;
   const outAt = mAt + chunkRows * dim;
   const need = outAt + chunkRows * 4;
-  const have = ex.memory.buffer.byteLength;
-  if (need > have) ex.memory.grow(Math.ceil((need - have) / 65536));
+  ensureMemory(ex.memory, need);
   return (query, codes, rows, each) => {
     const mem = new Int8Array(ex.memory.buffer);
     mem.set(query, qAt);
