@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { join } from 'node:path';
+
+import { freePort, startServerProcess } from './server-process.js';
 
 /**
  * A real Debian `mosquitto` on 127.0.0.1 and a free port, with its own config in a
@@ -24,30 +25,6 @@ export interface MosquittoBroker {
 function run(cmd: string, args: string[]): void {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   if (r.error || r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.error?.message ?? r.stderr}`);
-}
-
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
-
-async function waitListening(port: number, proc: ChildProcess, log: () => string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (proc.exitCode !== null) throw new Error(`mosquitto exited with ${proc.exitCode}: ${log()}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = createConnection({ port, host: '127.0.0.1' }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`mosquitto did not listen on ${port}: ${log()}`);
 }
 
 /** A test CA and a server certificate for IP 127.0.0.1 signed by it (EC P-256: quick to make). */
@@ -81,28 +58,15 @@ export async function startMosquitto(dir: string, opts: { users?: Record<string,
   }
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, lines.join('\n') + '\n');
-  let out = '';
-  let proc: ChildProcess;
-  const launch = async () => {
-    proc = spawn('mosquitto', ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    await waitListening(port, proc, () => out);
-  };
-  await launch();
-  const kill = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (proc.exitCode !== null || proc.signalCode !== null) return;
-    const gone = new Promise((r) => proc.once('exit', r));
-    proc.kill(signal);
-    await gone;
-  };
+  const server = await startServerProcess('mosquitto', ['-c', conf], port);
+  const kill = (signal: NodeJS.Signals = 'SIGTERM') => server.kill(signal);
   return {
     port,
     url: `${opts.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     caPath,
-    log: () => out,
+    log: server.log,
     kill,
-    restart: launch,
+    restart: server.restart,
     stop: () => kill('SIGTERM'),
   };
 }

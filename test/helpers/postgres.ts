@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import pg from 'pg';
 
-import { freePort } from './mosquitto.js';
+import { freePort } from './server-process.js';
 
 /**
  * A real PostgreSQL 15 (Debian `postgresql`) in a temp directory on 127.0.0.1 and a

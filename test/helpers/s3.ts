@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -9,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
 import { type StorageConfig, storageSchema } from '../../src/config/sections/storage.js';
+import { freePort } from './server-process.js';
 import { projectRoot } from './shared.js';
 
 /**
@@ -139,14 +139,6 @@ const CEPH_BINARIES = ['ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'monm
 export function missingCephBinaries(): string[] {
   const dirs = (process.env.PATH ?? '').split(':').filter(Boolean);
   return CEPH_BINARIES.filter((b) => !dirs.some((d) => existsSync(join(d, b))));
-}
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((res) => s.listen(0, '127.0.0.1', res));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((res) => s.close(res));
-  return port;
 }
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
