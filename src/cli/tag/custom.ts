@@ -1,6 +1,7 @@
 import type { Config } from '../../config/schema.js';
 import type { FileTagger, TagHop } from './contracts.js';
 import { collect } from './efficientat.js';
+import { hopEvents } from './hop-events.js';
 
 /**
  * `earshot tag --model <custom model dir>` (from `earshot learn`): the custom labels'
@@ -9,11 +10,12 @@ import { collect } from './efficientat.js';
  * mean of the hop scores. The base model is the one the custom model's manifest names.
  */
 export async function customFileTagger(dir: string, cfg: Config): Promise<FileTagger> {
-  const [{ resample }, { readCustomModel }, { openEmbedder }, { scoreCustom, customEvents }] = await Promise.all([
+  const [{ resample }, { readCustomModel }, { openEmbedder }, { scoreCustom }, { clipMean }] = await Promise.all([
     import('../../features/resample.js'),
     import('../../learn/modeldir.js'),
     import('../../learn/embed.js'),
     import('../../learn/tag-file.js'),
+    import('../../models/efficientat/tag-audio.js'),
   ]);
   const model = readCustomModel(dir);
   const emb = await openEmbedder(model.manifest.base.dir, cfg);
@@ -27,12 +29,8 @@ export async function customFileTagger(dir: string, cfg: Config): Promise<FileTa
       const info = `${r.count} hops of ${emb.hopSeconds} s, custom model ${model.manifest.name} on ${emb.base.name}`;
       const hops: TagHop[] = [];
       for (let i = 0; i < r.count; i++) hops.push({ start: r.startSeconds[i]!, end: r.endSeconds[i]!, scores: r.scores.subarray(i * C, (i + 1) * C) });
-      if (mode !== 'hops') {
-        const clip = new Float32Array(C);
-        for (const h of hops) for (let c = 0; c < C; c++) clip[c]! += h.scores[c]! / Math.max(1, hops.length);
-        return { labels: r.labels, durationSeconds, hops: [], events: [], clip, info };
-      }
-      const events = withEvents ? customEvents(r, cfg.events, emb.hopSeconds) : [];
+      if (mode !== 'hops') return { labels: r.labels, durationSeconds, hops: [], events: [], clip: clipMean(r), info };
+      const events = withEvents ? hopEvents(hops, r.labels, cfg.events, emb.hopSeconds) : [];
       return { labels: r.labels, durationSeconds, hops, events, info };
     },
     dispose: () => emb.dispose(),

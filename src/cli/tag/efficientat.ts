@@ -1,8 +1,7 @@
 import type { AudioStream } from '../../audio/stream.js';
-import type { LabelInfo } from '../../classify/contracts.js';
 import type { Config } from '../../config/schema.js';
-import type { LabelEvent, ScoreFrame } from '../../events/contracts.js';
 import type { FileTagger, TagHop } from './contracts.js';
+import { hopEvents } from './hop-events.js';
 
 /**
  * `earshot tag` for context-window models (EfficientAT): per-hop scores from a sliding
@@ -10,13 +9,6 @@ import type { FileTagger, TagHop } from './contracts.js';
  * as the daemon scores live), or for --clip/--summary one prediction over the whole
  * input. The whole input is held in memory here (the windowed scorer takes one array).
  */
-
-/** The daemon's events stage (events/stage.ts) over the hops, each from its start to its end (clipped to the input). */
-async function detectEvents(hops: readonly TagHop[], labels: readonly LabelInfo[], hopSeconds: number, cfg: Config): Promise<LabelEvent[]> {
-  const { framesToEvents } = await import('../../events/stage.js');
-  const frames: ScoreFrame[] = hops.map((h) => ({ sourceId: 'file', startSeconds: h.start, tSeconds: h.end, scores: h.scores, labels }));
-  return framesToEvents(frames, cfg.events, hopSeconds);
-}
 
 /** The whole input as one array (the windowed scorers take one). */
 export async function collect(audio: AudioStream): Promise<Float32Array> {
@@ -55,7 +47,7 @@ export async function efficientAtFileTagger(dir: string, cfg: Config): Promise<F
         const start = r.startSeconds[i]!;
         hops.push({ start, end: Math.min(durationSeconds, start + hop), scores: r.scores.subarray(i * classes, (i + 1) * classes) });
       }
-      const events = withEvents ? await detectEvents(hops, r.labels, hop, cfg) : [];
+      const events = withEvents ? hopEvents(hops, r.labels, cfg.events, hop) : [];
       return { labels: r.labels, durationSeconds, hops, events, info: `${r.count} hops, ${cfg.models.contextWindowSeconds} s context every ${hop} s, ${on}` };
     },
     dispose: () => tagger.dispose(),

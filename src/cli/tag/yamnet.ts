@@ -1,21 +1,13 @@
 import type { Config } from '../../config/schema.js';
-import type { EventsConfig } from '../../config/sections/events.js';
 import { type FrontendConfig, frontendSchema } from '../../config/sections/frontend.js';
-import type { LabelEvent, ScoreFrame } from '../../events/contracts.js';
+import { windowEndSeconds } from '../../features/timing.js';
 import type { TaggedAudio } from '../../models/yamnet/tag-audio.js';
 import type { FileTagger, TagHop } from './contracts.js';
+import { hopEvents } from './hop-events.js';
 
 /** Stream time at which hop `i`'s window ends, clipped to the input's end (YAMNet pads the last hop with zeros). */
-async function hopEnd(r: TaggedAudio, i: number, frontend: FrontendConfig, durationSeconds: number): Promise<number> {
-  const { windowEndSeconds } = await import('../../features/timing.js');
+function hopEnd(r: TaggedAudio, i: number, frontend: FrontendConfig, durationSeconds: number): number {
   return Math.min(windowEndSeconds(r.startSeconds[i]!, frontend.patchFrames, frontend), durationSeconds);
-}
-
-/** The daemon's events stage (events/stage.ts) over an input's hops, stamped with their windows as the daemon does. */
-async function detectEvents(r: TaggedAudio, hops: readonly TagHop[], frontend: FrontendConfig, events: EventsConfig): Promise<LabelEvent[]> {
-  const { framesToEvents } = await import('../../events/stage.js');
-  const frames: ScoreFrame[] = hops.map((h) => ({ sourceId: 'file', startSeconds: h.start, tSeconds: h.end, scores: h.scores, labels: r.labels }));
-  return framesToEvents(frames, events, frontend.patchHopSeconds);
 }
 
 /** YAMNet per 0.48 s hop, streamed (bounded memory); clip scores are the mean of the hop scores. */
@@ -36,9 +28,9 @@ export async function yamnetFileTagger(dir: string, cfg: Config): Promise<FileTa
       if (mode !== 'hops') return { labels: r.labels, durationSeconds: duration, hops: [], events: [], clip: clipMean(r), info };
       const hops: TagHop[] = [];
       for (let i = 0; i < r.count; i++) {
-        hops.push({ start: r.startSeconds[i]!, end: await hopEnd(r, i, frontend, duration), scores: r.scores.subarray(i * classes, (i + 1) * classes) });
+        hops.push({ start: r.startSeconds[i]!, end: hopEnd(r, i, frontend, duration), scores: r.scores.subarray(i * classes, (i + 1) * classes) });
       }
-      const events = withEvents ? await detectEvents(r, hops, frontend, cfg.events) : [];
+      const events = withEvents ? hopEvents(hops, r.labels, cfg.events, frontend.patchHopSeconds) : [];
       return { labels: r.labels, durationSeconds: duration, hops, events, info };
     },
     dispose: () => tagger.dispose(),
