@@ -98,9 +98,11 @@ export function registerRun(program: Command): void {
         const history = { path: historyPathOf(config, process.env), clipsDir: clipsDirOf(config, process.env), examplesDir: examplesDirOf(config, process.env), version: pkg.version };
         // config pushed by a fleet hub (JetStream KV), laid under the CLI flags on every reload
         let pushed: ConfigObject = {};
+        // what SIGHUP, a fleet push and a dashboard edit all re-read: file, env, pushed config, flags
+        const reread = () => configFrom(cmd, mergeConfig(pushed, overrides) as ConfigObject, RUN_FLAGS);
         // the dashboard's settings persist next to the config file and apply through the SIGHUP path
         const configFile = (cmd.optsWithGlobals() as { config?: string }).config ?? process.env.EARSHOT_CONFIG;
-        const settings = configFile ? { overridesPath: overridesPathFor(configFile), reread: () => configFrom(cmd, mergeConfig(pushed, overrides) as ConfigObject, RUN_FLAGS) } : undefined;
+        const settings = configFile ? { overridesPath: overridesPathFor(configFile), reread } : undefined;
         const daemon = await startDaemon(config, { ...deps, history, ...(printer ? { onOutput: printer } : {}), ...(settings ? { settings } : {}) });
         const { host, port } = daemon.address;
         const hostUrl = host.includes(':') ? `[${host}]` : host;
@@ -108,7 +110,7 @@ export function registerRun(program: Command): void {
         notify({ READY: '1', STATUS: `listening on ${hostUrl}:${port}` });
 
         // Fleet: config pushed by the hub (JetStream KV) goes through the same reload as SIGHUP, under the CLI flags.
-        const reloadNow = () => daemon.reload(configFrom(cmd, mergeConfig(pushed, overrides) as ConfigObject, RUN_FLAGS));
+        const reloadNow = () => daemon.reload(reread());
         const pushWatch = config.fleet.url
           ? (await import('../../fleet/config-push.js')).watchPushedConfig(
               config.fleet.url,
